@@ -1,0 +1,29 @@
+//! The command-line front end: argument parsing and printing only; the work lives in the
+//! library layers.
+
+use clap::{Parser, Subcommand};
+
+pub mod config_cmd;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tetris",
+    version,
+    about = "Tetris bit-sparse accelerator RTL generator and approximate-multiplier noise-profile extractor"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Validate a design config and print it with its derived widths.
+    Config(config_cmd::Args),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Config(a) => config_cmd::run(a),
+    }
+}

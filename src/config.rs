@@ -1,0 +1,273 @@
+//! The one configuration that feeds RTL generation, golden models, headers and reports.
+//!
+//! A config is a TOML file (see `configs/default.toml`, which is also embedded in the binary and
+//! used when no `--config` is given). Every field is validated with a message that names the
+//! file, the field, the value and the allowed range.
+
+use crate::model::encoding::Encoding;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The built-in default design, embedded so `tetris gen` works with no arguments.
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("../configs/default.toml");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub array: ArrayConfig,
+    pub pe: PeConfig,
+    pub top: TopConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArrayConfig {
+    /// PE rows.
+    pub rows: u32,
+    /// PE columns.
+    pub cols: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PeKind {
+    /// Split-and-accumulate PE fed with kneaded weights.
+    Sac,
+    /// Multiply-accumulate baseline, one weight per cycle.
+    Mac,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeConfig {
+    pub kind: PeKind,
+    /// Fixed-point weight width: sign-magnitude, 1 sign bit + weight_bits-1 magnitude bits.
+    pub weight_bits: u32,
+    /// Activation width, two's complement.
+    pub act_bits: u32,
+    /// Kneading stride: how many activations one kneaded group addresses.
+    pub ks: u32,
+    /// How the weight magnitudes are split into lanes: "sm" or "csd" ("tc" is analysis only).
+    pub encoding: Encoding,
+    /// Longest dot product (number of weight/activation pairs) one result may accumulate.
+    /// Accumulator widths are derived from it so that no overflow is possible.
+    #[serde(default = "default_max_dot_len")]
+    pub max_dot_len: u32,
+}
+
+fn default_max_dot_len() -> u32 {
+    4608 // 3x3 kernel over 512 input channels: the largest dot product of VGG/ResNet layers
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopConfig {
+    /// Top module name in the emitted Verilog; also the prefix of every module name.
+    pub name: String,
+    /// Target clock frequency for constraints (MHz).
+    #[serde(default = "default_clock_mhz")]
+    pub clock_mhz: f64,
+}
+
+fn default_clock_mhz() -> f64 {
+    100.0
+}
+
+/// Widths that follow from the config. The formulas are documented in `docs/architecture.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DerivedWidths {
+    /// Magnitude bits of a weight: weight_bits - 1.
+    pub mag_bits: u32,
+    /// Bit lanes of a kneaded weight: mag_bits for sm, mag_bits + 1 for csd
+    /// (a non-adjacent form of an m-bit magnitude needs up to m+1 digits).
+    pub lanes: u32,
+    /// Bits of a lane pointer into the KS activations: ceil(log2 KS), at least 1.
+    pub ptr_bits: u32,
+    /// Bits of one kneaded weight on the wire: lanes * (1 valid + ptr_bits + 1 sign).
+    pub kneaded_weight_bits: u32,
+    /// ceil(log2(max_dot_len)): growth of a sum of max_dot_len terms.
+    pub dot_len_bits: u32,
+    /// Segment accumulator S_b: a sum of up to max_dot_len activations, each of either sign
+    /// (a negated most-negative activation is +2^(act_bits-1)): act_bits + dot_len_bits + 1 (signed).
+    pub segment_bits: u32,
+    /// Result of one dot product: |sum w_i a_i| <= max_dot_len * (2^mag_bits - 1) * 2^(act_bits-1)
+    /// so act_bits + mag_bits + dot_len_bits bits (signed) always suffice.
+    pub result_bits: u32,
+}
+
+/// ceil(log2(n)) for n >= 1.
+pub fn ceil_log2(n: u64) -> u32 {
+    if n <= 1 {
+        0
+    } else {
+        64 - (n - 1).leading_zeros()
+    }
+}
+
+impl Config {
+    /// The embedded default config.
+    pub fn default_config() -> Config {
+        Self::from_toml_str(DEFAULT_CONFIG_TOML, "<built-in default>")
+            .expect("the embedded default config is valid (pinned by a test)")
+    }
+
+    /// Load and validate a config file; `None` gives the built-in default.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        match path {
+            None => Ok(Self::default_config()),
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read config file {}", p.display()))?;
+                Self::from_toml_str(&text, &p.display().to_string())
+            }
+        }
+    }
+
+    /// Parse and validate; `origin` names the source in error messages.
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Config> {
+        let cfg: Config =
+            toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: invalid config: {e}"))?;
+        cfg.validate()
+            .map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        check_range("array.rows", self.array.rows, 1, 64)?;
+        check_range("array.cols", self.array.cols, 1, 64)?;
+        check_range("pe.weight_bits", self.pe.weight_bits, 2, 16)?;
+        check_range("pe.act_bits", self.pe.act_bits, 2, 16)?;
+        check_range("pe.ks", self.pe.ks, 1, 64)?;
+        check_range("pe.max_dot_len", self.pe.max_dot_len, 1, 1 << 20)?;
+        if self.pe.encoding == Encoding::Tc {
+            bail!(
+                "field pe.encoding = \"tc\": two's complement is for `tetris knead` analysis only; \
+                 the hardware supports \"sm\" or \"csd\""
+            );
+        }
+        let w = self.widths();
+        if w.result_bits > 64 {
+            bail!(
+                "fields pe.act_bits/pe.weight_bits/pe.max_dot_len give a {}-bit result; at most 64 is supported",
+                w.result_bits
+            );
+        }
+        let name = &self.top.name;
+        let ok_ident = !name.is_empty()
+            && name.len() <= 64
+            && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok_ident {
+            bail!(
+                "field top.name = {name:?}: must be a Verilog identifier of 1..=64 characters \
+                 (a letter, then letters, digits or '_')"
+            );
+        }
+        if !(self.top.clock_mhz.is_finite()
+            && self.top.clock_mhz > 0.0
+            && self.top.clock_mhz <= 2000.0)
+        {
+            bail!(
+                "field top.clock_mhz = {}: allowed range is (0, 2000]",
+                self.top.clock_mhz
+            );
+        }
+        Ok(())
+    }
+
+    pub fn widths(&self) -> DerivedWidths {
+        let mag_bits = self.pe.weight_bits - 1;
+        let lanes = self.pe.encoding.lanes(self.pe.weight_bits) as u32;
+        let ptr_bits = ceil_log2(self.pe.ks as u64).max(1);
+        let dot_len_bits = ceil_log2(self.pe.max_dot_len as u64);
+        DerivedWidths {
+            mag_bits,
+            lanes,
+            ptr_bits,
+            kneaded_weight_bits: lanes * (ptr_bits + 2),
+            dot_len_bits,
+            segment_bits: self.pe.act_bits + dot_len_bits + 1,
+            result_bits: self.pe.act_bits + mag_bits + dot_len_bits,
+        }
+    }
+
+    /// A short stable hash of the config (FNV-1a over its canonical TOML), for file headers.
+    pub fn hash_hex(&self) -> String {
+        let canonical = toml::to_string(self).expect("config serializes");
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in canonical.bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+}
+
+fn check_range(field: &str, value: u32, lo: u32, hi: u32) -> Result<()> {
+    if value < lo || value > hi {
+        bail!("field {field} = {value}: allowed range is {lo}..={hi}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_is_valid_and_matches_file() {
+        let c = Config::default_config();
+        assert_eq!(c.pe.kind, PeKind::Sac);
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn out_of_range_fields_are_named() {
+        let mut c = Config::default_config();
+        c.pe.ks = 0;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("pe.ks") && e.contains("1..=64"), "{e}");
+        let mut c = Config::default_config();
+        c.top.name = "9bad".into();
+        assert!(c.validate().unwrap_err().to_string().contains("top.name"));
+    }
+
+    #[test]
+    fn malformed_toml_names_origin() {
+        let e = Config::from_toml_str("[array]\nrows = \"x\"", "my.toml").unwrap_err();
+        assert!(e.to_string().contains("my.toml"), "{e}");
+        let e = Config::from_toml_str(
+            "[array]\nrows=1\ncols=1\nbogus=2\n[pe]\nkind=\"sac\"\nweight_bits=8\nact_bits=8\nks=4\nencoding=\"sm\"\n[top]\nname=\"t\"",
+            "x.toml",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn widths_bound_the_worst_case_dot_product() {
+        // Exhaustive over small configs: the worst-case |sum| fits in result_bits (signed),
+        // the worst-case segment fits in segment_bits (signed).
+        for wb in 2..=16u32 {
+            for ab in 2..=16u32 {
+                for len in [1u32, 2, 3, 16, 4608, 1 << 20] {
+                    let mut c = Config::default_config();
+                    c.pe.weight_bits = wb;
+                    c.pe.act_bits = ab;
+                    c.pe.max_dot_len = len;
+                    let w = c.widths();
+                    let amax: i128 = 1 << (ab - 1); // |most negative activation|
+                    let wmax: i128 = (1 << (wb - 1)) - 1;
+                    let worst = len as i128 * amax * wmax;
+                    assert!(
+                        worst < (1i128 << (w.result_bits - 1)),
+                        "wb={wb} ab={ab} len={len}"
+                    );
+                    let seg = len as i128 * amax;
+                    assert!(seg < (1i128 << (w.segment_bits - 1)));
+                }
+            }
+        }
+    }
+}

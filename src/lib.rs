@@ -1,0 +1,12 @@
+//! tetris-hdl: RTL generator for Tetris-style bit-sparse accelerators, and a noise-profile
+//! extractor for approximate multipliers.
+//!
+//! Layers (see `docs/architecture.md`):
+//! - [`config`]: the one config that feeds everything;
+//! - [`model`]: plain-Rust golden models (the oracle);
+//! - [`cli`]: the thin command-line front end.
+
+pub mod cli;
+pub mod config;
+pub mod fsutil;
+pub mod model;
