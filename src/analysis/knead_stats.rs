@@ -1,0 +1,294 @@
+//! Bit-sparsity statistics of weight tensors under kneading: the fast path behind
+//! `tetris knead`.
+//!
+//! Definitions (see docs/knead.md): each output filter's weights, in the tensor's own order
+//! after the output-channel axis, are quantized (symmetric max-abs, per tensor or per output
+//! channel, `model::quant`), encoded (`model::encoding::encode`) and cut into groups of KS
+//! consecutive weights (the last group of a filter may be shorter; groups never cross
+//! filters). The tetris cycles of a group are the kneaded length max_b popcount_b (0 for an
+//! all-zero group); the baseline cycles are the number of weights.
+//!
+//! Speed: per group, the column popcounts are kept as 16-bit counters packed four to a `u64`;
+//! each weight's digit mask is added nibble by nibble from a 16-entry table (one add per four
+//! digit positions), and the group's maximum is taken once at its end. Filters run in
+//! parallel with rayon.
+
+use crate::model::encoding::{encode, Encoding};
+use crate::model::quant::{max_abs_scale, quantize_value};
+use anyhow::{bail, Result};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// Analysis settings (the CLI's flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    /// Fixed-point weight width, 2..=32.
+    pub bits: u32,
+    /// Kneading stride (weights per group), 1..=256.
+    pub ks: usize,
+    pub encoding: Encoding,
+    /// One max-abs scale per output channel instead of one per tensor.
+    pub per_channel: bool,
+}
+
+impl Settings {
+    pub fn validate(&self) -> Result<()> {
+        if !(2..=32).contains(&self.bits) {
+            bail!("bits = {}: allowed range is 2..=32", self.bits);
+        }
+        if !(1..=256).contains(&self.ks) {
+            bail!("ks = {}: allowed range is 1..=256", self.ks);
+        }
+        Ok(())
+    }
+
+    /// Digit positions each weight is counted over for `zero_bit_fraction`: the bits-1
+    /// magnitude bits for sm and csd (csd: non-zero digits over the same budget), all bits
+    /// for tc.
+    pub fn digit_budget(&self) -> u64 {
+        match self.encoding {
+            Encoding::Tc => self.bits as u64,
+            Encoding::Sm | Encoding::Csd => self.bits as u64 - 1,
+        }
+    }
+}
+
+/// Counts for one layer (or a sum of layers). All other figures derive from these.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub weights: u64,
+    /// Weights that quantize to 0.
+    pub zero_weights: u64,
+    /// Non-zero digits (bits) over all weights.
+    pub essential_bits: u64,
+    /// Sum over groups of the kneaded length.
+    pub tetris_cycles: u64,
+}
+
+impl Stats {
+    pub fn add(&mut self, o: &Stats) {
+        self.weights += o.weights;
+        self.zero_weights += o.zero_weights;
+        self.essential_bits += o.essential_bits;
+        self.tetris_cycles += o.tetris_cycles;
+    }
+
+    /// A MAC spends one cycle per weight.
+    pub fn baseline_cycles(&self) -> u64 {
+        self.weights
+    }
+
+    pub fn zero_weight_fraction(&self) -> f64 {
+        ratio(self.zero_weights, self.weights)
+    }
+
+    pub fn zero_bit_fraction(&self, s: &Settings) -> f64 {
+        let budget = self.weights * s.digit_budget();
+        1.0 - ratio(self.essential_bits, budget)
+    }
+
+    /// baseline / tetris cycles; None when every group is all-zero (0 tetris cycles).
+    pub fn ideal_speedup(&self) -> Option<f64> {
+        (self.tetris_cycles > 0).then(|| self.baseline_cycles() as f64 / self.tetris_cycles as f64)
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// Statistics of one weight tensor whose axis 0 has `out_channels` filters (row-major data).
+/// Errors on NaN/Inf, on bad settings and on a length that does not split into filters.
+pub fn layer_stats(data: &[f32], out_channels: usize, s: &Settings) -> Result<Stats> {
+    s.validate()?;
+    if out_channels == 0 || !data.len().is_multiple_of(out_channels) {
+        bail!(
+            "{} weights do not split into {out_channels} output channels",
+            data.len()
+        );
+    }
+    if let Some(i) = data.iter().position(|x| !x.is_finite()) {
+        bail!("weight #{i} is {} (not a finite number)", data[i]);
+    }
+    if data.is_empty() {
+        return Ok(Stats::default());
+    }
+    let per = data.len() / out_channels;
+    let tensor_scale = (!s.per_channel).then(|| max_abs_scale(data, s.bits));
+    // Enough work per rayon task that scheduling stays negligible.
+    let min_filters = (65_536 / per.max(1)).max(1);
+    let stats = data
+        .par_chunks(per)
+        .with_min_len(min_filters)
+        .map(|f| {
+            let scale = tensor_scale.unwrap_or_else(|| max_abs_scale(f, s.bits));
+            filter_stats(f, scale, s)
+        })
+        .reduce(Stats::default, |mut a, b| {
+            a.add(&b);
+            a
+        });
+    Ok(stats)
+}
+
+/// Counter increments for a 4-bit slice of a digit mask: bit j of the index adds 1 to the
+/// 16-bit field j.
+const NIBBLE_COUNTS: [u64; 16] = {
+    let mut t = [0u64; 16];
+    let mut n = 0;
+    while n < 16 {
+        let mut j = 0;
+        while j < 4 {
+            if n >> j & 1 == 1 {
+                t[n] |= 1u64 << (16 * j);
+            }
+            j += 1;
+        }
+        n += 1;
+    }
+    t
+};
+
+/// One filter with a known scale.
+pub fn filter_stats(w: &[f32], scale: f64, s: &Settings) -> Stats {
+    // Number of u64 counter words (four 16-bit lane counters each); <= 8 for <= 32 lanes.
+    match s.encoding.lanes(s.bits).div_ceil(4) {
+        1 => filter_stats_n::<1>(w, scale, s),
+        2 => filter_stats_n::<2>(w, scale, s),
+        3 => filter_stats_n::<3>(w, scale, s),
+        4 => filter_stats_n::<4>(w, scale, s),
+        5 => filter_stats_n::<5>(w, scale, s),
+        6 => filter_stats_n::<6>(w, scale, s),
+        7 => filter_stats_n::<7>(w, scale, s),
+        _ => filter_stats_n::<8>(w, scale, s),
+    }
+}
+
+fn filter_stats_n<const N: usize>(w: &[f32], scale: f64, s: &Settings) -> Stats {
+    let mut st = Stats {
+        weights: w.len() as u64,
+        ..Stats::default()
+    };
+    for group in w.chunks(s.ks) {
+        // KS <= 256 < 65536, so the 16-bit counters cannot overflow.
+        let mut acc = [0u64; N];
+        for &x in group {
+            let q = quantize_value(x, scale, s.bits);
+            let m = encode(q, s.bits, s.encoding).nonzero;
+            st.zero_weights += (q == 0) as u64;
+            st.essential_bits += m.count_ones() as u64;
+            for (i, a) in acc.iter_mut().enumerate() {
+                *a += NIBBLE_COUNTS[(m >> (4 * i) & 15) as usize];
+            }
+        }
+        let mut longest = 0u64;
+        for a in acc {
+            for j in 0..4 {
+                longest = longest.max(a >> (16 * j) & 0xffff);
+            }
+        }
+        st.tetris_cycles += longest;
+    }
+    st
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::knead::knead_group;
+    use crate::model::quant::quantize;
+
+    /// The straightforward computation: golden quantization, golden kneading, lengths.
+    fn reference(data: &[f32], out: usize, s: &Settings) -> Stats {
+        let q = quantize(data, out, s.bits, s.per_channel).unwrap();
+        let per = data.len() / out;
+        let mut st = Stats::default();
+        for f in q.chunks(per) {
+            for g in f.chunks(s.ks) {
+                st.tetris_cycles += knead_group(g, s.bits, s.encoding).len() as u64;
+            }
+        }
+        st.weights = q.len() as u64;
+        st.zero_weights = q.iter().filter(|&&v| v == 0).count() as u64;
+        st.essential_bits = q
+            .iter()
+            .map(|&v| encode(v, s.bits, s.encoding).essential() as u64)
+            .sum();
+        st
+    }
+
+    fn pseudo_random(n: usize, seed: u64) -> Vec<f32> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let u = (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                // Heavy-tailed, with some exact zeros.
+                if x >> 60 == 0 {
+                    0.0
+                } else {
+                    (u * u * u * 8.0) as f32
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fast_path_matches_golden_kneading_for_all_encodings_widths_and_strides() {
+        let data = pseudo_random(7 * 45, 3);
+        for enc in [Encoding::Sm, Encoding::Csd, Encoding::Tc] {
+            for bits in [2, 3, 5, 8, 13, 16, 17, 24, 31, 32] {
+                for ks in [1, 2, 7, 16, 45, 46, 256] {
+                    for per_channel in [false, true] {
+                        let s = Settings {
+                            bits,
+                            ks,
+                            encoding: enc,
+                            per_channel,
+                        };
+                        assert_eq!(
+                            layer_stats(&data, 7, &s).unwrap(),
+                            reference(&data, 7, &s),
+                            "{s:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_full_256_group_of_the_same_bit_does_not_overflow() {
+        let s = Settings {
+            bits: 32,
+            ks: 256,
+            encoding: Encoding::Tc,
+            per_channel: false,
+        };
+        let st = layer_stats(&[-1.0; 512], 1, &s).unwrap();
+        assert_eq!(st.tetris_cycles, 2 * 256);
+    }
+
+    #[test]
+    fn bad_settings_and_values_are_errors() {
+        let mut s = Settings {
+            bits: 1,
+            ks: 16,
+            encoding: Encoding::Sm,
+            per_channel: false,
+        };
+        assert!(layer_stats(&[1.0], 1, &s).is_err());
+        s.bits = 8;
+        s.ks = 0;
+        assert!(layer_stats(&[1.0], 1, &s).is_err());
+        s.ks = 16;
+        assert!(layer_stats(&[1.0, f32::NAN], 1, &s).is_err());
+        assert!(layer_stats(&[1.0, 2.0, 3.0], 2, &s).is_err());
+    }
+}
