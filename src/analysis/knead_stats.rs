@@ -13,7 +13,7 @@
 //! digit positions), and the group's maximum is taken once at its end. Filters run in
 //! parallel with rayon.
 
-use crate::model::encoding::{encode, Encoding};
+use crate::model::encoding::{encode, max_magnitude, Encoding};
 use crate::model::quant::{max_abs_scale, quantize_value};
 use anyhow::{bail, Result};
 use rayon::prelude::*;
@@ -118,7 +118,7 @@ pub fn layer_stats(data: &[f32], out_channels: usize, s: &Settings) -> Result<St
         return Ok(Stats::default());
     }
     let per = data.len() / out_channels;
-    let tensor_scale = (!s.per_channel).then(|| max_abs_scale(data, s.bits));
+    let tensor_scale = (!s.per_channel).then(|| parallel_max_abs_scale(data, s.bits));
     // Enough work per rayon task that scheduling stays negligible.
     let min_filters = (65_536 / per.max(1)).max(1);
     let stats = data
@@ -133,6 +133,32 @@ pub fn layer_stats(data: &[f32], out_channels: usize, s: &Settings) -> Result<St
             a
         });
     Ok(stats)
+}
+
+/// `model::quant::max_abs_scale` of a whole tensor, computed in parallel chunks (max is
+/// exact, so the result is identical).
+fn parallel_max_abs_scale(data: &[f32], bits: u32) -> f64 {
+    let m = data
+        .par_chunks(1 << 16)
+        .map(|c| c.iter().fold(0.0f32, |m, &x| m.max(x.abs())))
+        .reduce(|| 0.0f32, f32::max);
+    max_abs_scale(&[m], bits)
+}
+
+/// `model::quant::quantize_value`, bit for bit, without the libm `round` call: the same
+/// division, then round half away from zero by truncation and a look at the remainder (exact
+/// while |x / scale| < 2^52; larger values, impossible with a max-abs scale, take the golden
+/// path).
+#[inline]
+pub fn fast_quantize(x: f32, scale: f64, qmax: i64, bits: u32) -> i64 {
+    let v = x as f64 / scale;
+    if v.abs() >= (1u64 << 52) as f64 {
+        return quantize_value(x, scale, bits);
+    }
+    let t = v as i64;
+    let frac = v - t as f64;
+    let r = t + (frac >= 0.5) as i64 - (frac <= -0.5) as i64;
+    r.clamp(-qmax, qmax)
 }
 
 /// Counter increments for a 4-bit slice of a digit mask: bit j of the index adds 1 to the
@@ -155,30 +181,46 @@ const NIBBLE_COUNTS: [u64; 16] = {
 
 /// One filter with a known scale.
 pub fn filter_stats(w: &[f32], scale: f64, s: &Settings) -> Stats {
-    // Number of u64 counter words (four 16-bit lane counters each); <= 8 for <= 32 lanes.
-    match s.encoding.lanes(s.bits).div_ceil(4) {
-        1 => filter_stats_n::<1>(w, scale, s),
-        2 => filter_stats_n::<2>(w, scale, s),
-        3 => filter_stats_n::<3>(w, scale, s),
-        4 => filter_stats_n::<4>(w, scale, s),
-        5 => filter_stats_n::<5>(w, scale, s),
-        6 => filter_stats_n::<6>(w, scale, s),
-        7 => filter_stats_n::<7>(w, scale, s),
-        _ => filter_stats_n::<8>(w, scale, s),
+    // Monomorphize on the encoding so `encode` is specialised inside the hot loop.
+    let bits = s.bits;
+    match s.encoding {
+        Encoding::Sm => by_width(w, scale, s, |q| encode(q, bits, Encoding::Sm).nonzero),
+        Encoding::Csd => by_width(w, scale, s, |q| encode(q, bits, Encoding::Csd).nonzero),
+        Encoding::Tc => by_width(w, scale, s, |q| encode(q, bits, Encoding::Tc).nonzero),
     }
 }
 
-fn filter_stats_n<const N: usize>(w: &[f32], scale: f64, s: &Settings) -> Stats {
+fn by_width(w: &[f32], scale: f64, s: &Settings, digits: impl Fn(i64) -> u64) -> Stats {
+    // Number of u64 counter words (four 16-bit lane counters each); <= 8 for <= 32 lanes.
+    match s.encoding.lanes(s.bits).div_ceil(4) {
+        1 => filter_stats_n::<1>(w, scale, s, digits),
+        2 => filter_stats_n::<2>(w, scale, s, digits),
+        3 => filter_stats_n::<3>(w, scale, s, digits),
+        4 => filter_stats_n::<4>(w, scale, s, digits),
+        5 => filter_stats_n::<5>(w, scale, s, digits),
+        6 => filter_stats_n::<6>(w, scale, s, digits),
+        7 => filter_stats_n::<7>(w, scale, s, digits),
+        _ => filter_stats_n::<8>(w, scale, s, digits),
+    }
+}
+
+fn filter_stats_n<const N: usize>(
+    w: &[f32],
+    scale: f64,
+    s: &Settings,
+    digits: impl Fn(i64) -> u64,
+) -> Stats {
     let mut st = Stats {
         weights: w.len() as u64,
         ..Stats::default()
     };
+    let qmax = max_magnitude(s.bits);
     for group in w.chunks(s.ks) {
         // KS <= 256 < 65536, so the 16-bit counters cannot overflow.
         let mut acc = [0u64; N];
         for &x in group {
-            let q = quantize_value(x, scale, s.bits);
-            let m = encode(q, s.bits, s.encoding).nonzero;
+            let q = fast_quantize(x, scale, qmax, s.bits);
+            let m = digits(q);
             st.zero_weights += (q == 0) as u64;
             st.essential_bits += m.count_ones() as u64;
             for (i, a) in acc.iter_mut().enumerate() {
@@ -258,6 +300,26 @@ mod tests {
                             "{s:?}"
                         );
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fast_quantize_equals_the_golden_rounding() {
+        let mut vals = vec![0.5f32, 1.5, 2.5, -0.5, -1.5, -2.5, 0.0, -0.0, 1e-30, 3.0e9];
+        vals.push(f32::from_bits(0.5f32.to_bits() - 1));
+        vals.push(f32::from_bits(0.5f32.to_bits() + 1));
+        vals.extend(pseudo_random(20_000, 9));
+        for bits in [2, 8, 16, 32] {
+            let qmax = max_magnitude(bits);
+            for scale in [1.0, 0.1, 1.0 / 3.0, 1e-7, 1e-30] {
+                for &x in &vals {
+                    assert_eq!(
+                        fast_quantize(x, scale, qmax, bits),
+                        quantize_value(x, scale, bits),
+                        "x={x} scale={scale} bits={bits}"
+                    );
                 }
             }
         }
