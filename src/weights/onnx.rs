@@ -76,8 +76,9 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
-    /// The next (field number, value), or None at the end of the message.
-    fn field(&mut self) -> Result<Option<(u64, Wire<'a>)>> {
+    /// The next (field number, value), or None at the end of the message. `names` names the
+    /// message's known fields for error messages.
+    fn field(&mut self, names: &[(u64, &str)]) -> Result<Option<(u64, Wire<'a>)>> {
         if self.pos >= self.buf.len() {
             return Ok(None);
         }
@@ -86,7 +87,20 @@ impl<'a> Reader<'a> {
         if num == 0 {
             bail!("field number 0 at byte {}", self.pos);
         }
-        let v = match wt {
+        let name = names
+            .iter()
+            .find(|(n, _)| *n == num)
+            .map(|(_, s)| format!("field {s} (#{num})"))
+            .unwrap_or_else(|| format!("field #{num}"));
+        let v = match self.value(wt, num) {
+            Ok(v) => v,
+            Err(e) => return Err(e.context(name)),
+        };
+        Ok(Some((num, v)))
+    }
+
+    fn value(&mut self, wt: u64, num: u64) -> Result<Wire<'a>> {
+        Ok(match wt {
             0 => Wire::Varint(self.varint()?),
             1 => Wire::Fixed64(u64::from_le_bytes(
                 self.take(8)?.try_into().unwrap_or([0; 8]),
@@ -103,8 +117,7 @@ impl<'a> Reader<'a> {
                 "unsupported wire type {wt} for field {num} at byte {}",
                 self.pos
             ),
-        };
-        Ok(Some((num, v)))
+        })
     }
 }
 
@@ -227,10 +240,34 @@ struct Graph<'a> {
     initializers: Vec<Tensor<'a>>,
 }
 
+const MODEL_FIELDS: &[(u64, &str)] = &[(1, "ir_version"), (7, "graph"), (8, "opset_import")];
+const GRAPH_FIELDS: &[(u64, &str)] = &[(1, "node"), (2, "name"), (5, "initializer")];
+const NODE_FIELDS: &[(u64, &str)] = &[
+    (1, "input"),
+    (2, "output"),
+    (3, "name"),
+    (4, "op_type"),
+    (5, "attribute"),
+];
+const ATTRIBUTE_FIELDS: &[(u64, &str)] = &[(1, "name"), (3, "i"), (5, "t"), (8, "ints")];
+const TENSOR_FIELDS: &[(u64, &str)] = &[
+    (1, "dims"),
+    (2, "data_type"),
+    (4, "float_data"),
+    (5, "int32_data"),
+    (7, "int64_data"),
+    (8, "name"),
+    (9, "raw_data"),
+    (10, "double_data"),
+    (11, "uint64_data"),
+    (13, "external_data"),
+    (14, "data_location"),
+];
+
 fn parse_tensor<'a>(b: &'a [u8], at: &str) -> Result<Tensor<'a>> {
     let mut t = Tensor::default();
     let mut r = Reader::new(b);
-    while let Some((num, v)) = r.field().with_context(|| at.to_string())? {
+    while let Some((num, v)) = r.field(TENSOR_FIELDS).with_context(|| at.to_string())? {
         match num {
             1 => push_varints(v, &mut t.dims, &format!("{at}.dims"))?,
             2 => t.data_type = as_varint(v, &format!("{at}.data_type"))?,
@@ -252,7 +289,7 @@ fn parse_tensor<'a>(b: &'a [u8], at: &str) -> Result<Tensor<'a>> {
 fn parse_attribute<'a>(b: &'a [u8], at: &str) -> Result<Attribute<'a>> {
     let mut a = Attribute::default();
     let mut r = Reader::new(b);
-    while let Some((num, v)) = r.field().with_context(|| at.to_string())? {
+    while let Some((num, v)) = r.field(ATTRIBUTE_FIELDS).with_context(|| at.to_string())? {
         match num {
             1 => a.name = as_string(v, &format!("{at}.name"))?,
             3 => a.i = Some(as_varint(v, &format!("{at}.i"))? as i64),
@@ -271,7 +308,7 @@ fn parse_attribute<'a>(b: &'a [u8], at: &str) -> Result<Attribute<'a>> {
 fn parse_node<'a>(b: &'a [u8], at: &str) -> Result<Node<'a>> {
     let mut n = Node::default();
     let mut r = Reader::new(b);
-    while let Some((num, v)) = r.field().with_context(|| at.to_string())? {
+    while let Some((num, v)) = r.field(NODE_FIELDS).with_context(|| at.to_string())? {
         match num {
             1 => n.inputs.push(as_string(v, &format!("{at}.input"))?),
             2 => n.outputs.push(as_string(v, &format!("{at}.output"))?),
@@ -291,7 +328,7 @@ fn parse_graph<'a>(b: &'a [u8]) -> Result<Graph<'a>> {
     let at = "ModelProto.graph";
     let mut g = Graph::default();
     let mut r = Reader::new(b);
-    while let Some((num, v)) = r.field().with_context(|| at.to_string())? {
+    while let Some((num, v)) = r.field(GRAPH_FIELDS).with_context(|| at.to_string())? {
         match num {
             1 => {
                 let at = format!("{at}.node[{}]", g.nodes.len());
@@ -433,7 +470,10 @@ fn decode(t: &Tensor<'_>) -> Result<(Vec<usize>, Vec<f32>)> {
 pub fn parse(bytes: &[u8]) -> Result<Vec<Layer>> {
     let mut graph_bytes = None;
     let mut r = Reader::new(bytes);
-    while let Some((num, v)) = r.field().context("corrupt ONNX protobuf in ModelProto")? {
+    while let Some((num, v)) = r
+        .field(MODEL_FIELDS)
+        .context("corrupt ONNX protobuf in ModelProto")?
+    {
         if num == 7 {
             graph_bytes = Some(as_bytes(v, "ModelProto.graph")?);
         }
