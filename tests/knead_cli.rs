@@ -21,7 +21,7 @@ fn pseudo_random(n: usize, seed: u64) -> Vec<f32> {
             x ^= x >> 7;
             x ^= x << 17;
             let u = (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-            if x % 11 == 0 {
+            if x.is_multiple_of(11) {
                 0.0
             } else {
                 (u * u * u * 3.0) as f32
