@@ -158,6 +158,20 @@ fn tensor(name: &str, dims: &[usize], data: Data<'_>) -> Vec<u8> {
     t
 }
 
+/// A tensor of any data_type from its raw little-endian bytes.
+fn tensor_raw(name: &str, dims: &[usize], data_type: u64, raw: &[u8]) -> Vec<u8> {
+    let mut t = Vec::new();
+    let mut packed = Vec::new();
+    for &d in dims {
+        varint(&mut packed, d as u64);
+    }
+    field_bytes(&mut t, 1, &packed); // dims packed this time
+    field_varint(&mut t, 2, data_type);
+    field_bytes(&mut t, 8, name.as_bytes());
+    field_bytes(&mut t, 9, raw);
+    t
+}
+
 fn attr_int(name: &str, v: i64) -> Vec<u8> {
     let mut a = Vec::new();
     field_bytes(&mut a, 1, name.as_bytes());
@@ -240,7 +254,32 @@ fn onnx_fixture() -> (Vec<u8>, Vec<Expected>) {
     // MatMul: B is (K=6, N=3).
     let mm = pseudo_random(6 * 3, 5);
 
+    // QDQ Conv: int8 weights (3, 2, 1, 1), per-output-channel scale and zero point (axis 0).
+    let q_w: [i8; 6] = [-128, 5, 127, -3, 0, 64];
+    let q_scale = [0.5f32, 0.25, 0.125];
+    let q_zero: [i8; 3] = [0, 3, -2];
+    let mut dq_expected = Vec::new();
+    for (i, &v) in q_w.iter().enumerate() {
+        let c = i / 2;
+        dq_expected.push((v as f32 - q_zero[c] as f32) * q_scale[c]);
+    }
+    assert_eq!(dq_expected[0], -64.0);
+    assert_eq!(dq_expected[3], -1.5);
+
     let initializers = vec![
+        tensor_raw(
+            "q_w",
+            &[3, 2, 1, 1],
+            3,
+            &q_w.iter().map(|&v| v as u8).collect::<Vec<u8>>(),
+        ),
+        tensor("q_scale", &[3], Data::Raw(&q_scale)),
+        tensor_raw(
+            "q_zero",
+            &[3],
+            3,
+            &q_zero.iter().map(|&v| v as u8).collect::<Vec<u8>>(),
+        ),
         tensor("conv_w", &[4, 3, 2, 2], Data::Packed(&conv_w)),
         tensor("deconv_w", &[4, 3, 2, 2], Data::Raw(&deconv_w)),
         tensor("gemm_t_w", &[5, 6], Data::Unpacked(&gemm_t)),
@@ -287,6 +326,14 @@ fn onnx_fixture() -> (Vec<u8>, Vec<Expected>) {
         node("mm", "MatMul", &["g2", "mm_w"], &["out"], &[]),
         // A node with a run-time weight: not a static layer.
         node("dyn", "MatMul", &["out", "g2"], &["out2"], &[]),
+        node(
+            "dq",
+            "DequantizeLinear",
+            &["q_w", "q_scale", "q_zero"],
+            &["q_w_f"],
+            &[attr_int("axis", 0)],
+        ),
+        node("qconv", "Conv", &["x", "q_w_f"], &["y9"], &[]),
     ];
     let transpose = |d: &[f32], r: usize, c: usize| -> Vec<f32> {
         let mut o = Vec::new();
@@ -350,6 +397,12 @@ fn onnx_fixture() -> (Vec<u8>, Vec<Expected>) {
             op: "MatMul",
             shape: vec![3, 6],
             data: transpose(&mm, 6, 3),
+        },
+        Expected {
+            name: "qconv",
+            op: "Conv",
+            shape: vec![3, 2, 1, 1],
+            data: dq_expected,
         },
     ];
     (model(&nodes, &initializers), expected)
@@ -462,6 +515,12 @@ fn check_report(file: &Path, expected: &[Expected], flags: &[&str]) {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{flags:?}: {stderr}");
+    if file.extension().is_some_and(|e| e == "onnx") {
+        assert!(
+            stderr.contains("1 weighted node(s)") && stderr.contains("skipped: dyn"),
+            "the run-time MatMul is reported: {stderr}"
+        );
+    }
     let stdout = String::from_utf8_lossy(&out.stdout);
 
     let flag = |name: &str, default: &str| -> String {
@@ -763,4 +822,37 @@ fn the_human_table_and_outputs_work_without_json() {
         s.contains("16-bit sm") && s.contains("KS=16") && s.contains("TOTAL"),
         "{s}"
     );
+}
+
+#[test]
+fn mutated_files_never_panic_the_loaders() {
+    let (onnx, _) = onnx_fixture();
+    let (npz, _) = npz_fixture();
+    let npy = npy_f32(&[4, 4], &pseudo_random(16, 1));
+    let dir = tempfile::tempdir().unwrap();
+    let mut x = 0x1234_5678_9abc_def0u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for (name, good) in [("m.onnx", &onnx), ("m.npz", &npz), ("m.npy", &npy)] {
+        for _ in 0..200 {
+            let mut b = good.clone();
+            for _ in 0..1 + next() % 4 {
+                let i = (next() % b.len() as u64) as usize;
+                b[i] = next() as u8;
+            }
+            if next() % 4 == 0 {
+                b.truncate((next() % b.len() as u64) as usize);
+            }
+            let p = dir.path().join(name);
+            std::fs::write(&p, &b).unwrap();
+            // Either loads or errors; a panic fails the test.
+            if let Err(e) = weights::load(&p) {
+                assert!(e.to_string().contains(name), "{e}");
+            }
+        }
+    }
 }

@@ -62,7 +62,11 @@ pub fn run(a: Args) -> Result<()> {
     };
     settings.validate()?;
     let file = a.weights.display().to_string();
-    let layers = weights::load(&a.weights)?;
+    let loaded = weights::load_with_notes(&a.weights)?;
+    for n in &loaded.notes {
+        eprintln!("note: {n}");
+    }
+    let layers = loaded.layers;
     let reports = analyse(&layers, &settings, &file)?;
 
     print_table(&reports, &settings, &file);

@@ -39,6 +39,20 @@ impl Layer {
 /// Load every weight tensor of `path`, chosen by the file's extension. Checks that there is at
 /// least one weight and that all are finite.
 pub fn load(path: &Path) -> Result<Vec<Layer>> {
+    Ok(load_with_notes(path)?.layers)
+}
+
+/// Layers plus notes worth telling the user (e.g. ONNX nodes whose weights are computed at
+/// run time and so were skipped).
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub layers: Vec<Layer>,
+    pub notes: Vec<String>,
+}
+
+/// [`load`], with notes.
+pub fn load_with_notes(path: &Path) -> Result<Loaded> {
+    let mut notes = Vec::new();
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -61,7 +75,18 @@ pub fn load(path: &Path) -> Result<Vec<Layer>> {
             vec![a.into_layer(name)]
         }
         "npz" => npz::parse(&bytes).with_context(|| format!("{}", path.display()))?,
-        _ => onnx::parse(&bytes).with_context(|| format!("{}", path.display()))?,
+        _ => {
+            let w = onnx::parse_full(&bytes).with_context(|| format!("{}", path.display()))?;
+            if !w.skipped.is_empty() {
+                notes.push(format!(
+                    "{}: {} weighted node(s) have run-time (non-constant) weights and were skipped: {}",
+                    path.display(),
+                    w.skipped.len(),
+                    w.skipped.join(", ")
+                ));
+            }
+            w.layers
+        }
     };
     let layers: Vec<Layer> = layers.into_iter().filter(|l| !l.data.is_empty()).collect();
     if layers.is_empty() {
@@ -77,7 +102,7 @@ pub fn load(path: &Path) -> Result<Vec<Layer>> {
             );
         }
     }
-    Ok(layers)
+    Ok(Loaded { layers, notes })
 }
 
 /// A half-precision (IEEE binary16) bit pattern as `f32`.

@@ -20,7 +20,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Layer>> {
             .name()
             .map(|n| n.into_owned())
             .unwrap_or_else(|_| format!("#{i}"));
-        let mut buf = Vec::with_capacity(entry.size().min(1 << 30) as usize);
+        let mut buf = Vec::with_capacity(entry.size().min(1 << 26) as usize);
         entry
             .read_to_end(&mut buf)
             .with_context(|| format!(".npz entry {entry_name:?}: corrupt or truncated data"))?;

@@ -5,7 +5,8 @@
 //! int64_data/raw_data/double_data/uint64_data/name/external_data/data_location.
 //!
 //! Weights may be graph initializers or outputs of `Constant` nodes (attribute `value`), also
-//! seen through `Identity` nodes. Every `Conv`, `ConvTranspose`, `Gemm` and `MatMul` whose
+//! seen through `Identity` nodes, or `DequantizeLinear` of such constants (per-tensor or
+//! per-axis; the dequantized real values are analysed). Every `Conv`, `ConvTranspose`, `Gemm` and `MatMul` whose
 //! weight input is such a constant becomes one layer, rearranged so that each row (axis 0) is
 //! one output filter:
 //! - `Conv` (any `group`): W is (Cout, Cin/group, k...), already filter-major;
@@ -466,8 +467,21 @@ fn decode(t: &Tensor<'_>) -> Result<(Vec<usize>, Vec<f32>)> {
 
 // ---------------------------------------------------------------- weights from the graph
 
+/// Weights of an ONNX model.
+#[derive(Debug, Default)]
+pub struct OnnxWeights {
+    pub layers: Vec<Layer>,
+    /// Names of weighted nodes whose weight is not a constant (computed at run time).
+    pub skipped: Vec<String>,
+}
+
 /// Parse an ONNX model held in memory and return one layer per weighted operator.
 pub fn parse(bytes: &[u8]) -> Result<Vec<Layer>> {
+    Ok(parse_full(bytes)?.layers)
+}
+
+/// [`parse`], also naming the weighted nodes that were skipped.
+pub fn parse_full(bytes: &[u8]) -> Result<OnnxWeights> {
     let mut graph_bytes = None;
     let mut r = Reader::new(bytes);
     while let Some((num, v)) = r
@@ -508,7 +522,17 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Layer>> {
             _ => {}
         }
     }
-    let lookup = |name: &str| -> Option<&Tensor<'_>> {
+    // DequantizeLinear nodes by output name: QDQ-quantized models keep integer weights in
+    // front of a DequantizeLinear.
+    let mut dq: HashMap<&str, &Node<'_>> = HashMap::new();
+    for n in &g.nodes {
+        if n.op_type == "DequantizeLinear" {
+            if let Some(o) = n.outputs.first() {
+                dq.insert(o, n);
+            }
+        }
+    }
+    let plain = |name: &str| -> Option<&Tensor<'_>> {
         let mut name = name;
         for _ in 0..64 {
             if let Some(t) = constants.get(name) {
@@ -518,8 +542,33 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Layer>> {
         }
         None
     };
+    let lookup = |name: &str| -> Option<Source<'_, '_>> {
+        if let Some(t) = plain(name) {
+            return Some(Source::Plain(t));
+        }
+        let mut name = name;
+        for _ in 0..64 {
+            if let Some(n) = dq.get(name) {
+                let x = plain(n.inputs.first()?)?;
+                let scale = plain(n.inputs.get(1)?)?;
+                let zero = match n.inputs.get(2).filter(|s| !s.is_empty()) {
+                    Some(z) => Some(plain(z)?),
+                    None => None,
+                };
+                return Some(Source::Dequantized {
+                    x,
+                    scale,
+                    zero,
+                    axis: n.int_attr("axis", 1),
+                    blocked: n.int_attr("block_size", 0) != 0,
+                });
+            }
+            name = alias.get(name)?;
+        }
+        None
+    };
 
-    let mut layers = Vec::new();
+    let mut out = OnnxWeights::default();
     for (k, n) in g.nodes.iter().enumerate() {
         let op = n.op_type.as_str();
         if !matches!(op, "Conv" | "ConvTranspose" | "Gemm" | "MatMul") {
@@ -527,29 +576,112 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Layer>> {
         }
         let input = |i: usize| n.inputs.get(i).and_then(|s| lookup(s));
         // The constant operand and whether it is the second (B / W) input.
-        let (t, second) = match (input(1), input(0)) {
+        let (src, second) = match (input(1), input(0)) {
             (Some(t), _) => (t, true),
             (None, Some(t)) if matches!(op, "Gemm" | "MatMul") => (t, false),
-            _ => continue, // weights computed at run time: nothing to analyse statically
+            _ => {
+                // Weights computed at run time: nothing to analyse statically.
+                out.skipped.push(if n.name.is_empty() {
+                    format!("{op}_{k}")
+                } else {
+                    n.name.clone()
+                });
+                continue;
+            }
         };
         let at = format!("node[{k}] {:?} ({op})", n.name);
-        let (shape, data) = decode(t).with_context(|| at.clone())?;
+        let (shape, data) = src.decode().with_context(|| at.clone())?;
         let (shape, data) = rearrange(n, op, second, shape, data).with_context(|| at.clone())?;
+        let tensor_name = &src.tensor().name;
         let name = if !n.name.is_empty() {
             n.name.clone()
-        } else if !t.name.is_empty() {
-            t.name.clone()
+        } else if !tensor_name.is_empty() {
+            tensor_name.clone()
         } else {
             format!("{op}_{k}")
         };
-        layers.push(Layer {
+        out.layers.push(Layer {
             name,
             op: op.to_string(),
             shape,
             data,
         });
     }
-    Ok(layers)
+    Ok(out)
+}
+
+/// Where a weight operand comes from.
+enum Source<'g, 'a> {
+    Plain(&'g Tensor<'a>),
+    /// DequantizeLinear(x, scale, zero_point) of constants: w = (x - zero) * scale, per tensor
+    /// or per `axis`.
+    Dequantized {
+        x: &'g Tensor<'a>,
+        scale: &'g Tensor<'a>,
+        zero: Option<&'g Tensor<'a>>,
+        axis: i64,
+        blocked: bool,
+    },
+}
+
+impl Source<'_, '_> {
+    fn tensor(&self) -> &Tensor<'_> {
+        match self {
+            Source::Plain(t) => t,
+            Source::Dequantized { x, .. } => x,
+        }
+    }
+
+    fn decode(&self) -> Result<(Vec<usize>, Vec<f32>)> {
+        let (x, scale, zero, axis, blocked) = match self {
+            Source::Plain(t) => return decode(t),
+            Source::Dequantized {
+                x,
+                scale,
+                zero,
+                axis,
+                blocked,
+            } => (x, scale, zero, *axis, *blocked),
+        };
+        let what = format!("DequantizeLinear of tensor {:?}", x.name);
+        if blocked {
+            bail!("{what}: blocked quantization (block_size) is unsupported");
+        }
+        let (shape, q) = decode(x)?;
+        let (_, s) = decode(scale)?;
+        let z = match zero {
+            Some(z) => decode(z)?.1,
+            None => vec![0.0; s.len()],
+        };
+        if z.len() != s.len() || s.is_empty() {
+            bail!(
+                "{what}: {} scales and {} zero points do not match",
+                s.len(),
+                z.len()
+            );
+        }
+        if s.len() == 1 {
+            return Ok((shape, q.iter().map(|&v| (v - z[0]) * s[0]).collect()));
+        }
+        let rank = shape.len() as i64;
+        let ax = if axis < 0 { axis + rank } else { axis };
+        if !(0..rank).contains(&ax) || shape[ax as usize] != s.len() {
+            bail!(
+                "{what}: attribute axis = {axis} with {} scales does not fit shape {shape:?}",
+                s.len()
+            );
+        }
+        let inner: usize = shape[ax as usize + 1..].iter().product();
+        let w = q
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                let c = (i / inner.max(1)) % s.len();
+                (v - z[c]) * s[c]
+            })
+            .collect();
+        Ok((shape, w))
+    }
 }
 
 /// Put the output-channel axis first (see the module doc).
@@ -630,5 +762,82 @@ fn rearrange(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(data_type: u64, dims: &[u64]) -> Tensor<'static> {
+        Tensor {
+            name: "w".into(),
+            dims: dims.to_vec(),
+            data_type,
+            ..Tensor::default()
+        }
+    }
+
+    #[test]
+    fn typed_fields_decode() {
+        let mut a = t(DOUBLE, &[2]);
+        a.double_data = vec![1.5f64.to_bits(), (-2.0f64).to_bits()];
+        assert_eq!(decode(&a).unwrap().1, vec![1.5, -2.0]);
+        let mut a = t(INT8, &[2]);
+        a.int32_data = vec![(-3i64) as u64, 7];
+        assert_eq!(decode(&a).unwrap().1, vec![-3.0, 7.0]);
+        let mut a = t(FLOAT16, &[1]);
+        a.int32_data = vec![0xc000];
+        assert_eq!(decode(&a).unwrap().1, vec![-2.0]);
+        let mut a = t(INT64, &[1, 1]);
+        a.int64_data = vec![(-9i64) as u64];
+        assert_eq!(decode(&a).unwrap(), (vec![1, 1], vec![-9.0]));
+        let mut a = t(UINT64, &[1]);
+        a.uint64_data = vec![12];
+        assert_eq!(decode(&a).unwrap().1, vec![12.0]);
+    }
+
+    #[test]
+    fn raw_data_of_every_width_decodes() {
+        let raw: &[u8] = &[0xfe, 0xff, 0x00, 0x3c];
+        let mut a = t(INT16, &[2]);
+        a.raw = Some(raw);
+        assert_eq!(decode(&a).unwrap().1, vec![-2.0, 15360.0]);
+        a.data_type = FLOAT16;
+        assert_eq!(decode(&a).unwrap().1[1], 1.0);
+        a.data_type = UINT8;
+        a.dims = vec![4];
+        assert_eq!(decode(&a).unwrap().1, vec![254.0, 255.0, 0.0, 60.0]);
+        let raw8 = 0.25f64.to_le_bytes();
+        let mut d = t(DOUBLE, &[1]);
+        d.raw = Some(&raw8);
+        assert_eq!(decode(&d).unwrap().1, vec![0.25]);
+    }
+
+    #[test]
+    fn inconsistent_tensors_are_errors() {
+        let mut a = t(FLOAT, &[3]);
+        a.float_data = vec![0; 2];
+        assert!(decode(&a).unwrap_err().to_string().contains("float_data"));
+        let a = t(FLOAT, &[(-1i64) as u64]);
+        assert!(decode(&a).unwrap_err().to_string().contains("negative"));
+        let a = t(8, &[1]); // STRING
+        assert!(decode(&a).unwrap_err().to_string().contains("data_type"));
+        let mut a = t(FLOAT, &[1]);
+        a.external = true;
+        assert!(decode(&a).unwrap_err().to_string().contains("external"));
+    }
+
+    #[test]
+    fn reader_handles_packed_and_overlong_varints() {
+        let mut r = Reader::new(&[
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+        ]);
+        assert!(r.varint().is_err());
+        let mut out = vec![];
+        push_varints(Wire::Bytes(&[0x01, 0xac, 0x02]), &mut out, "x").unwrap();
+        assert_eq!(out, vec![1, 300]);
+        assert!(push_varints(Wire::Bytes(&[0x80]), &mut out, "x").is_err());
+        assert!(push_fixed32(Wire::Bytes(&[0; 5]), &mut vec![], "x").is_err());
     }
 }
