@@ -785,6 +785,12 @@ fn bad_inputs_fail_cleanly_naming_the_file() {
     let none = model(&[node("r", "Relu", &["x"], &["y"], &[])], &[]);
     let p = write(d, "noweights.onnx", &none);
     assert_clean_failure(&p, &[], &["noweights.onnx", "no weights"]);
+    let dynamic = model(
+        &[node("dconv", "Conv", &["x", "w_runtime"], &["y"], &[])],
+        &[],
+    );
+    let p = write(d, "dynamic.onnx", &dynamic);
+    assert_clean_failure(&p, &[], &["dynamic.onnx", "no weights", "skipped: dconv"]);
 
     let mut inf = pseudo_random(8, 2);
     inf[3] = f32::INFINITY;

@@ -104,6 +104,17 @@ fn ratio(a: u64, b: u64) -> f64 {
 /// Statistics of one weight tensor whose axis 0 has `out_channels` filters (row-major data).
 /// Errors on NaN/Inf, on bad settings and on a length that does not split into filters.
 pub fn layer_stats(data: &[f32], out_channels: usize, s: &Settings) -> Result<Stats> {
+    layer_stats_with_progress(data, out_channels, s, &|_| {})
+}
+
+/// [`layer_stats`], calling `done(n)` each time another `n` weights are finished (from worker
+/// threads, in chunks of at least 64 k weights or one filter).
+pub fn layer_stats_with_progress(
+    data: &[f32],
+    out_channels: usize,
+    s: &Settings,
+    done: &(dyn Fn(usize) + Sync),
+) -> Result<Stats> {
     s.validate()?;
     if out_channels == 0 || !data.len().is_multiple_of(out_channels) {
         bail!(
@@ -119,14 +130,18 @@ pub fn layer_stats(data: &[f32], out_channels: usize, s: &Settings) -> Result<St
     }
     let per = data.len() / out_channels;
     let tensor_scale = (!s.per_channel).then(|| parallel_max_abs_scale(data, s.bits));
-    // Enough work per rayon task that scheduling stays negligible.
-    let min_filters = (65_536 / per.max(1)).max(1);
+    // Whole filters per rayon task, enough of them that scheduling stays negligible.
+    let filters_per_task = (65_536 / per).max(1);
     let stats = data
-        .par_chunks(per)
-        .with_min_len(min_filters)
-        .map(|f| {
-            let scale = tensor_scale.unwrap_or_else(|| max_abs_scale(f, s.bits));
-            filter_stats(f, scale, s)
+        .par_chunks(per * filters_per_task)
+        .map(|task| {
+            let mut st = Stats::default();
+            for f in task.chunks(per) {
+                let scale = tensor_scale.unwrap_or_else(|| max_abs_scale(f, s.bits));
+                st.add(&filter_stats(f, scale, s));
+            }
+            done(task.len());
+            st
         })
         .reduce(Stats::default, |mut a, b| {
             a.add(&b);

@@ -4,7 +4,7 @@
 //! parses flags, prints the table and writes the JSON/CSV reports (atomically, after all work
 //! succeeded, so a failure never leaves a partial file).
 
-use crate::analysis::knead_stats::{layer_stats, Settings, Stats};
+use crate::analysis::knead_stats::{layer_stats_with_progress, Settings, Stats};
 use crate::model::encoding::Encoding;
 use crate::weights::{self, Layer};
 use anyhow::{Context, Result};
@@ -103,9 +103,8 @@ pub fn analyse(layers: &[Layer], s: &Settings, file: &str) -> Result<Vec<LayerRe
     };
     let mut out = Vec::with_capacity(layers.len());
     for l in layers {
-        let stats = layer_stats(&l.data, l.out_channels(), s)
+        let stats = layer_stats_with_progress(&l.data, l.out_channels(), s, &|n| bar.inc(n as u64))
             .with_context(|| format!("{file}: layer {:?}", l.name))?;
-        bar.inc(l.data.len() as u64);
         out.push(LayerReport {
             name: l.name.clone(),
             op: l.op.clone(),

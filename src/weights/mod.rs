@@ -90,7 +90,8 @@ pub fn load_with_notes(path: &Path) -> Result<Loaded> {
     };
     let layers: Vec<Layer> = layers.into_iter().filter(|l| !l.data.is_empty()).collect();
     if layers.is_empty() {
-        bail!("{}: the file holds no weights", path.display());
+        let why: String = notes.iter().map(|n| format!(" ({n})")).collect();
+        bail!("{}: the file holds no weights{why}", path.display());
     }
     for l in &layers {
         if let Some(i) = l.data.iter().position(|x| !x.is_finite()) {
