@@ -8,10 +8,11 @@
 //! filters). The tetris cycles of a group are the kneaded length max_b popcount_b (0 for an
 //! all-zero group); the baseline cycles are the number of weights.
 //!
-//! Speed: per group, the column popcounts are kept as 16-bit counters packed four to a `u64`;
-//! each weight's digit mask is added nibble by nibble from a 16-entry table (one add per four
-//! digit positions), and the group's maximum is taken once at its end. Filters run in
-//! parallel with rayon.
+//! Speed: per group, the column popcounts are kept as 8-bit counters packed eight to a `u64`
+//! (16-bit, four to a `u64`, when KS = 256); each weight's digit mask is added byte by byte
+//! from a 256-entry table (one add per eight digit positions), and the group's maximum is
+//! taken once at its end. Quantization multiplies by the reciprocal scale and falls back to
+//! the golden division only near rounding boundaries. Filters run in parallel with rayon.
 
 use crate::model::encoding::{encode, max_magnitude, Encoding};
 use crate::model::quant::{max_abs_scale, quantize_value};
@@ -160,39 +161,47 @@ fn parallel_max_abs_scale(data: &[f32], bits: u32) -> f64 {
     max_abs_scale(&[m], bits)
 }
 
-/// `model::quant::quantize_value`, bit for bit, without the libm `round` call: the same
-/// division, then round half away from zero by truncation and a look at the remainder (exact
-/// while |x / scale| < 2^52; larger values, impossible with a max-abs scale, take the golden
-/// path).
+/// `model::quant::quantize_value`, bit for bit, without a division or the libm `round` call
+/// on the common path: v = x * (1/scale) differs from the golden x / scale by at most
+/// |v| * 2^-51, so wherever v is farther than |v| * 2^-48 from a rounding boundary (k + 0.5)
+/// both round alike, here by truncation plus a look at the remainder (exact while
+/// |v| < 2^52). Values near a boundary, huge or not finite take the golden path.
 #[inline]
-pub fn fast_quantize(x: f32, scale: f64, qmax: i64, bits: u32) -> i64 {
-    let v = x as f64 / scale;
-    if v.abs() >= (1u64 << 52) as f64 {
-        return quantize_value(x, scale, bits);
-    }
+pub fn fast_quantize(x: f32, scale: f64, inv_scale: f64, qmax: i64, bits: u32) -> i64 {
+    const LIMIT: f64 = (1u64 << 52) as f64;
+    const MARGIN: f64 = 1.0 / (1u64 << 48) as f64;
+    let v = x as f64 * inv_scale;
     let t = v as i64;
     let frac = v - t as f64;
-    let r = t + (frac >= 0.5) as i64 - (frac <= -0.5) as i64;
+    let near_boundary = ((frac.abs() - 0.5).abs()) <= v.abs() * MARGIN;
+    if near_boundary || !v.is_finite() || v.abs() >= LIMIT {
+        return quantize_value(x, scale, bits);
+    }
+    let r = t + (frac > 0.5) as i64 - (frac < -0.5) as i64;
     r.clamp(-qmax, qmax)
 }
 
-/// Counter increments for a 4-bit slice of a digit mask: bit j of the index adds 1 to the
-/// 16-bit field j.
-const NIBBLE_COUNTS: [u64; 16] = {
-    let mut t = [0u64; 16];
+/// Counter increments for a slice of a digit mask: bit j of the index adds 1 to counter
+/// field j, where fields are `FIELD` bits wide (8: 256-entry table, 8 lanes per u64;
+/// 16: 16-entry table, 4 lanes per u64).
+const fn counts_table<const ENTRIES: usize, const FIELD: u32>() -> [u64; ENTRIES] {
+    let mut t = [0u64; ENTRIES];
+    let lanes = 64 / FIELD;
     let mut n = 0;
-    while n < 16 {
+    while n < ENTRIES {
         let mut j = 0;
-        while j < 4 {
+        while j < lanes {
             if n >> j & 1 == 1 {
-                t[n] |= 1u64 << (16 * j);
+                t[n] |= 1u64 << (FIELD * j);
             }
             j += 1;
         }
         n += 1;
     }
     t
-};
+}
+const BYTE_FIELD_COUNTS: [u64; 256] = counts_table::<256, 8>();
+const WORD_FIELD_COUNTS: [u64; 16] = counts_table::<16, 16>();
 
 /// One filter with a known scale.
 pub fn filter_stats(w: &[f32], scale: f64, s: &Settings) -> Stats {
@@ -206,20 +215,32 @@ pub fn filter_stats(w: &[f32], scale: f64, s: &Settings) -> Stats {
 }
 
 fn by_width(w: &[f32], scale: f64, s: &Settings, digits: impl Fn(i64) -> u64) -> Stats {
-    // Number of u64 counter words (four 16-bit lane counters each); <= 8 for <= 32 lanes.
-    match s.encoding.lanes(s.bits).div_ceil(4) {
-        1 => filter_stats_n::<1>(w, scale, s, digits),
-        2 => filter_stats_n::<2>(w, scale, s, digits),
-        3 => filter_stats_n::<3>(w, scale, s, digits),
-        4 => filter_stats_n::<4>(w, scale, s, digits),
-        5 => filter_stats_n::<5>(w, scale, s, digits),
-        6 => filter_stats_n::<6>(w, scale, s, digits),
-        7 => filter_stats_n::<7>(w, scale, s, digits),
-        _ => filter_stats_n::<8>(w, scale, s, digits),
+    let lanes = s.encoding.lanes(s.bits);
+    if s.ks <= 255 {
+        // 8-bit counters suffice (a column count never exceeds KS): 8 lanes per u64.
+        match lanes.div_ceil(8) {
+            1 => filter_stats_n::<1, 8>(w, scale, s, digits),
+            2 => filter_stats_n::<2, 8>(w, scale, s, digits),
+            3 => filter_stats_n::<3, 8>(w, scale, s, digits),
+            _ => filter_stats_n::<4, 8>(w, scale, s, digits),
+        }
+    } else {
+        // KS = 256 may count 256: 16-bit counters, 4 lanes per u64.
+        match lanes.div_ceil(4) {
+            1 => filter_stats_n::<1, 16>(w, scale, s, digits),
+            2 => filter_stats_n::<2, 16>(w, scale, s, digits),
+            3 => filter_stats_n::<3, 16>(w, scale, s, digits),
+            4 => filter_stats_n::<4, 16>(w, scale, s, digits),
+            5 => filter_stats_n::<5, 16>(w, scale, s, digits),
+            6 => filter_stats_n::<6, 16>(w, scale, s, digits),
+            7 => filter_stats_n::<7, 16>(w, scale, s, digits),
+            _ => filter_stats_n::<8, 16>(w, scale, s, digits),
+        }
     }
 }
 
-fn filter_stats_n<const N: usize>(
+/// N counter words of FIELD-bit lane counters (FIELD = 8 or 16).
+fn filter_stats_n<const N: usize, const FIELD: u32>(
     w: &[f32],
     scale: f64,
     s: &Settings,
@@ -230,22 +251,28 @@ fn filter_stats_n<const N: usize>(
         ..Stats::default()
     };
     let qmax = max_magnitude(s.bits);
+    let inv_scale = 1.0 / scale;
+    let per_word = 64 / FIELD;
+    let field_mask = (1u64 << FIELD) - 1;
     for group in w.chunks(s.ks) {
-        // KS <= 256 < 65536, so the 16-bit counters cannot overflow.
         let mut acc = [0u64; N];
         for &x in group {
-            let q = fast_quantize(x, scale, qmax, s.bits);
+            let q = fast_quantize(x, scale, inv_scale, qmax, s.bits);
             let m = digits(q);
             st.zero_weights += (q == 0) as u64;
             st.essential_bits += m.count_ones() as u64;
             for (i, a) in acc.iter_mut().enumerate() {
-                *a += NIBBLE_COUNTS[(m >> (4 * i) & 15) as usize];
+                *a += if FIELD == 8 {
+                    BYTE_FIELD_COUNTS[(m >> (8 * i) & 0xff) as usize]
+                } else {
+                    WORD_FIELD_COUNTS[(m >> (4 * i) & 0xf) as usize]
+                };
             }
         }
         let mut longest = 0u64;
         for a in acc {
-            for j in 0..4 {
-                longest = longest.max(a >> (16 * j) & 0xffff);
+            for j in 0..per_word {
+                longest = longest.max(a >> (FIELD * j) & field_mask);
             }
         }
         st.tetris_cycles += longest;
@@ -301,7 +328,7 @@ mod tests {
         let data = pseudo_random(7 * 45, 3);
         for enc in [Encoding::Sm, Encoding::Csd, Encoding::Tc] {
             for bits in [2, 3, 5, 8, 13, 16, 17, 24, 31, 32] {
-                for ks in [1, 2, 7, 16, 45, 46, 256] {
+                for ks in [1, 2, 7, 16, 45, 46, 255, 256] {
                     for per_channel in [false, true] {
                         let s = Settings {
                             bits,
@@ -328,10 +355,20 @@ mod tests {
         vals.extend(pseudo_random(20_000, 9));
         for bits in [2, 8, 16, 32] {
             let qmax = max_magnitude(bits);
-            for scale in [1.0, 0.1, 1.0 / 3.0, 1e-7, 1e-30] {
-                for &x in &vals {
+            for scale in [1.0, 0.1, 1.0 / 3.0, 0.7, 1e-7, 1e-30, 1e-310] {
+                // Values at and one ulp around the rounding boundaries k + 0.5.
+                let mut near = vals.clone();
+                for k in [0i64, 1, 2, 7, 100, 32767, 1 << 20] {
+                    let b = ((k as f64 + 0.5) * scale) as f32;
+                    for d in [-2i32, -1, 0, 1, 2] {
+                        let bits_ = (b.to_bits() as i64 + d as i64).max(0) as u32;
+                        near.push(f32::from_bits(bits_));
+                        near.push(-f32::from_bits(bits_));
+                    }
+                }
+                for &x in &near {
                     assert_eq!(
-                        fast_quantize(x, scale, qmax, bits),
+                        fast_quantize(x, scale, 1.0 / scale, qmax, bits),
                         quantize_value(x, scale, bits),
                         "x={x} scale={scale} bits={bits}"
                     );
