@@ -862,3 +862,42 @@ fn mutated_files_never_panic_the_loaders() {
         }
     }
 }
+
+#[test]
+fn an_all_zero_layer_has_no_speedup_and_zero_cycles() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(
+        d.path(),
+        "z.npz",
+        &npz_bytes(&[
+            ("zeros.npy", npy_f32(&[2, 4], &[0.0; 8]), false),
+            ("w.npy", npy_f32(&[2, 4], &pseudo_random(8, 5)), true),
+        ]),
+    );
+    let json = d.path().join("z.json");
+    let csv = d.path().join("z.csv");
+    let out = tetris()
+        .args(["knead", "--weights"])
+        .arg(&p)
+        .arg("--json")
+        .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let j: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let z = &j["layers"][0];
+    assert_eq!(z["name"], "zeros");
+    assert_eq!(z["tetris_cycles"], 0);
+    assert_eq!(z["essential_bits"], 0);
+    assert_eq!(z["zero_weight_fraction"], 1.0);
+    assert_eq!(z["zero_bit_fraction"], 1.0);
+    assert!(z["ideal_speedup"].is_null());
+    assert_eq!(j["total"]["weights"], 16);
+    let c = std::fs::read_to_string(&csv).unwrap();
+    assert!(c.lines().nth(1).unwrap().ends_with(",8,0,"), "{c}");
+    let table = String::from_utf8_lossy(&out.stdout);
+    let zrow = table.lines().find(|l| l.starts_with("zeros")).unwrap();
+    assert!(zrow.trim_end().ends_with('-'), "{zrow}");
+}

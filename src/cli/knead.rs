@@ -263,3 +263,15 @@ fn print_table(reports: &[LayerReport], s: &Settings, file: &str) {
     }
     row("TOTAL", "", "", &total(reports));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_with_separators_are_quoted() {
+        assert_eq!(csv_field("conv1"), "conv1");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}
