@@ -6,7 +6,9 @@
 //! - [`model`]: plain-Rust golden models (the oracle);
 //! - [`cli`]: the thin command-line front end.
 
+pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod fsutil;
 pub mod model;
+pub mod weights;

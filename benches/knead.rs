@@ -1,0 +1,116 @@
+//! Throughput of the `tetris knead` statistics (quantize + encode + kneaded length) on 10 M
+//! seeded synthetic weights: one layer of 10,000 output filters x 1,000 weights.
+//! Run: `cargo bench --bench knead`. Target: >= 50 M weights/s per core at one setting.
+
+use std::time::Instant;
+use tetris_hdl::analysis::knead_stats::{layer_stats, Settings};
+use tetris_hdl::model::encoding::Encoding;
+
+const FILTERS: usize = 10_000;
+const PER_FILTER: usize = 1_000;
+
+/// SplitMix64: a small seeded generator (no extra crate needed).
+struct SplitMix(u64);
+impl SplitMix {
+    fn next_f64(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        // In (0, 1): never exactly 0, so logs are finite.
+        ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+}
+
+fn gaussian(n: usize, seed: u64) -> Vec<f32> {
+    let mut r = SplitMix(seed);
+    (0..n)
+        .map(|_| {
+            let (u, v) = (r.next_f64(), r.next_f64());
+            ((-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos() * 0.05) as f32
+        })
+        .collect()
+}
+
+fn laplace(n: usize, seed: u64) -> Vec<f32> {
+    let mut r = SplitMix(seed);
+    (0..n)
+        .map(|_| {
+            let u = r.next_f64() - 0.5;
+            (-0.05 * u.signum() * (1.0 - 2.0 * u.abs()).ln()) as f32
+        })
+        .collect()
+}
+
+/// CPU seconds used by this process so far (all threads), from /proc/self/stat (USER_HZ =
+/// 100 on Linux). The machine is shared, so wall-clock time per core understates speed when
+/// other jobs compete for the cores; CPU time does not.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // Fields 14 and 15 (utime, stime) are the 12th and 13th after the command name.
+    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
+}
+
+fn main() {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this binary without it,
+    // and then a small smoke run keeps the test suite quick.
+    let full = std::env::args().any(|a| a == "--bench");
+    let filters = if full { FILTERS } else { 100 };
+    let n = filters * PER_FILTER;
+    let inputs = [("gaussian", gaussian(n, 1)), ("laplace", laplace(n, 2))];
+    let settings = [
+        (16, Encoding::Sm),
+        (16, Encoding::Csd),
+        (16, Encoding::Tc),
+        (8, Encoding::Sm),
+    ];
+    println!("knead statistics throughput, {n} weights ({filters} filters x {PER_FILTER}), KS=16, per-tensor scale, wall: best of 3 runs, CPU: total of the 3 runs");
+    println!(
+        "| weights | setting | threads | wall s | M weights/s | M weights/s per thread | M weights per CPU-s | zero bits | ideal speedup |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (dist, data) in &inputs {
+        for &(bits, encoding) in &settings {
+            let s = Settings {
+                bits,
+                ks: 16,
+                encoding,
+                per_channel: false,
+            };
+            for threads in [1, cores] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .expect("thread pool");
+                let mut best = f64::INFINITY;
+                let mut cpu = 0.0;
+                let mut stats = None;
+                for _ in 0..3 {
+                    let (t, c) = (Instant::now(), cpu_seconds());
+                    let st = pool.install(|| layer_stats(data, filters, &s).expect("stats"));
+                    best = best.min(t.elapsed().as_secs_f64());
+                    cpu += cpu_seconds() - c;
+                    stats = Some(st);
+                }
+                let st = stats.expect("ran");
+                let rate = n as f64 / best / 1e6;
+                println!(
+                    "| {dist} | {bits}-bit {encoding} | {threads} | {best:.3} | {rate:.1} | {:.1} | {:.0} | {:.1}% | {:.3}x |",
+                    rate / threads as f64,
+                    3.0 * n as f64 / cpu.max(0.01) / 1e6,
+                    100.0 * st.zero_bit_fraction(&s),
+                    st.ideal_speedup().unwrap_or(0.0)
+                );
+            }
+        }
+    }
+}

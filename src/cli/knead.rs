@@ -1,0 +1,277 @@
+//! `tetris knead`: bit-level sparsity of a weight file and what kneading would buy.
+//!
+//! Loading is `weights::load`, the statistics are `analysis::knead_stats`; this module only
+//! parses flags, prints the table and writes the JSON/CSV reports (atomically, after all work
+//! succeeded, so a failure never leaves a partial file).
+
+use crate::analysis::knead_stats::{layer_stats_with_progress, Settings, Stats};
+use crate::model::encoding::Encoding;
+use crate::weights::{self, Layer};
+use anyhow::{Context, Result};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Weight file: .npy, .npz or .onnx.
+    #[arg(long, value_name = "FILE")]
+    pub weights: PathBuf,
+    /// Fixed-point weight width (sign-magnitude: 1 sign + bits-1 magnitude bits).
+    #[arg(long, value_name = "N", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(2..=32))]
+    pub bits: u32,
+    /// Kneading stride: consecutive weights of one output filter per group.
+    #[arg(long, value_name = "N", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub ks: u32,
+    /// Digit encoding: sm (sign-magnitude), csd (canonical signed digits), tc (two's complement).
+    #[arg(long, default_value = "sm", value_parser = parse_encoding)]
+    pub encoding: Encoding,
+    /// One quantization scale per output channel (default: one per tensor).
+    #[arg(long)]
+    pub per_channel: bool,
+    /// Write the report as JSON to this file.
+    #[arg(long, value_name = "OUT")]
+    pub json: Option<PathBuf>,
+    /// Write the report as CSV (one row per layer, then a TOTAL row) to this file.
+    #[arg(long, value_name = "OUT")]
+    pub csv: Option<PathBuf>,
+}
+
+fn parse_encoding(s: &str) -> Result<Encoding, String> {
+    s.parse()
+}
+
+/// One analysed layer.
+pub struct LayerReport {
+    pub name: String,
+    pub op: String,
+    pub shape: Vec<usize>,
+    pub stats: Stats,
+}
+
+/// Models above this many weights get a progress bar.
+const PROGRESS_MIN_WEIGHTS: usize = 1_000_000;
+
+pub fn run(a: Args) -> Result<()> {
+    let settings = Settings {
+        bits: a.bits,
+        ks: a.ks as usize,
+        encoding: a.encoding,
+        per_channel: a.per_channel,
+    };
+    settings.validate()?;
+    let file = a.weights.display().to_string();
+    let loaded = weights::load_with_notes(&a.weights)?;
+    for n in &loaded.notes {
+        eprintln!("note: {n}");
+    }
+    let layers = loaded.layers;
+    let reports = analyse(&layers, &settings, &file)?;
+
+    print_table(&reports, &settings, &file);
+    // Render both reports before writing either, so an error leaves no file behind.
+    let json_text = a
+        .json
+        .as_ref()
+        .map(|_| serde_json::to_string_pretty(&to_json(&reports, &settings, &file)))
+        .transpose()?;
+    let csv_text = a.csv.as_ref().map(|_| to_csv(&reports, &settings));
+    if let (Some(p), Some(t)) = (&a.json, json_text) {
+        crate::fsutil::write_atomic(p, (t + "\n").as_bytes())?;
+    }
+    if let (Some(p), Some(t)) = (&a.csv, csv_text) {
+        crate::fsutil::write_atomic(p, t.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Statistics of every layer, with a progress bar on stderr for large models.
+pub fn analyse(layers: &[Layer], s: &Settings, file: &str) -> Result<Vec<LayerReport>> {
+    let total: usize = layers.iter().map(|l| l.data.len()).sum();
+    let bar = if total >= PROGRESS_MIN_WEIGHTS {
+        let b = indicatif::ProgressBar::new(total as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "knead {bar:40} {human_pos}/{human_len} weights {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut out = Vec::with_capacity(layers.len());
+    for l in layers {
+        let stats = layer_stats_with_progress(&l.data, l.out_channels(), s, &|n| bar.inc(n as u64))
+            .with_context(|| format!("{file}: layer {:?}", l.name))?;
+        out.push(LayerReport {
+            name: l.name.clone(),
+            op: l.op.clone(),
+            shape: l.shape.clone(),
+            stats,
+        });
+    }
+    bar.finish_and_clear();
+    Ok(out)
+}
+
+pub fn total(reports: &[LayerReport]) -> Stats {
+    let mut t = Stats::default();
+    for r in reports {
+        t.add(&r.stats);
+    }
+    t
+}
+
+fn stats_fields(st: &Stats, s: &Settings) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("weights".into(), json!(st.weights));
+    m.insert(
+        "zero_weight_fraction".into(),
+        json!(st.zero_weight_fraction()),
+    );
+    m.insert("zero_bit_fraction".into(), json!(st.zero_bit_fraction(s)));
+    m.insert("essential_bits".into(), json!(st.essential_bits));
+    m.insert("baseline_cycles".into(), json!(st.baseline_cycles()));
+    m.insert("tetris_cycles".into(), json!(st.tetris_cycles));
+    m.insert("ideal_speedup".into(), json!(st.ideal_speedup()));
+    m
+}
+
+pub fn to_json(reports: &[LayerReport], s: &Settings, file: &str) -> Value {
+    let layers: Vec<Value> = reports
+        .iter()
+        .map(|r| {
+            let mut m = serde_json::Map::new();
+            m.insert("name".into(), json!(r.name));
+            m.insert("op".into(), json!(r.op));
+            m.insert("shape".into(), json!(r.shape));
+            m.extend(stats_fields(&r.stats, s));
+            Value::Object(m)
+        })
+        .collect();
+    json!({
+        "settings": {
+            "weights_file": file,
+            "bits": s.bits,
+            "ks": s.ks,
+            "encoding": s.encoding.name(),
+            "per_channel": s.per_channel,
+            "digit_budget": s.digit_budget(),
+        },
+        "layers": layers,
+        "total": Value::Object(stats_fields(&total(reports), s)),
+    })
+}
+
+const CSV_HEADER: &str = "name,op,shape,weights,zero_weight_fraction,zero_bit_fraction,essential_bits,baseline_cycles,tetris_cycles,ideal_speedup";
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv_row(name: &str, op: &str, shape: &str, st: &Stats, s: &Settings) -> String {
+    format!(
+        "{},{},{},{},{},{},{},{},{},{}\n",
+        csv_field(name),
+        csv_field(op),
+        shape,
+        st.weights,
+        st.zero_weight_fraction(),
+        st.zero_bit_fraction(s),
+        st.essential_bits,
+        st.baseline_cycles(),
+        st.tetris_cycles,
+        st.ideal_speedup()
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    )
+}
+
+fn shape_text(shape: &[usize]) -> String {
+    shape
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("x")
+}
+
+/// CSV with the JSON's columns; the shape is written as `64x3x3x3`, a missing speedup (no
+/// non-zero weight) as an empty field; the last row is `TOTAL`.
+pub fn to_csv(reports: &[LayerReport], s: &Settings) -> String {
+    let mut out = String::from(CSV_HEADER);
+    out.push('\n');
+    for r in reports {
+        out += &csv_row(&r.name, &r.op, &shape_text(&r.shape), &r.stats, s);
+    }
+    out += &csv_row("TOTAL", "", "", &total(reports), s);
+    out
+}
+
+fn print_table(reports: &[LayerReport], s: &Settings, file: &str) {
+    println!(
+        "{file}: {} layers, {}-bit {} weights, KS={}, {} scale",
+        reports.len(),
+        s.bits,
+        s.encoding,
+        s.ks,
+        if s.per_channel {
+            "per-channel"
+        } else {
+            "per-tensor"
+        }
+    );
+    let w = reports
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 48);
+    println!(
+        "{:<w$}  {:<13} {:<16} {:>10} {:>7} {:>7} {:>12} {:>10} {:>8}",
+        "layer", "op", "shape", "weights", "zero_w", "zero_b", "tetris_cyc", "base_cyc", "speedup"
+    );
+    let row = |name: &str, op: &str, shape: &str, st: &Stats| {
+        let name: String = if name.chars().count() > w {
+            let tail: String = name.chars().skip(name.chars().count() - (w - 1)).collect();
+            format!("~{tail}")
+        } else {
+            name.to_string()
+        };
+        println!(
+            "{:<w$}  {:<13} {:<16} {:>10} {:>6.1}% {:>6.1}% {:>12} {:>10} {:>8}",
+            name,
+            op,
+            shape,
+            st.weights,
+            100.0 * st.zero_weight_fraction(),
+            100.0 * st.zero_bit_fraction(s),
+            st.tetris_cycles,
+            st.baseline_cycles(),
+            st.ideal_speedup()
+                .map(|v| format!("{v:.3}x"))
+                .unwrap_or_else(|| "-".into())
+        );
+    };
+    for r in reports {
+        row(&r.name, &r.op, &shape_text(&r.shape), &r.stats);
+    }
+    row("TOTAL", "", "", &total(reports));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_with_separators_are_quoted() {
+        assert_eq!(csv_field("conv1"), "conv1");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}
