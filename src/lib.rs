@@ -6,6 +6,7 @@
 //! - [`model`]: plain-Rust golden models (the oracle);
 //! - [`cli`]: the thin command-line front end.
 
+pub mod array;
 pub mod cli;
 pub mod config;
 pub mod fsutil;

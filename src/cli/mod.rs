@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod config_cmd;
+pub mod sim;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -20,10 +21,13 @@ pub struct Cli {
 pub enum Command {
     /// Validate a design config and print it with its derived widths.
     Config(config_cmd::Args),
+    /// Run a network's layers on the Tetris array and the MAC array: cycles, speedup, share of ideal.
+    Sim(sim::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Config(a) => config_cmd::run(a),
+        Command::Sim(a) => sim::run(a),
     }
 }
