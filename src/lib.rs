@@ -9,4 +9,6 @@
 pub mod cli;
 pub mod config;
 pub mod fsutil;
+pub mod flow;
+pub mod hdl;
 pub mod model;
