@@ -10,4 +10,6 @@ pub mod array;
 pub mod cli;
 pub mod config;
 pub mod fsutil;
+pub mod flow;
+pub mod hdl;
 pub mod model;
