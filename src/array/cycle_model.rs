@@ -7,10 +7,12 @@
 //!   after column c finished its k-th beat (a queue slot is free from that cycle on);
 //!   the first beat is written in cycle 0;
 //! - column c starts its k-th beat at `s = max(f_c(k-1), a_n + 1)` and spends `cost` cycles on
-//!   it: `max(1, kneaded length)` for a SAC column (an all-zero group still pops its beat in
-//!   one cycle), the group size for a MAC column; `f_c(k) = s + cost`;
-//! - the layer ends `latency` cycles after the last column finished (result reduction and
-//!   the output register), `cycles = max_c f_c(last) + latency`.
+//!   it: the kneaded length for a SAC column (all-zero groups are skipped, see
+//!   [`effective_beats`], except a last one, which costs one null beat), the group size for a
+//!   MAC column; `f_c(k) = s + cost`;
+//! - the layer ends `latency` cycles after the last column finished: the result register is
+//!   valid in cycle `f`, read in that cycle, and the host counter counts cycles 0..=f, so
+//!   `cycles = max_c f_c(last) + latency` with latency 1.
 //!
 //! This is a recurrence over beats, not a cycle loop: its cost is one step per (beat, column).
 //! Pixel tiles repeat the same beats and weight streams, so once the schedule's state (all
@@ -37,10 +39,10 @@ impl Default for Timing {
     }
 }
 
-/// Activation queue depth the generator uses by default (beats per column).
-pub const DEFAULT_WINDOW: usize = 8;
+/// Activation queue depth per PE: the SAC PE's two activation banks (current and next).
+pub const DEFAULT_WINDOW: usize = 2;
 /// Cycles from the last beat to `done` in the RTL.
-pub const DONE_LATENCY: u64 = 3;
+pub const DONE_LATENCY: u64 = 1;
 
 /// Which array the model times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,9 +113,9 @@ pub fn layer_cycles(map: &LayerMap, lens: &[Vec<u32>], engine: Engine, timing: T
         }
     };
     for pass in &map.passes {
-        // Per beat, the cost of each masked column (the beats are the same for every tile).
-        let costs: Vec<Vec<i64>> = pass
-            .beats
+        // Per beat, the columns that take it and their costs (the same for every tile).
+        let beats = effective_beats(map, pass, lens, engine);
+        let costs: Vec<Vec<i64>> = beats
             .iter()
             .map(|b| {
                 (0..cols)
@@ -128,7 +130,7 @@ pub fn layer_cycles(map: &LayerMap, lens: &[Vec<u32>], engine: Engine, timing: T
         let mut history: Vec<(Vec<i64>, i64)> = Vec::new();
         let mut t = 0;
         while t < tiles {
-            for (b, cost) in pass.beats.iter().zip(&costs) {
+            for (b, cost) in beats.iter().zip(&costs) {
                 let mut a = st.last_write + 1;
                 let mut m = b.mask;
                 while m != 0 {
@@ -178,6 +180,34 @@ pub fn layer_cycles(map: &LayerMap, lens: &[Vec<u32>], engine: Engine, timing: T
     end as u64 + timing.latency
 }
 
+/// The beats of one pixel tile as the array sees them: a SAC column skips a kneading group
+/// whose weights are all zero (it would contribute nothing) unless it is the last group of the
+/// dot product (which carries the `last` flag in one null beat); a beat no column takes is not
+/// sent. The MAC array takes every beat of its filters.
+pub fn effective_beats(
+    map: &LayerMap,
+    pass: &super::mapper::Pass,
+    lens: &[Vec<u32>],
+    engine: Engine,
+) -> Vec<super::mapper::Beat> {
+    pass.beats
+        .iter()
+        .filter_map(|b| {
+            let mut mask = b.mask;
+            if engine == Engine::Sac && b.kgroup + 1 < map.kgroups {
+                for c in 0..map.cols {
+                    if let Some(o) = pass.slots[c][b.slot] {
+                        if lens[o][b.kgroup] == 0 {
+                            mask &= !(1u64 << c);
+                        }
+                    }
+                }
+            }
+            (mask != 0).then_some(super::mapper::Beat { mask, ..*b })
+        })
+        .collect()
+}
+
 /// Kneaded weights (SAC) or weights (MAC) the PEs actually process for real pixels, counted
 /// per PE: the numerator of utilization.
 pub fn useful_pe_cycles(map: &LayerMap, lens: &[Vec<u32>], engine: Engine) -> u64 {
@@ -200,9 +230,14 @@ mod tests {
     fn stepped(map: &LayerMap, lens: &[Vec<u32>], engine: Engine, timing: Timing) -> u64 {
         let cols = map.cols;
         let mut beats = Vec::new();
-        for pass in &map.passes {
+        let eff: Vec<Vec<crate::array::mapper::Beat>> = map
+            .passes
+            .iter()
+            .map(|p| effective_beats(map, p, lens, engine))
+            .collect();
+        for (pass, e) in map.passes.iter().zip(&eff) {
             for _ in 0..map.pixel_tiles() {
-                for b in &pass.beats {
+                for b in e {
                     beats.push((b, pass));
                 }
             }
