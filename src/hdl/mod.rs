@@ -10,10 +10,10 @@
 //!
 //! Interfaces and timing are specified in `docs/rtl.md`.
 
-//pub mod cycles;
+pub mod cycles;
 pub mod knead_unit;
 pub mod leaf;
 pub mod mac_pe;
 pub mod sac_pe;
-//pub mod select;
-//pub mod sim;
+pub mod select;
+pub mod sim;

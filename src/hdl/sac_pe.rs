@@ -229,8 +229,14 @@ pub struct SacPe<
     core: SacCore<L, KS, A, SEG, RES>,
 }
 
-impl<const L: usize, const KS: usize, const P: usize, const A: usize, const SEG: usize, const RES: usize>
-    Default for SacPe<L, KS, P, A, SEG, RES>
+impl<
+        const L: usize,
+        const KS: usize,
+        const P: usize,
+        const A: usize,
+        const SEG: usize,
+        const RES: usize,
+    > Default for SacPe<L, KS, P, A, SEG, RES>
 {
     fn default() -> Self {
         Self {
@@ -255,8 +261,14 @@ impl<const L: usize, const KS: usize, const P: usize, const A: usize, const SEG:
     }
 }
 
-impl<const L: usize, const KS: usize, const P: usize, const A: usize, const SEG: usize, const RES: usize>
-    Logic for SacPe<L, KS, P, A, SEG, RES>
+impl<
+        const L: usize,
+        const KS: usize,
+        const P: usize,
+        const A: usize,
+        const SEG: usize,
+        const RES: usize,
+    > Logic for SacPe<L, KS, P, A, SEG, RES>
 {
     #[hdl_gen]
     fn update(&mut self) {
