@@ -102,10 +102,21 @@ impl State {
 /// Cycles of a whole layer on the SAC or MAC array. `lens[o][g]` are the kneaded lengths of
 /// filter o (only used for `Engine::Sac`).
 pub fn layer_cycles(map: &LayerMap, lens: &[Vec<u32>], engine: Engine, timing: Timing) -> u64 {
+    layer_cycles_for_tiles(map, lens, engine, timing, map.pixel_tiles())
+}
+
+/// Cycles of a run of `tiles` pixel tiles of the layer (the timing does not depend on which
+/// tiles: every tile streams the same beats and weights). Used for sampled RTL runs.
+pub fn layer_cycles_for_tiles(
+    map: &LayerMap,
+    lens: &[Vec<u32>],
+    engine: Engine,
+    timing: Timing,
+    tiles: usize,
+) -> u64 {
     let cols = map.cols;
     let w = timing.window.max(1);
     let mut st = State::new(cols, w);
-    let tiles = map.pixel_tiles();
     let cost = |o: usize, g: usize| -> i64 {
         match engine {
             Engine::Sac => lens[o][g].max(1) as i64,

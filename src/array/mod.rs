@@ -6,3 +6,4 @@ pub mod functional;
 pub mod mapper;
 pub mod network;
 mod onnx_lite;
+pub mod rtl_driver;

@@ -10,6 +10,7 @@
 //!
 //! Interfaces and timing are specified in `docs/rtl.md`.
 
+pub mod array;
 pub mod cycles;
 pub mod knead_unit;
 pub mod leaf;

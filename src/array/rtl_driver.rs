@@ -1,0 +1,332 @@
+//! Runs a mapped layer (or a sample of its pixel tiles) on the in-process RTL of the array
+//! (`hdl::array::SacArray`) and collects every output and the array's own cycle counter.
+//!
+//! The host side of the schedule: the activation stream carries the mapper's beats (masked per
+//! engine, `cycle_model::effective_beats`), each column's weight stream carries its filters'
+//! kneaded groups (SAC) or one weight per beat (MAC timing: a weight's digits all point at its
+//! activation, so the same datapath computes w * a in one beat, as a MAC would).
+
+use super::cycle_model::{effective_beats, Engine};
+use super::mapper::LayerMap;
+use crate::config::{Config, PeKind};
+use crate::hdl::array::SacArray;
+use crate::hdl::select::{dispatch, PeVisitor};
+use crate::model::encoding::{encode, Encoding};
+use crate::model::knead::{knead_group, Lane};
+use anyhow::{bail, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use rust_hdl::prelude::*;
+
+/// One beat of a column's weight stream.
+#[derive(Debug, Clone)]
+struct WBeat {
+    lanes: Vec<Lane>,
+    group_end: bool,
+    last: bool,
+}
+
+/// What the host prepares for one run.
+struct Streams {
+    /// (mask, rows*KS activations).
+    acts: Vec<(u64, Vec<i64>)>,
+    weights: Vec<Vec<WBeat>>,
+    /// Per column, in order: (output index into `[N, Cout, OH, OW]` per row, None past P).
+    results: Vec<Vec<Vec<Option<usize>>>>,
+    expected: usize,
+}
+
+/// Outcome of an RTL run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RtlRun {
+    /// The array's cycle counter at `done`.
+    pub cycles: u64,
+    /// (output index, value) for every output the run produced.
+    pub outputs: Vec<(usize, i128)>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_streams(
+    map: &LayerMap,
+    input: &[i64],
+    qweights: &[i64],
+    lens: &[Vec<u32>],
+    bits: u32,
+    enc: Encoding,
+    lanes: usize,
+    engine: Engine,
+    tiles: &[usize],
+) -> Streams {
+    let p = &map.params;
+    let (rows, cols, ks) = (map.rows, map.cols, map.ks);
+    let plane = p.out_h() * p.out_w();
+    let dot = p.dot_len();
+    let mut acts = Vec::new();
+    let mut weights = vec![Vec::new(); cols];
+    let mut results = vec![Vec::new(); cols];
+    let mut expected = 0;
+    for pass in &map.passes {
+        let beats = effective_beats(map, pass, lens, engine);
+        for &t in tiles {
+            let pixels: Vec<usize> = map.tile_pixels(t).collect();
+            // im2col rows of this tile per conv group, computed once.
+            let mut rows_of = std::collections::HashMap::new();
+            for b in &beats {
+                let im = rows_of.entry(b.conv_group).or_insert_with(|| {
+                    pixels
+                        .iter()
+                        .map(|&px| p.im2col_row(input, px, b.conv_group))
+                        .collect::<Vec<_>>()
+                });
+                let mut data = vec![0i64; rows * ks];
+                for (r, row) in im.iter().enumerate() {
+                    let g0 = b.kgroup * ks;
+                    for i in 0..map.group_size(b.kgroup) {
+                        data[r * ks + i] = row[g0 + i];
+                    }
+                }
+                acts.push((b.mask, data));
+                for (c, col) in weights.iter_mut().enumerate() {
+                    if b.mask >> c & 1 == 0 {
+                        continue;
+                    }
+                    let o = pass.slots[c][b.slot].expect("masked column has a filter");
+                    let g0 = o * dot + b.kgroup * ks;
+                    let group = &qweights[g0..g0 + map.group_size(b.kgroup)];
+                    let last = b.kgroup + 1 == map.kgroups;
+                    let kws: Vec<Vec<Lane>> = match engine {
+                        Engine::Sac => knead_group(group, bits, enc)
+                            .into_iter()
+                            .map(|k| k.lanes)
+                            .collect(),
+                        Engine::Mac => group
+                            .iter()
+                            .enumerate()
+                            .map(|(i, &w)| {
+                                let d = encode(w, bits, Encoding::Sm);
+                                (0..lanes)
+                                    .map(|l| Lane {
+                                        valid: d.nonzero >> l & 1 == 1,
+                                        ptr: i as u16,
+                                        neg: d.negative >> l & 1 == 1,
+                                    })
+                                    .collect()
+                            })
+                            .collect(),
+                    };
+                    let kws = if kws.is_empty() {
+                        vec![vec![Lane::default(); lanes]]
+                    } else {
+                        kws
+                    };
+                    let n = kws.len();
+                    for (k, l) in kws.into_iter().enumerate() {
+                        col.push(WBeat {
+                            lanes: l,
+                            group_end: k + 1 == n,
+                            last: last && k + 1 == n,
+                        });
+                    }
+                    if last {
+                        results[c].push(
+                            (0..rows)
+                                .map(|r| {
+                                    pixels
+                                        .get(r)
+                                        .map(|&px| (px / plane * p.cout + o) * plane + px % plane)
+                                })
+                                .collect(),
+                        );
+                        expected += 1;
+                    }
+                }
+            }
+        }
+    }
+    Streams {
+        acts,
+        weights,
+        results,
+        expected,
+    }
+}
+
+fn signed_of(u: u64, bits: usize) -> i128 {
+    let shift = 128 - bits as u32;
+    (((u as u128) << shift) as i128) >> shift
+}
+
+fn clock_edge<B: Block>(uut: &mut B, set: impl Fn(&mut B, bool)) -> Result<()> {
+    set(uut, true);
+    if !simulate(uut, 10_000) {
+        bail!("the array did not settle after a clock edge");
+    }
+    set(uut, false);
+    Ok(())
+}
+
+struct Runner<'a> {
+    streams: &'a Streams,
+    rows: usize,
+    cols: usize,
+    progress: bool,
+}
+
+#[allow(clippy::needless_range_loop)] // per-column streams indexed in parallel
+impl PeVisitor for Runner<'_> {
+    type Out = Result<RtlRun>;
+
+    fn sac<
+        const W: usize,
+        const A: usize,
+        const L: usize,
+        const KS: usize,
+        const P: usize,
+        const SEG: usize,
+        const RES: usize,
+    >(
+        self,
+        _csd: bool,
+    ) -> Result<RtlRun> {
+        let s = self.streams;
+        let (rows, cols) = (self.rows, self.cols);
+        let mut uut = SacArray::<L, KS, P, A, SEG, RES>::new(rows, cols);
+        uut.connect_all();
+        let bar = if self.progress {
+            let b = ProgressBar::new(s.expected as u64);
+            b.set_style(
+                ProgressStyle::with_template(
+                    "rtl {bar:30} {pos}/{len} result beats, {per_sec} ({eta} left)",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            b
+        } else {
+            ProgressBar::hidden()
+        };
+        let amask = if A >= 64 { u64::MAX } else { (1u64 << A) - 1 };
+        uut.reset.next = true;
+        simulate(&mut uut, 10_000);
+        clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c })?;
+        uut.reset.next = false;
+        uut.expected.next = (s.expected as u64).to_bits();
+        let (mut ai, mut wi) = (0usize, vec![0usize; cols]);
+        let mut ri = vec![0usize; cols];
+        let mut outputs = Vec::new();
+        let total_beats: usize = s.acts.len() + s.weights.iter().map(Vec::len).sum::<usize>();
+        let mut cycle = 0usize;
+        loop {
+            if cycle > 4 * total_beats + 1000 {
+                bail!("the array made no progress for too long (cycle {cycle})");
+            }
+            uut.start.next = cycle == 0;
+            uut.act_valid.next = ai < s.acts.len();
+            let (mask, data) = s.acts.get(ai).map_or((0, None), |(m, d)| (*m, Some(d)));
+            uut.act_mask.next = mask.to_bits();
+            for k in 0..rows * KS {
+                let v = data.map_or(0, |d| d[k]);
+                uut.act[k].next = ((v as u64) & amask).to_bits();
+            }
+            for c in 0..cols {
+                let beat = s.weights[c].get(wi[c]);
+                uut.kw_valid[c].next = beat.is_some();
+                for b in 0..L {
+                    let l = beat.map(|x| x.lanes[b]).unwrap_or_default();
+                    uut.kw_lane_valid[c * L + b].next = l.valid;
+                    uut.kw_lane_ptr[c * L + b].next = (l.ptr as u64).to_bits();
+                    uut.kw_lane_neg[c * L + b].next = l.neg;
+                }
+                uut.kw_group_end[c].next = beat.is_some_and(|x| x.group_end);
+                uut.kw_last[c].next = beat.is_some_and(|x| x.last);
+                uut.out_ready[c].next = true;
+            }
+            if !simulate(&mut uut, 10_000) {
+                bail!("the array did not settle in cycle {cycle}");
+            }
+            if uut.done.val() {
+                let cycles = uut.cycles.val().to_u64();
+                bar.finish_and_clear();
+                return Ok(RtlRun { cycles, outputs });
+            }
+            if uut.act_valid.val() && uut.act_ready.val() {
+                ai += 1;
+            }
+            for c in 0..cols {
+                if uut.kw_valid[c].val() && uut.kw_ready[c].val() {
+                    wi[c] += 1;
+                }
+                if uut.out_valid[c].val() {
+                    let Some(dest) = s.results[c].get(ri[c]) else {
+                        bail!("column {c} produced more results than the schedule has");
+                    };
+                    for (r, d) in dest.iter().enumerate() {
+                        if let Some(idx) = d {
+                            let v = uut.out_data[r * cols + c].val().to_u64();
+                            outputs.push((*idx, signed_of(v, RES)));
+                        }
+                    }
+                    ri[c] += 1;
+                    bar.inc(1);
+                }
+            }
+            clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c })?;
+            cycle += 1;
+        }
+    }
+
+    fn mac<const W: usize, const A: usize, const RES: usize>(self) -> Result<RtlRun> {
+        unreachable!("the runner always dispatches the SAC array")
+    }
+}
+
+/// Run pixel tiles `tiles` of a mapped layer on the RTL array of `cfg`'s widths and size.
+/// `engine` picks the weight streams (kneaded, or one weight per beat for the MAC timing).
+#[allow(clippy::too_many_arguments)]
+pub fn run_layer_rtl(
+    cfg: &Config,
+    map: &LayerMap,
+    input: &[i64],
+    qweights: &[i64],
+    lens: &[Vec<u32>],
+    engine: Engine,
+    tiles: &[usize],
+    progress: bool,
+) -> Result<RtlRun> {
+    if map.rows != cfg.array.rows as usize || map.cols != cfg.array.cols as usize {
+        bail!(
+            "the layer was mapped for {}x{}, the config says {}x{}",
+            map.rows,
+            map.cols,
+            cfg.array.rows,
+            cfg.array.cols
+        );
+    }
+    if let Some(&t) = tiles.iter().find(|&&t| t >= map.pixel_tiles()) {
+        bail!(
+            "pixel tile {t} out of range (the layer has {})",
+            map.pixel_tiles()
+        );
+    }
+    let lanes = cfg.widths().lanes as usize;
+    let streams = build_streams(
+        map,
+        input,
+        qweights,
+        lens,
+        cfg.pe.weight_bits,
+        cfg.pe.encoding,
+        lanes,
+        engine,
+        tiles,
+    );
+    let mut sac_cfg = cfg.clone();
+    sac_cfg.pe.kind = PeKind::Sac;
+    dispatch(
+        &sac_cfg,
+        Runner {
+            streams: &streams,
+            rows: map.rows,
+            cols: map.cols,
+            progress,
+        },
+    )?
+}
