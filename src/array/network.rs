@@ -329,6 +329,9 @@ pub struct LayerReport {
     pub weights: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outputs_match: Option<bool>,
+    /// Engine rtl: the cycle model predicted the RTL's cycle counts exactly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_agrees: Option<bool>,
     #[serde(skip)]
     pub(crate) ideal_sac_work: u64,
     #[serde(skip)]
@@ -398,6 +401,7 @@ pub fn evaluate(pl: &PreparedLayer, timing: Timing) -> LayerReport {
         macs: p.macs(),
         weights,
         outputs_match: None,
+        model_agrees: None,
         ideal_sac_work: sum_lens * p.pixels() as u64,
         mac_work: p.macs(),
     }
@@ -433,6 +437,11 @@ pub fn total(layers: &[LayerReport]) -> LayerReport {
         } else {
             None
         },
+        model_agrees: if layers.iter().all(|l| l.model_agrees.is_some()) {
+            Some(layers.iter().all(|l| l.model_agrees == Some(true)))
+        } else {
+            None
+        },
         ideal_sac_work: ideal_work,
         mac_work,
     }
@@ -444,4 +453,108 @@ pub fn evaluate_all(layers: &[Layer], cfg: &Config, timing: Timing) -> Result<Ve
         .par_iter()
         .map(|l| prepare(l, cfg).map(|pl| evaluate(&pl, timing)))
         .collect()
+}
+
+/// Read an activation tensor (.npy, float) for engine rtl: (shape, values).
+pub fn read_activations(path: &Path) -> Result<(Vec<usize>, Vec<f32>)> {
+    onnx_lite::read_npy(path)
+}
+
+/// Seeded synthetic activations for a layer input: uniform over the `act_bits` range
+/// (splitmix64, so runs are reproducible).
+pub fn synthetic_activations(len: usize, act_bits: u32, seed: u64) -> Vec<i64> {
+    let mut s = seed;
+    let half = 1i64 << (act_bits - 1);
+    (0..len)
+        .map(|_| {
+            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            (z % (2 * half as u64)) as i64 - half
+        })
+        .collect()
+}
+
+/// Quantize a float activation tensor to `act_bits` (symmetric max-abs, per tensor).
+pub fn quantize_activations(x: &[f32], act_bits: u32) -> Result<Vec<i64>> {
+    quantize(x, 1, act_bits, false)
+}
+
+/// Outcome of an RTL run of sampled pixel tiles of one layer.
+pub struct RtlLayerRun {
+    pub tiles: usize,
+    pub tetris_cycles: u64,
+    pub mac_cycles: u64,
+    pub outputs_match: bool,
+    /// The cycle model predicts both RTL cycle counts exactly.
+    pub model_agrees: bool,
+    pub checked_outputs: usize,
+}
+
+/// Run `tiles` evenly spaced pixel tiles of a prepared layer on the in-process RTL (SAC
+/// weight streams and MAC weight streams), compare every output with the exact dot product of
+/// the golden im2col row and filter, and the cycles with the cycle model.
+pub fn run_rtl(
+    pl: &PreparedLayer,
+    cfg: &Config,
+    input: &[i64],
+    tiles: usize,
+    timing: Timing,
+    progress: bool,
+) -> Result<RtlLayerRun> {
+    use super::cycle_model::layer_cycles_for_tiles;
+    use super::rtl_driver::run_layer_rtl;
+    let map = &pl.map;
+    let p = &map.params;
+    let n = map.pixel_tiles().min(tiles.max(1));
+    let picked: Vec<usize> = (0..n).map(|i| i * map.pixel_tiles() / n).collect();
+    let plane = p.out_h() * p.out_w();
+    let dot = p.dot_len();
+    let mut ok = true;
+    let mut checked = 0;
+    let mut cycles = [0u64; 2];
+    let mut agree = true;
+    for (k, engine) in [Engine::Sac, Engine::Mac].into_iter().enumerate() {
+        let run = run_layer_rtl(
+            cfg,
+            map,
+            input,
+            &pl.qweights,
+            &pl.lens,
+            engine,
+            &picked,
+            progress,
+        )
+        .with_context(|| format!("layer {}", pl.name))?;
+        for &(idx, v) in &run.outputs {
+            let px = idx / (p.cout * plane) * plane + idx % plane;
+            let o = idx / plane % p.cout;
+            let row = p.im2col_row(input, px, map.conv_group_of(o));
+            let golden: i128 = row
+                .iter()
+                .zip(&pl.qweights[o * dot..(o + 1) * dot])
+                .map(|(&a, &w)| a as i128 * w as i128)
+                .sum();
+            ok &= golden == v;
+            checked += 1;
+        }
+        let want = picked
+            .iter()
+            .map(|&t| map.tile_pixels(t).len())
+            .sum::<usize>()
+            * p.cout;
+        ok &= run.outputs.len() == want;
+        cycles[k] = run.cycles;
+        agree &= run.cycles == layer_cycles_for_tiles(map, &pl.lens, engine, timing, n);
+    }
+    Ok(RtlLayerRun {
+        tiles: n,
+        tetris_cycles: cycles[0],
+        mac_cycles: cycles[1],
+        outputs_match: ok,
+        model_agrees: agree,
+        checked_outputs: checked,
+    })
 }

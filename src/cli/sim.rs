@@ -2,7 +2,10 @@
 //! the same size, per layer and in total (cycle model, or the in-process RTL on sampled tiles).
 
 use crate::array::cycle_model::{Timing, DEFAULT_WINDOW};
-use crate::array::network::{evaluate_all, load_layers, total, LayerReport};
+use crate::array::network::{
+    evaluate, evaluate_all, load_layers, prepare, quantize_activations, read_activations, run_rtl,
+    synthetic_activations, total, Layer, LayerReport,
+};
 use crate::config::Config;
 use crate::fsutil::write_atomic;
 use anyhow::{bail, Context, Result};
@@ -44,6 +47,80 @@ pub struct Args {
     /// Activation queue depth per column (beats).
     #[arg(long, default_value_t = DEFAULT_WINDOW)]
     pub window: usize,
+    /// Engine rtl: pixel tiles per layer to simulate (evenly spaced; the RTL runs ~1k cycles/s
+    /// at 8x8, so keep layers and tile counts small).
+    #[arg(long, default_value_t = 1)]
+    pub rtl_tiles: usize,
+    /// Engine rtl: the first layer's input activations (.npy, [N, Cin, H, W] float).
+    #[arg(long)]
+    pub activations: Option<PathBuf>,
+    /// Engine rtl: seed of the synthetic activations.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Engine rtl: per layer, run sampled tiles on the in-process RTL; the report's cycles are the
+/// RTL's cycle counter on those tiles (SAC streams and MAC streams).
+fn rtl_reports(
+    layers: &[Layer],
+    cfg: &Config,
+    a: &Args,
+    timing: Timing,
+) -> Result<Vec<LayerReport>> {
+    let mut out = Vec::new();
+    for (i, l) in layers.iter().enumerate() {
+        let pl = prepare(l, cfg)?;
+        let input = match (&a.activations, i) {
+            (Some(f), 0) => {
+                let (shape, x) = read_activations(f)?;
+                let want = [l.params.batch, l.params.cin, l.params.in_h, l.params.in_w];
+                if shape != want {
+                    bail!(
+                        "{}: shape {:?} does not match layer {}'s input {:?}",
+                        f.display(),
+                        shape,
+                        l.name,
+                        want
+                    );
+                }
+                quantize_activations(&x, cfg.pe.act_bits)
+                    .with_context(|| format!("{}", f.display()))?
+            }
+            _ => synthetic_activations(l.params.input_len(), cfg.pe.act_bits, a.seed + i as u64),
+        };
+        eprintln!(
+            "layer {} ({}/{}): {} of {} pixel tiles on the RTL",
+            l.name,
+            i + 1,
+            layers.len(),
+            a.rtl_tiles.clamp(1, pl.map.pixel_tiles()),
+            pl.map.pixel_tiles()
+        );
+        let run = run_rtl(&pl, cfg, &input, a.rtl_tiles, timing, true)?;
+        let mut r = evaluate(&pl, timing);
+        // Utilizations of the sampled run: the same useful work per tile, over the RTL cycles.
+        let share = run.tiles as f64 / pl.map.pixel_tiles() as f64;
+        r.utilization *= r.tetris_cycles as f64 / run.tetris_cycles as f64 * share;
+        r.mac_utilization *= r.mac_cycles as f64 / run.mac_cycles as f64 * share;
+        r.tetris_cycles = run.tetris_cycles;
+        r.mac_cycles = run.mac_cycles;
+        r.speedup = run.mac_cycles as f64 / run.tetris_cycles as f64;
+        r.ideal_share = r.speedup / r.ideal_speedup;
+        r.outputs_match = Some(run.outputs_match);
+        r.model_agrees = Some(run.model_agrees);
+        eprintln!(
+            "  {} outputs checked: {}; cycle model agrees: {}",
+            run.checked_outputs,
+            if run.outputs_match {
+                "all match"
+            } else {
+                "MISMATCH"
+            },
+            run.model_agrees
+        );
+        out.push(r);
+    }
+    Ok(out)
 }
 
 fn parse_hw(s: &str) -> Result<(usize, usize), String> {
@@ -81,19 +158,31 @@ pub fn run(a: Args) -> Result<()> {
         window: a.window,
         ..Timing::default()
     };
+    if a.engine == SimEngine::Rtl && timing.window != DEFAULT_WINDOW {
+        bail!(
+            "--window {}: the RTL's window is fixed at {DEFAULT_WINDOW} (the PE's two activation banks)",
+            a.window
+        );
+    }
     let reports = match a.engine {
         SimEngine::Model => evaluate_all(&layers, &cfg, timing)?,
-        SimEngine::Rtl => bail!(
-            "--engine rtl: the array RTL is not part of this build yet (see docs/array.md); use --engine model"
-        ),
+        SimEngine::Rtl => rtl_reports(&layers, &cfg, &a, timing)?,
     };
     let tot = total(&reports);
     print_table(&reports, &tot);
-    let activations = match a.engine {
-        SimEngine::Model => {
-            "not used: the cycle model's timing does not depend on activation values"
+    let activations = match (a.engine, &a.activations) {
+        (SimEngine::Model, _) => {
+            "not used: the cycle model's timing does not depend on activation values".to_string()
         }
-        SimEngine::Rtl => "synthetic, seeded",
+        (SimEngine::Rtl, Some(f)) => format!(
+            "from {} (quantized per tensor, max-abs), for the first layer; seeded synthetic (seed {}) for the others",
+            f.display(),
+            a.seed
+        ),
+        (SimEngine::Rtl, None) => format!(
+            "seeded synthetic, uniform over the act_bits range (seed {})",
+            a.seed
+        ),
     };
     println!(
         "# {} {}x{} vs MAC {}x{}, {}-bit {} KS={}, window {} beats; activations: {activations}",
@@ -120,6 +209,7 @@ pub fn run(a: Args) -> Result<()> {
             "input_hw": [a.input_hw.0, a.input_hw.1],
             "quantization": "per-tensor symmetric max-abs",
             "activations": activations,
+            "rtl_tiles_per_layer": (a.engine == SimEngine::Rtl).then_some(a.rtl_tiles),
             "ideal_speedup_total_is": "work-weighted (pixels x weights) over the layers",
         });
         let doc = serde_json::json!({"settings": settings, "layers": reports, "total": tot});
