@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod config_cmd;
+pub mod gen;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -20,10 +21,13 @@ pub struct Cli {
 pub enum Command {
     /// Validate a design config and print it with its derived widths.
     Config(config_cmd::Args),
+    /// Generate the configured design's Verilog (checked, with manifest) into hdl_out/<top>.
+    Gen(gen::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Config(a) => config_cmd::run(a),
+        Command::Gen(a) => gen::run(a),
     }
 }
