@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod config_cmd;
+pub mod gen;
 pub mod sim;
 
 #[derive(Parser, Debug)]
@@ -21,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Validate a design config and print it with its derived widths.
     Config(config_cmd::Args),
+    /// Generate the configured design's Verilog (checked, with manifest) into hdl_out/<top>.
+    Gen(gen::Args),
     /// Run a network's layers on the Tetris array and the MAC array: cycles, speedup, share of ideal.
     Sim(sim::Args),
 }
@@ -28,6 +31,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Config(a) => config_cmd::run(a),
+        Command::Gen(a) => gen::run(a),
         Command::Sim(a) => sim::run(a),
     }
 }

@@ -1,1 +1,6 @@
-//! Verilog emission flow.
+//! The Verilog flow: emission post-processing, files on disk, external tools.
+
+pub mod check;
+pub mod gen;
+pub mod tools;
+pub mod verilog;

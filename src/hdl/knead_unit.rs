@@ -31,7 +31,7 @@ pub struct KneadUnit<const W: usize, const L: usize, const KS: usize, const P: u
     pub out_lane_neg: [Signal<Out, Bit>; L],
     pub out_group_end: Signal<Out, Bit>,
     pub out_last: Signal<Out, Bit>,
-    enc: [DigitEncode<W, L>; KS],
+    digit_encode: [DigitEncode<W, L>; KS],
     nz: [DFF<Bits<L>>; KS],
     ng: [DFF<Bits<L>>; KS],
     loaded: DFF<Bit>,
@@ -62,7 +62,7 @@ impl<const W: usize, const L: usize, const KS: usize, const P: usize> KneadUnit<
             out_lane_neg: std::array::from_fn(|_| Default::default()),
             out_group_end: Default::default(),
             out_last: Default::default(),
-            enc: std::array::from_fn(|_| DigitEncode::new(csd)),
+            digit_encode: std::array::from_fn(|_| DigitEncode::new(csd)),
             nz: std::array::from_fn(|_| Default::default()),
             ng: std::array::from_fn(|_| Default::default()),
             loaded: Default::default(),
@@ -119,8 +119,8 @@ impl<const W: usize, const L: usize, const KS: usize, const P: usize> Logic
         self.accept.next = self.in_valid.val() & self.in_ready.val();
         self.in_nonzero.next = false;
         for i in 0..KS {
-            self.enc[i].w.next = self.w[i].val();
-            if self.enc[i].nz.val().any() {
+            self.digit_encode[i].w.next = self.w[i].val();
+            if self.digit_encode[i].nz.val().any() {
                 self.in_nonzero.next = true;
             }
         }
@@ -131,8 +131,8 @@ impl<const W: usize, const L: usize, const KS: usize, const P: usize> Logic
             self.nz[i].d.next = self.nz[i].q.val();
             self.ng[i].d.next = self.ng[i].q.val();
             if self.accept.val() {
-                self.nz[i].d.next = self.enc[i].nz.val();
-                self.ng[i].d.next = self.enc[i].neg.val();
+                self.nz[i].d.next = self.digit_encode[i].nz.val();
+                self.ng[i].d.next = self.digit_encode[i].neg.val();
             } else if self.out_fire.val() {
                 self.nz[i].d.next = self.nz[i].q.val() & !self.take[i].val();
             }

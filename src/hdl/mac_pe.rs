@@ -18,7 +18,7 @@ pub struct MacPe<const W: usize, const A: usize, const RES: usize> {
     pub res_valid: Signal<Out, Bit>,
     pub res_ready: Signal<In, Bit>,
     pub res: Signal<Out, Bits<RES>>,
-    mul: SmMul<W, A, RES>,
+    sm_mul: SmMul<W, A, RES>,
     acc: DFF<Bits<RES>>,
     res_q: DFF<Bits<RES>>,
     res_v: DFF<Bit>,
@@ -39,7 +39,7 @@ impl<const W: usize, const A: usize, const RES: usize> Default for MacPe<W, A, R
             res_valid: Default::default(),
             res_ready: Default::default(),
             res: Default::default(),
-            mul: Default::default(),
+            sm_mul: Default::default(),
             acc: Default::default(),
             res_q: Default::default(),
             res_v: Default::default(),
@@ -53,13 +53,13 @@ impl<const W: usize, const A: usize, const RES: usize> Logic for MacPe<W, A, RES
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, acc, res_q, res_v);
-        self.mul.w.next = self.w.val();
-        self.mul.a.next = self.a.val();
+        self.sm_mul.w.next = self.w.val();
+        self.sm_mul.a.next = self.a.val();
         self.in_ready.next = !self.res_v.q.val() | self.res_ready.val();
         self.fire.next = self.in_valid.val() & self.in_ready.val();
-        self.acc_next.next = self.acc.q.val() + self.mul.mag.val();
-        if self.mul.negative.val() {
-            self.acc_next.next = self.acc.q.val() - self.mul.mag.val();
+        self.acc_next.next = self.acc.q.val() + self.sm_mul.mag.val();
+        if self.sm_mul.negative.val() {
+            self.acc_next.next = self.acc.q.val() - self.sm_mul.mag.val();
         }
         if self.fire.val() {
             self.acc.d.next = self.acc_next.val();

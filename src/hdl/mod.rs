@@ -3,6 +3,7 @@
 //! - [`sac_pe`]: the split-and-accumulate PE (and its pointer decode, shareable by a column);
 //! - [`knead_unit`]: the hardware kneading unit;
 //! - [`mac_pe`]: the multiply-accumulate baseline;
+//! - [`design`]: what `tetris gen` emits as the top while there is no array;
 //! - [`leaf`]: small blocks they are built from;
 //! - [`sim`]: cycle-level drivers that run a block through dot products (tests, self-check);
 //! - [`cycles`]: the analytic cycle model of the blocks (asserted equal to the RTL);
@@ -12,6 +13,7 @@
 
 pub mod array;
 pub mod cycles;
+pub mod design;
 pub mod knead_unit;
 pub mod leaf;
 pub mod mac_pe;

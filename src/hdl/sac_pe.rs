@@ -13,7 +13,7 @@ pub struct KneadDecode<const L: usize, const KS: usize, const P: usize> {
     pub lane_valid: [Signal<In, Bit>; L],
     pub lane_ptr: [Signal<In, Bits<P>>; L],
     pub sel: [Signal<Out, Bits<KS>>; L],
-    dec: [PtrDecode<KS, P>; L],
+    ptr_decode: [PtrDecode<KS, P>; L],
 }
 
 impl<const L: usize, const KS: usize, const P: usize> Default for KneadDecode<L, KS, P> {
@@ -22,7 +22,7 @@ impl<const L: usize, const KS: usize, const P: usize> Default for KneadDecode<L,
             lane_valid: std::array::from_fn(|_| Default::default()),
             lane_ptr: std::array::from_fn(|_| Default::default()),
             sel: std::array::from_fn(|_| Default::default()),
-            dec: std::array::from_fn(|_| Default::default()),
+            ptr_decode: std::array::from_fn(|_| Default::default()),
         }
     }
 }
@@ -31,9 +31,9 @@ impl<const L: usize, const KS: usize, const P: usize> Logic for KneadDecode<L, K
     #[hdl_gen]
     fn update(&mut self) {
         for b in 0..L {
-            self.dec[b].valid.next = self.lane_valid[b].val();
-            self.dec[b].ptr.next = self.lane_ptr[b].val();
-            self.sel[b].next = self.dec[b].onehot.val();
+            self.ptr_decode[b].valid.next = self.lane_valid[b].val();
+            self.ptr_decode[b].ptr.next = self.lane_ptr[b].val();
+            self.sel[b].next = self.ptr_decode[b].onehot.val();
         }
     }
 }
@@ -73,7 +73,7 @@ pub struct SacCore<
     nxt_full: DFF<Bit>,
     res_q: DFF<Bits<RES>>,
     res_v: DFF<Bit>,
-    lane: [SegLane<A, SEG, RES>; L],
+    seg_lane: [SegLane<A, SEG, RES>; L],
     fire: Signal<Local, Bit>,
     act_fire: Signal<Local, Bit>,
     bank_release: Signal<Local, Bit>,
@@ -108,7 +108,7 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
             nxt_full: Default::default(),
             res_q: Default::default(),
             res_v: Default::default(),
-            lane: std::array::from_fn(|_| Default::default()),
+            seg_lane: std::array::from_fn(|_| Default::default()),
             fire: Default::default(),
             act_fire: Default::default(),
             bank_release: Default::default(),
@@ -161,22 +161,23 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
         }
         // Splitter: each lane takes the activation its one-hot select picks.
         for b in 0..L {
-            self.lane[b].clock.next = self.clock.val();
-            self.lane[b].reset.next = self.reset.val();
-            self.lane[b].neg.next = self.kw_neg[b].val();
-            self.lane[b].en.next = self.fire.val();
-            self.lane[b].clear.next = self.last_fire.val();
-            self.lane[b].act.next = 0.into();
+            self.seg_lane[b].clock.next = self.clock.val();
+            self.seg_lane[b].reset.next = self.reset.val();
+            self.seg_lane[b].neg.next = self.kw_neg[b].val();
+            self.seg_lane[b].en.next = self.fire.val();
+            self.seg_lane[b].clear.next = self.last_fire.val();
+            self.seg_lane[b].act.next = 0.into();
             for i in 0..KS {
                 if self.kw_sel[b].val().get_bit(i) {
-                    self.lane[b].act.next = self.cur[i].q.val();
+                    self.seg_lane[b].act.next = self.cur[i].q.val();
                 }
             }
         }
         // Shift-add chain: lane b adds S_b << b to the sum of the lanes below it.
-        self.sum[0].next = self.lane[0].ext.val();
+        self.sum[0].next = self.seg_lane[0].ext.val();
         for b in 1..L {
-            self.sum[b].next = self.sum[b - 1].val() + (self.lane[b].ext.val() << b.to_bits::<8>());
+            self.sum[b].next =
+                self.sum[b - 1].val() + (self.seg_lane[b].ext.val() << b.to_bits::<8>());
         }
         for b in 0..L {
             self.total.next = self.sum[b].val(); // the last lane's wins
@@ -225,8 +226,8 @@ pub struct SacPe<
     pub res_valid: Signal<Out, Bit>,
     pub res_ready: Signal<In, Bit>,
     pub res: Signal<Out, Bits<RES>>,
-    decode: KneadDecode<L, KS, P>,
-    core: SacCore<L, KS, A, SEG, RES>,
+    knead_decode: KneadDecode<L, KS, P>,
+    sac_core: SacCore<L, KS, A, SEG, RES>,
 }
 
 impl<
@@ -255,8 +256,8 @@ impl<
             res_valid: Default::default(),
             res_ready: Default::default(),
             res: Default::default(),
-            decode: Default::default(),
-            core: Default::default(),
+            knead_decode: Default::default(),
+            sac_core: Default::default(),
         }
     }
 }
@@ -272,25 +273,25 @@ impl<
 {
     #[hdl_gen]
     fn update(&mut self) {
-        self.core.clock.next = self.clock.val();
-        self.core.reset.next = self.reset.val();
-        self.core.act_valid.next = self.act_valid.val();
-        self.act_ready.next = self.core.act_ready.val();
+        self.sac_core.clock.next = self.clock.val();
+        self.sac_core.reset.next = self.reset.val();
+        self.sac_core.act_valid.next = self.act_valid.val();
+        self.act_ready.next = self.sac_core.act_ready.val();
         for i in 0..KS {
-            self.core.act[i].next = self.act[i].val();
+            self.sac_core.act[i].next = self.act[i].val();
         }
-        self.core.kw_valid.next = self.kw_valid.val();
-        self.kw_ready.next = self.core.kw_ready.val();
+        self.sac_core.kw_valid.next = self.kw_valid.val();
+        self.kw_ready.next = self.sac_core.kw_ready.val();
         for b in 0..L {
-            self.decode.lane_valid[b].next = self.kw_lane_valid[b].val();
-            self.decode.lane_ptr[b].next = self.kw_lane_ptr[b].val();
-            self.core.kw_sel[b].next = self.decode.sel[b].val();
-            self.core.kw_neg[b].next = self.kw_lane_neg[b].val();
+            self.knead_decode.lane_valid[b].next = self.kw_lane_valid[b].val();
+            self.knead_decode.lane_ptr[b].next = self.kw_lane_ptr[b].val();
+            self.sac_core.kw_sel[b].next = self.knead_decode.sel[b].val();
+            self.sac_core.kw_neg[b].next = self.kw_lane_neg[b].val();
         }
-        self.core.kw_group_end.next = self.kw_group_end.val();
-        self.core.kw_last.next = self.kw_last.val();
-        self.res_valid.next = self.core.res_valid.val();
-        self.core.res_ready.next = self.res_ready.val();
-        self.res.next = self.core.res.val();
+        self.sac_core.kw_group_end.next = self.kw_group_end.val();
+        self.sac_core.kw_last.next = self.kw_last.val();
+        self.res_valid.next = self.sac_core.res_valid.val();
+        self.sac_core.res_ready.next = self.res_ready.val();
+        self.res.next = self.sac_core.res.val();
     }
 }

@@ -406,3 +406,87 @@ pub fn run_mac_pe<const W: usize, const A: usize, const RES: usize>(
         trace,
     }
 }
+
+/// Stream dot products (weights, activations) through a [`SacDesign`] (kneading unit + SAC PE)
+/// with no stalls. Activation groups are sent for every group except all-zero groups that do
+/// not end their dot product (those the kneading unit skips).
+pub fn run_sac_design<
+    const W: usize,
+    const L: usize,
+    const KS: usize,
+    const P: usize,
+    const A: usize,
+    const SEG: usize,
+    const RES: usize,
+>(
+    dots: &[MacDot],
+    csd: bool,
+    record: bool,
+) -> StreamRun {
+    let mut uut = super::design::SacDesign::<W, L, KS, P, A, SEG, RES>::new(csd);
+    uut.connect_all();
+    let mut wgroups: Vec<(Vec<i64>, bool)> = vec![];
+    let mut agroups: Vec<Vec<i64>> = vec![];
+    for d in dots {
+        let n = d.weights.len().div_ceil(KS);
+        for (g, (w, a)) in d.weights.chunks(KS).zip(d.acts.chunks(KS)).enumerate() {
+            let last = g + 1 == n;
+            if last || w.iter().any(|&x| x != 0) {
+                agroups.push(a.to_vec());
+            }
+            wgroups.push((w.to_vec(), last));
+        }
+    }
+    let mut trace = record.then(Vec::new);
+    uut.reset.next = true;
+    simulate(&mut uut, SETTLE);
+    clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c });
+    uut.reset.next = false;
+    let (mut wi, mut ai, mut cycle) = (0, 0, 0usize);
+    let mut results = vec![];
+    let mut first = None;
+    let mut latency = 0;
+    while results.len() < dots.len() {
+        assert!(
+            cycle < 100 * (wgroups.len() * (L + 2) + 10),
+            "SAC design stuck"
+        );
+        let g = wgroups.get(wi);
+        uut.w_valid.next = g.is_some();
+        for i in 0..KS {
+            let w = g.map_or(0, |g| g.0.get(i).copied().unwrap_or(0));
+            uut.w[i].next = sm_bits::<W>(w);
+            let a = agroups
+                .get(ai)
+                .map_or(0, |a| a.get(i).copied().unwrap_or(0));
+            uut.act[i].next = to_bits_signed::<A>(a);
+        }
+        uut.w_last.next = g.is_some_and(|g| g.1);
+        uut.act_valid.next = ai < agroups.len();
+        uut.res_ready.next = true;
+        assert!(simulate(&mut uut, SETTLE), "SAC design did not settle");
+        if let Some(t) = trace.as_mut() {
+            t.push(sample_ports(&uut));
+        }
+        if uut.w_valid.val() && uut.w_ready.val() {
+            first.get_or_insert(cycle);
+            wi += 1;
+        }
+        if uut.act_valid.val() && uut.act_ready.val() {
+            ai += 1;
+        }
+        if uut.res_valid.val() {
+            results.push(from_bits_signed::<RES>(uut.res.val()));
+            latency = cycle;
+        }
+        clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c });
+        cycle += 1;
+    }
+    StreamRun {
+        results,
+        busy_cycles: first.map_or(0, |f| latency - f + 1),
+        beats: wi,
+        result_latency: 0,
+        trace,
+    }
+}
