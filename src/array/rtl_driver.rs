@@ -11,6 +11,7 @@ use super::mapper::LayerMap;
 use crate::config::{Config, PeKind};
 use crate::hdl::array::SacArray;
 use crate::hdl::select::{dispatch, PeVisitor};
+use crate::hdl::sim::{sample_ports, Trace};
 use crate::model::encoding::{encode, Encoding};
 use crate::model::knead::{knead_group, Lane};
 use anyhow::{bail, Result};
@@ -42,6 +43,8 @@ pub struct RtlRun {
     pub cycles: u64,
     /// (output index, value) for every output the run produced.
     pub outputs: Vec<(usize, i128)>,
+    /// Top-level ports of every cycle after reset (with `record`), for Verilog replay.
+    pub trace: Option<Trace>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -169,6 +172,7 @@ struct Runner<'a> {
     rows: usize,
     cols: usize,
     progress: bool,
+    record: bool,
 }
 
 #[allow(clippy::needless_range_loop)] // per-column streams indexed in parallel
@@ -214,6 +218,7 @@ impl PeVisitor for Runner<'_> {
         let mut outputs = Vec::new();
         let total_beats: usize = s.acts.len() + s.weights.iter().map(Vec::len).sum::<usize>();
         let mut cycle = 0usize;
+        let mut trace = self.record.then(Vec::new);
         loop {
             if cycle > 4 * total_beats + 1000 {
                 bail!("the array made no progress for too long (cycle {cycle})");
@@ -242,10 +247,17 @@ impl PeVisitor for Runner<'_> {
             if !simulate(&mut uut, 10_000) {
                 bail!("the array did not settle in cycle {cycle}");
             }
+            if let Some(t) = trace.as_mut() {
+                t.push(sample_ports(&uut));
+            }
             if uut.done.val() {
                 let cycles = uut.cycles.val().to_u64();
                 bar.finish_and_clear();
-                return Ok(RtlRun { cycles, outputs });
+                return Ok(RtlRun {
+                    cycles,
+                    outputs,
+                    trace,
+                });
             }
             if uut.act_valid.val() && uut.act_ready.val() {
                 ai += 1;
@@ -291,6 +303,24 @@ pub fn run_layer_rtl(
     tiles: &[usize],
     progress: bool,
 ) -> Result<RtlRun> {
+    run_layer_rtl_traced(
+        cfg, map, input, qweights, lens, engine, tiles, progress, false,
+    )
+}
+
+/// [`run_layer_rtl`], optionally recording every cycle's top-level ports (`RtlRun::trace`).
+#[allow(clippy::too_many_arguments)]
+pub fn run_layer_rtl_traced(
+    cfg: &Config,
+    map: &LayerMap,
+    input: &[i64],
+    qweights: &[i64],
+    lens: &[Vec<u32>],
+    engine: Engine,
+    tiles: &[usize],
+    progress: bool,
+    record: bool,
+) -> Result<RtlRun> {
     if map.rows != cfg.array.rows as usize || map.cols != cfg.array.cols as usize {
         bail!(
             "the layer was mapped for {}x{}, the config says {}x{}",
@@ -327,6 +357,7 @@ pub fn run_layer_rtl(
             rows: map.rows,
             cols: map.cols,
             progress,
+            record,
         },
     )?
 }

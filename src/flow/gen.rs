@@ -142,6 +142,9 @@ fn compare(dots: &[MacDot], got: &[i128], inputs: usize) -> SelfCheck {
 
 /// Build the configured design (PE level until an array exists) and self-check it.
 pub fn build(cfg: &Config, self_check_dots: usize) -> Result<Built> {
+    if super::array_gen::wants_array(cfg) {
+        return super::array_gen::build_array(cfg, self_check_dots);
+    }
     dispatch(
         cfg,
         Build {

@@ -1,5 +1,6 @@
 //! The Verilog flow: emission post-processing, files on disk, external tools.
 
+pub mod array_gen;
 pub mod check;
 pub mod gen;
 pub mod tools;

@@ -114,6 +114,41 @@ impl<
         const RES: usize,
     > Logic for SacArray<L, KS, P, A, SEG, RES>
 {
+    /// Everything `update` drives (for rust-hdl's connectivity check).
+    fn connect(&mut self) {
+        self.done.connect();
+        self.cycles.connect();
+        self.act_ready.connect();
+        self.kw_ready.iter_mut().for_each(|s| s.connect());
+        self.out_valid.iter_mut().for_each(|s| s.connect());
+        self.out_data.iter_mut().for_each(|s| s.connect());
+        for pe in &mut self.pes {
+            pe.clock.connect();
+            pe.reset.connect();
+            pe.act_valid.connect();
+            pe.act.iter_mut().for_each(|s| s.connect());
+            pe.kw_valid.connect();
+            pe.kw_lane_valid.iter_mut().for_each(|s| s.connect());
+            pe.kw_lane_ptr.iter_mut().for_each(|s| s.connect());
+            pe.kw_lane_neg.iter_mut().for_each(|s| s.connect());
+            pe.kw_group_end.connect();
+            pe.kw_last.connect();
+            pe.res_ready.connect();
+        }
+        self.count.clock.connect();
+        self.count.d.connect();
+        self.outs.clock.connect();
+        self.outs.d.connect();
+        self.running.clock.connect();
+        self.running.d.connect();
+    }
+
+    /// The same glue as `update`, written out as Verilog for this array's size (rust-hdl
+    /// declares the ports, the PE and register instances and their port nets `pes$k$...`).
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(glue_verilog(self.rows(), self.cols(), KS, L))
+    }
+
     fn update(&mut self) {
         let (rows, cols) = (self.rows(), self.cols());
         let mask = self.act_mask.val().to_u64();
@@ -187,4 +222,74 @@ impl<
             self.outs.d.next = 0u64.to_bits();
         }
     }
+}
+
+/// Verilog of the array glue (see `SacArray::update`, which it mirrors line by line).
+fn glue_verilog(rows: usize, cols: usize, ks: usize, lanes: usize) -> String {
+    let mut v = String::new();
+    let and = |terms: Vec<String>| terms.join(" & ");
+    for c in 0..cols {
+        let col = |port: &str| -> Vec<String> {
+            (0..rows)
+                .map(|r| format!("pes${}${port}", r * cols + c))
+                .collect()
+        };
+        v += &format!("wire col_act_ready_{c} = {};\n", and(col("act_ready")));
+        v += &format!("wire col_kw_ready_{c} = {};\n", and(col("kw_ready")));
+        v += &format!("wire col_res_valid_{c} = {};\n", and(col("res_valid")));
+    }
+    let ready: Vec<String> = (0..cols)
+        .map(|c| format!("(~act_mask[{c}] | col_act_ready_{c})"))
+        .collect();
+    v += &format!("wire beat_ready = {};\n", and(ready));
+    v += "wire take_beat = act_valid & beat_ready;\n";
+    if cols < 64 {
+        // The mask port is 64 bits wide whatever the column count.
+        v += &format!(
+            "/* verilator lint_off UNUSEDSIGNAL */\nwire unused_act_mask = ^act_mask[63:{cols}];\n/* verilator lint_on UNUSEDSIGNAL */\n"
+        );
+    }
+    let acc: Vec<String> = (0..cols)
+        .map(|c| format!("{{31'd0, col_res_valid_{c} & out_ready${c}}}"))
+        .collect();
+    v += &format!("wire [31:0] accepted = {};\n", acc.join(" + "));
+    v += "wire finished = outs$q == expected;\n";
+    v += "always @(*) begin\n    act_ready = beat_ready;\n";
+    for c in 0..cols {
+        v += &format!(
+            "    kw_ready${c} = col_kw_ready_{c};\n    out_valid${c} = col_res_valid_{c};\n"
+        );
+    }
+    for r in 0..rows {
+        for c in 0..cols {
+            let k = r * cols + c;
+            let pe = format!("pes${k}$");
+            v += &format!("    {pe}clock = clock;\n    {pe}reset = reset;\n");
+            v += &format!("    {pe}act_valid = take_beat & act_mask[{c}];\n");
+            for i in 0..ks {
+                v += &format!("    {pe}act${i} = act${};\n", r * ks + i);
+            }
+            v += &format!("    {pe}kw_valid = kw_valid${c} & col_kw_ready_{c};\n");
+            for b in 0..lanes {
+                let j = c * lanes + b;
+                v += &format!("    {pe}kw_lane_valid${b} = kw_lane_valid${j};\n");
+                v += &format!("    {pe}kw_lane_ptr${b} = kw_lane_ptr${j};\n");
+                v += &format!("    {pe}kw_lane_neg${b} = kw_lane_neg${j};\n");
+            }
+            v += &format!(
+                "    {pe}kw_group_end = kw_group_end${c};\n    {pe}kw_last = kw_last${c};\n"
+            );
+            v += &format!("    {pe}res_ready = out_ready${c} & col_res_valid_{c};\n");
+            v += &format!("    out_data${k} = {pe}res;\n");
+        }
+    }
+    v += "    // Cycle counter: cycle 0 is the start cycle; it stops once all results are out.\n";
+    v += "    count$clock = clock;\n    outs$clock = clock;\n    running$clock = clock;\n";
+    v += "    done = running$q & finished;\n    cycles = count$q;\n";
+    v += "    count$d = count$q;\n    outs$d = outs$q;\n    running$d = running$q;\n";
+    v += "    if (start) begin\n        count$d = 32'd1;\n        outs$d = accepted;\n        running$d = 1'b1;\n";
+    v += "    end else if (running$q & ~finished) begin\n        count$d = count$q + 32'd1;\n        outs$d = outs$q + accepted;\n    end\n";
+    v += "    if (reset) begin\n        running$d = 1'b0;\n        count$d = 32'd0;\n        outs$d = 32'd0;\n    end\n";
+    v += "end\n";
+    v
 }
