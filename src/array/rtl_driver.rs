@@ -10,9 +10,10 @@ use super::cycle_model::{effective_beats, Engine};
 use super::mapper::LayerMap;
 use crate::config::{Config, PeKind};
 use crate::hdl::array::SacArray;
-use crate::hdl::select::{dispatch, PeVisitor};
+use crate::hdl::mac_array::MacArray;
+use crate::hdl::select::{check_supported, dispatch, PeVisitor};
 use crate::hdl::sim::{sample_ports, Trace};
-use crate::model::encoding::{encode, Encoding};
+use crate::model::encoding::Encoding;
 use crate::model::knead::{knead_group, Lane};
 use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -21,7 +22,11 @@ use rust_hdl::prelude::*;
 /// One beat of a column's weight stream.
 #[derive(Debug, Clone)]
 struct WBeat {
+    /// SAC: the kneaded weight's lanes.
     lanes: Vec<Lane>,
+    /// MAC: the weight and the index of its activation in the group.
+    w: i64,
+    ptr: u16,
     group_end: bool,
     last: bool,
 }
@@ -96,35 +101,27 @@ fn build_streams(
                     let g0 = o * dot + b.kgroup * ks;
                     let group = &qweights[g0..g0 + map.group_size(b.kgroup)];
                     let last = b.kgroup + 1 == map.kgroups;
-                    let kws: Vec<Vec<Lane>> = match engine {
+                    // (lanes, weight, ptr) per beat.
+                    let mut kws: Vec<(Vec<Lane>, i64, u16)> = match engine {
                         Engine::Sac => knead_group(group, bits, enc)
                             .into_iter()
-                            .map(|k| k.lanes)
+                            .map(|k| (k.lanes, 0, 0))
                             .collect(),
                         Engine::Mac => group
                             .iter()
                             .enumerate()
-                            .map(|(i, &w)| {
-                                let d = encode(w, bits, Encoding::Sm);
-                                (0..lanes)
-                                    .map(|l| Lane {
-                                        valid: d.nonzero >> l & 1 == 1,
-                                        ptr: i as u16,
-                                        neg: d.negative >> l & 1 == 1,
-                                    })
-                                    .collect()
-                            })
+                            .map(|(i, &w)| (Vec::new(), w, i as u16))
                             .collect(),
                     };
-                    let kws = if kws.is_empty() {
-                        vec![vec![Lane::default(); lanes]]
-                    } else {
-                        kws
-                    };
+                    if kws.is_empty() {
+                        kws.push((vec![Lane::default(); lanes], 0, 0));
+                    }
                     let n = kws.len();
-                    for (k, l) in kws.into_iter().enumerate() {
+                    for (k, (l, w, ptr)) in kws.into_iter().enumerate() {
                         col.push(WBeat {
                             lanes: l,
+                            w,
+                            ptr,
                             group_end: k + 1 == n,
                             last: last && k + 1 == n,
                         });
@@ -167,35 +164,15 @@ fn clock_edge<B: Block>(uut: &mut B, set: impl Fn(&mut B, bool)) -> Result<()> {
     Ok(())
 }
 
-struct Runner<'a> {
-    streams: &'a Streams,
-    rows: usize,
-    cols: usize,
-    progress: bool,
-    record: bool,
-}
-
-#[allow(clippy::needless_range_loop)] // per-column streams indexed in parallel
-impl PeVisitor for Runner<'_> {
-    type Out = Result<RtlRun>;
-
-    fn sac<
-        const W: usize,
-        const A: usize,
-        const L: usize,
-        const KS: usize,
-        const P: usize,
-        const SEG: usize,
-        const RES: usize,
-    >(
-        self,
-        _csd: bool,
-    ) -> Result<RtlRun> {
-        let s = self.streams;
-        let (rows, cols) = (self.rows, self.cols);
-        let mut uut = SacArray::<L, KS, P, A, SEG, RES>::new(rows, cols);
+/// The host loop shared by the SAC and the MAC array (their ports differ only in the weight
+/// lanes, set by `$set_weight`).
+macro_rules! drive_array {
+    ($runner:expr, $uut:expr, $ks:expr, $a:expr, $res:expr, $set_weight:expr) => {{
+        let s = $runner.streams;
+        let (rows, cols) = ($runner.rows, $runner.cols);
+        let mut uut = $uut;
         uut.connect_all();
-        let bar = if self.progress {
+        let bar = if $runner.progress {
             let b = ProgressBar::new(s.expected as u64);
             b.set_style(
                 ProgressStyle::with_template(
@@ -207,7 +184,7 @@ impl PeVisitor for Runner<'_> {
         } else {
             ProgressBar::hidden()
         };
-        let amask = if A >= 64 { u64::MAX } else { (1u64 << A) - 1 };
+        let amask = if $a >= 64 { u64::MAX } else { (1u64 << $a) - 1 };
         uut.reset.next = true;
         simulate(&mut uut, 10_000);
         clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c })?;
@@ -218,7 +195,7 @@ impl PeVisitor for Runner<'_> {
         let mut outputs = Vec::new();
         let total_beats: usize = s.acts.len() + s.weights.iter().map(Vec::len).sum::<usize>();
         let mut cycle = 0usize;
-        let mut trace = self.record.then(Vec::new);
+        let mut trace = $runner.record.then(Vec::new);
         loop {
             if cycle > 4 * total_beats + 1000 {
                 bail!("the array made no progress for too long (cycle {cycle})");
@@ -227,19 +204,14 @@ impl PeVisitor for Runner<'_> {
             uut.act_valid.next = ai < s.acts.len();
             let (mask, data) = s.acts.get(ai).map_or((0, None), |(m, d)| (*m, Some(d)));
             uut.act_mask.next = mask.to_bits();
-            for k in 0..rows * KS {
+            for k in 0..rows * $ks {
                 let v = data.map_or(0, |d| d[k]);
                 uut.act[k].next = ((v as u64) & amask).to_bits();
             }
             for c in 0..cols {
                 let beat = s.weights[c].get(wi[c]);
                 uut.kw_valid[c].next = beat.is_some();
-                for b in 0..L {
-                    let l = beat.map(|x| x.lanes[b]).unwrap_or_default();
-                    uut.kw_lane_valid[c * L + b].next = l.valid;
-                    uut.kw_lane_ptr[c * L + b].next = (l.ptr as u64).to_bits();
-                    uut.kw_lane_neg[c * L + b].next = l.neg;
-                }
+                $set_weight(&mut uut, c, beat);
                 uut.kw_group_end[c].next = beat.is_some_and(|x| x.group_end);
                 uut.kw_last[c].next = beat.is_some_and(|x| x.last);
                 uut.out_ready[c].next = true;
@@ -273,7 +245,7 @@ impl PeVisitor for Runner<'_> {
                     for (r, d) in dest.iter().enumerate() {
                         if let Some(idx) = d {
                             let v = uut.out_data[r * cols + c].val().to_u64();
-                            outputs.push((*idx, signed_of(v, RES)));
+                            outputs.push((*idx, signed_of(v, $res)));
                         }
                     }
                     ri[c] += 1;
@@ -283,10 +255,87 @@ impl PeVisitor for Runner<'_> {
             clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c })?;
             cycle += 1;
         }
+    }};
+}
+
+struct Runner<'a> {
+    streams: &'a Streams,
+    rows: usize,
+    cols: usize,
+    progress: bool,
+    record: bool,
+}
+
+#[allow(clippy::needless_range_loop)] // per-column streams indexed in parallel
+impl PeVisitor for Runner<'_> {
+    type Out = Result<RtlRun>;
+
+    fn sac<
+        const W: usize,
+        const A: usize,
+        const L: usize,
+        const KS: usize,
+        const P: usize,
+        const SEG: usize,
+        const RES: usize,
+    >(
+        self,
+        _csd: bool,
+    ) -> Result<RtlRun> {
+        let uut = SacArray::<L, KS, P, A, SEG, RES>::new(self.rows, self.cols);
+        let set = |u: &mut SacArray<L, KS, P, A, SEG, RES>, c: usize, beat: Option<&WBeat>| {
+            for b in 0..L {
+                let l = beat.map(|x| x.lanes[b]).unwrap_or_default();
+                u.kw_lane_valid[c * L + b].next = l.valid;
+                u.kw_lane_ptr[c * L + b].next = (l.ptr as u64).to_bits();
+                u.kw_lane_neg[c * L + b].next = l.neg;
+            }
+        };
+        drive_array!(self, uut, KS, A, RES, set)
     }
 
     fn mac<const W: usize, const A: usize, const RES: usize>(self) -> Result<RtlRun> {
-        unreachable!("the runner always dispatches the SAC array")
+        unreachable!("the MAC array is dispatched by run_mac_array")
+    }
+}
+
+impl Runner<'_> {
+    fn mac_array<
+        const W: usize,
+        const KS: usize,
+        const P: usize,
+        const A: usize,
+        const RES: usize,
+    >(
+        self,
+    ) -> Result<RtlRun> {
+        let uut = MacArray::<W, KS, P, A, RES>::new(self.rows, self.cols);
+        let set = |u: &mut MacArray<W, KS, P, A, RES>, c: usize, beat: Option<&WBeat>| {
+            let w = beat.map_or(0, |x| x.w);
+            let m = w.unsigned_abs() | if w < 0 { 1u64 << (W - 1) } else { 0 };
+            u.kw_w[c].next = m.to_bits();
+            u.kw_ptr[c].next = (beat.map_or(0, |x| x.ptr) as u64).to_bits();
+        };
+        drive_array!(self, uut, KS, A, RES, set)
+    }
+}
+
+/// The MAC array's compile-time widths for `cfg` (weight_bits = act_bits, result bits as
+/// derived for max_dot_len 4097..=8192, see `hdl::select`).
+fn run_mac_array(cfg: &Config, runner: Runner<'_>) -> Result<RtlRun> {
+    let mut c = cfg.clone();
+    c.pe.kind = PeKind::Sac;
+    check_supported(&c)?;
+    match (cfg.pe.weight_bits, cfg.pe.ks) {
+        (4, 4) => runner.mac_array::<4, 4, 2, 4, 20>(),
+        (4, 8) => runner.mac_array::<4, 8, 3, 4, 20>(),
+        (4, _) => runner.mac_array::<4, 16, 4, 4, 20>(),
+        (8, 4) => runner.mac_array::<8, 4, 2, 8, 28>(),
+        (8, 8) => runner.mac_array::<8, 8, 3, 8, 28>(),
+        (8, _) => runner.mac_array::<8, 16, 4, 8, 28>(),
+        (16, 4) => runner.mac_array::<16, 4, 2, 16, 44>(),
+        (16, 8) => runner.mac_array::<16, 8, 3, 16, 44>(),
+        (_, _) => runner.mac_array::<16, 16, 4, 16, 44>(),
     }
 }
 
@@ -348,16 +397,19 @@ pub fn run_layer_rtl_traced(
         engine,
         tiles,
     );
-    let mut sac_cfg = cfg.clone();
-    sac_cfg.pe.kind = PeKind::Sac;
-    dispatch(
-        &sac_cfg,
-        Runner {
-            streams: &streams,
-            rows: map.rows,
-            cols: map.cols,
-            progress,
-            record,
-        },
-    )?
+    let runner = Runner {
+        streams: &streams,
+        rows: map.rows,
+        cols: map.cols,
+        progress,
+        record,
+    };
+    match engine {
+        Engine::Sac => {
+            let mut sac_cfg = cfg.clone();
+            sac_cfg.pe.kind = PeKind::Sac;
+            dispatch(&sac_cfg, runner)?
+        }
+        Engine::Mac => run_mac_array(cfg, runner),
+    }
 }

@@ -9,7 +9,8 @@ use crate::array::mapper::{kneaded_lengths, map_layer};
 use crate::array::rtl_driver::run_layer_rtl;
 use crate::config::{Config, PeKind};
 use crate::hdl::array::SacArray;
-use crate::hdl::select::{dispatch, PeVisitor};
+use crate::hdl::mac_array::MacArray;
+use crate::hdl::select::{check_supported, dispatch, PeVisitor};
 use crate::hdl::sim::SplitMix64;
 use crate::model::conv::{conv2d, ConvParams};
 use crate::model::encoding::max_magnitude;
@@ -57,24 +58,53 @@ impl PeVisitor for EmitArray<'_> {
     }
 }
 
+fn mac_array<const W: usize, const KS: usize, const P: usize, const A: usize, const RES: usize>(
+    cfg: &Config,
+) -> Result<(super::verilog::Design, String)> {
+    let (rows, cols) = (cfg.array.rows as usize, cfg.array.cols as usize);
+    let description = format!(
+        "MAC baseline array {rows}x{cols} (docs/array.md): weight_bits={W} act_bits={A} ks={KS} result_bits={RES}"
+    );
+    let header = Header::new(&cfg.hash_hex(), &description);
+    let mut uut = MacArray::<W, KS, P, A, RES>::new(rows, cols);
+    Ok((emit_block(&mut uut, &cfg.top.name, &header)?, description))
+}
+
+/// The MAC array's compile-time widths (the same supported set as the SAC designs).
+fn emit_mac_array(cfg: &Config) -> Result<(super::verilog::Design, String)> {
+    let mut c = cfg.clone();
+    c.pe.kind = PeKind::Sac;
+    check_supported(&c)?;
+    match (cfg.pe.weight_bits, cfg.pe.ks) {
+        (4, 4) => mac_array::<4, 4, 2, 4, 20>(cfg),
+        (4, 8) => mac_array::<4, 8, 3, 4, 20>(cfg),
+        (4, _) => mac_array::<4, 16, 4, 4, 20>(cfg),
+        (8, 4) => mac_array::<8, 4, 2, 8, 28>(cfg),
+        (8, 8) => mac_array::<8, 8, 3, 8, 28>(cfg),
+        (8, _) => mac_array::<8, 16, 4, 8, 28>(cfg),
+        (16, 4) => mac_array::<16, 4, 2, 16, 44>(cfg),
+        (16, 8) => mac_array::<16, 8, 3, 16, 44>(cfg),
+        (_, _) => mac_array::<16, 16, 4, 16, 44>(cfg),
+    }
+}
+
 /// Build the array design and self-check it: a random small conv layer (`dots` bounds the
 /// number of output values checked) through the in-process array RTL vs `conv2d`.
 pub fn build_array(cfg: &Config, dots: usize) -> Result<Built> {
-    if cfg.pe.kind == PeKind::Mac {
-        bail!(
-            "field pe.kind = \"mac\" with a {}x{} array: the MAC-PE array is not built yet \
-             (docs/array.md); the MAC timing is available from `tetris sim`",
-            cfg.array.rows,
-            cfg.array.cols
-        );
-    }
     if cfg.array.cols > 64 {
         bail!(
             "field array.cols = {}: the array supports at most 64 columns",
             cfg.array.cols
         );
     }
-    let (design, description) = dispatch(cfg, EmitArray { cfg })??;
+    let (design, description) = match cfg.pe.kind {
+        PeKind::Sac => dispatch(cfg, EmitArray { cfg })??,
+        PeKind::Mac => emit_mac_array(cfg)?,
+    };
+    let engine = match cfg.pe.kind {
+        PeKind::Sac => Engine::Sac,
+        PeKind::Mac => Engine::Mac,
+    };
     let (rows, cols) = (cfg.array.rows as usize, cfg.array.cols as usize);
     let bits = cfg.pe.weight_bits;
     let ks = cfg.pe.ks as usize;
@@ -104,7 +134,7 @@ pub fn build_array(cfg: &Config, dots: usize) -> Result<Built> {
     let map = map_layer(&p, rows, cols, ks, &lens)?;
     let golden = conv2d(&p, &x, &w)?;
     let tiles: Vec<usize> = (0..map.pixel_tiles().min(dots.max(1).div_ceil(rows * cols))).collect();
-    let run = run_layer_rtl(cfg, &map, &x, &w, &lens, Engine::Sac, &tiles, false)?;
+    let run = run_layer_rtl(cfg, &map, &x, &w, &lens, engine, &tiles, false)?;
     let mismatches = run.outputs.iter().filter(|(i, v)| golden[*i] != *v).count();
     Ok(Built {
         design,

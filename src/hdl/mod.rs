@@ -16,6 +16,7 @@ pub mod cycles;
 pub mod design;
 pub mod knead_unit;
 pub mod leaf;
+pub mod mac_array;
 pub mod mac_pe;
 pub mod sac_pe;
 pub mod select;
