@@ -1,10 +1,10 @@
 //! Runs a mapped layer (or a sample of its pixel tiles) on the in-process RTL of the array
-//! (`hdl::array::SacArray`) and collects every output and the array's own cycle counter.
+//! (`hdl::array::SacArray` for SAC streams, `hdl::mac_array::MacArray` for the MAC baseline)
+//! and collects every output and the array's own cycle counter.
 //!
 //! The host side of the schedule: the activation stream carries the mapper's beats (masked per
 //! engine, `cycle_model::effective_beats`), each column's weight stream carries its filters'
-//! kneaded groups (SAC) or one weight per beat (MAC timing: a weight's digits all point at its
-//! activation, so the same datapath computes w * a in one beat, as a MAC would).
+//! kneaded groups (SAC) or one weight per beat with its activation index (MAC).
 
 use super::cycle_model::{effective_beats, Engine};
 use super::mapper::LayerMap;
