@@ -8,7 +8,7 @@
 
 pub mod cli;
 pub mod config;
-pub mod fsutil;
 pub mod flow;
+pub mod fsutil;
 pub mod hdl;
 pub mod model;

@@ -36,6 +36,7 @@ pub struct SelfCheck {
 }
 
 /// The built design with what gen knows about it.
+#[derive(Debug)]
 pub struct Built {
     pub design: Design,
     pub self_check: SelfCheck,

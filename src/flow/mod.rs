@@ -1,6 +1,7 @@
 //! The Verilog flow: emission post-processing, files on disk, external tools.
 
 pub mod check;
+pub mod cosim;
 pub mod gen;
 pub mod tools;
 pub mod verilog;
