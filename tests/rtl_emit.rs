@@ -201,3 +201,27 @@ fn committed_default_output_matches_the_generator() {
         serde_json::from_slice(&std::fs::read(committed.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(m["checked_with"].as_object().unwrap().len(), 3);
 }
+
+#[test]
+fn cli_gen_rejects_an_unsupported_config_cleanly() {
+    let t = tempfile::tempdir().unwrap();
+    let cfg_path = t.path().join("bad.toml");
+    let text = tetris_hdl::config::DEFAULT_CONFIG_TOML.replace("ks = 16", "ks = 5");
+    std::fs::write(&cfg_path, text).unwrap();
+    let out = t.path().join("out");
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_tetris"))
+        .args(["gen", "--no-tool-checks", "--config"])
+        .arg(&cfg_path)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!r.status.success());
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("pe.ks = 5") && err.contains("bad.toml"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.exists());
+}

@@ -265,7 +265,7 @@ pub fn write_outputs(
     write_dir_atomic(out_dir, |tmp| {
         std::fs::create_dir(tmp.join("rtl"))?;
         let mut rel_files = vec![];
-        let mut put = |rel: String, bytes: &[u8], w: &mut Written| -> Result<()> {
+        let put = |rel: String, bytes: &[u8], w: &mut Written| -> Result<()> {
             std::fs::write(tmp.join(&rel), bytes)?;
             w.files.push((rel, sha256_hex(bytes), bytes.len()));
             Ok(())
