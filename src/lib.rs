@@ -9,7 +9,7 @@
 pub mod array;
 pub mod cli;
 pub mod config;
-pub mod fsutil;
 pub mod flow;
+pub mod fsutil;
 pub mod hdl;
 pub mod model;

@@ -323,3 +323,23 @@ fn mac_pe_exhaustive_w4_and_random() {
     check_mac::<16, 16, 44>(&random_vecs(22, RANDOM_DOTS, 16, 4), None);
     check_mac::<16, 16, 44>(&random_vecs(23, 2000, 16, 16), Some(2));
 }
+
+/// The emitted design (kneading unit feeding the SAC PE) computes the golden dot products.
+#[test]
+fn sac_design_matches_golden_model() {
+    use tetris_hdl::hdl::sim::run_sac_design;
+    let vecs = random_vecs(30, 1500, 16, 16);
+    let dots: Vec<MacDot> = vecs
+        .iter()
+        .map(|(w, a)| MacDot {
+            weights: w.clone(),
+            acts: a.clone(),
+        })
+        .collect();
+    let sm = run_sac_design::<16, 15, 16, 4, 16, 30, 44>(&dots, false, false);
+    let csd = run_sac_design::<16, 16, 16, 4, 16, 30, 44>(&dots, true, false);
+    for (i, (w, a)) in vecs.iter().enumerate() {
+        assert_eq!(sm.results[i], mac_dot(w, a), "sm dot {i}");
+        assert_eq!(csd.results[i], mac_dot(w, a), "csd dot {i}");
+    }
+}

@@ -24,6 +24,13 @@ pub struct Args {
 pub fn run(a: Args) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let cfg = Config::load(a.config.as_deref())?;
+    let origin = a
+        .config
+        .as_ref()
+        .map_or("<built-in default>".to_string(), |p| {
+            p.display().to_string()
+        });
+    crate::hdl::select::check_supported(&cfg).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
     let out = a.out.unwrap_or_else(|| default_out_dir(&cfg));
     let checks = if a.no_tool_checks {
         ToolChecks::NONE

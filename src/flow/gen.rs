@@ -36,6 +36,7 @@ pub struct SelfCheck {
 }
 
 /// The built design with what gen knows about it.
+#[derive(Debug)]
 pub struct Built {
     pub design: Design,
     pub self_check: SelfCheck,
@@ -267,7 +268,7 @@ pub fn write_outputs(
     write_dir_atomic(out_dir, |tmp| {
         std::fs::create_dir(tmp.join("rtl"))?;
         let mut rel_files = vec![];
-        let mut put = |rel: String, bytes: &[u8], w: &mut Written| -> Result<()> {
+        let put = |rel: String, bytes: &[u8], w: &mut Written| -> Result<()> {
             std::fs::write(tmp.join(&rel), bytes)?;
             w.files.push((rel, sha256_hex(bytes), bytes.len()));
             Ok(())

@@ -2,6 +2,7 @@
 
 pub mod array_gen;
 pub mod check;
+pub mod cosim;
 pub mod gen;
 pub mod tools;
 pub mod verilog;

@@ -402,6 +402,97 @@ fn fix_widths(body: &str) -> String {
         .join("\n")
 }
 
+/// Replace whole-word occurrences of `word` (identifier characters around it do not match).
+fn replace_word(line: &str, word: &str, with: &str) -> String {
+    let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let bytes = line.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < line.len() {
+        if line[i..].starts_with(word)
+            && (i == 0 || !is_word(bytes[i - 1]))
+            && bytes.get(i + word.len()).is_none_or(|&c| !is_word(c))
+        {
+            out.push_str(with);
+            i += word.len();
+        } else {
+            let c = line[i..].chars().next().expect("char");
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// Make every output of a combinational block change at most once per evaluation.
+///
+/// rust-hdl's idiom "default, then override" (`x = 0; if (c) x = y;`) makes an output glitch
+/// inside one evaluation. Two modules that glitch at each other (a parent driving a child's
+/// input and reading its output in one block) then re-trigger each other forever in an
+/// event-driven simulator (Icarus hangs at one time step), although synthesis and Verilator
+/// are fine. The block therefore computes `<out>_comb` and assigns each output once, at its end.
+fn single_assignment_outputs(path: &str, body: &str) -> Result<String> {
+    if !body.contains("    always @(*) begin") {
+        return Ok(body.to_string());
+    }
+    let decls = declarations(body);
+    let outputs: Vec<(String, usize)> = body
+        .lines()
+        .filter_map(|l| {
+            let r = l
+                .trim()
+                .strip_prefix("output reg")?
+                .trim()
+                .trim_end_matches(';');
+            let name = r.rsplit(' ').next()?.to_string();
+            Some((name.clone(), decls.get(&name).copied().unwrap_or(1)))
+        })
+        .collect();
+    for (o, _) in &outputs {
+        if decls.contains_key(&format!("{o}_comb")) {
+            bail!("module {path}: `{o}_comb` already exists; rename the Rust field");
+        }
+    }
+    let lines: Vec<&str> = body.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| *l == "    always @(*) begin")
+        .context("always block")?;
+    let end = lines
+        .iter()
+        .rposition(|l| *l == "    end")
+        .filter(|&e| e > start)
+        .with_context(|| format!("module {path}: end of the always block not found"))?;
+    let mut out = vec![];
+    for (i, l) in lines.iter().enumerate() {
+        if i == start {
+            // Declare the shadows just before the block.
+            for (o, w) in &outputs {
+                if *w > 1 {
+                    out.push(format!("    reg  [{}:0] {o}_comb;", w - 1));
+                } else {
+                    out.push(format!("    reg  {o}_comb;"));
+                }
+            }
+            out.push(l.to_string());
+        } else if i > start && i < end {
+            let mut x = l.to_string();
+            for (o, _) in &outputs {
+                x = replace_word(&x, o, &format!("{o}_comb"));
+            }
+            out.push(x);
+        } else if i == end {
+            for (o, _) in &outputs {
+                out.push(format!("        {o} = {o}_comb;"));
+            }
+            out.push(l.to_string());
+        } else {
+            out.push(l.to_string());
+        }
+    }
+    Ok(out.join("\n") + "\n")
+}
+
 fn is_dff(body: &str) -> Option<usize> {
     if !body.contains("always @(posedge clock) begin\n       q <= d;") {
         return None;
@@ -477,6 +568,7 @@ pub fn postprocess(raw: &str, top_name: &str, header: &Header) -> Result<Design>
             body.push('\n');
         }
         let body = fix_widths(&sanitize_names(&m.path, &body)?);
+        let body = single_assignment_outputs(&m.path, &body)?;
         if let Some(n) = by_key.get(&body) {
             final_name.insert(&m.path, n.clone());
             continue;

@@ -201,6 +201,10 @@ pub struct SmMul<const W: usize, const A: usize, const RES: usize> {
     a_abs: Signal<Local, Bits<A>>,
     w_mag: Signal<Local, Bits<W>>,
     prod: Signal<Local, Bits<32>>,
+    /// Product bits above RES (always zero) are consumed here so that lint sees every bit of
+    /// `prod` used; Verilator does not report signals named `*unused*`.
+    prod_high_unused: Signal<Local, Bit>,
+    res_bits: Constant<Bits<8>>,
     w_sign: Constant<Bits<W>>,
     a_sign: Constant<Bits<A>>,
 }
@@ -217,6 +221,8 @@ impl<const W: usize, const A: usize, const RES: usize> Default for SmMul<W, A, R
             a_abs: Default::default(),
             w_mag: Default::default(),
             prod: Default::default(),
+            prod_high_unused: Default::default(),
+            res_bits: Constant::new((RES as u64).to_bits()),
             w_sign: Constant::new(bits::<W>(1) << (W as u64 - 1)),
             a_sign: Constant::new(bits::<A>(1) << (A as u64 - 1)),
         }
@@ -235,6 +241,7 @@ impl<const W: usize, const A: usize, const RES: usize> Logic for SmMul<W, A, RES
         self.w_mag.next = self.w.val() & !self.w_sign.val();
         self.prod.next = bit_cast::<16, W>(self.w_mag.val()) * bit_cast::<16, A>(self.a_abs.val());
         self.mag.next = bit_cast::<RES, 32>(self.prod.val());
+        self.prod_high_unused.next = (self.prod.val() >> self.res_bits.val()).any();
         self.negative.next = self.a_neg.val() ^ (self.w.val() & self.w_sign.val()).any();
     }
 }
