@@ -2,12 +2,6 @@
 //! in-process simulation cycle by cycle, every top-level port, on random small layers (SAC and
 //! MAC arrays, 8/16-bit, sm/csd). This is what ties the glue's Verilog to its Rust `update`.
 //! Needs iverilog/vvp (scripts/install-tools.sh); a missing tool fails the test.
-//!
-//! IGNORED for now: Icarus never leaves the first clock edge at which a PE holds activations
-//! and a kneaded weight (a zero-delay event loop; Verilator reports UNOPTFLAT on
-//! `col_kw_ready_*` and on the SAC core's `seg_lane_*_en/clear`, where rust-hdl's one
-//! always-block-per-module form loops through sub-modules). See docs/array.md, "What is weak".
-//! Run with `cargo test --release --test array_cosim -- --ignored` once that is resolved.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -116,6 +110,7 @@ fn case(
     let mut cfg = Config::default_config();
     cfg.array.rows = rows;
     cfg.array.cols = cols;
+    cfg.array.emit = true;
     cfg.pe.weight_bits = bits;
     cfg.pe.act_bits = bits;
     cfg.pe.encoding = enc;
@@ -156,7 +151,6 @@ fn case(
 }
 
 #[test]
-#[ignore = "Icarus hangs in a zero-delay loop at the first loaded edge (docs/array.md)"]
 fn array_verilog_matches_rust_sac_and_mac() {
     for (rows, cols, bits, enc, kind) in [
         (2, 2, 8, Encoding::Sm, PeKind::Sac),
@@ -172,7 +166,6 @@ fn array_verilog_matches_rust_sac_and_mac() {
 }
 
 #[test]
-#[ignore = "Icarus hangs in a zero-delay loop at the first loaded edge (docs/array.md)"]
 fn replay_detects_a_wrong_output() {
     let (cfg, mut trace) = case(2, 2, 8, Encoding::Sm, PeKind::Sac, 22);
     let s = trace

@@ -16,9 +16,9 @@ use crate::model::conv::{conv2d, ConvParams};
 use crate::model::encoding::max_magnitude;
 use anyhow::{bail, Result};
 
-/// Whether `tetris gen` emits the array rather than a single PE.
+/// Whether `tetris gen` emits the array rather than a single PE: `[array] emit = true`.
 pub fn wants_array(cfg: &Config) -> bool {
-    cfg.array.rows * cfg.array.cols > 1
+    cfg.array.emit
 }
 
 struct EmitArray<'a> {

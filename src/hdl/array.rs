@@ -146,7 +146,16 @@ impl<
     /// The same glue as `update`, written out as Verilog for this array's size (rust-hdl
     /// declares the ports, the PE and register instances and their port nets `pes$k$...`).
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(glue_verilog(self.rows(), self.cols(), KS, L))
+        Verilog::Custom(glue_verilog(self.rows(), self.cols(), KS, &|pe, c| {
+            let mut v = String::new();
+            for b in 0..L {
+                let j = c * L + b;
+                v += &format!("    {pe}kw_lane_valid${b} = kw_lane_valid${j};\n");
+                v += &format!("    {pe}kw_lane_ptr${b} = kw_lane_ptr${j};\n");
+                v += &format!("    {pe}kw_lane_neg${b} = kw_lane_neg${j};\n");
+            }
+            v
+        }))
     }
 
     fn update(&mut self) {
@@ -225,7 +234,14 @@ impl<
 }
 
 /// Verilog of the array glue (see `SacArray::update`, which it mirrors line by line).
-fn glue_verilog(rows: usize, cols: usize, ks: usize, lanes: usize) -> String {
+/// `weight_ports(pe, c)` gives the assignments of the PE's weight-lane inputs from column c's
+/// stream (the only part that differs between the SAC and the MAC array).
+pub(crate) fn glue_verilog(
+    rows: usize,
+    cols: usize,
+    ks: usize,
+    weight_ports: &dyn Fn(&str, usize) -> String,
+) -> String {
     let mut v = String::new();
     let and = |terms: Vec<String>| terms.join(" & ");
     for c in 0..cols {
@@ -270,12 +286,7 @@ fn glue_verilog(rows: usize, cols: usize, ks: usize, lanes: usize) -> String {
                 v += &format!("    {pe}act${i} = act${};\n", r * ks + i);
             }
             v += &format!("    {pe}kw_valid = kw_valid${c} & col_kw_ready_{c};\n");
-            for b in 0..lanes {
-                let j = c * lanes + b;
-                v += &format!("    {pe}kw_lane_valid${b} = kw_lane_valid${j};\n");
-                v += &format!("    {pe}kw_lane_ptr${b} = kw_lane_ptr${j};\n");
-                v += &format!("    {pe}kw_lane_neg${b} = kw_lane_neg${j};\n");
-            }
+            v += &weight_ports(&pe, c);
             v += &format!(
                 "    {pe}kw_group_end = kw_group_end${c};\n    {pe}kw_last = kw_last${c};\n"
             );
