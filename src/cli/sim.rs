@@ -47,7 +47,7 @@ pub struct Args {
     /// Activation queue depth per column (beats).
     #[arg(long, default_value_t = DEFAULT_WINDOW)]
     pub window: usize,
-    /// Engine rtl: pixel tiles per layer to simulate (evenly spaced; the RTL runs ~1k cycles/s
+    /// Engine rtl: pixel tiles per layer to simulate (evenly spaced; the RTL runs a few hundred cycles/s
     /// at 8x8, so keep layers and tile counts small).
     #[arg(long, default_value_t = 1)]
     pub rtl_tiles: usize,
