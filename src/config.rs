@@ -27,6 +27,10 @@ pub struct ArrayConfig {
     pub rows: u32,
     /// PE columns.
     pub cols: u32,
+    /// `tetris gen` emits the rows x cols array top (docs/array.md) instead of a single PE
+    /// design. Off by default (and then left out of the canonical TOML and its hash).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub emit: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,8 +7,11 @@
 //! - [`cli`]: the thin command-line front end.
 
 pub mod analysis;
+pub mod array;
 pub mod cli;
 pub mod config;
+pub mod flow;
 pub mod fsutil;
+pub mod hdl;
 pub mod model;
 pub mod weights;

@@ -5,6 +5,8 @@ use clap::{Parser, Subcommand};
 
 pub mod config_cmd;
 pub mod knead;
+pub mod gen;
+pub mod sim;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -23,11 +25,17 @@ pub enum Command {
     Config(config_cmd::Args),
     /// Bit-level sparsity of a weight file (.npy/.npz/.onnx) and the ideal kneading speedup.
     Knead(knead::Args),
+    /// Generate the configured design's Verilog (checked, with manifest) into hdl_out/<top>.
+    Gen(gen::Args),
+    /// Run a network's layers on the Tetris array and the MAC array: cycles, speedup, share of ideal.
+    Sim(sim::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Config(a) => config_cmd::run(a),
         Command::Knead(a) => knead::run(a),
+        Command::Gen(a) => gen::run(a),
+        Command::Sim(a) => sim::run(a),
     }
 }

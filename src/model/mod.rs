@@ -1,5 +1,6 @@
 //! Software golden models in plain Rust: the oracle every RTL block is checked against.
 
+pub mod conv;
 pub mod encoding;
 pub mod knead;
 pub mod mac;

@@ -1,0 +1,117 @@
+//! Array benchmarks (run with `cargo bench --bench array`):
+//! 1. cycle-model throughput on a whole network (VGG-16 conv layers at 224x224, 14.7 M seeded
+//!    Gaussian weights, 16-bit sm KS=16, 8x8 and 16x16): quantize + knead + map + time both
+//!    arrays; target under 1 s per 10 M weights;
+//! 2. in-process RTL simulation speed of the array (cycles/s) at 4x4, 8x8 and 16x16.
+
+use std::time::Instant;
+use tetris_hdl::array::cycle_model::{Engine, Timing};
+use tetris_hdl::array::mapper::{kneaded_lengths, map_layer};
+use tetris_hdl::array::network::{evaluate_all, synthetic_activations, total, Layer};
+use tetris_hdl::array::rtl_driver::run_layer_rtl;
+use tetris_hdl::config::Config;
+use tetris_hdl::model::conv::ConvParams;
+
+fn gaussian(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed;
+    let mut u = || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((s >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    (0..n)
+        .map(|_| ((-2.0 * u().ln()).sqrt() * (std::f64::consts::TAU * u()).cos()) as f32)
+        .collect()
+}
+
+fn vgg16() -> Vec<Layer> {
+    let spec = [
+        (3, 64, 224),
+        (64, 64, 224),
+        (64, 128, 112),
+        (128, 128, 112),
+        (128, 256, 56),
+        (256, 256, 56),
+        (256, 256, 56),
+        (256, 512, 28),
+        (512, 512, 28),
+        (512, 512, 28),
+        (512, 512, 14),
+        (512, 512, 14),
+        (512, 512, 14),
+    ];
+    spec.iter()
+        .enumerate()
+        .map(|(i, &(cin, cout, hw))| {
+            let params = ConvParams {
+                batch: 1,
+                cin,
+                cout,
+                in_h: hw,
+                in_w: hw,
+                kh: 3,
+                kw: 3,
+                stride: (1, 1),
+                pad: (1, 1, 1, 1),
+                dilation: (1, 1),
+                groups: 1,
+            };
+            Layer {
+                name: format!("conv{i}"),
+                weights: gaussian(params.weight_len(), i as u64 + 1),
+                params,
+            }
+        })
+        .collect()
+}
+
+fn config(rows: u32, cols: u32) -> Config {
+    let mut c = Config::default_config();
+    c.array.rows = rows;
+    c.array.cols = cols;
+    c
+}
+
+fn main() {
+    let net = vgg16();
+    let weights: usize = net.iter().map(|l| l.params.weight_len()).sum();
+    println!("| bench | array | weights | time (s) | s per 10 M weights | result |");
+    println!("|---|---|---|---|---|---|");
+    for (r, c) in [(8, 8), (16, 16)] {
+        let cfg = config(r, c);
+        let t0 = Instant::now();
+        let reports = evaluate_all(&net, &cfg, Timing::default()).unwrap();
+        let dt = t0.elapsed().as_secs_f64();
+        let tot = total(&reports);
+        println!(
+            "| cycle model, VGG-16 conv, 16-bit sm KS=16 | {r}x{c} | {weights} | {dt:.3} | {:.3} | speedup {:.3}, ideal share {:.3} |",
+            dt * 1e7 / weights as f64,
+            tot.speedup,
+            tot.ideal_share
+        );
+    }
+    println!();
+    println!("| bench | array | simulated cycles | time (s) | cycles/s |");
+    println!("|---|---|---|---|---|");
+    for n in [4usize, 8, 16] {
+        let cfg = config(n as u32, n as u32);
+        // One pixel tile of a 1x1 conv with K = 256 and 2 filters per column (setup included).
+        let p = ConvParams::gemm(n, 256, 2 * n);
+        let w: Vec<i64> = gaussian(p.weight_len(), 7)
+            .iter()
+            .map(|x| (x * 6000.0).round().clamp(-32767.0, 32767.0) as i64)
+            .collect();
+        let x = synthetic_activations(p.input_len(), 16, 3);
+        let lens = kneaded_lengths(&w, p.dot_len(), 16, cfg.pe.encoding, 16);
+        let map = map_layer(&p, n, n, 16, &lens).unwrap();
+        let t0 = Instant::now();
+        let run = run_layer_rtl(&cfg, &map, &x, &w, &lens, Engine::Sac, &[0], false).unwrap();
+        let dt = t0.elapsed().as_secs_f64();
+        println!(
+            "| in-process RTL, SAC array 16-bit sm KS=16 | {n}x{n} | {} | {dt:.2} | {:.0} |",
+            run.cycles,
+            run.cycles as f64 / dt
+        );
+    }
+}

@@ -1,0 +1,49 @@
+//! `tetris gen` wall time and emitted size per design. Run: `cargo bench --bench gen`.
+//! Columns: distinct modules / rust-hdl instances, Verilog bytes, wall time of gen without the
+//! external tools (emit + in-process self-check of 200 dot products + atomic write) and with
+//! them (Verilator lint, Icarus compile, Yosys synth), Yosys generic cells.
+//! (PE-level designs only until the array exists.)
+
+use std::time::Instant;
+use tetris_hdl::config::{Config, PeKind};
+use tetris_hdl::flow::gen::{generate, ToolChecks};
+use tetris_hdl::model::encoding::Encoding;
+
+fn main() {
+    let designs = [
+        (PeKind::Sac, 8, Encoding::Sm),
+        (PeKind::Sac, 8, Encoding::Csd),
+        (PeKind::Sac, 16, Encoding::Sm),
+        (PeKind::Sac, 16, Encoding::Csd),
+        (PeKind::Mac, 8, Encoding::Sm),
+        (PeKind::Mac, 16, Encoding::Sm),
+    ];
+    let t = tempfile::tempdir().expect("temp dir");
+    println!("| design | modules / instances | Verilog bytes | gen, no tools (s) | gen + tools (s) | yosys cells |");
+    println!("|---|---|---|---|---|---|");
+    for (kind, bits, enc) in designs {
+        let mut c = Config::default_config();
+        c.pe.kind = kind;
+        c.pe.weight_bits = bits;
+        c.pe.act_bits = bits;
+        c.pe.encoding = enc;
+        let name = match kind {
+            PeKind::Sac => format!("SAC PE + knead, {bits}-bit {enc}, KS={}", c.pe.ks),
+            PeKind::Mac => format!("MAC PE, {bits}-bit"),
+        };
+        let out = t.path().join("out");
+        let t0 = Instant::now();
+        let (built, _) = generate(&c, &out, 200, ToolChecks::NONE).expect("gen");
+        let fast = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        let (_, w) = generate(&c, &out, 200, ToolChecks::ALL).expect("gen with tools");
+        let full = t1.elapsed().as_secs_f64();
+        println!(
+            "| {name} | {} / {} | {} | {fast:.2} | {full:.1} | {} |",
+            built.design.modules.len(),
+            built.design.instances,
+            built.design.verilog_bytes(),
+            w.synth.map_or(0, |s| s.cells)
+        );
+    }
+}

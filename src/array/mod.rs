@@ -1,0 +1,9 @@
+//! The array level: host mapper, cycle model, functional model of the mapped schedule, and the
+//! whole-network evaluation behind `tetris sim`. See `docs/array.md`.
+
+pub mod cycle_model;
+pub mod functional;
+pub mod mapper;
+pub mod network;
+mod onnx_lite;
+pub mod rtl_driver;

@@ -1,0 +1,560 @@
+//! Whole-network evaluation behind `tetris sim`: conv/GEMM layers from a weight file, quantized,
+//! kneaded, mapped, and timed on the SAC array and on the MAC array of the same size.
+
+use super::cycle_model::{layer_cycles, useful_pe_cycles, Engine, Timing};
+use super::mapper::{kneaded_lengths, map_layer, LayerMap};
+use super::onnx_lite::{self, Graph, Node};
+use crate::config::Config;
+use crate::model::conv::ConvParams;
+use crate::model::quant::quantize;
+use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// A conv or GEMM layer with float weights in `[Cout, Cin/groups, KH, KW]` order.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub name: String,
+    pub params: ConvParams,
+    pub weights: Vec<f32>,
+}
+
+/// Read the conv/GEMM layers of a weight file. ONNX: every Conv, ConvTranspose (as the
+/// equivalent stride-1 conv over the zero-inserted input), Gemm and MatMul with a constant
+/// weight, with spatial sizes propagated from the declared input (symbolic sizes replaced by
+/// `input_hw`). `.npy`: one 4-D `[Cout, Cin, KH, KW]` conv (same padding, stride 1, input
+/// `input_hw`) or a 2-D `[Cout, K]` GEMM of one row.
+pub fn load_layers(path: &Path, input_hw: (usize, usize)) -> Result<Vec<Layer>> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "onnx" => {
+            let g = onnx_lite::read_onnx(path)?;
+            onnx_layers(&g, input_hw).with_context(|| format!("{}", path.display()))
+        }
+        "npy" => {
+            let (shape, data) = onnx_lite::read_npy(path)?;
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let params = match shape[..] {
+                [co, ci, kh, kw] => ConvParams {
+                    batch: 1,
+                    cin: ci,
+                    cout: co,
+                    in_h: input_hw.0,
+                    in_w: input_hw.1,
+                    kh,
+                    kw,
+                    stride: (1, 1),
+                    pad: (kh / 2, kw / 2, (kh - 1) / 2, (kw - 1) / 2),
+                    dilation: (1, 1),
+                    groups: 1,
+                },
+                [co, k] => ConvParams::gemm(1, k, co),
+                _ => bail!(
+                    "{}: shape {:?}: expected [Cout, Cin, KH, KW] or [Cout, K]",
+                    path.display(),
+                    shape
+                ),
+            };
+            params
+                .validate()
+                .with_context(|| format!("{}", path.display()))?;
+            Ok(vec![Layer {
+                name,
+                params,
+                weights: data,
+            }])
+        }
+        _ => bail!(
+            "{}: unsupported weight file extension {ext:?} (expected .onnx or .npy)",
+            path.display()
+        ),
+    }
+}
+
+fn ints(n: &Node, key: &str) -> Vec<i64> {
+    n.attrs.get(key).map(|a| a.ints.clone()).unwrap_or_default()
+}
+
+fn int(n: &Node, key: &str, default: i64) -> i64 {
+    n.attrs.get(key).and_then(|a| a.i).unwrap_or(default)
+}
+
+fn pair(v: &[i64], default: usize) -> (usize, usize) {
+    match v {
+        [a, b, ..] => (*a as usize, *b as usize),
+        _ => (default, default),
+    }
+}
+
+fn onnx_layers(g: &Graph, input_hw: (usize, usize)) -> Result<Vec<Layer>> {
+    // Spatial size (H, W) of every tensor we can follow.
+    let mut hw: HashMap<String, (usize, usize)> = HashMap::new();
+    for (name, dims) in &g.inputs {
+        if g.init.contains_key(name) {
+            continue;
+        }
+        let h = dims.get(2).copied().filter(|&d| d > 0).map(|d| d as usize);
+        let w = dims.get(3).copied().filter(|&d| d > 0).map(|d| d as usize);
+        hw.insert(
+            name.clone(),
+            (h.unwrap_or(input_hw.0), w.unwrap_or(input_hw.1)),
+        );
+    }
+    let mut layers = Vec::new();
+    for (idx, n) in g.nodes.iter().enumerate() {
+        let name = if n.name.is_empty() {
+            format!("{}_{idx}", n.op)
+        } else {
+            n.name.clone()
+        };
+        let in_hw = n.inputs.first().and_then(|i| hw.get(i)).copied();
+        let weight = n.inputs.get(1).and_then(|w| g.init.get(w));
+        let out_hw: Option<(usize, usize)> = match n.op.as_str() {
+            "Conv" | "ConvTranspose" => {
+                let w = weight.with_context(|| format!("node {name}: weight is not a constant"))?;
+                let (ih, iw) = in_hw.with_context(|| format!("node {name}: input size unknown"))?;
+                if w.dims.len() != 4 {
+                    bail!(
+                        "node {name}: weight dims {:?}: only 2-D convolutions are supported",
+                        w.dims
+                    );
+                }
+                let d: Vec<usize> = w.dims.iter().map(|&x| x as usize).collect();
+                let groups = int(n, "group", 1) as usize;
+                let stride = pair(&ints(n, "strides"), 1);
+                let dilation = pair(&ints(n, "dilations"), 1);
+                let pads = ints(n, "pads");
+                let (kh, kw) = (d[2], d[3]);
+                let mut pad = match pads[..] {
+                    [t, l, b, r] => (t as usize, l as usize, b as usize, r as usize),
+                    _ => (0, 0, 0, 0),
+                };
+                let auto = n.attrs.get("auto_pad").map(|_| ()).is_some();
+                if auto && n.op == "Conv" && pads.is_empty() {
+                    // SAME padding (auto_pad attribute present): keep ceil(in / stride).
+                    let need = |i: usize, s: usize, k: usize, dl: usize| {
+                        ((i.div_ceil(s) - 1) * s + (k - 1) * dl + 1).saturating_sub(i)
+                    };
+                    let ph = need(ih, stride.0, kh, dilation.0);
+                    let pw = need(iw, stride.1, kw, dilation.1);
+                    pad = (ph / 2, pw / 2, ph - ph / 2, pw - pw / 2);
+                }
+                let params;
+                let weights;
+                if n.op == "Conv" {
+                    params = ConvParams {
+                        batch: 1,
+                        cin: d[1] * groups,
+                        cout: d[0],
+                        in_h: ih,
+                        in_w: iw,
+                        kh,
+                        kw,
+                        stride,
+                        pad,
+                        dilation,
+                        groups,
+                    };
+                    weights = w.data.clone();
+                } else {
+                    // y = conv(zero-insert(x, stride), flip(W^T)), stride 1, pad dil*(k-1)-p.
+                    let out_pad = pair(&ints(n, "output_padding"), 0);
+                    let (cin, cout_g) = (d[0], d[1]);
+                    let cin_g = cin / groups;
+                    let cout = cout_g * groups;
+                    let eh = dilation.0 * (kh - 1);
+                    let ew = dilation.1 * (kw - 1);
+                    params = ConvParams {
+                        batch: 1,
+                        cin,
+                        cout,
+                        in_h: (ih - 1) * stride.0 + 1,
+                        in_w: (iw - 1) * stride.1 + 1,
+                        kh,
+                        kw,
+                        stride: (1, 1),
+                        pad: (
+                            eh.saturating_sub(pad.0),
+                            ew.saturating_sub(pad.1),
+                            eh.saturating_sub(pad.2) + out_pad.0,
+                            ew.saturating_sub(pad.3) + out_pad.1,
+                        ),
+                        dilation,
+                        groups,
+                    };
+                    let mut t = vec![0f32; cout * cin_g * kh * kw];
+                    for o in 0..cout {
+                        let q = o / cout_g;
+                        for i in 0..cin_g {
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let src = (((q * cin_g + i) * cout_g + o % cout_g) * kh
+                                        + (kh - 1 - ky))
+                                        * kw
+                                        + (kw - 1 - kx);
+                                    t[((o * cin_g + i) * kh + ky) * kw + kx] = w.data[src];
+                                }
+                            }
+                        }
+                    }
+                    weights = t;
+                }
+                params.validate().with_context(|| format!("node {name}"))?;
+                if weights.len() != params.weight_len() {
+                    bail!(
+                        "node {name}: weight has {} values, shape needs {}",
+                        weights.len(),
+                        params.weight_len()
+                    );
+                }
+                let out = (params.out_h(), params.out_w());
+                layers.push(Layer {
+                    name: name.clone(),
+                    params,
+                    weights,
+                });
+                Some(out)
+            }
+            "Gemm" | "MatMul" => {
+                if let Some(w) = weight.filter(|w| w.dims.len() == 2) {
+                    let (r, c) = (w.dims[0] as usize, w.dims[1] as usize);
+                    // Gemm with transB=1 stores [N, K]; MatMul and Gemm transB=0 store [K, N].
+                    let trans_b = n.op == "Gemm" && int(n, "transB", 0) == 1;
+                    let (k, outs) = if trans_b { (c, r) } else { (r, c) };
+                    let weights = if trans_b {
+                        w.data.clone()
+                    } else {
+                        let mut t = vec![0f32; k * outs];
+                        for i in 0..k {
+                            for o in 0..outs {
+                                t[o * k + i] = w.data[i * outs + o];
+                            }
+                        }
+                        t
+                    };
+                    layers.push(Layer {
+                        name: name.clone(),
+                        params: ConvParams::gemm(1, k, outs),
+                        weights,
+                    });
+                }
+                Some((1, 1))
+            }
+            "MaxPool" | "AveragePool" => in_hw.map(|(ih, iw)| {
+                let k = pair(&ints(n, "kernel_shape"), 1);
+                let s = pair(&ints(n, "strides"), 1);
+                let p = ints(n, "pads");
+                let (pt, pl, pb, pr) = match p[..] {
+                    [t, l, b, r] => (t as usize, l as usize, b as usize, r as usize),
+                    _ => (0, 0, 0, 0),
+                };
+                let ceil = int(n, "ceil_mode", 0) == 1;
+                let f = |i: usize, a: usize, b: usize, k: usize, s: usize| {
+                    let span = (i + a + b).saturating_sub(k);
+                    if ceil {
+                        span.div_ceil(s) + 1
+                    } else {
+                        span / s + 1
+                    }
+                };
+                (f(ih, pt, pb, k.0, s.0), f(iw, pl, pr, k.1, s.1))
+            }),
+            "GlobalAveragePool" | "GlobalMaxPool" | "Flatten" => Some((1, 1)),
+            "Resize" | "Upsample" => in_hw.map(|(ih, iw)| {
+                let scales = if n.op == "Upsample" || n.inputs.len() == 2 {
+                    n.inputs.get(1)
+                } else {
+                    n.inputs.get(2)
+                }
+                .and_then(|s| g.init.get(s))
+                .filter(|t| t.data.len() == 4);
+                let sizes = n
+                    .inputs
+                    .get(3)
+                    .and_then(|s| g.init.get(s))
+                    .filter(|t| t.data.len() == 4);
+                if let Some(t) = sizes {
+                    (t.data[2] as usize, t.data[3] as usize)
+                } else if let Some(t) = scales {
+                    (
+                        (ih as f32 * t.data[2]).floor() as usize,
+                        (iw as f32 * t.data[3]).floor() as usize,
+                    )
+                } else {
+                    (ih, iw)
+                }
+            }),
+            // Elementwise, activation, normalization, concat and the rest: the size of the
+            // first input whose size is known.
+            _ => n.inputs.iter().find_map(|i| hw.get(i)).copied(),
+        };
+        if let Some(o) = out_hw {
+            for out in &n.outputs {
+                hw.insert(out.clone(), o);
+            }
+        }
+    }
+    if layers.is_empty() {
+        bail!("no Conv, ConvTranspose, Gemm or MatMul layer with constant weights found");
+    }
+    Ok(layers)
+}
+
+/// What `tetris sim` reports per layer and in total (SCALE-Sim-like figures).
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerReport {
+    pub name: String,
+    pub tetris_cycles: u64,
+    pub mac_cycles: u64,
+    pub speedup: f64,
+    pub ideal_speedup: f64,
+    pub ideal_share: f64,
+    /// Tetris array compute utilization: kneaded weights processed for real pixels per
+    /// PE-cycle.
+    pub utilization: f64,
+    /// MAC array compute utilization.
+    pub mac_utilization: f64,
+    /// Share of PEs holding a real (pixel, filter) pair, averaged over tiles.
+    pub mapping_efficiency: f64,
+    pub macs: u64,
+    pub weights: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outputs_match: Option<bool>,
+    /// Engine rtl: the cycle model predicted the RTL's cycle counts exactly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_agrees: Option<bool>,
+    #[serde(skip)]
+    pub(crate) ideal_sac_work: u64,
+    #[serde(skip)]
+    pub(crate) mac_work: u64,
+}
+
+/// A layer ready for the array: quantized weights, kneaded lengths, mapping.
+pub struct PreparedLayer {
+    pub name: String,
+    pub qweights: Vec<i64>,
+    pub lens: Vec<Vec<u32>>,
+    pub map: LayerMap,
+}
+
+pub fn prepare(layer: &Layer, cfg: &Config) -> Result<PreparedLayer> {
+    let p = &layer.params;
+    let bits = cfg.pe.weight_bits;
+    let q = quantize(&layer.weights, p.cout, bits, false)
+        .with_context(|| format!("layer {}", layer.name))?;
+    let ks = cfg.pe.ks as usize;
+    let lens = kneaded_lengths(&q, p.dot_len(), bits, cfg.pe.encoding, ks);
+    let map = map_layer(
+        p,
+        cfg.array.rows as usize,
+        cfg.array.cols as usize,
+        ks,
+        &lens,
+    )
+    .with_context(|| format!("layer {}", layer.name))?;
+    Ok(PreparedLayer {
+        name: layer.name.clone(),
+        qweights: q,
+        lens,
+        map,
+    })
+}
+
+/// Time one prepared layer on both arrays with the cycle model.
+pub fn evaluate(pl: &PreparedLayer, timing: Timing) -> LayerReport {
+    let map = &pl.map;
+    let p = &map.params;
+    let t = layer_cycles(map, &pl.lens, Engine::Sac, timing);
+    let m = layer_cycles(map, &pl.lens, Engine::Mac, timing);
+    let pes = (map.rows * map.cols) as f64;
+    let sum_lens: u64 = pl.lens.iter().flatten().map(|&l| l as u64).sum();
+    let weights = p.weight_len() as u64;
+    let ideal = if sum_lens == 0 {
+        f64::INFINITY
+    } else {
+        weights as f64 / sum_lens as f64
+    };
+    let speedup = m as f64 / t as f64;
+    // Mapping efficiency: real pixel rows x real filter columns over all PEs, per (tile, slot).
+    let slots: usize = map.passes.iter().map(|ps| ps.slots[0].len()).sum();
+    let used = (p.pixels() * p.cout) as f64;
+    let offered = (map.pixel_tiles() * slots) as f64 * pes;
+    LayerReport {
+        name: pl.name.clone(),
+        tetris_cycles: t,
+        mac_cycles: m,
+        speedup,
+        ideal_speedup: ideal,
+        ideal_share: speedup / ideal,
+        utilization: useful_pe_cycles(map, &pl.lens, Engine::Sac) as f64 / (pes * t as f64),
+        mac_utilization: useful_pe_cycles(map, &pl.lens, Engine::Mac) as f64 / (pes * m as f64),
+        mapping_efficiency: used / offered,
+        macs: p.macs(),
+        weights,
+        outputs_match: None,
+        model_agrees: None,
+        ideal_sac_work: sum_lens * p.pixels() as u64,
+        mac_work: p.macs(),
+    }
+}
+
+/// Network totals: cycles add up; the ideal speedup is weighted by work (pixels x weights),
+/// the bound the array could reach on this network.
+pub fn total(layers: &[LayerReport]) -> LayerReport {
+    let t: u64 = layers.iter().map(|l| l.tetris_cycles).sum();
+    let m: u64 = layers.iter().map(|l| l.mac_cycles).sum();
+    let ideal_work: u64 = layers.iter().map(|l| l.ideal_sac_work).sum();
+    let mac_work: u64 = layers.iter().map(|l| l.mac_work).sum();
+    let ideal = mac_work as f64 / ideal_work as f64;
+    let speedup = m as f64 / t as f64;
+    let wsum = |f: &dyn Fn(&LayerReport) -> f64, w: &dyn Fn(&LayerReport) -> f64| {
+        let den: f64 = layers.iter().map(w).sum();
+        layers.iter().map(|l| f(l) * w(l)).sum::<f64>() / den
+    };
+    LayerReport {
+        name: "total".into(),
+        tetris_cycles: t,
+        mac_cycles: m,
+        speedup,
+        ideal_speedup: ideal,
+        ideal_share: speedup / ideal,
+        utilization: wsum(&|l| l.utilization, &|l| l.tetris_cycles as f64),
+        mac_utilization: wsum(&|l| l.mac_utilization, &|l| l.mac_cycles as f64),
+        mapping_efficiency: wsum(&|l| l.mapping_efficiency, &|l| l.mac_cycles as f64),
+        macs: layers.iter().map(|l| l.macs).sum(),
+        weights: layers.iter().map(|l| l.weights).sum(),
+        outputs_match: if layers.iter().all(|l| l.outputs_match.is_some()) {
+            Some(layers.iter().all(|l| l.outputs_match == Some(true)))
+        } else {
+            None
+        },
+        model_agrees: if layers.iter().all(|l| l.model_agrees.is_some()) {
+            Some(layers.iter().all(|l| l.model_agrees == Some(true)))
+        } else {
+            None
+        },
+        ideal_sac_work: ideal_work,
+        mac_work,
+    }
+}
+
+/// Prepare and time every layer (in parallel).
+pub fn evaluate_all(layers: &[Layer], cfg: &Config, timing: Timing) -> Result<Vec<LayerReport>> {
+    layers
+        .par_iter()
+        .map(|l| prepare(l, cfg).map(|pl| evaluate(&pl, timing)))
+        .collect()
+}
+
+/// Read an activation tensor (.npy, float) for engine rtl: (shape, values).
+pub fn read_activations(path: &Path) -> Result<(Vec<usize>, Vec<f32>)> {
+    onnx_lite::read_npy(path)
+}
+
+/// Seeded synthetic activations for a layer input: uniform over the `act_bits` range
+/// (splitmix64, so runs are reproducible).
+pub fn synthetic_activations(len: usize, act_bits: u32, seed: u64) -> Vec<i64> {
+    let mut s = seed;
+    let half = 1i64 << (act_bits - 1);
+    (0..len)
+        .map(|_| {
+            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            (z % (2 * half as u64)) as i64 - half
+        })
+        .collect()
+}
+
+/// Quantize a float activation tensor to `act_bits` (symmetric max-abs, per tensor).
+pub fn quantize_activations(x: &[f32], act_bits: u32) -> Result<Vec<i64>> {
+    quantize(x, 1, act_bits, false)
+}
+
+/// Outcome of an RTL run of sampled pixel tiles of one layer.
+pub struct RtlLayerRun {
+    pub tiles: usize,
+    pub tetris_cycles: u64,
+    pub mac_cycles: u64,
+    pub outputs_match: bool,
+    /// The cycle model predicts both RTL cycle counts exactly.
+    pub model_agrees: bool,
+    pub checked_outputs: usize,
+}
+
+/// Run `tiles` evenly spaced pixel tiles of a prepared layer on the in-process RTL (SAC
+/// weight streams and MAC weight streams), compare every output with the exact dot product of
+/// the golden im2col row and filter, and the cycles with the cycle model.
+pub fn run_rtl(
+    pl: &PreparedLayer,
+    cfg: &Config,
+    input: &[i64],
+    tiles: usize,
+    timing: Timing,
+    progress: bool,
+) -> Result<RtlLayerRun> {
+    use super::cycle_model::layer_cycles_for_tiles;
+    use super::rtl_driver::run_layer_rtl;
+    let map = &pl.map;
+    let p = &map.params;
+    let n = map.pixel_tiles().min(tiles.max(1));
+    let picked: Vec<usize> = (0..n).map(|i| i * map.pixel_tiles() / n).collect();
+    let plane = p.out_h() * p.out_w();
+    let dot = p.dot_len();
+    let mut ok = true;
+    let mut checked = 0;
+    let mut cycles = [0u64; 2];
+    let mut agree = true;
+    for (k, engine) in [Engine::Sac, Engine::Mac].into_iter().enumerate() {
+        let run = run_layer_rtl(
+            cfg,
+            map,
+            input,
+            &pl.qweights,
+            &pl.lens,
+            engine,
+            &picked,
+            progress,
+        )
+        .with_context(|| format!("layer {}", pl.name))?;
+        for &(idx, v) in &run.outputs {
+            let px = idx / (p.cout * plane) * plane + idx % plane;
+            let o = idx / plane % p.cout;
+            let row = p.im2col_row(input, px, map.conv_group_of(o));
+            let golden: i128 = row
+                .iter()
+                .zip(&pl.qweights[o * dot..(o + 1) * dot])
+                .map(|(&a, &w)| a as i128 * w as i128)
+                .sum();
+            ok &= golden == v;
+            checked += 1;
+        }
+        let want = picked
+            .iter()
+            .map(|&t| map.tile_pixels(t).len())
+            .sum::<usize>()
+            * p.cout;
+        ok &= run.outputs.len() == want;
+        cycles[k] = run.cycles;
+        agree &= run.cycles == layer_cycles_for_tiles(map, &pl.lens, engine, timing, n);
+    }
+    Ok(RtlLayerRun {
+        tiles: n,
+        tetris_cycles: cycles[0],
+        mac_cycles: cycles[1],
+        outputs_match: ok,
+        model_agrees: agree,
+        checked_outputs: checked,
+    })
+}

@@ -1,0 +1,415 @@
+//! Runs a mapped layer (or a sample of its pixel tiles) on the in-process RTL of the array
+//! (`hdl::array::SacArray` for SAC streams, `hdl::mac_array::MacArray` for the MAC baseline)
+//! and collects every output and the array's own cycle counter.
+//!
+//! The host side of the schedule: the activation stream carries the mapper's beats (masked per
+//! engine, `cycle_model::effective_beats`), each column's weight stream carries its filters'
+//! kneaded groups (SAC) or one weight per beat with its activation index (MAC).
+
+use super::cycle_model::{effective_beats, Engine};
+use super::mapper::LayerMap;
+use crate::config::{Config, PeKind};
+use crate::hdl::array::SacArray;
+use crate::hdl::mac_array::MacArray;
+use crate::hdl::select::{check_supported, dispatch, PeVisitor};
+use crate::hdl::sim::{sample_ports, Trace};
+use crate::model::encoding::Encoding;
+use crate::model::knead::{knead_group, Lane};
+use anyhow::{bail, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use rust_hdl::prelude::*;
+
+/// One beat of a column's weight stream.
+#[derive(Debug, Clone)]
+struct WBeat {
+    /// SAC: the kneaded weight's lanes.
+    lanes: Vec<Lane>,
+    /// MAC: the weight and the index of its activation in the group.
+    w: i64,
+    ptr: u16,
+    group_end: bool,
+    last: bool,
+}
+
+/// What the host prepares for one run.
+struct Streams {
+    /// (mask, rows*KS activations).
+    acts: Vec<(u64, Vec<i64>)>,
+    weights: Vec<Vec<WBeat>>,
+    /// Per column, in order: (output index into `[N, Cout, OH, OW]` per row, None past P).
+    results: Vec<Vec<Vec<Option<usize>>>>,
+    expected: usize,
+}
+
+/// Outcome of an RTL run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RtlRun {
+    /// The array's cycle counter at `done`.
+    pub cycles: u64,
+    /// (output index, value) for every output the run produced.
+    pub outputs: Vec<(usize, i128)>,
+    /// Top-level ports of every cycle after reset (with `record`), for Verilog replay.
+    pub trace: Option<Trace>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_streams(
+    map: &LayerMap,
+    input: &[i64],
+    qweights: &[i64],
+    lens: &[Vec<u32>],
+    bits: u32,
+    enc: Encoding,
+    lanes: usize,
+    engine: Engine,
+    tiles: &[usize],
+) -> Streams {
+    let p = &map.params;
+    let (rows, cols, ks) = (map.rows, map.cols, map.ks);
+    let plane = p.out_h() * p.out_w();
+    let dot = p.dot_len();
+    let mut acts = Vec::new();
+    let mut weights = vec![Vec::new(); cols];
+    let mut results = vec![Vec::new(); cols];
+    let mut expected = 0;
+    for pass in &map.passes {
+        let beats = effective_beats(map, pass, lens, engine);
+        for &t in tiles {
+            let pixels: Vec<usize> = map.tile_pixels(t).collect();
+            // im2col rows of this tile per conv group, computed once.
+            let mut rows_of = std::collections::HashMap::new();
+            for b in &beats {
+                let im = rows_of.entry(b.conv_group).or_insert_with(|| {
+                    pixels
+                        .iter()
+                        .map(|&px| p.im2col_row(input, px, b.conv_group))
+                        .collect::<Vec<_>>()
+                });
+                let mut data = vec![0i64; rows * ks];
+                for (r, row) in im.iter().enumerate() {
+                    let g0 = b.kgroup * ks;
+                    for i in 0..map.group_size(b.kgroup) {
+                        data[r * ks + i] = row[g0 + i];
+                    }
+                }
+                acts.push((b.mask, data));
+                for (c, col) in weights.iter_mut().enumerate() {
+                    if b.mask >> c & 1 == 0 {
+                        continue;
+                    }
+                    let o = pass.slots[c][b.slot].expect("masked column has a filter");
+                    let g0 = o * dot + b.kgroup * ks;
+                    let group = &qweights[g0..g0 + map.group_size(b.kgroup)];
+                    let last = b.kgroup + 1 == map.kgroups;
+                    // (lanes, weight, ptr) per beat.
+                    let mut kws: Vec<(Vec<Lane>, i64, u16)> = match engine {
+                        Engine::Sac => knead_group(group, bits, enc)
+                            .into_iter()
+                            .map(|k| (k.lanes, 0, 0))
+                            .collect(),
+                        Engine::Mac => group
+                            .iter()
+                            .enumerate()
+                            .map(|(i, &w)| (Vec::new(), w, i as u16))
+                            .collect(),
+                    };
+                    if kws.is_empty() {
+                        kws.push((vec![Lane::default(); lanes], 0, 0));
+                    }
+                    let n = kws.len();
+                    for (k, (l, w, ptr)) in kws.into_iter().enumerate() {
+                        col.push(WBeat {
+                            lanes: l,
+                            w,
+                            ptr,
+                            group_end: k + 1 == n,
+                            last: last && k + 1 == n,
+                        });
+                    }
+                    if last {
+                        results[c].push(
+                            (0..rows)
+                                .map(|r| {
+                                    pixels
+                                        .get(r)
+                                        .map(|&px| (px / plane * p.cout + o) * plane + px % plane)
+                                })
+                                .collect(),
+                        );
+                        expected += 1;
+                    }
+                }
+            }
+        }
+    }
+    Streams {
+        acts,
+        weights,
+        results,
+        expected,
+    }
+}
+
+fn signed_of(u: u64, bits: usize) -> i128 {
+    let shift = 128 - bits as u32;
+    (((u as u128) << shift) as i128) >> shift
+}
+
+fn clock_edge<B: Block>(uut: &mut B, set: impl Fn(&mut B, bool)) -> Result<()> {
+    set(uut, true);
+    if !simulate(uut, 10_000) {
+        bail!("the array did not settle after a clock edge");
+    }
+    set(uut, false);
+    Ok(())
+}
+
+/// The host loop shared by the SAC and the MAC array (their ports differ only in the weight
+/// lanes, set by `$set_weight`).
+macro_rules! drive_array {
+    ($runner:expr, $uut:expr, $ks:expr, $a:expr, $res:expr, $set_weight:expr) => {{
+        let s = $runner.streams;
+        let (rows, cols) = ($runner.rows, $runner.cols);
+        let mut uut = $uut;
+        uut.connect_all();
+        let bar = if $runner.progress {
+            let b = ProgressBar::new(s.expected as u64);
+            b.set_style(
+                ProgressStyle::with_template(
+                    "rtl {bar:30} {pos}/{len} result beats, {per_sec} ({eta} left)",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            b
+        } else {
+            ProgressBar::hidden()
+        };
+        let amask = if $a >= 64 { u64::MAX } else { (1u64 << $a) - 1 };
+        uut.reset.next = true;
+        simulate(&mut uut, 10_000);
+        clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c })?;
+        uut.reset.next = false;
+        uut.expected.next = (s.expected as u64).to_bits();
+        let (mut ai, mut wi) = (0usize, vec![0usize; cols]);
+        let mut ri = vec![0usize; cols];
+        let mut outputs = Vec::new();
+        let total_beats: usize = s.acts.len() + s.weights.iter().map(Vec::len).sum::<usize>();
+        let mut cycle = 0usize;
+        let mut trace = $runner.record.then(Vec::new);
+        loop {
+            if cycle > 4 * total_beats + 1000 {
+                bail!("the array made no progress for too long (cycle {cycle})");
+            }
+            uut.start.next = cycle == 0;
+            uut.act_valid.next = ai < s.acts.len();
+            let (mask, data) = s.acts.get(ai).map_or((0, None), |(m, d)| (*m, Some(d)));
+            uut.act_mask.next = mask.to_bits();
+            for k in 0..rows * $ks {
+                let v = data.map_or(0, |d| d[k]);
+                uut.act[k].next = ((v as u64) & amask).to_bits();
+            }
+            for c in 0..cols {
+                let beat = s.weights[c].get(wi[c]);
+                uut.kw_valid[c].next = beat.is_some();
+                $set_weight(&mut uut, c, beat);
+                uut.kw_group_end[c].next = beat.is_some_and(|x| x.group_end);
+                uut.kw_last[c].next = beat.is_some_and(|x| x.last);
+                uut.out_ready[c].next = true;
+            }
+            if !simulate(&mut uut, 10_000) {
+                bail!("the array did not settle in cycle {cycle}");
+            }
+            if let Some(t) = trace.as_mut() {
+                t.push(sample_ports(&uut));
+            }
+            if uut.done.val() {
+                let cycles = uut.cycles.val().to_u64();
+                bar.finish_and_clear();
+                return Ok(RtlRun {
+                    cycles,
+                    outputs,
+                    trace,
+                });
+            }
+            if uut.act_valid.val() && uut.act_ready.val() {
+                ai += 1;
+            }
+            for c in 0..cols {
+                if uut.kw_valid[c].val() && uut.kw_ready[c].val() {
+                    wi[c] += 1;
+                }
+                if uut.out_valid[c].val() {
+                    let Some(dest) = s.results[c].get(ri[c]) else {
+                        bail!("column {c} produced more results than the schedule has");
+                    };
+                    for (r, d) in dest.iter().enumerate() {
+                        if let Some(idx) = d {
+                            let v = uut.out_data[r * cols + c].val().to_u64();
+                            outputs.push((*idx, signed_of(v, $res)));
+                        }
+                    }
+                    ri[c] += 1;
+                    bar.inc(1);
+                }
+            }
+            clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c })?;
+            cycle += 1;
+        }
+    }};
+}
+
+struct Runner<'a> {
+    streams: &'a Streams,
+    rows: usize,
+    cols: usize,
+    progress: bool,
+    record: bool,
+}
+
+#[allow(clippy::needless_range_loop)] // per-column streams indexed in parallel
+impl PeVisitor for Runner<'_> {
+    type Out = Result<RtlRun>;
+
+    fn sac<
+        const W: usize,
+        const A: usize,
+        const L: usize,
+        const KS: usize,
+        const P: usize,
+        const SEG: usize,
+        const RES: usize,
+    >(
+        self,
+        _csd: bool,
+    ) -> Result<RtlRun> {
+        let uut = SacArray::<L, KS, P, A, SEG, RES>::new(self.rows, self.cols);
+        let set = |u: &mut SacArray<L, KS, P, A, SEG, RES>, c: usize, beat: Option<&WBeat>| {
+            for b in 0..L {
+                let l = beat.map(|x| x.lanes[b]).unwrap_or_default();
+                u.kw_lane_valid[c * L + b].next = l.valid;
+                u.kw_lane_ptr[c * L + b].next = (l.ptr as u64).to_bits();
+                u.kw_lane_neg[c * L + b].next = l.neg;
+            }
+        };
+        drive_array!(self, uut, KS, A, RES, set)
+    }
+
+    fn mac<const W: usize, const A: usize, const RES: usize>(self) -> Result<RtlRun> {
+        unreachable!("the MAC array is dispatched by run_mac_array")
+    }
+}
+
+impl Runner<'_> {
+    fn mac_array<
+        const W: usize,
+        const KS: usize,
+        const P: usize,
+        const A: usize,
+        const RES: usize,
+    >(
+        self,
+    ) -> Result<RtlRun> {
+        let uut = MacArray::<W, KS, P, A, RES>::new(self.rows, self.cols);
+        let set = |u: &mut MacArray<W, KS, P, A, RES>, c: usize, beat: Option<&WBeat>| {
+            let w = beat.map_or(0, |x| x.w);
+            let m = w.unsigned_abs() | if w < 0 { 1u64 << (W - 1) } else { 0 };
+            u.kw_w[c].next = m.to_bits();
+            u.kw_ptr[c].next = (beat.map_or(0, |x| x.ptr) as u64).to_bits();
+        };
+        drive_array!(self, uut, KS, A, RES, set)
+    }
+}
+
+/// The MAC array's compile-time widths for `cfg` (weight_bits = act_bits, result bits as
+/// derived for max_dot_len 4097..=8192, see `hdl::select`).
+fn run_mac_array(cfg: &Config, runner: Runner<'_>) -> Result<RtlRun> {
+    let mut c = cfg.clone();
+    c.pe.kind = PeKind::Sac;
+    check_supported(&c)?;
+    match (cfg.pe.weight_bits, cfg.pe.ks) {
+        (4, 4) => runner.mac_array::<4, 4, 2, 4, 20>(),
+        (4, 8) => runner.mac_array::<4, 8, 3, 4, 20>(),
+        (4, _) => runner.mac_array::<4, 16, 4, 4, 20>(),
+        (8, 4) => runner.mac_array::<8, 4, 2, 8, 28>(),
+        (8, 8) => runner.mac_array::<8, 8, 3, 8, 28>(),
+        (8, _) => runner.mac_array::<8, 16, 4, 8, 28>(),
+        (16, 4) => runner.mac_array::<16, 4, 2, 16, 44>(),
+        (16, 8) => runner.mac_array::<16, 8, 3, 16, 44>(),
+        (_, _) => runner.mac_array::<16, 16, 4, 16, 44>(),
+    }
+}
+
+/// Run pixel tiles `tiles` of a mapped layer on the RTL array of `cfg`'s widths and size.
+/// `engine` picks the weight streams (kneaded, or one weight per beat for the MAC timing).
+#[allow(clippy::too_many_arguments)]
+pub fn run_layer_rtl(
+    cfg: &Config,
+    map: &LayerMap,
+    input: &[i64],
+    qweights: &[i64],
+    lens: &[Vec<u32>],
+    engine: Engine,
+    tiles: &[usize],
+    progress: bool,
+) -> Result<RtlRun> {
+    run_layer_rtl_traced(
+        cfg, map, input, qweights, lens, engine, tiles, progress, false,
+    )
+}
+
+/// [`run_layer_rtl`], optionally recording every cycle's top-level ports (`RtlRun::trace`).
+#[allow(clippy::too_many_arguments)]
+pub fn run_layer_rtl_traced(
+    cfg: &Config,
+    map: &LayerMap,
+    input: &[i64],
+    qweights: &[i64],
+    lens: &[Vec<u32>],
+    engine: Engine,
+    tiles: &[usize],
+    progress: bool,
+    record: bool,
+) -> Result<RtlRun> {
+    if map.rows != cfg.array.rows as usize || map.cols != cfg.array.cols as usize {
+        bail!(
+            "the layer was mapped for {}x{}, the config says {}x{}",
+            map.rows,
+            map.cols,
+            cfg.array.rows,
+            cfg.array.cols
+        );
+    }
+    if let Some(&t) = tiles.iter().find(|&&t| t >= map.pixel_tiles()) {
+        bail!(
+            "pixel tile {t} out of range (the layer has {})",
+            map.pixel_tiles()
+        );
+    }
+    let lanes = cfg.widths().lanes as usize;
+    let streams = build_streams(
+        map,
+        input,
+        qweights,
+        lens,
+        cfg.pe.weight_bits,
+        cfg.pe.encoding,
+        lanes,
+        engine,
+        tiles,
+    );
+    let runner = Runner {
+        streams: &streams,
+        rows: map.rows,
+        cols: map.cols,
+        progress,
+        record,
+    };
+    match engine {
+        Engine::Sac => {
+            let mut sac_cfg = cfg.clone();
+            sac_cfg.pe.kind = PeKind::Sac;
+            dispatch(&sac_cfg, runner)?
+        }
+        Engine::Mac => run_mac_array(cfg, runner),
+    }
+}

@@ -1,0 +1,324 @@
+//! `tetris sim`: run a network's conv/GEMM layers on the Tetris array and on the MAC array of
+//! the same size, per layer and in total (cycle model, or the in-process RTL on sampled tiles).
+
+use crate::array::cycle_model::{Timing, DEFAULT_WINDOW};
+use crate::array::network::{
+    evaluate, evaluate_all, load_layers, prepare, quantize_activations, read_activations, run_rtl,
+    synthetic_activations, total, Layer, LayerReport,
+};
+use crate::config::Config;
+use crate::fsutil::write_atomic;
+use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SimEngine {
+    /// The analytic cycle model (whole layers, milliseconds).
+    Model,
+    /// The in-process RTL simulation of the generated array (sampled tiles, slow).
+    Rtl,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Design config (TOML); the built-in default when omitted.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Weight file: .onnx (every Conv/ConvTranspose/Gemm/MatMul) or .npy (one layer).
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// Only the layer with this name.
+    #[arg(long, conflicts_with = "layers")]
+    pub layer: Option<String>,
+    /// Only the first N layers.
+    #[arg(long)]
+    pub layers: Option<usize>,
+    #[arg(long, value_enum, default_value = "model")]
+    pub engine: SimEngine,
+    /// Write the report as JSON here (and the speedup plot next to it, as .svg).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Write the speedup-per-layer plot (SVG) here.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Input height,width used where the model's input size is symbolic.
+    #[arg(long, default_value = "640,640", value_parser = parse_hw)]
+    pub input_hw: (usize, usize),
+    /// Activation queue depth per column (beats).
+    #[arg(long, default_value_t = DEFAULT_WINDOW)]
+    pub window: usize,
+    /// Engine rtl: pixel tiles per layer to simulate (evenly spaced; the RTL runs a few hundred cycles/s
+    /// at 8x8, so keep layers and tile counts small).
+    #[arg(long, default_value_t = 1)]
+    pub rtl_tiles: usize,
+    /// Engine rtl: the first layer's input activations (.npy, [N, Cin, H, W] float).
+    #[arg(long)]
+    pub activations: Option<PathBuf>,
+    /// Engine rtl: seed of the synthetic activations.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Engine rtl: per layer, run sampled tiles on the in-process RTL; the report's cycles are the
+/// RTL's cycle counter on those tiles (SAC streams and MAC streams).
+fn rtl_reports(
+    layers: &[Layer],
+    cfg: &Config,
+    a: &Args,
+    timing: Timing,
+) -> Result<Vec<LayerReport>> {
+    let mut out = Vec::new();
+    for (i, l) in layers.iter().enumerate() {
+        let pl = prepare(l, cfg)?;
+        let input = match (&a.activations, i) {
+            (Some(f), 0) => {
+                let (shape, x) = read_activations(f)?;
+                let want = [l.params.batch, l.params.cin, l.params.in_h, l.params.in_w];
+                if shape != want {
+                    bail!(
+                        "{}: shape {:?} does not match layer {}'s input {:?}",
+                        f.display(),
+                        shape,
+                        l.name,
+                        want
+                    );
+                }
+                quantize_activations(&x, cfg.pe.act_bits)
+                    .with_context(|| format!("{}", f.display()))?
+            }
+            _ => synthetic_activations(l.params.input_len(), cfg.pe.act_bits, a.seed + i as u64),
+        };
+        eprintln!(
+            "layer {} ({}/{}): {} of {} pixel tiles on the RTL",
+            l.name,
+            i + 1,
+            layers.len(),
+            a.rtl_tiles.clamp(1, pl.map.pixel_tiles()),
+            pl.map.pixel_tiles()
+        );
+        let run = run_rtl(&pl, cfg, &input, a.rtl_tiles, timing, true)?;
+        let mut r = evaluate(&pl, timing);
+        // Utilizations of the sampled run: the same useful work per tile, over the RTL cycles.
+        let share = run.tiles as f64 / pl.map.pixel_tiles() as f64;
+        r.utilization *= r.tetris_cycles as f64 / run.tetris_cycles as f64 * share;
+        r.mac_utilization *= r.mac_cycles as f64 / run.mac_cycles as f64 * share;
+        r.tetris_cycles = run.tetris_cycles;
+        r.mac_cycles = run.mac_cycles;
+        r.speedup = run.mac_cycles as f64 / run.tetris_cycles as f64;
+        r.ideal_share = r.speedup / r.ideal_speedup;
+        r.outputs_match = Some(run.outputs_match);
+        r.model_agrees = Some(run.model_agrees);
+        eprintln!(
+            "  {} outputs checked: {}; cycle model agrees: {}",
+            run.checked_outputs,
+            if run.outputs_match {
+                "all match"
+            } else {
+                "MISMATCH"
+            },
+            run.model_agrees
+        );
+        out.push(r);
+    }
+    Ok(out)
+}
+
+fn parse_hw(s: &str) -> Result<(usize, usize), String> {
+    let v: Vec<&str> = s.split(',').collect();
+    match v[..] {
+        [h, w] => match (h.trim().parse::<usize>(), w.trim().parse::<usize>()) {
+            (Ok(h), Ok(w)) if h > 0 && w > 0 => Ok((h, w)),
+            _ => Err(format!(
+                "--input-hw {s:?}: expected two positive integers H,W"
+            )),
+        },
+        _ => Err(format!("--input-hw {s:?}: expected H,W")),
+    }
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let cfg = Config::load(a.config.as_deref())?;
+    if a.window == 0 || a.window > 1024 {
+        bail!("--window {}: allowed range is 1..=1024", a.window);
+    }
+    let mut layers = load_layers(&a.weights, a.input_hw)?;
+    if let Some(name) = &a.layer {
+        layers.retain(|l| &l.name == name);
+        if layers.is_empty() {
+            bail!("{}: no layer named {name:?}", a.weights.display());
+        }
+    }
+    if let Some(n) = a.layers {
+        if n == 0 {
+            bail!("--layers 0: give at least 1");
+        }
+        layers.truncate(n);
+    }
+    let timing = Timing {
+        window: a.window,
+        ..Timing::default()
+    };
+    if a.engine == SimEngine::Rtl && timing.window != DEFAULT_WINDOW {
+        bail!(
+            "--window {}: the RTL's window is fixed at {DEFAULT_WINDOW} (the PE's two activation banks)",
+            a.window
+        );
+    }
+    let reports = match a.engine {
+        SimEngine::Model => evaluate_all(&layers, &cfg, timing)?,
+        SimEngine::Rtl => rtl_reports(&layers, &cfg, &a, timing)?,
+    };
+    let tot = total(&reports);
+    print_table(&reports, &tot);
+    let activations = match (a.engine, &a.activations) {
+        (SimEngine::Model, _) => {
+            "not used: the cycle model's timing does not depend on activation values".to_string()
+        }
+        (SimEngine::Rtl, Some(f)) => format!(
+            "from {} (quantized per tensor, max-abs), for the first layer; seeded synthetic (seed {}) for the others",
+            f.display(),
+            a.seed
+        ),
+        (SimEngine::Rtl, None) => format!(
+            "seeded synthetic, uniform over the act_bits range (seed {})",
+            a.seed
+        ),
+    };
+    println!(
+        "# {} {}x{} vs MAC {}x{}, {}-bit {} KS={}, window {} beats; activations: {activations}",
+        cfg.top.name,
+        cfg.array.rows,
+        cfg.array.cols,
+        cfg.array.rows,
+        cfg.array.cols,
+        cfg.pe.weight_bits,
+        cfg.pe.encoding,
+        cfg.pe.ks,
+        a.window
+    );
+    let plot = a
+        .plot
+        .clone()
+        .or_else(|| a.json.as_ref().map(|j| j.with_extension("svg")));
+    if let Some(j) = &a.json {
+        let settings = serde_json::json!({
+            "weights": a.weights.display().to_string(),
+            "config": cfg,
+            "engine": format!("{:?}", a.engine).to_lowercase(),
+            "window_beats": a.window,
+            "input_hw": [a.input_hw.0, a.input_hw.1],
+            "quantization": "per-tensor symmetric max-abs",
+            "activations": activations,
+            "rtl_tiles_per_layer": (a.engine == SimEngine::Rtl).then_some(a.rtl_tiles),
+            "ideal_speedup_total_is": "work-weighted (pixels x weights) over the layers",
+        });
+        let doc = serde_json::json!({"settings": settings, "layers": reports, "total": tot});
+        write_atomic(j, serde_json::to_string_pretty(&doc)?.as_bytes())
+            .with_context(|| format!("writing {}", j.display()))?;
+    }
+    if let Some(p) = plot {
+        write_atomic(&p, speedup_svg(&reports, &tot).as_bytes())
+            .with_context(|| format!("writing {}", p.display()))?;
+        eprintln!("plot: {}", p.display());
+    }
+    Ok(())
+}
+
+fn print_table(reports: &[LayerReport], tot: &LayerReport) {
+    println!(
+        "{:<40} {:>14} {:>14} {:>8} {:>8} {:>8} {:>16} {:>19} {:>22}",
+        "LayerName",
+        "Total Cycles",
+        "MAC Cycles",
+        "Speedup",
+        "Ideal",
+        "Share",
+        "Compute Util %",
+        "MAC Compute Util %",
+        "Mapping Efficiency %"
+    );
+    for r in reports.iter().chain(std::iter::once(tot)) {
+        println!(
+            "{:<40} {:>14} {:>14} {:>8.3} {:>8.3} {:>8.3} {:>16.1} {:>19.1} {:>22.1}",
+            truncate(&r.name, 40),
+            r.tetris_cycles,
+            r.mac_cycles,
+            r.speedup,
+            r.ideal_speedup,
+            r.ideal_share,
+            100.0 * r.utilization,
+            100.0 * r.mac_utilization,
+            100.0 * r.mapping_efficiency
+        );
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().skip(s.chars().count() - n).collect()
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Bars of the array speedup per layer, with the ideal per-group bound as a tick per layer.
+pub fn speedup_svg(reports: &[LayerReport], tot: &LayerReport) -> String {
+    let n = reports.len().max(1);
+    let (w, h, left, bottom, top) = (60.0 + 14.0 * n as f64 + 40.0, 420.0, 60.0, 60.0, 40.0);
+    let ymax = reports
+        .iter()
+        .map(|r| r.ideal_speedup.max(r.speedup))
+        .filter(|v| v.is_finite())
+        .fold(1.0f64, f64::max)
+        .ceil();
+    let y = |v: f64| top + (h - top - bottom) * (1.0 - v.min(ymax) / ymax);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{left}\" y=\"20\" font-size=\"14\">Tetris array speedup over the MAC array per layer (bars); ideal per-group bound (ticks). Total {:.3}x of ideal {:.3}x ({:.1}%)</text>\n",
+        tot.speedup,
+        tot.ideal_speedup,
+        100.0 * tot.ideal_share
+    );
+    for k in 0..=(ymax as usize * 2) {
+        let v = k as f64 * 0.5;
+        s += &format!(
+            "<line x1=\"{left}\" x2=\"{x2}\" y1=\"{yv:.1}\" y2=\"{yv:.1}\" stroke=\"#ddd\"/><text x=\"{xt}\" y=\"{yt:.1}\" text-anchor=\"end\">{v:.1}x</text>\n",
+            x2 = w - 20.0,
+            yv = y(v),
+            xt = left - 4.0,
+            yt = y(v) + 4.0
+        );
+    }
+    for (i, r) in reports.iter().enumerate() {
+        let x = left + 14.0 * i as f64 + 2.0;
+        s += &format!(
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"10\" height=\"{:.1}\" fill=\"#4a7bd0\"><title>{}: {:.3}x (ideal {:.3}x)</title></rect>\n",
+            y(r.speedup),
+            y(0.0) - y(r.speedup),
+            esc(&r.name),
+            r.speedup,
+            r.ideal_speedup
+        );
+        if r.ideal_speedup.is_finite() {
+            s += &format!(
+                "<line x1=\"{x1:.1}\" x2=\"{x2:.1}\" y1=\"{yi:.1}\" y2=\"{yi:.1}\" stroke=\"#d04a4a\" stroke-width=\"2\"/>\n",
+                x1 = x - 1.0,
+                x2 = x + 11.0,
+                yi = y(r.ideal_speedup)
+            );
+        }
+    }
+    s += &format!(
+        "<text x=\"{left}\" y=\"{}\">layer index (0..{}) in network order</text>\n</svg>\n",
+        h - 20.0,
+        n - 1
+    );
+    s
+}

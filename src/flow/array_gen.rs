@@ -1,0 +1,148 @@
+//! `tetris gen` for a rows x cols array (`[array]` with more than one PE): the `SacArray` top
+//! (docs/array.md) emitted through the shared emitter, self-checked in-process on a small
+//! random layer against the golden convolution.
+
+use super::gen::{emit_block, Built, SelfCheck};
+use super::verilog::Header;
+use crate::array::cycle_model::Engine;
+use crate::array::mapper::{kneaded_lengths, map_layer};
+use crate::array::rtl_driver::run_layer_rtl;
+use crate::config::{Config, PeKind};
+use crate::hdl::array::SacArray;
+use crate::hdl::mac_array::MacArray;
+use crate::hdl::select::{check_supported, dispatch, PeVisitor};
+use crate::hdl::sim::SplitMix64;
+use crate::model::conv::{conv2d, ConvParams};
+use crate::model::encoding::max_magnitude;
+use anyhow::{bail, Result};
+
+/// Whether `tetris gen` emits the array rather than a single PE: `[array] emit = true`.
+pub fn wants_array(cfg: &Config) -> bool {
+    cfg.array.emit
+}
+
+struct EmitArray<'a> {
+    cfg: &'a Config,
+}
+
+impl PeVisitor for EmitArray<'_> {
+    type Out = Result<(super::verilog::Design, String)>;
+
+    fn sac<
+        const W: usize,
+        const A: usize,
+        const L: usize,
+        const KS: usize,
+        const P: usize,
+        const SEG: usize,
+        const RES: usize,
+    >(
+        self,
+        _csd: bool,
+    ) -> Self::Out {
+        let (rows, cols) = (self.cfg.array.rows as usize, self.cfg.array.cols as usize);
+        let description = format!(
+            "Tetris SAC array {rows}x{cols} (docs/array.md): weight_bits={W} act_bits={A} ks={KS} encoding={} lanes={L} segment_bits={SEG} result_bits={RES}",
+            self.cfg.pe.encoding
+        );
+        let header = Header::new(&self.cfg.hash_hex(), &description);
+        let mut uut = SacArray::<L, KS, P, A, SEG, RES>::new(rows, cols);
+        Ok((
+            emit_block(&mut uut, &self.cfg.top.name, &header)?,
+            description,
+        ))
+    }
+
+    fn mac<const W: usize, const A: usize, const RES: usize>(self) -> Self::Out {
+        unreachable!("the array is dispatched as SAC")
+    }
+}
+
+fn mac_array<const W: usize, const KS: usize, const P: usize, const A: usize, const RES: usize>(
+    cfg: &Config,
+) -> Result<(super::verilog::Design, String)> {
+    let (rows, cols) = (cfg.array.rows as usize, cfg.array.cols as usize);
+    let description = format!(
+        "MAC baseline array {rows}x{cols} (docs/array.md): weight_bits={W} act_bits={A} ks={KS} result_bits={RES}"
+    );
+    let header = Header::new(&cfg.hash_hex(), &description);
+    let mut uut = MacArray::<W, KS, P, A, RES>::new(rows, cols);
+    Ok((emit_block(&mut uut, &cfg.top.name, &header)?, description))
+}
+
+/// The MAC array's compile-time widths (the same supported set as the SAC designs).
+fn emit_mac_array(cfg: &Config) -> Result<(super::verilog::Design, String)> {
+    let mut c = cfg.clone();
+    c.pe.kind = PeKind::Sac;
+    check_supported(&c)?;
+    match (cfg.pe.weight_bits, cfg.pe.ks) {
+        (4, 4) => mac_array::<4, 4, 2, 4, 20>(cfg),
+        (4, 8) => mac_array::<4, 8, 3, 4, 20>(cfg),
+        (4, _) => mac_array::<4, 16, 4, 4, 20>(cfg),
+        (8, 4) => mac_array::<8, 4, 2, 8, 28>(cfg),
+        (8, 8) => mac_array::<8, 8, 3, 8, 28>(cfg),
+        (8, _) => mac_array::<8, 16, 4, 8, 28>(cfg),
+        (16, 4) => mac_array::<16, 4, 2, 16, 44>(cfg),
+        (16, 8) => mac_array::<16, 8, 3, 16, 44>(cfg),
+        (_, _) => mac_array::<16, 16, 4, 16, 44>(cfg),
+    }
+}
+
+/// Build the array design and self-check it: a random small conv layer (`dots` bounds the
+/// number of output values checked) through the in-process array RTL vs `conv2d`.
+pub fn build_array(cfg: &Config, dots: usize) -> Result<Built> {
+    if cfg.array.cols > 64 {
+        bail!(
+            "field array.cols = {}: the array supports at most 64 columns",
+            cfg.array.cols
+        );
+    }
+    let (design, description) = match cfg.pe.kind {
+        PeKind::Sac => dispatch(cfg, EmitArray { cfg })??,
+        PeKind::Mac => emit_mac_array(cfg)?,
+    };
+    let engine = match cfg.pe.kind {
+        PeKind::Sac => Engine::Sac,
+        PeKind::Mac => Engine::Mac,
+    };
+    let (rows, cols) = (cfg.array.rows as usize, cfg.array.cols as usize);
+    let bits = cfg.pe.weight_bits;
+    let ks = cfg.pe.ks as usize;
+    let mut r = SplitMix64(0x7e7);
+    let p = ConvParams {
+        batch: 1,
+        cin: 3,
+        cout: cols + 1,
+        in_h: 3,
+        in_w: rows.max(2) + 1,
+        kh: 2,
+        kw: 2,
+        stride: (1, 1),
+        pad: (0, 0, 1, 0),
+        dilation: (1, 1),
+        groups: 1,
+    };
+    let m = max_magnitude(bits);
+    let amax = 1i64 << (cfg.pe.act_bits - 1);
+    let w: Vec<i64> = (0..p.weight_len())
+        .map(|_| if r.chance(1, 4) { 0 } else { r.range(-m, m) })
+        .collect();
+    let x: Vec<i64> = (0..p.input_len())
+        .map(|_| r.range(-amax, amax - 1))
+        .collect();
+    let lens = kneaded_lengths(&w, p.dot_len(), bits, cfg.pe.encoding, ks);
+    let map = map_layer(&p, rows, cols, ks, &lens)?;
+    let golden = conv2d(&p, &x, &w)?;
+    let tiles: Vec<usize> = (0..map.pixel_tiles().min(dots.max(1).div_ceil(rows * cols))).collect();
+    let run = run_layer_rtl(cfg, &map, &x, &w, &lens, engine, &tiles, false)?;
+    let mismatches = run.outputs.iter().filter(|(i, v)| golden[*i] != *v).count();
+    Ok(Built {
+        design,
+        self_check: SelfCheck {
+            dot_products: run.outputs.len(),
+            mismatches,
+            inputs: tiles.len(),
+        },
+        description,
+    })
+}

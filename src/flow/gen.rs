@@ -1,0 +1,364 @@
+//! `tetris gen`: build the configured design, self-check it in-process against the golden
+//! model, emit it (one file per distinct module), check it with the external tools and write
+//! the output directory atomically.
+//!
+//! Reuse for another top (the array): build a [`Design`] with [`emit_block`], then call
+//! [`write_outputs`] with it.
+
+use super::check::{self, SynthStats, VERILATOR_WAIVERS, WAIVER_FILE};
+use super::tools::Tool;
+use super::verilog::{postprocess, Design, Header};
+use crate::config::{Config, PeKind};
+use crate::fsutil::write_dir_atomic;
+use crate::hdl::select::{dispatch, PeVisitor};
+use crate::hdl::sim::{run_mac_pe, run_sac_design, MacDot, SplitMix64};
+use crate::model::mac::mac_dot;
+use anyhow::{bail, Result};
+use rust_hdl::prelude::*;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Generate rust-hdl Verilog for any top block and post-process it.
+pub fn emit_block<B: Block>(uut: &mut B, top_name: &str, header: &Header) -> Result<Design> {
+    uut.connect_all();
+    let raw = generate_verilog(uut);
+    postprocess(&raw, top_name, header)
+}
+
+/// Outcome of the in-process self-check.
+#[derive(Debug, Clone)]
+pub struct SelfCheck {
+    pub dot_products: usize,
+    pub mismatches: usize,
+    /// Weight groups (SAC) or pairs (MAC) streamed.
+    pub inputs: usize,
+}
+
+/// The built design with what gen knows about it.
+#[derive(Debug)]
+pub struct Built {
+    pub design: Design,
+    pub self_check: SelfCheck,
+    pub description: String,
+}
+
+/// Random dot products for the self-check: 1..=3 groups of KS, sparse-ish weights.
+pub fn self_check_vectors(cfg: &Config, n: usize, seed: u64) -> Vec<MacDot> {
+    let mut r = SplitMix64(seed);
+    let bits = cfg.pe.weight_bits;
+    let ks = cfg.pe.ks as i64;
+    let amax = 1i64 << (cfg.pe.act_bits - 1);
+    (0..n)
+        .map(|_| {
+            let len = r.range(1, 3 * ks) as usize;
+            let weights = (0..len)
+                .map(|_| {
+                    if r.chance(1, 4) {
+                        0
+                    } else {
+                        let l = r.range(1, bits as i64 - 1) as u32;
+                        let m = r.range(0, (1i64 << l) - 1);
+                        if r.chance(1, 2) {
+                            -m
+                        } else {
+                            m
+                        }
+                    }
+                })
+                .collect();
+            let acts = (0..len).map(|_| r.range(-amax, amax - 1)).collect();
+            MacDot { weights, acts }
+        })
+        .collect()
+}
+
+struct Build<'a> {
+    cfg: &'a Config,
+    dots: usize,
+}
+
+impl PeVisitor for Build<'_> {
+    type Out = Result<Built>;
+
+    fn sac<
+        const W: usize,
+        const A: usize,
+        const L: usize,
+        const KS: usize,
+        const P: usize,
+        const SEG: usize,
+        const RES: usize,
+    >(
+        self,
+        csd: bool,
+    ) -> Result<Built> {
+        let description = format!(
+            "SAC PE fed by a hardware kneading unit: weight_bits={W} act_bits={A} ks={KS} encoding={} lanes={L} segment_bits={SEG} result_bits={RES}",
+            self.cfg.pe.encoding
+        );
+        let header = Header::new(&self.cfg.hash_hex(), &description);
+        let mut uut = crate::hdl::design::SacDesign::<W, L, KS, P, A, SEG, RES>::new(csd);
+        let design = emit_block(&mut uut, &self.cfg.top.name, &header)?;
+        let dots = self_check_vectors(self.cfg, self.dots, 0x7e7);
+        let run = run_sac_design::<W, L, KS, P, A, SEG, RES>(&dots, csd, false);
+        let self_check = compare(&dots, &run.results, run.beats);
+        Ok(Built {
+            design,
+            self_check,
+            description,
+        })
+    }
+
+    fn mac<const W: usize, const A: usize, const RES: usize>(self) -> Result<Built> {
+        let description =
+            format!("MAC PE baseline: weight_bits={W} act_bits={A} result_bits={RES}");
+        let header = Header::new(&self.cfg.hash_hex(), &description);
+        let mut uut = crate::hdl::mac_pe::MacPe::<W, A, RES>::default();
+        let design = emit_block(&mut uut, &self.cfg.top.name, &header)?;
+        let dots = self_check_vectors(self.cfg, self.dots, 0x7e7);
+        let run = run_mac_pe::<W, A, RES>(&dots, None, false);
+        let self_check = compare(&dots, &run.results, run.beats);
+        Ok(Built {
+            design,
+            self_check,
+            description,
+        })
+    }
+}
+
+fn compare(dots: &[MacDot], got: &[i128], inputs: usize) -> SelfCheck {
+    let mismatches = dots
+        .iter()
+        .zip(got)
+        .filter(|(d, &g)| mac_dot(&d.weights, &d.acts) != g)
+        .count()
+        + dots.len().abs_diff(got.len());
+    SelfCheck {
+        dot_products: dots.len(),
+        mismatches,
+        inputs,
+    }
+}
+
+/// Build the configured design (PE level until an array exists) and self-check it.
+pub fn build(cfg: &Config, self_check_dots: usize) -> Result<Built> {
+    if super::array_gen::wants_array(cfg) {
+        return super::array_gen::build_array(cfg, self_check_dots);
+    }
+    dispatch(
+        cfg,
+        Build {
+            cfg,
+            dots: self_check_dots,
+        },
+    )?
+}
+
+/// Which external checks to run after writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ToolChecks {
+    pub verilator: bool,
+    pub yosys: bool,
+    pub iverilog: bool,
+}
+
+impl ToolChecks {
+    pub const ALL: ToolChecks = ToolChecks {
+        verilator: true,
+        yosys: true,
+        iverilog: true,
+    };
+    pub const NONE: ToolChecks = ToolChecks {
+        verilator: false,
+        yosys: false,
+        iverilog: false,
+    };
+}
+
+/// What was written and checked.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub dir: PathBuf,
+    /// (relative path, SHA-256 hex, bytes), in the order of `files.f` then the rest.
+    pub files: Vec<(String, String, usize)>,
+    /// (tool, version) of the tools that checked the design.
+    pub checked_with: Vec<(String, String)>,
+    pub synth: Option<SynthStats>,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `DIR/params.vh`: the widths as macros prefixed by the upper-case top name.
+pub fn params_vh(cfg: &Config, extra: &[(&str, u64)]) -> String {
+    let p = cfg.top.name.to_uppercase();
+    let w = cfg.widths();
+    let mut s = format!(
+        "// Widths and sizes of {}: generated by {} {}, config hash {}.\n`ifndef {p}_PARAMS_VH\n`define {p}_PARAMS_VH\n",
+        cfg.top.name,
+        env!("CARGO_PKG_NAME"),
+        env!("CARGO_PKG_VERSION"),
+        cfg.hash_hex()
+    );
+    for (k, v) in params_list(cfg, &w, extra) {
+        s += &format!("`define {p}_{} {v}\n", k.to_uppercase());
+    }
+    s += "`endif\n";
+    s
+}
+
+fn params_list(
+    cfg: &Config,
+    w: &crate::config::DerivedWidths,
+    extra: &[(&str, u64)],
+) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = vec![
+        ("weight_bits".into(), cfg.pe.weight_bits as u64),
+        ("act_bits".into(), cfg.pe.act_bits as u64),
+        ("ks".into(), cfg.pe.ks as u64),
+        (
+            "encoding_csd".into(),
+            (cfg.pe.encoding == crate::model::encoding::Encoding::Csd) as u64,
+        ),
+        ("pe_sac".into(), (cfg.pe.kind == PeKind::Sac) as u64),
+        ("max_dot_len".into(), cfg.pe.max_dot_len as u64),
+        ("mag_bits".into(), w.mag_bits as u64),
+        ("lanes".into(), w.lanes as u64),
+        ("ptr_bits".into(), w.ptr_bits as u64),
+        ("kneaded_weight_bits".into(), w.kneaded_weight_bits as u64),
+        ("segment_bits".into(), w.segment_bits as u64),
+        ("result_bits".into(), w.result_bits as u64),
+    ];
+    v.extend(extra.iter().map(|(k, x)| (k.to_string(), *x)));
+    v
+}
+
+/// `DIR/params.json`.
+pub fn params_json(cfg: &Config, extra: &[(&str, u64)]) -> String {
+    let w = cfg.widths();
+    let map: serde_json::Map<String, serde_json::Value> = params_list(cfg, &w, extra)
+        .into_iter()
+        .map(|(k, v)| (k, json!(v)))
+        .collect();
+    serde_json::to_string_pretty(&json!({"top": cfg.top.name, "params": map})).expect("json") + "\n"
+}
+
+/// Write the output directory atomically: `rtl/*.v`, `files.f`, the Verilator waiver file,
+/// `params.vh`, `params.json`, then run the tool checks inside it and write `manifest.json`.
+/// Any failure (including a failed check) leaves no directory behind and the old one intact.
+pub fn write_outputs(
+    out_dir: &Path,
+    cfg: &Config,
+    design: &Design,
+    description: &str,
+    extra_params: &[(&str, u64)],
+    checks: ToolChecks,
+) -> Result<Written> {
+    let mut written = Written {
+        dir: out_dir.to_path_buf(),
+        files: vec![],
+        checked_with: vec![],
+        synth: None,
+    };
+    write_dir_atomic(out_dir, |tmp| {
+        std::fs::create_dir(tmp.join("rtl"))?;
+        let mut rel_files = vec![];
+        let put = |rel: String, bytes: &[u8], w: &mut Written| -> Result<()> {
+            std::fs::write(tmp.join(&rel), bytes)?;
+            w.files.push((rel, sha256_hex(bytes), bytes.len()));
+            Ok(())
+        };
+        for m in &design.modules {
+            let rel = format!("rtl/{}", Design::file_name(m));
+            put(rel.clone(), m.text.as_bytes(), &mut written)?;
+            rel_files.push(rel);
+        }
+        let filelist = rel_files.join("\n") + "\n";
+        put("files.f".into(), filelist.as_bytes(), &mut written)?;
+        put(
+            WAIVER_FILE.into(),
+            VERILATOR_WAIVERS.as_bytes(),
+            &mut written,
+        )?;
+        put(
+            "params.vh".into(),
+            params_vh(cfg, extra_params).as_bytes(),
+            &mut written,
+        )?;
+        put(
+            "params.json".into(),
+            params_json(cfg, extra_params).as_bytes(),
+            &mut written,
+        )?;
+        let mut checked = vec![];
+        if checks.verilator {
+            check::verilator_lint(tmp, &design.top, &rel_files)?;
+            checked.push(("verilator".to_string(), Tool::Verilator.version()?));
+        }
+        if checks.iverilog {
+            check::iverilog_compile(tmp, &design.top, &rel_files)?;
+            checked.push(("iverilog".to_string(), Tool::Iverilog.version()?));
+        }
+        if checks.yosys {
+            written.synth = Some(check::yosys_synth(tmp, &design.top, &rel_files)?);
+            checked.push(("yosys".to_string(), Tool::Yosys.version()?));
+        }
+        written.checked_with = checked.clone();
+        let files: Vec<serde_json::Value> = written
+            .files
+            .iter()
+            .map(|(p, h, n)| json!({"path": p, "sha256": h, "bytes": n}))
+            .collect();
+        let checked_with: serde_json::Map<String, serde_json::Value> =
+            checked.into_iter().map(|(k, v)| (k, json!(v))).collect();
+        let manifest = json!({
+            "generator": env!("CARGO_PKG_NAME"),
+            "generator_version": env!("CARGO_PKG_VERSION"),
+            "config_hash": cfg.hash_hex(),
+            "top": design.top,
+            "description": description,
+            "config": cfg,
+            "derived_widths": cfg.widths(),
+            "modules": design.modules.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
+            "instances_before_merge": design.instances,
+            "files": files,
+            "checked_with": checked_with,
+            "checks": "verilator --lint-only -Wall (waivers: verilator_waivers.vlt); iverilog -g2005; yosys read_verilog, hierarchy -check, proc, synth, check -assert, no latch",
+        });
+        std::fs::write(
+            tmp.join("manifest.json"),
+            serde_json::to_string_pretty(&manifest)? + "\n",
+        )?;
+        Ok(())
+    })?;
+    Ok(written)
+}
+
+/// Default output directory: `hdl_out/<top name>`.
+pub fn default_out_dir(cfg: &Config) -> PathBuf {
+    Path::new("hdl_out").join(&cfg.top.name)
+}
+
+/// Everything `tetris gen` does, minus printing.
+pub fn generate(
+    cfg: &Config,
+    out_dir: &Path,
+    self_check_dots: usize,
+    checks: ToolChecks,
+) -> Result<(Built, Written)> {
+    let built = build(cfg, self_check_dots)?;
+    if built.self_check.mismatches > 0 {
+        bail!(
+            "self-check failed: {} of {} dot products differ from the golden model; nothing written",
+            built.self_check.mismatches,
+            built.self_check.dot_products
+        );
+    }
+    let written = write_outputs(out_dir, cfg, &built.design, &built.description, &[], checks)?;
+    Ok((built, written))
+}

@@ -1,0 +1,8 @@
+//! The Verilog flow: emission post-processing, files on disk, external tools.
+
+pub mod array_gen;
+pub mod check;
+pub mod cosim;
+pub mod gen;
+pub mod tools;
+pub mod verilog;

@@ -1,0 +1,94 @@
+//! Finding and running the external tools (Verilator, Yosys, Icarus) with clear errors.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The external tools the flow checks designs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Verilator,
+    Yosys,
+    Iverilog,
+    Vvp,
+}
+
+impl Tool {
+    pub fn binary(self) -> &'static str {
+        match self {
+            Tool::Verilator => "verilator",
+            Tool::Yosys => "yosys",
+            Tool::Iverilog => "iverilog",
+            Tool::Vvp => "vvp",
+        }
+    }
+
+    fn version_args(self) -> &'static [&'static str] {
+        match self {
+            Tool::Verilator | Tool::Yosys => &["--version"],
+            Tool::Iverilog => &["-V"],
+            Tool::Vvp => &["-V"],
+        }
+    }
+
+    /// Full path of the tool, or an error saying how to install it.
+    pub fn find(self) -> Result<PathBuf> {
+        let name = self.binary();
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        for dir in std::env::split_paths(&path) {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Ok(p);
+            }
+        }
+        bail!(
+            "`{name}` was not found on PATH; run scripts/install-tools.sh (installs verilator, \
+             yosys, iverilog and nextpnr-ice40)"
+        )
+    }
+
+    /// First line of the tool's version output, e.g. "Verilator 5.006 2023-01-22".
+    pub fn version(self) -> Result<String> {
+        let out = Command::new(self.find()?)
+            .args(self.version_args())
+            .output()
+            .with_context(|| format!("cannot run {}", self.binary()))?;
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        Ok(text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim()
+            .to_string())
+    }
+}
+
+/// Output of a finished tool run.
+#[derive(Debug, Clone)]
+pub struct ToolRun {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl ToolRun {
+    pub fn log(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// Run `tool args..` in `dir`.
+pub fn run(tool: Tool, args: &[&str], dir: &Path) -> Result<ToolRun> {
+    let bin = tool.find()?;
+    let out = Command::new(&bin)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .with_context(|| format!("cannot run {}", bin.display()))?;
+    Ok(ToolRun {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}

@@ -1,0 +1,247 @@
+//! Small leaf blocks shared by the PEs and the kneading unit.
+//!
+//! They exist mostly because of rust-hdl 0.46 limits (see `docs/rtl.md`): widening casts do not
+//! compile inside `for` loops, and a path may carry only one loop index, so per-lane and
+//! per-weight logic lives in its own block that the parent instantiates as an array.
+
+use rust_hdl::prelude::*;
+
+/// One segment accumulator S_b of a SAC PE, with its slice of the final shift-add chain.
+///
+/// - `act` is the activation selected for this lane (zero when the lane is idle), `neg` its digit
+///   sign; when `en` is high at a clock edge, S_b <= S_b +- act; when `clear` is high too, S_b <= 0
+///   instead (end of a dot product), so the next dot product starts from zero with no bubble.
+/// - `ext = sext(S_b +- act)` to RES bits: the parent shifts it by b and sums the lanes, giving
+///   sum_b S_b << b over the *updated* segments, i.e. the result including the current beat.
+///   (The shift lives in the parent so that every lane is the same Verilog module.)
+#[derive(LogicBlock)]
+pub struct SegLane<const A: usize, const SEG: usize, const RES: usize> {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub act: Signal<In, Bits<A>>,
+    pub neg: Signal<In, Bit>,
+    pub en: Signal<In, Bit>,
+    pub clear: Signal<In, Bit>,
+    pub ext: Signal<Out, Bits<RES>>,
+    seg: DFF<Bits<SEG>>,
+    act_ext: Signal<Local, Bits<SEG>>,
+    seg_next: Signal<Local, Bits<SEG>>,
+    act_sign: Constant<Bits<A>>,
+    act_high: Constant<Bits<SEG>>,
+    seg_sign: Constant<Bits<SEG>>,
+    seg_high: Constant<Bits<RES>>,
+}
+
+impl<const A: usize, const SEG: usize, const RES: usize> Default for SegLane<A, SEG, RES> {
+    fn default() -> Self {
+        assert!(A < SEG && SEG <= RES);
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            act: Default::default(),
+            neg: Default::default(),
+            en: Default::default(),
+            clear: Default::default(),
+            ext: Default::default(),
+            seg: Default::default(),
+            act_ext: Default::default(),
+            seg_next: Default::default(),
+            act_sign: Constant::new(bits::<A>(1) << (A as u64 - 1)),
+            act_high: Constant::new(!bits::<SEG>(0) << (A as u64)),
+            seg_sign: Constant::new(bits::<SEG>(1) << (SEG as u64 - 1)),
+            seg_high: Constant::new(!bits::<RES>(0) << (SEG as u64)),
+        }
+    }
+}
+
+impl<const A: usize, const SEG: usize, const RES: usize> Logic for SegLane<A, SEG, RES> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.seg.clock.next = self.clock.val();
+        // Sign-extend the activation to the segment width.
+        self.act_ext.next = bit_cast::<SEG, A>(self.act.val());
+        if (self.act.val() & self.act_sign.val()).any() {
+            self.act_ext.next = bit_cast::<SEG, A>(self.act.val()) | self.act_high.val();
+        }
+        self.seg_next.next = self.seg.q.val() + self.act_ext.val();
+        if self.neg.val() {
+            self.seg_next.next = self.seg.q.val() - self.act_ext.val();
+        }
+        self.seg.d.next = self.seg.q.val();
+        if self.en.val() {
+            self.seg.d.next = self.seg_next.val();
+        }
+        if self.clear.val() | self.reset.val() {
+            self.seg.d.next = 0.into();
+        }
+        // Sign-extend the updated segment to the result width.
+        self.ext.next = bit_cast::<RES, SEG>(self.seg_next.val());
+        if (self.seg_next.val() & self.seg_sign.val()).any() {
+            self.ext.next = bit_cast::<RES, SEG>(self.seg_next.val()) | self.seg_high.val();
+        }
+    }
+}
+
+/// Pointer decode of one lane: `onehot = valid ? 1 << ptr : 0`.
+///
+/// Factored out so that PEs sharing one kneaded stream (a column of an array) can share the
+/// decode: the SAC core only sees one-hot selects.
+#[derive(LogicBlock)]
+pub struct PtrDecode<const KS: usize, const P: usize> {
+    pub valid: Signal<In, Bit>,
+    pub ptr: Signal<In, Bits<P>>,
+    pub onehot: Signal<Out, Bits<KS>>,
+    one: Constant<Bits<KS>>,
+}
+
+impl<const KS: usize, const P: usize> Default for PtrDecode<KS, P> {
+    fn default() -> Self {
+        assert!(KS <= 1 << P);
+        Self {
+            valid: Default::default(),
+            ptr: Default::default(),
+            onehot: Default::default(),
+            one: Constant::new(bits::<KS>(1)),
+        }
+    }
+}
+
+impl<const KS: usize, const P: usize> Logic for PtrDecode<KS, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.onehot.next = 0.into();
+        if self.valid.val() {
+            self.onehot.next = self.one.val() << self.ptr.val();
+        }
+    }
+}
+
+/// Digits of one sign-magnitude weight: `nz` = non-zero digit positions, `neg` = the -1 digits.
+///
+/// sm: the magnitude bits, all carrying the weight's sign. csd (non-adjacent form, computed in
+/// hardware): with x the magnitude, xh = x >> 1, x3 = x + xh, c = xh ^ x3, the +1 digits of x
+/// are x3 & c and the -1 digits are xh & c; a negative weight swaps them. W weight bits, L lanes
+/// (W-1 for sm, W for csd).
+#[derive(LogicBlock)]
+pub struct DigitEncode<const W: usize, const L: usize> {
+    pub w: Signal<In, Bits<W>>,
+    pub nz: Signal<Out, Bits<L>>,
+    pub neg: Signal<Out, Bits<L>>,
+    mag: Signal<Local, Bits<L>>,
+    half: Signal<Local, Bits<L>>,
+    x3: Signal<Local, Bits<L>>,
+    diff: Signal<Local, Bits<L>>,
+    plus: Signal<Local, Bits<L>>,
+    minus: Signal<Local, Bits<L>>,
+    negative: Signal<Local, Bit>,
+    sign_mask: Constant<Bits<W>>,
+    mag_mask: Constant<Bits<L>>,
+    csd: Constant<Bit>,
+}
+
+impl<const W: usize, const L: usize> DigitEncode<W, L> {
+    pub fn new(csd: bool) -> Self {
+        assert!(L == if csd { W } else { W - 1 });
+        Self {
+            w: Default::default(),
+            nz: Default::default(),
+            neg: Default::default(),
+            mag: Default::default(),
+            half: Default::default(),
+            x3: Default::default(),
+            diff: Default::default(),
+            plus: Default::default(),
+            minus: Default::default(),
+            negative: Default::default(),
+            sign_mask: Constant::new(bits::<W>(1) << (W as u64 - 1)),
+            mag_mask: Constant::new(bits::<L>((1u64 << (W - 1)) - 1)),
+            csd: Constant::new(csd),
+        }
+    }
+}
+
+impl<const W: usize, const L: usize> Logic for DigitEncode<W, L> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.negative.next = (self.w.val() & self.sign_mask.val()).any();
+        self.mag.next = bit_cast::<L, W>(self.w.val()) & self.mag_mask.val();
+        self.half.next = self.mag.val() >> 1;
+        self.x3.next = self.mag.val() + self.half.val();
+        self.diff.next = self.half.val() ^ self.x3.val();
+        self.plus.next = self.x3.val() & self.diff.val();
+        self.minus.next = self.half.val() & self.diff.val();
+        if self.csd.val() {
+            self.nz.next = self.plus.val() | self.minus.val();
+            if self.negative.val() {
+                self.neg.next = self.plus.val();
+            } else {
+                self.neg.next = self.minus.val();
+            }
+        } else {
+            self.nz.next = self.mag.val();
+            self.neg.next = 0.into();
+            if self.negative.val() {
+                self.neg.next = self.mag.val();
+            }
+        }
+    }
+}
+
+/// Sign-magnitude weight times two's-complement activation, sign-extended to RES bits.
+/// rust-hdl only multiplies Bits<16> by Bits<16>, so both magnitudes are widened to 16 bits.
+#[derive(LogicBlock)]
+pub struct SmMul<const W: usize, const A: usize, const RES: usize> {
+    pub w: Signal<In, Bits<W>>,
+    pub a: Signal<In, Bits<A>>,
+    /// The magnitude |w * a| (RES bits) ...
+    pub mag: Signal<Out, Bits<RES>>,
+    /// ... and its sign.
+    pub negative: Signal<Out, Bit>,
+    a_neg: Signal<Local, Bit>,
+    a_abs: Signal<Local, Bits<A>>,
+    w_mag: Signal<Local, Bits<W>>,
+    prod: Signal<Local, Bits<32>>,
+    /// Product bits above RES (always zero) are consumed here so that lint sees every bit of
+    /// `prod` used; Verilator does not report signals named `*unused*`.
+    prod_high_unused: Signal<Local, Bit>,
+    res_bits: Constant<Bits<8>>,
+    w_sign: Constant<Bits<W>>,
+    a_sign: Constant<Bits<A>>,
+}
+
+impl<const W: usize, const A: usize, const RES: usize> Default for SmMul<W, A, RES> {
+    fn default() -> Self {
+        assert!(W <= 17 && A <= 16);
+        Self {
+            w: Default::default(),
+            a: Default::default(),
+            mag: Default::default(),
+            negative: Default::default(),
+            a_neg: Default::default(),
+            a_abs: Default::default(),
+            w_mag: Default::default(),
+            prod: Default::default(),
+            prod_high_unused: Default::default(),
+            res_bits: Constant::new((RES as u64).to_bits()),
+            w_sign: Constant::new(bits::<W>(1) << (W as u64 - 1)),
+            a_sign: Constant::new(bits::<A>(1) << (A as u64 - 1)),
+        }
+    }
+}
+
+impl<const W: usize, const A: usize, const RES: usize> Logic for SmMul<W, A, RES> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.a_neg.next = (self.a.val() & self.a_sign.val()).any();
+        // |a| as an unsigned A-bit value: 0 - (-2^(A-1)) wraps to 2^(A-1), which is right.
+        self.a_abs.next = self.a.val();
+        if self.a_neg.val() {
+            self.a_abs.next = bits::<A>(0) - self.a.val();
+        }
+        self.w_mag.next = self.w.val() & !self.w_sign.val();
+        self.prod.next = bit_cast::<16, W>(self.w_mag.val()) * bit_cast::<16, A>(self.a_abs.val());
+        self.mag.next = bit_cast::<RES, 32>(self.prod.val());
+        self.prod_high_unused.next = (self.prod.val() >> self.res_bits.val()).any();
+        self.negative.next = self.a_neg.val() ^ (self.w.val() & self.w_sign.val()).any();
+    }
+}

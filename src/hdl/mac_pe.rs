@@ -1,0 +1,82 @@
+//! The multiply-accumulate baseline PE: one (weight, activation) pair per cycle, same
+//! handshake style as the SAC PE. Interface and timing: `docs/rtl.md`.
+
+use super::leaf::SmMul;
+use rust_hdl::prelude::*;
+
+#[derive(LogicBlock)]
+pub struct MacPe<const W: usize, const A: usize, const RES: usize> {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub in_valid: Signal<In, Bit>,
+    pub in_ready: Signal<Out, Bit>,
+    /// Sign-magnitude weight.
+    pub w: Signal<In, Bits<W>>,
+    /// Two's-complement activation.
+    pub a: Signal<In, Bits<A>>,
+    pub in_last: Signal<In, Bit>,
+    pub res_valid: Signal<Out, Bit>,
+    pub res_ready: Signal<In, Bit>,
+    pub res: Signal<Out, Bits<RES>>,
+    sm_mul: SmMul<W, A, RES>,
+    acc: DFF<Bits<RES>>,
+    res_q: DFF<Bits<RES>>,
+    res_v: DFF<Bit>,
+    acc_next: Signal<Local, Bits<RES>>,
+    fire: Signal<Local, Bit>,
+}
+
+impl<const W: usize, const A: usize, const RES: usize> Default for MacPe<W, A, RES> {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            in_valid: Default::default(),
+            in_ready: Default::default(),
+            w: Default::default(),
+            a: Default::default(),
+            in_last: Default::default(),
+            res_valid: Default::default(),
+            res_ready: Default::default(),
+            res: Default::default(),
+            sm_mul: Default::default(),
+            acc: Default::default(),
+            res_q: Default::default(),
+            res_v: Default::default(),
+            acc_next: Default::default(),
+            fire: Default::default(),
+        }
+    }
+}
+
+impl<const W: usize, const A: usize, const RES: usize> Logic for MacPe<W, A, RES> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, acc, res_q, res_v);
+        self.sm_mul.w.next = self.w.val();
+        self.sm_mul.a.next = self.a.val();
+        self.in_ready.next = !self.res_v.q.val() | self.res_ready.val();
+        self.fire.next = self.in_valid.val() & self.in_ready.val();
+        self.acc_next.next = self.acc.q.val() + self.sm_mul.mag.val();
+        if self.sm_mul.negative.val() {
+            self.acc_next.next = self.acc.q.val() - self.sm_mul.mag.val();
+        }
+        if self.fire.val() {
+            self.acc.d.next = self.acc_next.val();
+            if self.in_last.val() {
+                self.acc.d.next = 0.into();
+                self.res_q.d.next = self.acc_next.val();
+            }
+        }
+        self.res_v.d.next = self.res_v.q.val() & !self.res_ready.val();
+        if self.fire.val() & self.in_last.val() {
+            self.res_v.d.next = true;
+        }
+        if self.reset.val() {
+            self.acc.d.next = 0.into();
+            self.res_v.d.next = false;
+        }
+        self.res_valid.next = self.res_v.q.val();
+        self.res.next = self.res_q.q.val();
+    }
+}

@@ -1,0 +1,297 @@
+//! The split-and-accumulate (SAC) PE. Interface and timing: `docs/rtl.md`.
+//!
+//! `SacCore` is the datapath fed with one-hot lane selects; `SacPe` adds the pointer decode so
+//! its input is the kneaded-weight lane format (valid, ptr, neg). An array whose column shares
+//! one kneaded stream can instantiate one `KneadDecode` per column and a `SacCore` per PE.
+
+use super::leaf::{PtrDecode, SegLane};
+use rust_hdl::prelude::*;
+
+/// Lane pointer decode for a whole kneaded weight: `sel[b] = valid[b] ? 1 << ptr[b] : 0`.
+#[derive(LogicBlock)]
+pub struct KneadDecode<const L: usize, const KS: usize, const P: usize> {
+    pub lane_valid: [Signal<In, Bit>; L],
+    pub lane_ptr: [Signal<In, Bits<P>>; L],
+    pub sel: [Signal<Out, Bits<KS>>; L],
+    ptr_decode: [PtrDecode<KS, P>; L],
+}
+
+impl<const L: usize, const KS: usize, const P: usize> Default for KneadDecode<L, KS, P> {
+    fn default() -> Self {
+        Self {
+            lane_valid: std::array::from_fn(|_| Default::default()),
+            lane_ptr: std::array::from_fn(|_| Default::default()),
+            sel: std::array::from_fn(|_| Default::default()),
+            ptr_decode: std::array::from_fn(|_| Default::default()),
+        }
+    }
+}
+
+impl<const L: usize, const KS: usize, const P: usize> Logic for KneadDecode<L, KS, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        for b in 0..L {
+            self.ptr_decode[b].valid.next = self.lane_valid[b].val();
+            self.ptr_decode[b].ptr.next = self.lane_ptr[b].val();
+            self.sel[b].next = self.ptr_decode[b].onehot.val();
+        }
+    }
+}
+
+/// SAC datapath with double-buffered activation groups, one-hot lane selects.
+///
+/// Parameters: L lanes, KS activations per group, A activation bits, SEG segment bits,
+/// RES result bits (all from `Config::widths`).
+#[derive(LogicBlock)]
+pub struct SacCore<
+    const L: usize,
+    const KS: usize,
+    const A: usize,
+    const SEG: usize,
+    const RES: usize,
+> {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    // Activation group load (into the free bank).
+    pub act_valid: Signal<In, Bit>,
+    pub act_ready: Signal<Out, Bit>,
+    pub act: [Signal<In, Bits<A>>; KS],
+    // Kneaded weight stream, one per cycle.
+    pub kw_valid: Signal<In, Bit>,
+    pub kw_ready: Signal<Out, Bit>,
+    pub kw_sel: [Signal<In, Bits<KS>>; L],
+    pub kw_neg: [Signal<In, Bit>; L],
+    pub kw_group_end: Signal<In, Bit>,
+    pub kw_last: Signal<In, Bit>,
+    // Result.
+    pub res_valid: Signal<Out, Bit>,
+    pub res_ready: Signal<In, Bit>,
+    pub res: Signal<Out, Bits<RES>>,
+    cur: [DFF<Bits<A>>; KS],
+    nxt: [DFF<Bits<A>>; KS],
+    cur_full: DFF<Bit>,
+    nxt_full: DFF<Bit>,
+    res_q: DFF<Bits<RES>>,
+    res_v: DFF<Bit>,
+    seg_lane: [SegLane<A, SEG, RES>; L],
+    fire: Signal<Local, Bit>,
+    act_fire: Signal<Local, Bit>,
+    bank_release: Signal<Local, Bit>,
+    refill: Signal<Local, Bit>,
+    last_fire: Signal<Local, Bit>,
+    sum: [Signal<Local, Bits<RES>>; L],
+    total: Signal<Local, Bits<RES>>,
+}
+
+impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RES: usize> Default
+    for SacCore<L, KS, A, SEG, RES>
+{
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            act_valid: Default::default(),
+            act_ready: Default::default(),
+            act: std::array::from_fn(|_| Default::default()),
+            kw_valid: Default::default(),
+            kw_ready: Default::default(),
+            kw_sel: std::array::from_fn(|_| Default::default()),
+            kw_neg: std::array::from_fn(|_| Default::default()),
+            kw_group_end: Default::default(),
+            kw_last: Default::default(),
+            res_valid: Default::default(),
+            res_ready: Default::default(),
+            res: Default::default(),
+            cur: std::array::from_fn(|_| Default::default()),
+            nxt: std::array::from_fn(|_| Default::default()),
+            cur_full: Default::default(),
+            nxt_full: Default::default(),
+            res_q: Default::default(),
+            res_v: Default::default(),
+            seg_lane: std::array::from_fn(|_| Default::default()),
+            fire: Default::default(),
+            act_fire: Default::default(),
+            bank_release: Default::default(),
+            refill: Default::default(),
+            last_fire: Default::default(),
+            sum: std::array::from_fn(|_| Default::default()),
+            total: Default::default(),
+        }
+    }
+}
+
+impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RES: usize> Logic
+    for SacCore<L, KS, A, SEG, RES>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, cur_full, nxt_full, res_q, res_v);
+        // Handshakes. A beat may be taken when an activation group is loaded and, for the
+        // result register, when it is empty or being read in this cycle.
+        self.kw_ready.next = self.cur_full.q.val() & (!self.res_v.q.val() | self.res_ready.val());
+        self.act_ready.next = !self.nxt_full.q.val();
+        self.fire.next = self.kw_valid.val() & self.kw_ready.val();
+        self.act_fire.next = self.act_valid.val() & !self.nxt_full.q.val();
+        self.last_fire.next = self.fire.val() & self.kw_last.val();
+        // The current bank is released by the last beat of its group (or of the dot product).
+        self.bank_release.next = self.fire.val() & (self.kw_group_end.val() | self.kw_last.val());
+        // The current bank is (re)filled when it is empty or being released.
+        self.refill.next = !self.cur_full.q.val() | self.bank_release.val();
+        // Activation banks: nxt is the waiting group, cur the group being consumed.
+        for i in 0..KS {
+            self.cur[i].clock.next = self.clock.val();
+            self.nxt[i].clock.next = self.clock.val();
+            self.cur[i].d.next = self.cur[i].q.val();
+            self.nxt[i].d.next = self.nxt[i].q.val();
+            if self.refill.val() {
+                if self.nxt_full.q.val() {
+                    self.cur[i].d.next = self.nxt[i].q.val();
+                } else {
+                    self.cur[i].d.next = self.act[i].val();
+                }
+            } else if self.act_fire.val() {
+                self.nxt[i].d.next = self.act[i].val();
+            }
+        }
+        if self.refill.val() {
+            self.cur_full.d.next = self.nxt_full.q.val() | self.act_fire.val();
+            self.nxt_full.d.next = false;
+        } else {
+            self.nxt_full.d.next = self.nxt_full.q.val() | self.act_fire.val();
+        }
+        // Splitter: each lane takes the activation its one-hot select picks.
+        for b in 0..L {
+            self.seg_lane[b].clock.next = self.clock.val();
+            self.seg_lane[b].reset.next = self.reset.val();
+            self.seg_lane[b].neg.next = self.kw_neg[b].val();
+            self.seg_lane[b].en.next = self.fire.val();
+            self.seg_lane[b].clear.next = self.last_fire.val();
+            self.seg_lane[b].act.next = 0.into();
+            for i in 0..KS {
+                if self.kw_sel[b].val().get_bit(i) {
+                    self.seg_lane[b].act.next = self.cur[i].q.val();
+                }
+            }
+        }
+        // Shift-add chain: lane b adds S_b << b to the sum of the lanes below it.
+        self.sum[0].next = self.seg_lane[0].ext.val();
+        for b in 1..L {
+            self.sum[b].next =
+                self.sum[b - 1].val() + (self.seg_lane[b].ext.val() << b.to_bits::<8>());
+        }
+        for b in 0..L {
+            self.total.next = self.sum[b].val(); // the last lane's wins
+        }
+        // Result register: loaded by the last beat, held until read.
+        self.res_q.d.next = self.res_q.q.val();
+        if self.last_fire.val() {
+            self.res_q.d.next = self.total.val();
+        }
+        self.res_v.d.next = self.res_v.q.val() & !self.res_ready.val();
+        if self.last_fire.val() {
+            self.res_v.d.next = true;
+        }
+        self.res_valid.next = self.res_v.q.val();
+        self.res.next = self.res_q.q.val();
+        if self.reset.val() {
+            self.cur_full.d.next = false;
+            self.nxt_full.d.next = false;
+            self.res_v.d.next = false;
+        }
+    }
+}
+
+/// The SAC PE with the kneaded-weight lane format on its input: per lane (valid, ptr, neg).
+#[derive(LogicBlock)]
+pub struct SacPe<
+    const L: usize,
+    const KS: usize,
+    const P: usize,
+    const A: usize,
+    const SEG: usize,
+    const RES: usize,
+> {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub act_valid: Signal<In, Bit>,
+    pub act_ready: Signal<Out, Bit>,
+    pub act: [Signal<In, Bits<A>>; KS],
+    pub kw_valid: Signal<In, Bit>,
+    pub kw_ready: Signal<Out, Bit>,
+    pub kw_lane_valid: [Signal<In, Bit>; L],
+    pub kw_lane_ptr: [Signal<In, Bits<P>>; L],
+    pub kw_lane_neg: [Signal<In, Bit>; L],
+    pub kw_group_end: Signal<In, Bit>,
+    pub kw_last: Signal<In, Bit>,
+    pub res_valid: Signal<Out, Bit>,
+    pub res_ready: Signal<In, Bit>,
+    pub res: Signal<Out, Bits<RES>>,
+    knead_decode: KneadDecode<L, KS, P>,
+    sac_core: SacCore<L, KS, A, SEG, RES>,
+}
+
+impl<
+        const L: usize,
+        const KS: usize,
+        const P: usize,
+        const A: usize,
+        const SEG: usize,
+        const RES: usize,
+    > Default for SacPe<L, KS, P, A, SEG, RES>
+{
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            act_valid: Default::default(),
+            act_ready: Default::default(),
+            act: std::array::from_fn(|_| Default::default()),
+            kw_valid: Default::default(),
+            kw_ready: Default::default(),
+            kw_lane_valid: std::array::from_fn(|_| Default::default()),
+            kw_lane_ptr: std::array::from_fn(|_| Default::default()),
+            kw_lane_neg: std::array::from_fn(|_| Default::default()),
+            kw_group_end: Default::default(),
+            kw_last: Default::default(),
+            res_valid: Default::default(),
+            res_ready: Default::default(),
+            res: Default::default(),
+            knead_decode: Default::default(),
+            sac_core: Default::default(),
+        }
+    }
+}
+
+impl<
+        const L: usize,
+        const KS: usize,
+        const P: usize,
+        const A: usize,
+        const SEG: usize,
+        const RES: usize,
+    > Logic for SacPe<L, KS, P, A, SEG, RES>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.sac_core.clock.next = self.clock.val();
+        self.sac_core.reset.next = self.reset.val();
+        self.sac_core.act_valid.next = self.act_valid.val();
+        self.act_ready.next = self.sac_core.act_ready.val();
+        for i in 0..KS {
+            self.sac_core.act[i].next = self.act[i].val();
+        }
+        self.sac_core.kw_valid.next = self.kw_valid.val();
+        self.kw_ready.next = self.sac_core.kw_ready.val();
+        for b in 0..L {
+            self.knead_decode.lane_valid[b].next = self.kw_lane_valid[b].val();
+            self.knead_decode.lane_ptr[b].next = self.kw_lane_ptr[b].val();
+            self.sac_core.kw_sel[b].next = self.knead_decode.sel[b].val();
+            self.sac_core.kw_neg[b].next = self.kw_lane_neg[b].val();
+        }
+        self.sac_core.kw_group_end.next = self.kw_group_end.val();
+        self.sac_core.kw_last.next = self.kw_last.val();
+        self.res_valid.next = self.sac_core.res_valid.val();
+        self.sac_core.res_ready.next = self.res_ready.val();
+        self.res.next = self.sac_core.res.val();
+    }
+}
