@@ -4,8 +4,8 @@
 use clap::{Parser, Subcommand};
 
 pub mod config_cmd;
-pub mod knead;
 pub mod gen;
+pub mod knead;
 pub mod sim;
 
 #[derive(Parser, Debug)]
