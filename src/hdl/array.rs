@@ -6,8 +6,9 @@
 //!
 //! Sizes are runtime (`Vec` of PEs and ports, index `r * cols + c` for PEs and results,
 //! `r * KS + i` for activations, `c * L + b` for lanes); the PE widths are const generics.
-//! The glue is written as a plain `Logic::update` (no `#[hdl_gen]`): it is simulated in
-//! process, but has no Verilog emitter yet (see `docs/array.md`, "What is weak").
+//! The glue is written as a plain `Logic::update` (no `#[hdl_gen]`, which cannot loop over
+//! runtime sizes) and mirrored line by line by the hand-written Verilog of `glue_verilog`;
+//! tests/array_cosim.rs replays in-process traces on that Verilog.
 
 use super::sac_pe::SacPe;
 use rust_hdl::prelude::*;
