@@ -31,6 +31,10 @@ pub struct ArrayConfig {
     /// design. Off by default (and then left out of the canonical TOML and its hash).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub emit: bool,
+    /// The SAC array kneads on chip: a kneading unit per column takes plain sign-magnitude
+    /// weight groups (docs/array.md). Off by default (then left out of the TOML and its hash).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub knead_on_chip: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +154,12 @@ impl Config {
                  the hardware supports \"sm\" or \"csd\""
             );
         }
+        if self.array.knead_on_chip && self.pe.kind == PeKind::Mac {
+            bail!(
+                "field array.knead_on_chip = true: only the SAC array kneads on chip \
+                 (pe.kind = \"mac\" takes plain weights already)"
+            );
+        }
         let w = self.widths();
         if w.result_bits > 64 {
             bail!(
@@ -235,6 +245,12 @@ mod tests {
         let mut c = Config::default_config();
         c.top.name = "9bad".into();
         assert!(c.validate().unwrap_err().to_string().contains("top.name"));
+        let mut c = Config::default_config();
+        c.array.knead_on_chip = true;
+        c.validate().unwrap();
+        c.pe.kind = PeKind::Mac;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("array.knead_on_chip"), "{e}");
     }
 
     #[test]

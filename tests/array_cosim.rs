@@ -105,12 +105,14 @@ fn case(
     bits: u32,
     enc: Encoding,
     kind: PeKind,
+    knead_on_chip: bool,
     seed: u64,
 ) -> (Config, Trace) {
     let mut cfg = Config::default_config();
     cfg.array.rows = rows;
     cfg.array.cols = cols;
     cfg.array.emit = true;
+    cfg.array.knead_on_chip = knead_on_chip;
     cfg.pe.weight_bits = bits;
     cfg.pe.act_bits = bits;
     cfg.pe.encoding = enc;
@@ -152,22 +154,26 @@ fn case(
 
 #[test]
 fn array_verilog_matches_rust_sac_and_mac() {
-    for (rows, cols, bits, enc, kind) in [
-        (2, 2, 8, Encoding::Sm, PeKind::Sac),
-        (2, 3, 16, Encoding::Csd, PeKind::Sac),
-        (3, 2, 8, Encoding::Sm, PeKind::Mac),
+    // The last flag: the SAC array behind on-chip kneading units.
+    for (rows, cols, bits, enc, kind, on_chip) in [
+        (2, 2, 8, Encoding::Sm, PeKind::Sac, false),
+        (2, 3, 16, Encoding::Csd, PeKind::Sac, false),
+        (3, 2, 8, Encoding::Sm, PeKind::Mac, false),
+        (2, 2, 8, Encoding::Csd, PeKind::Sac, true),
+        (2, 3, 16, Encoding::Sm, PeKind::Sac, true),
     ] {
-        let (cfg, trace) = case(rows, cols, bits, enc, kind, 21);
+        let (cfg, trace) = case(rows, cols, bits, enc, kind, on_chip, 21);
         let t = tempfile::tempdir().unwrap();
-        let n = replay(&cfg, &trace, t.path())
-            .unwrap_or_else(|e| panic!("{rows}x{cols} {bits}-bit {enc} {kind:?}: {e}"));
+        let n = replay(&cfg, &trace, t.path()).unwrap_or_else(|e| {
+            panic!("{rows}x{cols} {bits}-bit {enc} {kind:?} on-chip kneading {on_chip}: {e}")
+        });
         assert!(n > 20, "{n} cycles");
     }
 }
 
 #[test]
 fn replay_detects_a_wrong_output() {
-    let (cfg, mut trace) = case(2, 2, 8, Encoding::Sm, PeKind::Sac, 22);
+    let (cfg, mut trace) = case(2, 2, 8, Encoding::Sm, PeKind::Sac, false, 22);
     let s = trace
         .iter_mut()
         .find(|s| {

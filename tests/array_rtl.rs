@@ -1,6 +1,7 @@
 //! The array RTL (in-process rust-hdl simulation) against the golden convolution, bit-exact,
 //! and against the cycle model, cycle-exact: seeded random small layers (stride, padding,
-//! groups), 16/8-bit, sm/csd, arrays 2x2 up to 8x8, SAC and MAC weight streams.
+//! groups), 16/8-bit, sm/csd, arrays 2x2 up to 8x8, SAC (host or on-chip kneading) and MAC
+//! weight streams.
 
 use tetris_hdl::array::cycle_model::{layer_cycles_for_tiles, Engine, Timing};
 use tetris_hdl::array::mapper::{kneaded_lengths, map_layer};
@@ -81,7 +82,15 @@ fn check(seed: u64, rows: u32, cols: u32, cases: usize, max_tiles: usize) {
         let tiles: Vec<usize> = (0..ntiles)
             .map(|i| i * map.pixel_tiles() / ntiles)
             .collect();
-        for engine in [Engine::Sac, Engine::Mac] {
+        // Every other case also runs the SAC array behind on-chip kneading units: the same
+        // outputs and, since the units keep the kneaded stream back to back, the same cycles.
+        let mut runs = vec![(Engine::Sac, false), (Engine::Mac, false)];
+        if case % 2 == 0 {
+            runs.push((Engine::Sac, true));
+        }
+        for (engine, on_chip) in runs {
+            let mut cfg = cfg.clone();
+            cfg.array.knead_on_chip = on_chip;
             let run = run_layer_rtl(&cfg, &map, &x, &w, &lens, engine, &tiles, false).unwrap();
             let want = tiles
                 .iter()
@@ -92,16 +101,16 @@ fn check(seed: u64, rows: u32, cols: u32, cases: usize, max_tiles: usize) {
             for (idx, v) in &run.outputs {
                 assert_eq!(
                     *v, golden[*idx],
-                    "case {case} {engine:?} {p:?} output {idx}"
+                    "case {case} {engine:?} on-chip kneading {on_chip} {p:?} output {idx}"
                 );
             }
             let model = layer_cycles_for_tiles(&map, &lens, engine, Timing::default(), tiles.len());
             assert_eq!(
                 run.cycles, model,
-                "case {case} {engine:?} {rows}x{cols} {bits}-bit {enc}: RTL vs model cycles, {p:?}"
+                "case {case} {engine:?} on-chip kneading {on_chip} {rows}x{cols} {bits}-bit {enc}: RTL vs model cycles, {p:?}"
             );
             eprintln!(
-                "case {case}: {rows}x{cols} {bits}-bit {enc} {engine:?}: {} cycles",
+                "case {case}: {rows}x{cols} {bits}-bit {enc} {engine:?} on-chip kneading {on_chip}: {} cycles",
                 run.cycles
             );
         }

@@ -10,9 +10,10 @@ use super::cycle_model::{effective_beats, Engine};
 use super::mapper::LayerMap;
 use crate::config::{Config, PeKind};
 use crate::hdl::array::SacArray;
+use crate::hdl::array_knead::SacArrayKnead;
 use crate::hdl::mac_array::MacArray;
 use crate::hdl::select::{check_supported, dispatch, PeVisitor};
-use crate::hdl::sim::{sample_ports, Trace};
+use crate::hdl::sim::{sample_ports, sm_bits, Trace};
 use crate::model::encoding::Encoding;
 use crate::model::knead::{knead_group, Lane};
 use anyhow::{bail, Result};
@@ -164,10 +165,11 @@ fn clock_edge<B: Block>(uut: &mut B, set: impl Fn(&mut B, bool)) -> Result<()> {
     Ok(())
 }
 
-/// The host loop shared by the SAC and the MAC array (their ports differ only in the weight
-/// lanes, set by `$set_weight`).
+/// The host loop shared by the SAC and the MAC array and the SAC array with on-chip kneading
+/// (their ports differ only in the weight streams: column c's next item of `$wstreams[c]`
+/// (None past its end) is put on its ports by `$set_col`, `$col_fired` says it was taken).
 macro_rules! drive_array {
-    ($runner:expr, $uut:expr, $ks:expr, $a:expr, $res:expr, $set_weight:expr) => {{
+    ($runner:expr, $uut:expr, $ks:expr, $a:expr, $res:expr, $wstreams:expr, $set_col:expr, $col_fired:expr) => {{
         let s = $runner.streams;
         let (rows, cols) = ($runner.rows, $runner.cols);
         let mut uut = $uut;
@@ -193,6 +195,7 @@ macro_rules! drive_array {
         let (mut ai, mut wi) = (0usize, vec![0usize; cols]);
         let mut ri = vec![0usize; cols];
         let mut outputs = Vec::new();
+        let wstreams = $wstreams;
         let total_beats: usize = s.acts.len() + s.weights.iter().map(Vec::len).sum::<usize>();
         let mut cycle = 0usize;
         let mut trace = $runner.record.then(Vec::new);
@@ -209,11 +212,7 @@ macro_rules! drive_array {
                 uut.act[k].next = ((v as u64) & amask).to_bits();
             }
             for c in 0..cols {
-                let beat = s.weights[c].get(wi[c]);
-                uut.kw_valid[c].next = beat.is_some();
-                $set_weight(&mut uut, c, beat);
-                uut.kw_group_end[c].next = beat.is_some_and(|x| x.group_end);
-                uut.kw_last[c].next = beat.is_some_and(|x| x.last);
+                $set_col(&mut uut, c, wstreams[c].get(wi[c]));
                 uut.out_ready[c].next = true;
             }
             if !simulate(&mut uut, 10_000) {
@@ -235,7 +234,7 @@ macro_rules! drive_array {
                 ai += 1;
             }
             for c in 0..cols {
-                if uut.kw_valid[c].val() && uut.kw_ready[c].val() {
+                if $col_fired(&uut, c) {
                     wi[c] += 1;
                 }
                 if uut.out_valid[c].val() {
@@ -258,12 +257,52 @@ macro_rules! drive_array {
     }};
 }
 
+/// The valid/group_end/last ports of a kneaded (SAC) or one-weight (MAC) column stream.
+macro_rules! set_stream_flags {
+    ($u:expr, $c:expr, $beat:expr) => {
+        $u.kw_valid[$c].next = $beat.is_some();
+        $u.kw_group_end[$c].next = $beat.is_some_and(|x| x.group_end);
+        $u.kw_last[$c].next = $beat.is_some_and(|x| x.last);
+    };
+}
+
+/// One unkneaded weight group for the on-chip kneading unit (KS weights, zero padded).
+#[derive(Debug, Clone)]
+struct RawGroup {
+    w: Vec<i64>,
+    last: bool,
+}
+
+/// The weight groups a column's kneaded stream was made from, rebuilt from its lanes (each
+/// valid lane b of a kneaded weight adds +-2^b to the weight its pointer names), so the
+/// on-chip run sends exactly the groups the host-kneaded run streams, in the same order.
+fn raw_groups(beats: &[WBeat], ks: usize) -> Vec<RawGroup> {
+    let mut out = Vec::new();
+    let mut w = vec![0i64; ks];
+    for beat in beats {
+        for (b, l) in beat.lanes.iter().enumerate() {
+            if l.valid {
+                w[l.ptr as usize] += if l.neg { -1 } else { 1 } << b;
+            }
+        }
+        if beat.group_end {
+            out.push(RawGroup {
+                w: std::mem::replace(&mut w, vec![0; ks]),
+                last: beat.last,
+            });
+        }
+    }
+    out
+}
+
 struct Runner<'a> {
     streams: &'a Streams,
     rows: usize,
     cols: usize,
     progress: bool,
     record: bool,
+    /// Run the SAC array behind per-column kneading units (`[array] knead_on_chip`).
+    knead_on_chip: bool,
 }
 
 #[allow(clippy::needless_range_loop)] // per-column streams indexed in parallel
@@ -280,18 +319,45 @@ impl PeVisitor for Runner<'_> {
         const RES: usize,
     >(
         self,
-        _csd: bool,
+        csd: bool,
     ) -> Result<RtlRun> {
-        let uut = SacArray::<L, KS, P, A, SEG, RES>::new(self.rows, self.cols);
-        let set = |u: &mut SacArray<L, KS, P, A, SEG, RES>, c: usize, beat: Option<&WBeat>| {
-            for b in 0..L {
-                let l = beat.map(|x| x.lanes[b]).unwrap_or_default();
-                u.kw_lane_valid[c * L + b].next = l.valid;
-                u.kw_lane_ptr[c * L + b].next = (l.ptr as u64).to_bits();
-                u.kw_lane_neg[c * L + b].next = l.neg;
-            }
-        };
-        drive_array!(self, uut, KS, A, RES, set)
+        if self.knead_on_chip {
+            let uut = SacArrayKnead::<W, L, KS, P, A, SEG, RES>::new(self.rows, self.cols, csd);
+            let groups: Vec<Vec<RawGroup>> = self
+                .streams
+                .weights
+                .iter()
+                .map(|col| raw_groups(col, KS))
+                .collect();
+            let set = |u: &mut SacArrayKnead<W, L, KS, P, A, SEG, RES>,
+                       c: usize,
+                       g: Option<&RawGroup>| {
+                u.w_valid[c].next = g.is_some();
+                u.w_last[c].next = g.is_some_and(|g| g.last);
+                for i in 0..KS {
+                    u.w[c * KS + i].next = sm_bits::<W>(g.map_or(0, |g| g.w[i]));
+                }
+            };
+            let fired = |u: &SacArrayKnead<W, L, KS, P, A, SEG, RES>, c: usize| {
+                u.w_valid[c].val() && u.w_ready[c].val()
+            };
+            drive_array!(self, uut, KS, A, RES, &groups, set, fired)
+        } else {
+            let uut = SacArray::<L, KS, P, A, SEG, RES>::new(self.rows, self.cols);
+            let set = |u: &mut SacArray<L, KS, P, A, SEG, RES>, c: usize, beat: Option<&WBeat>| {
+                set_stream_flags!(u, c, beat);
+                for b in 0..L {
+                    let l = beat.map(|x| x.lanes[b]).unwrap_or_default();
+                    u.kw_lane_valid[c * L + b].next = l.valid;
+                    u.kw_lane_ptr[c * L + b].next = (l.ptr as u64).to_bits();
+                    u.kw_lane_neg[c * L + b].next = l.neg;
+                }
+            };
+            let fired = |u: &SacArray<L, KS, P, A, SEG, RES>, c: usize| {
+                u.kw_valid[c].val() && u.kw_ready[c].val()
+            };
+            drive_array!(self, uut, KS, A, RES, &self.streams.weights, set, fired)
+        }
     }
 
     fn mac<const W: usize, const A: usize, const RES: usize>(self) -> Result<RtlRun> {
@@ -311,12 +377,15 @@ impl Runner<'_> {
     ) -> Result<RtlRun> {
         let uut = MacArray::<W, KS, P, A, RES>::new(self.rows, self.cols);
         let set = |u: &mut MacArray<W, KS, P, A, RES>, c: usize, beat: Option<&WBeat>| {
+            set_stream_flags!(u, c, beat);
             let w = beat.map_or(0, |x| x.w);
             let m = w.unsigned_abs() | if w < 0 { 1u64 << (W - 1) } else { 0 };
             u.kw_w[c].next = m.to_bits();
             u.kw_ptr[c].next = (beat.map_or(0, |x| x.ptr) as u64).to_bits();
         };
-        drive_array!(self, uut, KS, A, RES, set)
+        let fired =
+            |u: &MacArray<W, KS, P, A, RES>, c: usize| u.kw_valid[c].val() && u.kw_ready[c].val();
+        drive_array!(self, uut, KS, A, RES, &self.streams.weights, set, fired)
     }
 }
 
@@ -403,6 +472,7 @@ pub fn run_layer_rtl_traced(
         cols: map.cols,
         progress,
         record,
+        knead_on_chip: cfg.array.knead_on_chip,
     };
     match engine {
         Engine::Sac => {

@@ -9,6 +9,7 @@ use crate::array::mapper::{kneaded_lengths, map_layer};
 use crate::array::rtl_driver::run_layer_rtl;
 use crate::config::{Config, PeKind};
 use crate::hdl::array::SacArray;
+use crate::hdl::array_knead::SacArrayKnead;
 use crate::hdl::mac_array::MacArray;
 use crate::hdl::select::{check_supported, dispatch, PeVisitor};
 use crate::hdl::sim::SplitMix64;
@@ -38,19 +39,28 @@ impl PeVisitor for EmitArray<'_> {
         const RES: usize,
     >(
         self,
-        _csd: bool,
+        csd: bool,
     ) -> Self::Out {
         let (rows, cols) = (self.cfg.array.rows as usize, self.cfg.array.cols as usize);
+        let kneading = if self.cfg.array.knead_on_chip {
+            "on-chip kneading units"
+        } else {
+            "host-kneaded weights"
+        };
         let description = format!(
-            "Tetris SAC array {rows}x{cols} (docs/array.md): weight_bits={W} act_bits={A} ks={KS} encoding={} lanes={L} segment_bits={SEG} result_bits={RES}",
+            "Tetris SAC array {rows}x{cols}, {kneading} (docs/array.md): weight_bits={W} act_bits={A} ks={KS} encoding={} lanes={L} segment_bits={SEG} result_bits={RES}",
             self.cfg.pe.encoding
         );
         let header = Header::new(&self.cfg.hash_hex(), &description);
-        let mut uut = SacArray::<L, KS, P, A, SEG, RES>::new(rows, cols);
-        Ok((
-            emit_block(&mut uut, &self.cfg.top.name, &header)?,
-            description,
-        ))
+        let top = &self.cfg.top.name;
+        let design = if self.cfg.array.knead_on_chip {
+            let mut uut = SacArrayKnead::<W, L, KS, P, A, SEG, RES>::new(rows, cols, csd);
+            emit_block(&mut uut, top, &header)?
+        } else {
+            let mut uut = SacArray::<L, KS, P, A, SEG, RES>::new(rows, cols);
+            emit_block(&mut uut, top, &header)?
+        };
+        Ok((design, description))
     }
 
     fn mac<const W: usize, const A: usize, const RES: usize>(self) -> Self::Out {

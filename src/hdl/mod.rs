@@ -3,6 +3,7 @@
 //! - [`sac_pe`]: the split-and-accumulate PE (and its pointer decode, shareable by a column);
 //! - [`knead_unit`]: the hardware kneading unit;
 //! - [`mac_pe`]: the multiply-accumulate baseline;
+//! - [`array`], [`array_knead`], [`mac_array`]: the systolic arrays (docs/array.md);
 //! - [`design`]: what `tetris gen` emits as the top while there is no array;
 //! - [`leaf`]: small blocks they are built from;
 //! - [`sim`]: cycle-level drivers that run a block through dot products (tests, self-check);
@@ -12,6 +13,7 @@
 //! Interfaces and timing are specified in `docs/rtl.md`.
 
 pub mod array;
+pub mod array_knead;
 pub mod cycles;
 pub mod design;
 pub mod knead_unit;

@@ -1,0 +1,236 @@
+//! The Tetris array with on-chip kneading (`[array] knead_on_chip = true`): the same
+//! `SacArray`, with one hardware `KneadUnit` in front of each column's weight stream, so the
+//! host sends plain sign-magnitude weight groups (KS weights per beat) instead of kneaded
+//! weights.
+//!
+//! The kneading unit emits one kneaded weight per cycle in exactly the order of
+//! `model::knead`, takes the next group in the cycle it emits the last weight of the current
+//! one, and drops an all-zero group that does not end a dot product (`w_skip`); so a column
+//! sees the same kneaded stream as with host kneading, one cycle later. The host still leaves
+//! all-zero groups out of the stream (it knows them: they are also out of the activation
+//! mask); one that is sent anyway is dropped at the cost of one input cycle.
+//!
+//! Like `SacArray`, the glue is a plain `Logic::update` mirrored by hand-written Verilog.
+
+use super::array::SacArray;
+use super::knead_unit::KneadUnit;
+use rust_hdl::prelude::*;
+
+fn v<T: Default>(n: usize) -> Vec<T> {
+    (0..n).map(|_| T::default()).collect()
+}
+
+#[derive(LogicBlock)]
+pub struct SacArrayKnead<
+    const W: usize,
+    const L: usize,
+    const KS: usize,
+    const P: usize,
+    const A: usize,
+    const SEG: usize,
+    const RES: usize,
+> {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub start: Signal<In, Bit>,
+    pub expected: Signal<In, Bits<32>>,
+    pub done: Signal<Out, Bit>,
+    pub cycles: Signal<Out, Bits<32>>,
+    pub act_valid: Signal<In, Bit>,
+    pub act_ready: Signal<Out, Bit>,
+    pub act_mask: Signal<In, Bits<64>>,
+    pub act: Vec<Signal<In, Bits<A>>>,
+    // Weight groups, one stream per column: KS sign-magnitude weights per beat.
+    pub w_valid: Vec<Signal<In, Bit>>,
+    pub w_ready: Vec<Signal<Out, Bit>>,
+    /// `w[c * KS + i]`: weight i of column c's group.
+    pub w: Vec<Signal<In, Bits<W>>>,
+    /// The group ends a dot product.
+    pub w_last: Vec<Signal<In, Bit>>,
+    /// The group on `w` is all zero and not last: accepted and dropped.
+    pub w_skip: Vec<Signal<Out, Bit>>,
+    pub out_valid: Vec<Signal<Out, Bit>>,
+    pub out_ready: Vec<Signal<In, Bit>>,
+    pub out_data: Vec<Signal<Out, Bits<RES>>>,
+    knead: Vec<KneadUnit<W, L, KS, P>>,
+    array: SacArray<L, KS, P, A, SEG, RES>,
+}
+
+impl<
+        const W: usize,
+        const L: usize,
+        const KS: usize,
+        const P: usize,
+        const A: usize,
+        const SEG: usize,
+        const RES: usize,
+    > SacArrayKnead<W, L, KS, P, A, SEG, RES>
+{
+    pub fn new(rows: usize, cols: usize, csd: bool) -> Self {
+        let array = SacArray::new(rows, cols);
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            start: Default::default(),
+            expected: Default::default(),
+            done: Default::default(),
+            cycles: Default::default(),
+            act_valid: Default::default(),
+            act_ready: Default::default(),
+            act_mask: Default::default(),
+            act: (0..rows * KS).map(|_| Default::default()).collect(),
+            w_valid: v(cols),
+            w_ready: v(cols),
+            w: (0..cols * KS).map(|_| Default::default()).collect(),
+            w_last: v(cols),
+            w_skip: v(cols),
+            out_valid: v(cols),
+            out_ready: v(cols),
+            out_data: (0..rows * cols).map(|_| Default::default()).collect(),
+            knead: (0..cols).map(|_| KneadUnit::new(csd)).collect(),
+            array,
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.act.len() / KS
+    }
+
+    pub fn cols(&self) -> usize {
+        self.w_valid.len()
+    }
+}
+
+impl<
+        const W: usize,
+        const L: usize,
+        const KS: usize,
+        const P: usize,
+        const A: usize,
+        const SEG: usize,
+        const RES: usize,
+    > Logic for SacArrayKnead<W, L, KS, P, A, SEG, RES>
+{
+    /// Everything `update` drives (for rust-hdl's connectivity check).
+    fn connect(&mut self) {
+        self.done.connect();
+        self.cycles.connect();
+        self.act_ready.connect();
+        self.w_ready.iter_mut().for_each(|s| s.connect());
+        self.w_skip.iter_mut().for_each(|s| s.connect());
+        self.out_valid.iter_mut().for_each(|s| s.connect());
+        self.out_data.iter_mut().for_each(|s| s.connect());
+        for k in &mut self.knead {
+            k.clock.connect();
+            k.reset.connect();
+            k.in_valid.connect();
+            k.w.iter_mut().for_each(|s| s.connect());
+            k.in_last.connect();
+            k.out_ready.connect();
+        }
+        let a = &mut self.array;
+        a.clock.connect();
+        a.reset.connect();
+        a.start.connect();
+        a.expected.connect();
+        a.act_valid.connect();
+        a.act_mask.connect();
+        a.act.iter_mut().for_each(|s| s.connect());
+        a.kw_valid.iter_mut().for_each(|s| s.connect());
+        a.kw_lane_valid.iter_mut().for_each(|s| s.connect());
+        a.kw_lane_ptr.iter_mut().for_each(|s| s.connect());
+        a.kw_lane_neg.iter_mut().for_each(|s| s.connect());
+        a.kw_group_end.iter_mut().for_each(|s| s.connect());
+        a.kw_last.iter_mut().for_each(|s| s.connect());
+        a.out_ready.iter_mut().for_each(|s| s.connect());
+    }
+
+    /// The same wiring as `update`, as Verilog (rust-hdl declares the ports, the instances
+    /// and their port nets `knead$c$...`, `array$...`).
+    fn hdl(&self) -> Verilog {
+        let (rows, cols) = (self.rows(), self.cols());
+        let mut v = String::from("always @(*) begin\n");
+        for p in [
+            "clock",
+            "reset",
+            "start",
+            "expected",
+            "act_valid",
+            "act_mask",
+        ] {
+            v += &format!("    array${p} = {p};\n");
+        }
+        for k in 0..rows * KS {
+            v += &format!("    array$act${k} = act${k};\n");
+        }
+        v += "    act_ready = array$act_ready;\n    done = array$done;\n    cycles = array$cycles;\n";
+        for c in 0..cols {
+            let k = format!("knead${c}$");
+            v += &format!("    {k}clock = clock;\n    {k}reset = reset;\n");
+            v += &format!("    {k}in_valid = w_valid${c};\n    {k}in_last = w_last${c};\n");
+            for i in 0..KS {
+                v += &format!("    {k}w${i} = w${};\n", c * KS + i);
+            }
+            v += &format!("    w_ready${c} = {k}in_ready;\n    w_skip${c} = {k}in_skip;\n");
+            v += &format!("    array$kw_valid${c} = {k}out_valid;\n");
+            v += &format!("    {k}out_ready = array$kw_ready${c};\n");
+            for b in 0..L {
+                let j = c * L + b;
+                v += &format!("    array$kw_lane_valid${j} = {k}out_lane_valid${b};\n");
+                v += &format!("    array$kw_lane_ptr${j} = {k}out_lane_ptr${b};\n");
+                v += &format!("    array$kw_lane_neg${j} = {k}out_lane_neg${b};\n");
+            }
+            v += &format!("    array$kw_group_end${c} = {k}out_group_end;\n");
+            v += &format!("    array$kw_last${c} = {k}out_last;\n");
+            v += &format!("    array$out_ready${c} = out_ready${c};\n");
+            v += &format!("    out_valid${c} = array$out_valid${c};\n");
+        }
+        for k in 0..rows * cols {
+            v += &format!("    out_data${k} = array$out_data${k};\n");
+        }
+        v += "end\n";
+        Verilog::Custom(v)
+    }
+
+    fn update(&mut self) {
+        let (rows, cols) = (self.rows(), self.cols());
+        let a = &mut self.array;
+        a.clock.next = self.clock.val();
+        a.reset.next = self.reset.val();
+        a.start.next = self.start.val();
+        a.expected.next = self.expected.val();
+        a.act_valid.next = self.act_valid.val();
+        a.act_mask.next = self.act_mask.val();
+        for k in 0..rows * KS {
+            a.act[k].next = self.act[k].val();
+        }
+        self.act_ready.next = a.act_ready.val();
+        self.done.next = a.done.val();
+        self.cycles.next = a.cycles.val();
+        for (c, k) in self.knead.iter_mut().enumerate() {
+            k.clock.next = self.clock.val();
+            k.reset.next = self.reset.val();
+            k.in_valid.next = self.w_valid[c].val();
+            k.in_last.next = self.w_last[c].val();
+            for i in 0..KS {
+                k.w[i].next = self.w[c * KS + i].val();
+            }
+            self.w_ready[c].next = k.in_ready.val();
+            self.w_skip[c].next = k.in_skip.val();
+            a.kw_valid[c].next = k.out_valid.val();
+            k.out_ready.next = a.kw_ready[c].val();
+            for b in 0..L {
+                a.kw_lane_valid[c * L + b].next = k.out_lane_valid[b].val();
+                a.kw_lane_ptr[c * L + b].next = k.out_lane_ptr[b].val();
+                a.kw_lane_neg[c * L + b].next = k.out_lane_neg[b].val();
+            }
+            a.kw_group_end[c].next = k.out_group_end.val();
+            a.kw_last[c].next = k.out_last.val();
+            a.out_ready[c].next = self.out_ready[c].val();
+            self.out_valid[c].next = a.out_valid[c].val();
+        }
+        for k in 0..rows * cols {
+            self.out_data[k].next = a.out_data[k].val();
+        }
+    }
+}
