@@ -7,6 +7,7 @@ pub mod config_cmd;
 pub mod gen;
 pub mod knead;
 pub mod sim;
+pub mod synth_cmd;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -29,6 +30,8 @@ pub enum Command {
     Gen(gen::Args),
     /// Run a network's layers on the Tetris array and the MAC array: cycles, speedup, share of ideal.
     Sim(sim::Args),
+    /// Synthesize the design with Yosys (generic, iCE40, Xilinx): cells, LUTs, FFs, transistors, Fmax.
+    Synth(synth_cmd::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -37,5 +40,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Knead(a) => knead::run(a),
         Command::Gen(a) => gen::run(a),
         Command::Sim(a) => sim::run(a),
+        Command::Synth(a) => synth_cmd::run(a),
     }
 }
