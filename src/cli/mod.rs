@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod compare;
 pub mod config_cmd;
 pub mod gen;
 pub mod knead;
@@ -32,6 +33,8 @@ pub enum Command {
     Sim(sim::Args),
     /// Synthesize the design with Yosys (generic, iCE40, Xilinx): cells, LUTs, FFs, transistors, Fmax.
     Synth(synth_cmd::Args),
+    /// SAC vs MAC area, Fmax and throughput per area (PE and arrays): table, JSON and plot.
+    Compare(compare::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -41,5 +44,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gen(a) => gen::run(a),
         Command::Sim(a) => sim::run(a),
         Command::Synth(a) => synth_cmd::run(a),
+        Command::Compare(a) => compare::run(a),
     }
 }

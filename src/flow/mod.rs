@@ -2,6 +2,7 @@
 
 pub mod array_gen;
 pub mod check;
+pub mod compare;
 pub mod constraints;
 pub mod cosim;
 pub mod gen;
