@@ -347,7 +347,7 @@ pub fn synthesize(input: &SynthInput, opts: &SynthOptions, work_dir: &Path) -> R
             );
         }
         let design_tree = hierarchy_totals(&stats, &input.top)?;
-        let modules: BTreeMap<String, Figures> = design_tree
+        let mut modules: BTreeMap<String, Figures> = design_tree
             .iter()
             .map(|(k, h)| (k.clone(), figures(opts.target, h)))
             .collect();
@@ -361,6 +361,7 @@ pub fn synthesize(input: &SynthInput, opts: &SynthOptions, work_dir: &Path) -> R
         } else {
             None
         };
+        modules.insert(input.top.clone(), design.clone());
         let rep = SynthReport {
             top: input.top.clone(),
             target: opts.target,
