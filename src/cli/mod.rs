@@ -3,10 +3,12 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod compare;
 pub mod config_cmd;
 pub mod gen;
 pub mod knead;
 pub mod sim;
+pub mod synth_cmd;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -29,6 +31,10 @@ pub enum Command {
     Gen(gen::Args),
     /// Run a network's layers on the Tetris array and the MAC array: cycles, speedup, share of ideal.
     Sim(sim::Args),
+    /// Synthesize the design with Yosys (generic, iCE40, Xilinx): cells, LUTs, FFs, transistors, Fmax.
+    Synth(synth_cmd::Args),
+    /// SAC vs MAC area, Fmax and throughput per area (PE and arrays): table, JSON and plot.
+    Compare(compare::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -37,5 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Knead(a) => knead::run(a),
         Command::Gen(a) => gen::run(a),
         Command::Sim(a) => sim::run(a),
+        Command::Synth(a) => synth_cmd::run(a),
+        Command::Compare(a) => compare::run(a),
     }
 }

@@ -6,6 +6,8 @@
 //! [`write_outputs`] with it.
 
 use super::check::{self, SynthStats, VERILATOR_WAIVERS, WAIVER_FILE};
+use super::constraints::{constraint_files, ice40_device};
+use super::ports::parse_ports;
 use super::tools::Tool;
 use super::verilog::{postprocess, Design, Header};
 use crate::config::{Config, PeKind};
@@ -248,8 +250,21 @@ pub fn params_json(cfg: &Config, extra: &[(&str, u64)]) -> String {
     serde_json::to_string_pretty(&json!({"top": cfg.top.name, "params": map})).expect("json") + "\n"
 }
 
+/// The constraint files of an emitted design (src/flow/constraints.rs): SDC, XDC and the
+/// iCE40 timing wrapper with its PCF for the HX8K, clocked at `[top] clock_mhz`.
+pub fn design_constraints(cfg: &Config, design: &Design) -> Result<Vec<(String, String)>> {
+    let top = design
+        .modules
+        .iter()
+        .find(|m| m.name == design.top)
+        .ok_or_else(|| anyhow::anyhow!("the design has no module named {}", design.top))?;
+    let ports = parse_ports(&top.text, &design.top)?;
+    let dev = ice40_device("hx8k")?;
+    constraint_files(&design.top, &ports, cfg.top.clock_mhz, &dev)
+}
+
 /// Write the output directory atomically: `rtl/*.v`, `files.f`, the Verilator waiver file,
-/// `params.vh`, `params.json`, then run the tool checks inside it and write `manifest.json`.
+/// `params.vh`, `params.json`, `constraints/*`, then run the tool checks inside it and write `manifest.json`.
 /// Any failure (including a failed check) leaves no directory behind and the old one intact.
 pub fn write_outputs(
     out_dir: &Path,
@@ -295,6 +310,10 @@ pub fn write_outputs(
             params_json(cfg, extra_params).as_bytes(),
             &mut written,
         )?;
+        std::fs::create_dir(tmp.join("constraints"))?;
+        for (name, text) in design_constraints(cfg, design)? {
+            put(format!("constraints/{name}"), text.as_bytes(), &mut written)?;
+        }
         let mut checked = vec![];
         if checks.verilator {
             check::verilator_lint(tmp, &design.top, &rel_files)?;

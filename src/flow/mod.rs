@@ -2,7 +2,12 @@
 
 pub mod array_gen;
 pub mod check;
+pub mod compare;
+pub mod constraints;
 pub mod cosim;
 pub mod gen;
+pub mod ports;
+pub mod synth;
 pub mod tools;
 pub mod verilog;
+pub mod yosys;

@@ -11,6 +11,8 @@ pub enum Tool {
     Yosys,
     Iverilog,
     Vvp,
+    /// iCE40 place and route, for the Fmax of `tetris synth --target ice40`.
+    NextpnrIce40,
 }
 
 impl Tool {
@@ -20,12 +22,13 @@ impl Tool {
             Tool::Yosys => "yosys",
             Tool::Iverilog => "iverilog",
             Tool::Vvp => "vvp",
+            Tool::NextpnrIce40 => "nextpnr-ice40",
         }
     }
 
     fn version_args(self) -> &'static [&'static str] {
         match self {
-            Tool::Verilator | Tool::Yosys => &["--version"],
+            Tool::Verilator | Tool::Yosys | Tool::NextpnrIce40 => &["--version"],
             Tool::Iverilog => &["-V"],
             Tool::Vvp => &["-V"],
         }

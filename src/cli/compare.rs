@@ -1,0 +1,97 @@
+//! `tetris compare`: SAC vs MAC area, clock and throughput per area (PE and arrays) as a
+//! markdown table, JSON and an SVG plot, from Yosys, nextpnr-ice40 and the cycle model.
+
+use crate::array::network::load_layers;
+use crate::flow::compare::{compare, CompareOptions};
+use anyhow::{bail, Result};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Weight file (.onnx or .npy) whose layers give the cycle counts (speedup) of each design.
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// Only the first N layers of the weight file.
+    #[arg(long)]
+    pub layers: Option<usize>,
+    /// Input height,width where the model's input size is symbolic.
+    #[arg(long, default_value = "640,640", value_parser = parse_hw)]
+    pub input_hw: (usize, usize),
+    /// Weight (= activation) widths to compare: 4, 8, 16.
+    #[arg(long, value_delimiter = ',', default_value = "8,16")]
+    pub bits: Vec<u32>,
+    /// Levels: 1 = one PE, N = an NxN array.
+    #[arg(long, value_delimiter = ',', default_value = "1,4")]
+    pub sizes: Vec<u32>,
+    /// Kneading stride of the SAC designs (4, 8, 16).
+    #[arg(long, default_value_t = 16)]
+    pub ks: u32,
+    /// Place-and-route clock target (MHz).
+    #[arg(long, default_value_t = 50.0)]
+    pub clock_mhz: f64,
+    /// iCE40 part for LUTs and Fmax: hx8k, hx1k, up5k.
+    #[arg(long, default_value = "hx8k")]
+    pub device: String,
+    /// Output folder: compare.md, compare.json, compare.svg and one folder per design.
+    #[arg(long, default_value = "synth_out/compare")]
+    pub out: PathBuf,
+}
+
+fn parse_hw(s: &str) -> Result<(usize, usize), String> {
+    let (h, w) = s
+        .split_once(',')
+        .ok_or_else(|| format!("{s:?}: expected H,W"))?;
+    let p = |x: &str| x.trim().parse::<usize>().map_err(|e| format!("{x:?}: {e}"));
+    Ok((p(h)?, p(w)?))
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let t0 = Instant::now();
+    for &b in &a.bits {
+        if ![4, 8, 16].contains(&b) {
+            bail!("--bits {b}: supported widths are 4, 8, 16");
+        }
+    }
+    for &n in &a.sizes {
+        if !(1..=64).contains(&n) {
+            bail!("--sizes {n}: allowed range is 1..=64");
+        }
+    }
+    if ![4, 8, 16].contains(&a.ks) {
+        bail!("--ks {}: supported are 4, 8, 16", a.ks);
+    }
+    if !(a.clock_mhz.is_finite() && a.clock_mhz > 0.0 && a.clock_mhz <= 2000.0) {
+        bail!("--clock-mhz {}: allowed range is (0, 2000]", a.clock_mhz);
+    }
+    crate::flow::constraints::ice40_device(&a.device)?;
+    let mut layers = load_layers(&a.weights, a.input_hw)?;
+    if let Some(n) = a.layers {
+        if n == 0 {
+            bail!("--layers 0: give at least 1");
+        }
+        layers.truncate(n);
+    }
+    let opts = CompareOptions {
+        bits: a.bits.clone(),
+        sizes: a.sizes.clone(),
+        ks: a.ks,
+        clock_mhz: a.clock_mhz,
+        device: a.device.to_ascii_lowercase(),
+        progress: true,
+    };
+    let name = a
+        .weights
+        .file_name()
+        .map_or(a.weights.display().to_string(), |n| {
+            n.to_string_lossy().into_owned()
+        });
+    let c = compare(&layers, &name, &opts, &a.out)?;
+    print!("{}", crate::flow::compare::markdown(&c));
+    println!(
+        "outputs     {}/compare.{{md,json,svg}} and one folder per design ({:.0} s)",
+        a.out.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,475 @@
+//! SAC vs MAC comparison: area (generic cells and transistors, iCE40 LUTs/FFs), clock
+//! (nextpnr-ice40 Fmax) and throughput per area, using the speedup the cycle model
+//! (`tetris sim`) measures on a weight file.
+//!
+//! Per weight width and level (one PE, an NxN array) both designs are generated, synthesized
+//! for the generic and the iCE40 target, and timed. A 4x4 array does not fit any iCE40, so an
+//! array's clock is the Fmax of its repeated PE module placed and routed on its own: the
+//! array is systolic (PE to PE through registers), but nets between PEs are not timed then,
+//! and the report says so.
+
+use super::gen::{generate, ToolChecks};
+use super::synth::{synthesize, Figures, SynthInput, SynthOptions, Target};
+use crate::array::cycle_model::Timing;
+use crate::array::network::{evaluate_all, total, Layer};
+use crate::config::{Config, PeKind};
+use crate::fsutil::write_atomic;
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::path::Path;
+
+#[derive(Debug, Clone)]
+pub struct CompareOptions {
+    pub bits: Vec<u32>,
+    /// Array sizes (N for NxN); 1 is the single PE (with the SAC side's kneading unit).
+    pub sizes: Vec<u32>,
+    pub ks: u32,
+    pub clock_mhz: f64,
+    pub device: String,
+    pub progress: bool,
+}
+
+/// One design's measurements.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub kind: PeKind,
+    pub bits: u32,
+    /// N of the NxN array; 1 = a single PE design.
+    pub size: u32,
+    pub top: String,
+    pub generic: Figures,
+    pub ice40: Figures,
+    pub fmax_mhz: Option<f64>,
+    /// What the Fmax was measured on.
+    pub fmax_of: String,
+    /// Cycles of the weight file's layers on this design (cycle model).
+    pub cycles: u64,
+    pub macs: u64,
+    /// Useful MACs per cycle over the network.
+    pub macs_per_cycle: f64,
+    /// macs_per_cycle x Fmax, in MMAC/s.
+    pub mmacs_per_s: Option<f64>,
+    /// Throughput per area: MMAC/s per 1000 iCE40 LUTs.
+    pub mmacs_per_s_per_klut: Option<f64>,
+    /// Clock-free throughput per area: MACs per cycle per million transistors (generic).
+    pub macs_per_cycle_per_mtr: Option<f64>,
+    pub yosys_seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub weights: String,
+    pub layers: usize,
+    pub device: String,
+    pub ks: u32,
+    pub clock_mhz: f64,
+    pub rows: Vec<Row>,
+}
+
+fn config(kind: PeKind, bits: u32, size: u32, o: &CompareOptions) -> Config {
+    let mut c = Config::default_config();
+    c.pe.kind = kind;
+    c.pe.weight_bits = bits;
+    c.pe.act_bits = bits;
+    c.pe.ks = o.ks;
+    c.array.rows = size;
+    c.array.cols = size;
+    c.array.emit = size > 1;
+    let kind_name = match kind {
+        PeKind::Sac => "sac",
+        PeKind::Mac => "mac",
+    };
+    c.top.name = if size > 1 {
+        format!("{kind_name}{bits}_a{size}")
+    } else {
+        format!("{kind_name}{bits}_pe")
+    };
+    c.top.clock_mhz = o.clock_mhz;
+    c
+}
+
+/// Place and route of the parts of a design too large for the iCE40 part: a module that
+/// fits is timed whole, one that does not is split into its submodules. Modules without LUTs
+/// (plain registers) are not timed: they do not limit the clock.
+struct Parts<'a> {
+    files: &'a [std::path::PathBuf],
+    modules: &'a std::collections::BTreeMap<String, Figures>,
+    capacity: u64,
+    o: &'a CompareOptions,
+    dir: std::path::PathBuf,
+    /// "module: Fmax" of every part timed.
+    timed: Vec<String>,
+    seconds: f64,
+}
+
+impl Parts<'_> {
+    fn fmax(&mut self, module: &str, depth: usize) -> Result<Option<f64>> {
+        let fig = &self.modules[module];
+        if fig.luts.unwrap_or(0) == 0 || depth > 8 {
+            return Ok(None);
+        }
+        if fig.luts.unwrap_or(0).max(fig.ffs) <= self.capacity {
+            let input = SynthInput {
+                files: self.files.to_vec(),
+                top: module.to_string(),
+            };
+            let opts = SynthOptions {
+                target: Target::Ice40,
+                device: Some(self.o.device.clone()),
+                clock_mhz: self.o.clock_mhz,
+                place_and_route: true,
+                progress: self.o.progress,
+            };
+            let r = synthesize(&input, &opts, &self.dir.join(module))?;
+            self.seconds += r.yosys_seconds;
+            if let Some(f) = r.design.fmax_mhz {
+                self.timed.push(format!("{module}: {f:.2} MHz"));
+                return Ok(Some(f));
+            }
+        }
+        let mut fmax: Option<f64> = None;
+        let children: Vec<String> = fig.instances.keys().cloned().collect();
+        for child in children {
+            if let Some(f) = self.fmax(&child, depth + 1)? {
+                fmax = Some(fmax.map_or(f, |m: f64| m.min(f)));
+            }
+        }
+        Ok(fmax)
+    }
+}
+
+/// Run the whole comparison into `out` (designs, synthesis folders, compare.{md,json,svg}).
+pub fn compare(
+    layers: &[Layer],
+    weights: &str,
+    o: &CompareOptions,
+    out: &Path,
+) -> Result<Comparison> {
+    let mut rows = vec![];
+    for &bits in &o.bits {
+        for &size in &o.sizes {
+            for kind in [PeKind::Sac, PeKind::Mac] {
+                rows.push(measure(layers, kind, bits, size, o, out)?);
+            }
+        }
+    }
+    let c = Comparison {
+        weights: weights.to_string(),
+        layers: layers.len(),
+        device: o.device.clone(),
+        ks: o.ks,
+        clock_mhz: o.clock_mhz,
+        rows,
+    };
+    write_atomic(
+        &out.join("compare.json"),
+        (serde_json::to_string_pretty(&c)? + "\n").as_bytes(),
+    )?;
+    write_atomic(&out.join("compare.md"), markdown(&c).as_bytes())?;
+    write_atomic(&out.join("compare.svg"), svg(&c).as_bytes())?;
+    Ok(c)
+}
+
+fn measure(
+    layers: &[Layer],
+    kind: PeKind,
+    bits: u32,
+    size: u32,
+    o: &CompareOptions,
+    out: &Path,
+) -> Result<Row> {
+    let cfg = config(kind, bits, size, o);
+    let top = cfg.top.name.clone();
+    let dir = out.join(&top);
+    if o.progress {
+        eprintln!("== {top}");
+    }
+    let design_dir = dir.join("design");
+    generate(&cfg, &design_dir, 20, ToolChecks::NONE)
+        .with_context(|| format!("generating {top}"))?;
+    let input = SynthInput::from_filelist(&design_dir.join("files.f"), &top)?;
+    let opts = |target, pnr| SynthOptions {
+        target,
+        device: match target {
+            Target::Ice40 => Some(o.device.clone()),
+            _ => None,
+        },
+        clock_mhz: o.clock_mhz,
+        place_and_route: pnr,
+        progress: o.progress,
+    };
+    let generic = synthesize(&input, &opts(Target::Generic, false), &dir.join("generic"))?;
+    let ice40 = synthesize(&input, &opts(Target::Ice40, true), &dir.join("ice40"))?;
+    let mut yosys_seconds = generic.yosys_seconds + ice40.yosys_seconds;
+    let (fmax_mhz, fmax_of) = match ice40.design.fmax_mhz {
+        Some(f) => {
+            let note = ice40.pnr.as_ref().map_or(String::new(), |p| p.note.clone());
+            (Some(f), format!("{top} as a whole ({note})"))
+        }
+        None => {
+            // Too large for the part: time its parts on their own, the slowest sets the clock.
+            let mut parts = Parts {
+                files: &input.files,
+                modules: &ice40.modules,
+                capacity: super::constraints::ice40_device(&o.device)?.logic_cells,
+                o,
+                dir: dir.join("ice40_parts"),
+                timed: vec![],
+                seconds: 0.0,
+            };
+            let mut fmax: Option<f64> = None;
+            for child in ice40.design.instances.keys() {
+                if let Some(f) = parts.fmax(child, 0)? {
+                    fmax = Some(fmax.map_or(f, |m: f64| m.min(f)));
+                }
+            }
+            yosys_seconds += parts.seconds;
+            (
+                fmax,
+                format!(
+                    "{top} does not fit the {}: slowest of its parts placed and routed one by one ({}); nets between the parts are not timed",
+                    o.device.to_uppercase(),
+                    parts.timed.join(", ")
+                ),
+            )
+        }
+    };
+    let mut c = cfg.clone();
+    c.array.emit = false;
+    let reports = evaluate_all(layers, &c, Timing::default())?;
+    let t = total(&reports);
+    let cycles = match kind {
+        PeKind::Sac => t.tetris_cycles,
+        PeKind::Mac => t.mac_cycles,
+    };
+    let macs_per_cycle = t.macs as f64 / cycles.max(1) as f64;
+    let mmacs_per_s = fmax_mhz.map(|f| macs_per_cycle * f);
+    let luts = ice40.design.luts.unwrap_or(0).max(1) as f64;
+    Ok(Row {
+        kind,
+        bits,
+        size,
+        top,
+        fmax_mhz,
+        fmax_of,
+        cycles,
+        macs: t.macs,
+        macs_per_cycle,
+        mmacs_per_s,
+        mmacs_per_s_per_klut: mmacs_per_s.map(|m| m / luts * 1000.0),
+        macs_per_cycle_per_mtr: generic
+            .design
+            .transistors
+            .map(|tr| macs_per_cycle / tr as f64 * 1e6),
+        generic: generic.design,
+        ice40: ice40.design,
+        yosys_seconds,
+    })
+}
+
+fn f2(v: Option<f64>) -> String {
+    v.map_or("-".into(), |x| format!("{x:.2}"))
+}
+
+fn level(size: u32) -> String {
+    if size == 1 {
+        "PE".into()
+    } else {
+        format!("{size}x{size} array")
+    }
+}
+
+/// SAC over MAC of a figure, when both exist.
+fn ratio(sac: Option<f64>, mac: Option<f64>) -> Option<f64> {
+    match (sac, mac) {
+        (Some(s), Some(m)) if m > 0.0 => Some(s / m),
+        _ => None,
+    }
+}
+
+/// (SAC row, MAC row) pairs in the order measured.
+fn pairs(c: &Comparison) -> Vec<(&Row, &Row)> {
+    c.rows
+        .chunks(2)
+        .filter(|p| p.len() == 2)
+        .map(|p| (&p[0], &p[1]))
+        .collect()
+}
+
+/// The report table and one verdict line per pair, worded by the numbers.
+pub fn markdown(c: &Comparison) -> String {
+    let mut s = format!(
+        "SAC (Tetris) vs MAC, weights {} ({} layers, cycle model), KS={}, iCE40 {} at a {} MHz target.\n\n\
+         | design | bits | level | cells | transistors | iCE40 LUTs | FFs | carries | Fmax MHz | MACs/cycle | MMAC/s | MMAC/s per kLUT | MACs/cycle per M transistors |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        c.weights,
+        c.layers,
+        c.ks,
+        c.device.to_uppercase(),
+        c.clock_mhz
+    );
+    for r in &c.rows {
+        s += &format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {} | {} | {} |\n",
+            match r.kind {
+                PeKind::Sac => "SAC",
+                PeKind::Mac => "MAC",
+            },
+            r.bits,
+            level(r.size),
+            r.generic.cells,
+            r.generic.transistors.map_or("-".into(), |t| t.to_string()),
+            r.ice40.luts.map_or("-".into(), |t| t.to_string()),
+            r.ice40.ffs,
+            r.ice40.carries.map_or("-".into(), |t| t.to_string()),
+            f2(r.fmax_mhz),
+            r.macs_per_cycle,
+            f2(r.mmacs_per_s),
+            f2(r.mmacs_per_s_per_klut),
+            f2(r.macs_per_cycle_per_mtr),
+        );
+    }
+    s += "\nSAC / MAC:\n\n| bits | level | speedup (cycles) | area (LUTs) | area (transistors) | Fmax | throughput per LUT | throughput per transistor (per cycle) | verdict |\n|---|---|---|---|---|---|---|---|---|\n";
+    for (a, m) in pairs(c) {
+        let speed = m.cycles as f64 / a.cycles.max(1) as f64;
+        let luts = ratio(
+            a.ice40.luts.map(|x| x as f64),
+            m.ice40.luts.map(|x| x as f64),
+        );
+        let tr = ratio(
+            a.generic.transistors.map(|x| x as f64),
+            m.generic.transistors.map(|x| x as f64),
+        );
+        let per_lut = ratio(a.mmacs_per_s_per_klut, m.mmacs_per_s_per_klut);
+        let per_tr = ratio(a.macs_per_cycle_per_mtr, m.macs_per_cycle_per_mtr);
+        let verdict = match per_lut.or(per_tr) {
+            Some(x) if x < 1.0 => format!(
+                "SAC loses: {:.2}x the throughput per area of MAC (its {speed:.2}x fewer cycles do not pay for {}x the area)",
+                x,
+                f2(luts.or(tr))
+            ),
+            Some(x) => format!("SAC wins: {x:.2}x the throughput per area of MAC"),
+            None => "no throughput-per-area figure".into(),
+        };
+        s += &format!(
+            "| {} | {} | {speed:.3} | {} | {} | {} | {} | {} | {verdict} |\n",
+            a.bits,
+            level(a.size),
+            f2(luts),
+            f2(tr),
+            f2(ratio(a.fmax_mhz, m.fmax_mhz)),
+            f2(per_lut),
+            f2(per_tr),
+        );
+    }
+    s += "\nFmax measured on:\n\n";
+    for r in &c.rows {
+        s += &format!("- {}: {}\n", r.top, r.fmax_of);
+    }
+    s
+}
+
+/// Grouped bars: SAC/MAC ratios of area, Fmax and throughput per area per configuration,
+/// with the parity line at 1.
+pub fn svg(c: &Comparison) -> String {
+    let groups: Vec<(String, [Option<f64>; 4])> = pairs(c)
+        .into_iter()
+        .map(|(a, m)| {
+            (
+                format!("{}-bit {}", a.bits, level(a.size)),
+                [
+                    ratio(
+                        a.ice40.luts.map(|x| x as f64),
+                        m.ice40.luts.map(|x| x as f64),
+                    ),
+                    ratio(a.fmax_mhz, m.fmax_mhz),
+                    Some(m.cycles as f64 / a.cycles.max(1) as f64),
+                    ratio(a.mmacs_per_s_per_klut, m.mmacs_per_s_per_klut),
+                ],
+            )
+        })
+        .collect();
+    let names = [
+        "area (iCE40 LUTs)",
+        "Fmax",
+        "speedup (cycles)",
+        "throughput per LUT",
+    ];
+    let colors = ["#d62728", "#9467bd", "#1f77b4", "#2ca02c"];
+    let ymax = groups
+        .iter()
+        .flat_map(|g| g.1.iter().flatten())
+        .fold(1.0f64, |a, &b| a.max(b))
+        * 1.15;
+    let (w, h, left, top, bottom) = (820.0, 420.0, 60.0, 50.0, 60.0);
+    let plot_h = h - top - bottom;
+    let y = |v: f64| top + plot_h * (1.0 - v / ymax);
+    let gw = (w - left - 20.0) / groups.len().max(1) as f64;
+    let bw = gw / 5.5;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{left}\" y=\"20\" font-size=\"14\">SAC / MAC ratios (above 1: SAC larger, faster or better), weights {}</text>\n",
+        c.weights.replace('&', "&amp;").replace('<', "&lt;")
+    );
+    for (i, n) in names.iter().enumerate() {
+        s += &format!(
+            "<rect x=\"{}\" y=\"28\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"37\">{n}</text>\n",
+            left + i as f64 * 170.0,
+            colors[i],
+            left + i as f64 * 170.0 + 14.0
+        );
+    }
+    let steps = 5;
+    for k in 0..=steps {
+        let v = ymax * k as f64 / steps as f64;
+        s += &format!(
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#ddd\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v:.1}</text>\n",
+            w - 20.0,
+            left - 4.0,
+            y(v) + 4.0,
+            yy = y(v)
+        );
+    }
+    for (gi, (label, vals)) in groups.iter().enumerate() {
+        let x0 = left + gi as f64 * gw + bw * 0.5;
+        for (i, v) in vals.iter().enumerate() {
+            let x = x0 + i as f64 * bw;
+            match v {
+                Some(v) => {
+                    s += &format!(
+                        "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{}: {v:.3}</title></rect>\n<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"9\">{v:.2}</text>\n",
+                        y(*v),
+                        bw * 0.9,
+                        y(0.0) - y(*v),
+                        colors[i],
+                        names[i],
+                        x + bw * 0.45,
+                        y(*v) - 3.0
+                    );
+                }
+                None => {
+                    s += &format!(
+                        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"9\">n/a</text>\n",
+                        x + bw * 0.45,
+                        y(0.0) - 3.0
+                    );
+                }
+            }
+        }
+        s += &format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{label}</text>\n",
+            x0 + 2.0 * bw,
+            h - bottom + 18.0
+        );
+    }
+    s += &format!(
+        "<line x1=\"{left}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"black\" stroke-dasharray=\"4 3\"/>\n\
+         <line x1=\"{left}\" x2=\"{}\" y1=\"{y0:.1}\" y2=\"{y0:.1}\" stroke=\"black\"/>\n</svg>\n",
+        w - 20.0,
+        w - 20.0,
+        yy = y(1.0),
+        y0 = y(0.0)
+    );
+    s
+}

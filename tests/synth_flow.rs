@@ -1,0 +1,322 @@
+//! `tetris synth` and `tetris compare` on small designs (4-bit, KS=4): PE and 4x4 arrays on the
+//! generic, iCE40 and Xilinx targets; hierarchical totals against Yosys' own flattened count;
+//! constraints and the iCE40 wrapper; clean errors. Needs yosys, nextpnr-ice40 and verilator
+//! (scripts/install-tools.sh); a missing tool fails the test.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tetris_hdl::config::{Config, PeKind};
+use tetris_hdl::flow::check::{verilator_lint, WAIVER_FILE};
+use tetris_hdl::flow::gen::{generate, ToolChecks};
+use tetris_hdl::flow::synth::{synthesize, SynthInput, SynthOptions, SynthReport, Target};
+
+fn small(kind: PeKind, size: u32) -> Config {
+    let mut c = Config::default_config();
+    c.pe.kind = kind;
+    c.pe.weight_bits = 4;
+    c.pe.act_bits = 4;
+    c.pe.ks = 4;
+    c.array.rows = size;
+    c.array.cols = size;
+    c.array.emit = size > 1;
+    c.top.name = format!(
+        "{}4_{}",
+        if kind == PeKind::Sac { "sac" } else { "mac" },
+        if size > 1 { "a4" } else { "pe" }
+    );
+    c.top.clock_mhz = 40.0;
+    c
+}
+
+fn emit(cfg: &Config, dir: &Path) -> SynthInput {
+    let d = dir.join("design");
+    let (built, _) = generate(cfg, &d, 10, ToolChecks::NONE).unwrap();
+    SynthInput::from_filelist(&d.join("files.f"), &built.design.top).unwrap()
+}
+
+fn opts(target: Target, pnr: bool) -> SynthOptions {
+    SynthOptions {
+        target,
+        device: None,
+        clock_mhz: 40.0,
+        place_and_route: pnr,
+        progress: false,
+    }
+}
+
+/// Yosys' own total of the whole design (the `design` section `stat -top` appends), which the
+/// hierarchical sum in Rust must reproduce.
+fn yosys_design_total(stat_json: &Path, key: &str) -> u64 {
+    let text = std::fs::read_to_string(stat_json).unwrap();
+    let design = &text[text.rfind("\"design\"").expect("design section")..];
+    let line = design.lines().find(|l| l.contains(key)).unwrap();
+    line.split(':')
+        .nth(1)
+        .unwrap()
+        .trim()
+        .trim_matches(|c| c == '"' || c == ',')
+        .parse()
+        .unwrap()
+}
+
+fn check_common(r: &SynthReport) {
+    let top = &r.modules[&r.top];
+    assert_eq!(top, &r.design);
+    assert!(r.design.cells > 0 && r.design.ffs > 0, "{:?}", r.design);
+    // Totals expand instances: a top's cells are its own plus instances x child totals.
+    let own: u64 = r
+        .design
+        .cells_by_type
+        .iter()
+        .filter(|(t, _)| !r.modules.contains_key(*t))
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(own, r.design.cells);
+    for f in [
+        &r.work_dir.join("synth.ys"),
+        &r.work_dir.join("yosys.log"),
+        &r.work_dir.join("report.json"),
+    ] {
+        assert!(f.is_file(), "{} missing", f.display());
+    }
+}
+
+#[test]
+fn synth_pe_and_4x4_arrays_on_all_targets() {
+    let t = tempfile::tempdir().unwrap();
+    for (kind, size) in [
+        (PeKind::Sac, 1),
+        (PeKind::Mac, 1),
+        (PeKind::Sac, 4),
+        (PeKind::Mac, 4),
+    ] {
+        let cfg = small(kind, size);
+        let dir = t.path().join(&cfg.top.name);
+        let input = emit(&cfg, &dir);
+
+        let g = synthesize(&input, &opts(Target::Generic, false), &dir.join("generic")).unwrap();
+        check_common(&g);
+        let stat = dir.join("generic/stat.json");
+        assert_eq!(
+            Some(yosys_design_total(&stat, "estimated_num_transistors")),
+            g.design.transistors
+        );
+        assert_eq!(yosys_design_total(&stat, "\"num_cells\""), g.design.cells);
+        assert_eq!(g.design.luts, None);
+
+        let x = synthesize(&input, &opts(Target::Xilinx, false), &dir.join("xilinx")).unwrap();
+        check_common(&x);
+        assert!(x.design.luts.unwrap() > 0);
+        assert_eq!(x.design.transistors, None);
+        assert_eq!(x.device, "xc7");
+
+        // Place and route only the single PEs: a 4x4 array does not fit an HX8K.
+        let i = synthesize(&input, &opts(Target::Ice40, size == 1), &dir.join("ice40")).unwrap();
+        check_common(&i);
+        assert!(i.design.luts.unwrap() > 0);
+        if size == 1 {
+            let f = i.design.fmax_mhz.expect("a 4-bit PE fits an HX8K");
+            assert!(f > 5.0 && f < 500.0, "{f}");
+            assert!(dir.join("ice40/nextpnr.log").is_file());
+            let p = i.pnr.as_ref().unwrap();
+            assert!(p.logic_cells_used.unwrap() >= i.design.luts.unwrap());
+        } else {
+            // The array repeats its PE 16 times; the PE module is synthesized once.
+            let (pe, n) = i.design.instances.iter().max_by_key(|(_, n)| **n).unwrap();
+            assert_eq!(*n, 16, "{:?}", i.design.instances);
+            assert!(i.modules[pe].luts.unwrap() * 16 <= i.design.luts.unwrap());
+        }
+        eprintln!(
+            "{}: generic {} cells {} transistors ({:.1} s); xilinx {} LUTs ({:.1} s); ice40 {} LUTs, Fmax {:?} ({:.1} s)",
+            cfg.top.name,
+            g.design.cells,
+            g.design.transistors.unwrap(),
+            g.yosys_seconds,
+            x.design.luts.unwrap(),
+            x.yosys_seconds,
+            i.design.luts.unwrap(),
+            i.design.fmax_mhz,
+            i.yosys_seconds
+        );
+    }
+}
+
+fn tetris() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tetris"))
+}
+
+fn write_config(dir: &Path, cfg: &Config) -> PathBuf {
+    let p = dir.join(format!("{}.toml", cfg.top.name));
+    std::fs::write(&p, toml::to_string(cfg).unwrap()).unwrap();
+    p
+}
+
+#[test]
+fn cli_synth_writes_the_json_report_with_the_issue_keys() {
+    let t = tempfile::tempdir().unwrap();
+    let cfg = small(PeKind::Mac, 1);
+    let c = write_config(t.path(), &cfg);
+    let json = t.path().join("r.json");
+    let out = tetris()
+        .args(["synth", "--target", "ice40", "--config"])
+        .arg(&c)
+        .arg("--work-dir")
+        .arg(t.path().join("w"))
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("fmax") && text.contains("MHz"), "{text}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    for key in [
+        "cells",
+        "luts",
+        "ffs",
+        "carries",
+        "transistors",
+        "fmax_mhz",
+        "dsps",
+        "brams",
+    ] {
+        assert!(v["design"].get(key).is_some(), "design.{key} missing");
+        assert!(
+            v["modules"]["mac4_pe"].get(key).is_some(),
+            "modules.mac4_pe.{key}"
+        );
+    }
+    assert!(v["design"]["fmax_mhz"].as_f64().unwrap() > 0.0);
+    assert!(t.path().join("w/ice40/nextpnr.log").is_file());
+    assert!(t.path().join("w/ice40/mac4_pe_ice40_wrapper.pcf").is_file());
+    // The design was generated next to the reports, constraints included.
+    assert!(t.path().join("w/design/constraints/mac4_pe.sdc").is_file());
+}
+
+#[test]
+fn cli_synth_bad_inputs_are_clear_errors_without_output() {
+    let t = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let o = tetris().args(args).output().unwrap();
+        assert!(!o.status.success(), "{args:?} succeeded");
+        let e = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(!e.contains("panicked"), "{e}");
+        e
+    };
+    let w = t.path().join("w");
+    let ws = w.to_str().unwrap();
+    let e = run(&[
+        "synth",
+        "--target",
+        "ice40",
+        "--device",
+        "xc7",
+        "--work-dir",
+        ws,
+    ]);
+    assert!(e.contains("--device xc7") && e.contains("hx8k"), "{e}");
+    let e = run(&[
+        "synth",
+        "--target",
+        "generic",
+        "--device",
+        "hx8k",
+        "--work-dir",
+        ws,
+    ]);
+    assert!(e.contains("generic target has no device"), "{e}");
+    assert!(!w.join("generic").exists() && !w.join("ice40").exists());
+
+    let missing = t.path().join("nope.f");
+    let e = run(&[
+        "synth",
+        "--target",
+        "generic",
+        "--filelist",
+        missing.to_str().unwrap(),
+        "--top",
+        "x",
+    ]);
+    assert!(e.contains("nope.f"), "{e}");
+
+    // Verilog that does not elaborate: yosys' complaint and the log are named, nothing written.
+    std::fs::write(t.path().join("bad.v"), "module bad(clock, y);\n input wire clock;\n output wire y;\n assign y = undefined_sig +;\nendmodule\n").unwrap();
+    std::fs::write(t.path().join("files.f"), "bad.v\n").unwrap();
+    let fl = t.path().join("files.f");
+    let e = run(&[
+        "synth",
+        "--target",
+        "generic",
+        "--filelist",
+        fl.to_str().unwrap(),
+        "--top",
+        "bad",
+        "--work-dir",
+        ws,
+    ]);
+    assert!(e.contains("yosys") && e.contains("bad.v"), "{e}");
+    assert!(
+        !w.join("generic").exists(),
+        "half-written output left behind"
+    );
+
+    let e = run(&[
+        "synth",
+        "--target",
+        "generic",
+        "--filelist",
+        fl.to_str().unwrap(),
+        "--top",
+        "other",
+        "--work-dir",
+        ws,
+    ]);
+    assert!(e.contains("top module other"), "{e}");
+}
+
+#[test]
+fn ice40_wrapper_is_lint_clean_and_committed_constraints_are_fresh() {
+    let t = tempfile::tempdir().unwrap();
+    let cfg = small(PeKind::Sac, 1);
+    let d = t.path().join("d");
+    generate(&cfg, &d, 10, ToolChecks::NONE).unwrap();
+    let mut files: Vec<String> = std::fs::read_to_string(d.join("files.f"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    files.push("constraints/sac4_pe_ice40_wrapper.v".into());
+    assert!(d.join(WAIVER_FILE).is_file());
+    verilator_lint(&d, "sac4_pe_ice40_wrapper", &files).unwrap();
+    let sdc = std::fs::read_to_string(d.join("constraints/sac4_pe.sdc")).unwrap();
+    assert!(
+        sdc.contains("create_clock -name clock -period 25.000 [get_ports clock]"),
+        "{sdc}"
+    );
+    let xdc = std::fs::read_to_string(d.join("constraints/sac4_pe.xdc")).unwrap();
+    assert!(
+        xdc.contains("create_clock -name clock -period 25.000"),
+        "{xdc}"
+    );
+    let pcf = std::fs::read_to_string(d.join("constraints/sac4_pe_ice40_wrapper.pcf")).unwrap();
+    assert!(pcf.contains("set_frequency clock 40"), "{pcf}");
+
+    // constraints/ holds the default design's files exactly as gen writes them.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fresh = t.path().join("default");
+    generate(&Config::default_config(), &fresh, 5, ToolChecks::NONE).unwrap();
+    for e in std::fs::read_dir(fresh.join("constraints")).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap();
+        let committed = std::fs::read(root.join("constraints").join(name))
+            .unwrap_or_else(|_| panic!("constraints/{name:?} missing: see constraints/README.md"));
+        assert!(
+            committed == std::fs::read(&p).unwrap(),
+            "constraints/{name:?} is stale: see constraints/README.md"
+        );
+    }
+}
