@@ -89,8 +89,9 @@ fn config(kind: PeKind, bits: u32, size: u32, o: &CompareOptions) -> Config {
 }
 
 /// Place and route of the parts of a design too large for the iCE40 part: a module that
-/// fits is timed whole, one that does not is split into its submodules. Modules without LUTs
-/// (plain registers) are not timed: they do not limit the clock.
+/// fits is timed whole; one that does not is split into its submodules, but only when it has
+/// no logic of its own (its own LUTs would be left untimed, and the figure optimistic).
+/// Modules without LUTs (plain registers) do not limit the clock.
 struct Parts<'a> {
     files: &'a [std::path::PathBuf],
     modules: &'a std::collections::BTreeMap<String, Figures>,
@@ -102,13 +103,34 @@ struct Parts<'a> {
     seconds: f64,
 }
 
-impl Parts<'_> {
-    fn fmax(&mut self, module: &str, depth: usize) -> Result<Option<f64>> {
-        let fig = &self.modules[module];
-        if fig.luts.unwrap_or(0) == 0 || depth > 8 {
-            return Ok(None);
+/// What placing a module (or its parts) gave.
+enum Timed {
+    /// No LUTs: does not limit the clock.
+    Free,
+    Mhz(f64),
+    /// Cannot be timed on this part; the reason.
+    Untimed(String),
+}
+
+impl Timed {
+    fn min(self, other: Timed) -> Timed {
+        match (self, other) {
+            (Timed::Untimed(r), _) | (_, Timed::Untimed(r)) => Timed::Untimed(r),
+            (Timed::Free, t) | (t, Timed::Free) => t,
+            (Timed::Mhz(a), Timed::Mhz(b)) => Timed::Mhz(a.min(b)),
         }
-        if fig.luts.unwrap_or(0).max(fig.ffs) <= self.capacity {
+    }
+}
+
+impl Parts<'_> {
+    /// `whole`: try the module as a whole first (false when it is known not to fit).
+    fn fmax(&mut self, module: &str, whole: bool, depth: usize) -> Result<Timed> {
+        let fig = self.modules[module].clone();
+        let luts = fig.luts.unwrap_or(0);
+        if luts == 0 {
+            return Ok(Timed::Free);
+        }
+        if whole && luts.max(fig.ffs) <= self.capacity {
             let input = SynthInput {
                 files: self.files.to_vec(),
                 top: module.to_string(),
@@ -124,17 +146,26 @@ impl Parts<'_> {
             self.seconds += r.yosys_seconds;
             if let Some(f) = r.design.fmax_mhz {
                 self.timed.push(format!("{module}: {f:.2} MHz"));
-                return Ok(Some(f));
+                return Ok(Timed::Mhz(f));
             }
         }
-        let mut fmax: Option<f64> = None;
-        let children: Vec<String> = fig.instances.keys().cloned().collect();
-        for child in children {
-            if let Some(f) = self.fmax(&child, depth + 1)? {
-                fmax = Some(fmax.map_or(f, |m: f64| m.min(f)));
-            }
+        let child_luts: u64 = fig
+            .instances
+            .iter()
+            .map(|(c, n)| n * self.modules[c].luts.unwrap_or(0))
+            .sum();
+        let own = luts.saturating_sub(child_luts);
+        if own > 0 || depth > 8 {
+            return Ok(Timed::Untimed(format!(
+                "{module} ({luts} LUTs, {own} of them outside its submodules) does not fit the {}",
+                self.o.device.to_uppercase()
+            )));
         }
-        Ok(fmax)
+        let mut t = Timed::Free;
+        for child in fig.instances.keys() {
+            t = t.min(self.fmax(child, true, depth + 1)?);
+        }
+        Ok(t)
     }
 }
 
@@ -217,21 +248,20 @@ fn measure(
                 timed: vec![],
                 seconds: 0.0,
             };
-            let mut fmax: Option<f64> = None;
-            for child in ice40.design.instances.keys() {
-                if let Some(f) = parts.fmax(child, 0)? {
-                    fmax = Some(fmax.map_or(f, |m: f64| m.min(f)));
-                }
-            }
+            let t = parts.fmax(&top, false, 0)?;
             yosys_seconds += parts.seconds;
-            (
-                fmax,
-                format!(
-                    "{top} does not fit the {}: slowest of its parts placed and routed one by one ({}); nets between the parts are not timed",
-                    o.device.to_uppercase(),
-                    parts.timed.join(", ")
+            let timed = parts.timed.join(", ");
+            match t {
+                Timed::Mhz(f) => (
+                    Some(f),
+                    format!(
+                        "{top} does not fit the {}: slowest of its parts placed and routed one by one ({timed}); nets between the parts are not timed",
+                        o.device.to_uppercase()
+                    ),
                 ),
-            )
+                Timed::Untimed(why) => (None, format!("not measured: {why}")),
+                Timed::Free => (None, "not measured: no LUTs".into()),
+            }
         }
     };
     let mut c = cfg.clone();
@@ -342,14 +372,23 @@ pub fn markdown(c: &Comparison) -> String {
         );
         let per_lut = ratio(a.mmacs_per_s_per_klut, m.mmacs_per_s_per_klut);
         let per_tr = ratio(a.macs_per_cycle_per_mtr, m.macs_per_cycle_per_mtr);
-        let verdict = match per_lut.or(per_tr) {
-            Some(x) if x < 1.0 => format!(
-                "SAC loses: {:.2}x the throughput per area of MAC (its {speed:.2}x fewer cycles do not pay for {}x the area)",
-                x,
-                f2(luts.or(tr))
+        let verdict = match (per_lut, per_tr) {
+            (Some(x), _) if x < 1.0 => format!(
+                "SAC loses: {x:.2}x MAC's throughput per LUT at Fmax ({speed:.2}x fewer cycles, {}x the LUTs, {}x the clock)",
+                f2(luts),
+                f2(ratio(a.fmax_mhz, m.fmax_mhz))
             ),
-            Some(x) => format!("SAC wins: {x:.2}x the throughput per area of MAC"),
-            None => "no throughput-per-area figure".into(),
+            (Some(x), _) => format!(
+                "SAC wins: {x:.2}x MAC's throughput per LUT at Fmax ({speed:.2}x fewer cycles, {}x the LUTs, {}x the clock)",
+                f2(luts),
+                f2(ratio(a.fmax_mhz, m.fmax_mhz))
+            ),
+            (None, Some(x)) => format!(
+                "SAC {}: {x:.2}x MAC's MACs per cycle per transistor ({speed:.2}x fewer cycles, {}x the transistors); Fmax not measured",
+                if x < 1.0 { "loses" } else { "wins" },
+                f2(tr)
+            ),
+            (None, None) => "no throughput-per-area figure".into(),
         };
         s += &format!(
             "| {} | {} | {speed:.3} | {} | {} | {} | {} | {} | {verdict} |\n",
