@@ -512,3 +512,99 @@ pub fn svg(c: &Comparison) -> String {
     );
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fig(luts: u64, transistors: u64) -> Figures {
+        Figures {
+            cells: luts,
+            luts: Some(luts),
+            ffs: 1,
+            carries: Some(0),
+            dsps: Some(0),
+            brams: Some(0),
+            transistors: Some(transistors),
+            fmax_mhz: None,
+            cells_by_type: Default::default(),
+            instances: Default::default(),
+        }
+    }
+
+    fn row(kind: PeKind, luts: u64, fmax: Option<f64>, cycles: u64) -> Row {
+        let macs = 1000;
+        let mpc = macs as f64 / cycles as f64;
+        Row {
+            kind,
+            bits: 8,
+            size: 1,
+            top: "t".into(),
+            generic: fig(luts, luts * 10),
+            ice40: fig(luts, 0),
+            fmax_mhz: fmax,
+            fmax_of: String::new(),
+            cycles,
+            macs,
+            macs_per_cycle: mpc,
+            mmacs_per_s: fmax.map(|f| f * mpc),
+            mmacs_per_s_per_klut: fmax.map(|f| f * mpc / luts as f64 * 1000.0),
+            macs_per_cycle_per_mtr: Some(mpc / (luts * 10) as f64 * 1e6),
+            yosys_seconds: 0.0,
+        }
+    }
+
+    fn report(rows: Vec<Row>) -> String {
+        markdown(&Comparison {
+            weights: "w.npy".into(),
+            layers: 1,
+            device: "hx8k".into(),
+            ks: 16,
+            clock_mhz: 50.0,
+            rows,
+        })
+    }
+
+    #[test]
+    fn the_verdict_follows_the_numbers_both_ways() {
+        // 2x fewer cycles for 4x the LUTs at the same clock: SAC loses (0.5x).
+        let md = report(vec![
+            row(PeKind::Sac, 400, Some(50.0), 500),
+            row(PeKind::Mac, 100, Some(50.0), 1000),
+        ]);
+        assert!(
+            md.contains("SAC loses: 0.50x MAC's throughput per LUT"),
+            "{md}"
+        );
+        // 2x fewer cycles for 1.6x the LUTs: SAC wins (1.25x).
+        let md = report(vec![
+            row(PeKind::Sac, 160, Some(50.0), 500),
+            row(PeKind::Mac, 100, Some(50.0), 1000),
+        ]);
+        assert!(md.contains("SAC wins: 1.25x"), "{md}");
+        // No Fmax: the clock-free per-transistor figure decides, and the report says so.
+        let md = report(vec![
+            row(PeKind::Sac, 400, None, 500),
+            row(PeKind::Mac, 100, Some(50.0), 1000),
+        ]);
+        assert!(
+            md.contains("SAC loses: 0.50x MAC's MACs per cycle per transistor"),
+            "{md}"
+        );
+        assert!(md.contains("Fmax not measured"), "{md}");
+        let svg = svg(&Comparison {
+            weights: "w".into(),
+            layers: 1,
+            device: "hx8k".into(),
+            ks: 16,
+            clock_mhz: 50.0,
+            rows: vec![
+                row(PeKind::Sac, 400, None, 500),
+                row(PeKind::Mac, 100, Some(50.0), 1000),
+            ],
+        });
+        assert!(
+            svg.starts_with("<svg") && svg.contains("n/a") && svg.trim_end().ends_with("</svg>")
+        );
+    }
+}

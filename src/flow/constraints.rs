@@ -322,7 +322,10 @@ mod tests {
         .unwrap();
         assert_eq!(wrapper_bits(&p).unwrap(), (4, 2));
         let v = ice40_wrapper("c", &p).unwrap();
-        assert!(v.contains(".a(in_shift[3:0])") && v.contains(".y(outs[1:0])"), "{v}");
+        assert!(
+            v.contains(".a(in_shift[3:0])") && v.contains(".y(outs[1:0])"),
+            "{v}"
+        );
         assert!(!v.contains(".clock("), "{v}");
         assert!(sdc("c", &p, 100.0).is_err());
     }
