@@ -320,3 +320,109 @@ fn ice40_wrapper_is_lint_clean_and_committed_constraints_are_fresh() {
         );
     }
 }
+
+fn npy(path: &Path, shape: &[usize], data: &[f32]) {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let mut h = format!(
+        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}",
+        dims.join(", ")
+    );
+    while !(10 + h.len() + 1).is_multiple_of(64) {
+        h.push(' ');
+    }
+    h.push('\n');
+    let mut buf = b"\x93NUMPY\x01\x00".to_vec();
+    buf.extend((h.len() as u16).to_le_bytes());
+    buf.extend(h.as_bytes());
+    for x in data {
+        buf.extend(x.to_le_bytes());
+    }
+    std::fs::write(path, buf).unwrap();
+}
+
+/// `tetris compare` on 4-bit PEs: its speedup is the one `tetris sim` reports for the same
+/// design and weights, and the files are written.
+#[test]
+fn cli_compare_uses_the_sim_speedup_and_writes_table_json_plot() {
+    let t = tempfile::tempdir().unwrap();
+    let w = t.path().join("conv.npy");
+    // 6 filters of 3x3x3, a third of the weights zero, the rest spread over magnitudes.
+    let data: Vec<f32> = (0..6 * 27)
+        .map(|i| {
+            if i % 3 == 0 {
+                0.0
+            } else {
+                ((i * 37 % 17) as f32 - 8.0) / 8.0
+            }
+        })
+        .collect();
+    npy(&w, &[6, 3, 3, 3], &data);
+    let out = t.path().join("cmp");
+    let o = tetris()
+        .args([
+            "compare",
+            "--bits",
+            "4",
+            "--sizes",
+            "1",
+            "--ks",
+            "4",
+            "--clock-mhz",
+            "40",
+            "--input-hw",
+            "8,8",
+            "--weights",
+        ])
+        .arg(&w)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for f in ["compare.md", "compare.json", "compare.svg"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let (sac, mac) = (&rows[0], &rows[1]);
+    assert_eq!(sac["kind"], "sac");
+    let speedup = mac["cycles"].as_f64().unwrap() / sac["cycles"].as_f64().unwrap();
+
+    // The same design through `tetris sim`: a 1x1 array of the 4-bit KS=4 SAC PE.
+    let mut cfg = small(PeKind::Sac, 1);
+    cfg.array.emit = false;
+    let c = write_config(t.path(), &cfg);
+    let sim_json = t.path().join("sim.json");
+    let o = tetris()
+        .args(["sim", "--input-hw", "8,8", "--weights"])
+        .arg(&w)
+        .arg("--config")
+        .arg(&c)
+        .arg("--json")
+        .arg(&sim_json)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(&sim_json).unwrap()).unwrap();
+    let sim_speedup = s["total"]["speedup"].as_f64().unwrap();
+    assert!(
+        (speedup - sim_speedup).abs() < 1e-9,
+        "compare {speedup} vs sim {sim_speedup}"
+    );
+
+    // The verdict follows the measured ratio, both ways.
+    let per_lut = |r: &serde_json::Value| r["mmacs_per_s_per_klut"].as_f64();
+    let md = std::fs::read_to_string(out.join("compare.md")).unwrap();
+    if let (Some(a), Some(b)) = (per_lut(sac), per_lut(mac)) {
+        let word = if a < b { "SAC loses" } else { "SAC wins" };
+        assert!(md.contains(word), "{md}");
+    }
+    assert!(sac["generic"]["transistors"].as_u64().unwrap() > 0);
+}

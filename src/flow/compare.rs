@@ -89,8 +89,10 @@ fn config(kind: PeKind, bits: u32, size: u32, o: &CompareOptions) -> Config {
 }
 
 /// Place and route of the parts of a design too large for the iCE40 part: a module that
-/// fits is timed whole, one that does not is split into its submodules. Modules without LUTs
-/// (plain registers) are not timed: they do not limit the clock.
+/// fits is timed whole; one that does not is split into its submodules, but only when its own
+/// logic is at most 5% of it (that logic is left untimed, and the note says so; more would
+/// make the figure optimistic).
+/// Modules without LUTs (plain registers) do not limit the clock.
 struct Parts<'a> {
     files: &'a [std::path::PathBuf],
     modules: &'a std::collections::BTreeMap<String, Figures>,
@@ -102,13 +104,34 @@ struct Parts<'a> {
     seconds: f64,
 }
 
-impl Parts<'_> {
-    fn fmax(&mut self, module: &str, depth: usize) -> Result<Option<f64>> {
-        let fig = &self.modules[module];
-        if fig.luts.unwrap_or(0) == 0 || depth > 8 {
-            return Ok(None);
+/// What placing a module (or its parts) gave.
+enum Timed {
+    /// No LUTs: does not limit the clock.
+    Free,
+    Mhz(f64),
+    /// Cannot be timed on this part; the reason.
+    Untimed(String),
+}
+
+impl Timed {
+    fn min(self, other: Timed) -> Timed {
+        match (self, other) {
+            (Timed::Untimed(r), _) | (_, Timed::Untimed(r)) => Timed::Untimed(r),
+            (Timed::Free, t) | (t, Timed::Free) => t,
+            (Timed::Mhz(a), Timed::Mhz(b)) => Timed::Mhz(a.min(b)),
         }
-        if fig.luts.unwrap_or(0).max(fig.ffs) <= self.capacity {
+    }
+}
+
+impl Parts<'_> {
+    /// `whole`: try the module as a whole first (false when it is known not to fit).
+    fn fmax(&mut self, module: &str, whole: bool, depth: usize) -> Result<Timed> {
+        let fig = self.modules[module].clone();
+        let luts = fig.luts.unwrap_or(0);
+        if luts == 0 {
+            return Ok(Timed::Free);
+        }
+        if whole && luts.max(fig.ffs) <= self.capacity {
             let input = SynthInput {
                 files: self.files.to_vec(),
                 top: module.to_string(),
@@ -124,17 +147,32 @@ impl Parts<'_> {
             self.seconds += r.yosys_seconds;
             if let Some(f) = r.design.fmax_mhz {
                 self.timed.push(format!("{module}: {f:.2} MHz"));
-                return Ok(Some(f));
+                return Ok(Timed::Mhz(f));
             }
         }
-        let mut fmax: Option<f64> = None;
-        let children: Vec<String> = fig.instances.keys().cloned().collect();
-        for child in children {
-            if let Some(f) = self.fmax(&child, depth + 1)? {
-                fmax = Some(fmax.map_or(f, |m: f64| m.min(f)));
-            }
+        let child_luts: u64 = fig
+            .instances
+            .iter()
+            .map(|(c, n)| n * self.modules[c].luts.unwrap_or(0))
+            .sum();
+        let own = luts.saturating_sub(child_luts);
+        // Glue of up to 5% of a module (an array's output collection) is left untimed and
+        // named in the note; more would make the figure a guess.
+        if own * 20 > luts || depth > 8 {
+            return Ok(Timed::Untimed(format!(
+                "{module} ({luts} LUTs, {own} of them outside its submodules) does not fit the {}",
+                self.o.device.to_uppercase()
+            )));
         }
-        Ok(fmax)
+        if own > 0 {
+            self.timed
+                .push(format!("{module}: {own} own LUTs of {luts} not timed"));
+        }
+        let mut t = Timed::Free;
+        for child in fig.instances.keys() {
+            t = t.min(self.fmax(child, true, depth + 1)?);
+        }
+        Ok(t)
     }
 }
 
@@ -217,21 +255,20 @@ fn measure(
                 timed: vec![],
                 seconds: 0.0,
             };
-            let mut fmax: Option<f64> = None;
-            for child in ice40.design.instances.keys() {
-                if let Some(f) = parts.fmax(child, 0)? {
-                    fmax = Some(fmax.map_or(f, |m: f64| m.min(f)));
-                }
-            }
+            let t = parts.fmax(&top, false, 0)?;
             yosys_seconds += parts.seconds;
-            (
-                fmax,
-                format!(
-                    "{top} does not fit the {}: slowest of its parts placed and routed one by one ({}); nets between the parts are not timed",
-                    o.device.to_uppercase(),
-                    parts.timed.join(", ")
+            let timed = parts.timed.join(", ");
+            match t {
+                Timed::Mhz(f) => (
+                    Some(f),
+                    format!(
+                        "{top} does not fit the {}: slowest of its parts placed and routed one by one ({timed}); nets between the parts are not timed",
+                        o.device.to_uppercase()
+                    ),
                 ),
-            )
+                Timed::Untimed(why) => (None, format!("not measured: {why}")),
+                Timed::Free => (None, "not measured: no LUTs".into()),
+            }
         }
     };
     let mut c = cfg.clone();
@@ -342,14 +379,23 @@ pub fn markdown(c: &Comparison) -> String {
         );
         let per_lut = ratio(a.mmacs_per_s_per_klut, m.mmacs_per_s_per_klut);
         let per_tr = ratio(a.macs_per_cycle_per_mtr, m.macs_per_cycle_per_mtr);
-        let verdict = match per_lut.or(per_tr) {
-            Some(x) if x < 1.0 => format!(
-                "SAC loses: {:.2}x the throughput per area of MAC (its {speed:.2}x fewer cycles do not pay for {}x the area)",
-                x,
-                f2(luts.or(tr))
+        let verdict = match (per_lut, per_tr) {
+            (Some(x), _) if x < 1.0 => format!(
+                "SAC loses: {x:.2}x MAC's throughput per LUT at Fmax ({speed:.2}x fewer cycles, {}x the LUTs, {}x the clock)",
+                f2(luts),
+                f2(ratio(a.fmax_mhz, m.fmax_mhz))
             ),
-            Some(x) => format!("SAC wins: {x:.2}x the throughput per area of MAC"),
-            None => "no throughput-per-area figure".into(),
+            (Some(x), _) => format!(
+                "SAC wins: {x:.2}x MAC's throughput per LUT at Fmax ({speed:.2}x fewer cycles, {}x the LUTs, {}x the clock)",
+                f2(luts),
+                f2(ratio(a.fmax_mhz, m.fmax_mhz))
+            ),
+            (None, Some(x)) => format!(
+                "SAC {}: {x:.2}x MAC's MACs per cycle per transistor ({speed:.2}x fewer cycles, {}x the transistors); Fmax not measured",
+                if x < 1.0 { "loses" } else { "wins" },
+                f2(tr)
+            ),
+            (None, None) => "no throughput-per-area figure".into(),
         };
         s += &format!(
             "| {} | {} | {speed:.3} | {} | {} | {} | {} | {} | {verdict} |\n",
@@ -472,4 +518,100 @@ pub fn svg(c: &Comparison) -> String {
         y0 = y(0.0)
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fig(luts: u64, transistors: u64) -> Figures {
+        Figures {
+            cells: luts,
+            luts: Some(luts),
+            ffs: 1,
+            carries: Some(0),
+            dsps: Some(0),
+            brams: Some(0),
+            transistors: Some(transistors),
+            fmax_mhz: None,
+            cells_by_type: Default::default(),
+            instances: Default::default(),
+        }
+    }
+
+    fn row(kind: PeKind, luts: u64, fmax: Option<f64>, cycles: u64) -> Row {
+        let macs = 1000;
+        let mpc = macs as f64 / cycles as f64;
+        Row {
+            kind,
+            bits: 8,
+            size: 1,
+            top: "t".into(),
+            generic: fig(luts, luts * 10),
+            ice40: fig(luts, 0),
+            fmax_mhz: fmax,
+            fmax_of: String::new(),
+            cycles,
+            macs,
+            macs_per_cycle: mpc,
+            mmacs_per_s: fmax.map(|f| f * mpc),
+            mmacs_per_s_per_klut: fmax.map(|f| f * mpc / luts as f64 * 1000.0),
+            macs_per_cycle_per_mtr: Some(mpc / (luts * 10) as f64 * 1e6),
+            yosys_seconds: 0.0,
+        }
+    }
+
+    fn report(rows: Vec<Row>) -> String {
+        markdown(&Comparison {
+            weights: "w.npy".into(),
+            layers: 1,
+            device: "hx8k".into(),
+            ks: 16,
+            clock_mhz: 50.0,
+            rows,
+        })
+    }
+
+    #[test]
+    fn the_verdict_follows_the_numbers_both_ways() {
+        // 2x fewer cycles for 4x the LUTs at the same clock: SAC loses (0.5x).
+        let md = report(vec![
+            row(PeKind::Sac, 400, Some(50.0), 500),
+            row(PeKind::Mac, 100, Some(50.0), 1000),
+        ]);
+        assert!(
+            md.contains("SAC loses: 0.50x MAC's throughput per LUT"),
+            "{md}"
+        );
+        // 2x fewer cycles for 1.6x the LUTs: SAC wins (1.25x).
+        let md = report(vec![
+            row(PeKind::Sac, 160, Some(50.0), 500),
+            row(PeKind::Mac, 100, Some(50.0), 1000),
+        ]);
+        assert!(md.contains("SAC wins: 1.25x"), "{md}");
+        // No Fmax: the clock-free per-transistor figure decides, and the report says so.
+        let md = report(vec![
+            row(PeKind::Sac, 400, None, 500),
+            row(PeKind::Mac, 100, Some(50.0), 1000),
+        ]);
+        assert!(
+            md.contains("SAC loses: 0.50x MAC's MACs per cycle per transistor"),
+            "{md}"
+        );
+        assert!(md.contains("Fmax not measured"), "{md}");
+        let svg = svg(&Comparison {
+            weights: "w".into(),
+            layers: 1,
+            device: "hx8k".into(),
+            ks: 16,
+            clock_mhz: 50.0,
+            rows: vec![
+                row(PeKind::Sac, 400, None, 500),
+                row(PeKind::Mac, 100, Some(50.0), 1000),
+            ],
+        });
+        assert!(
+            svg.starts_with("<svg") && svg.contains("n/a") && svg.trim_end().ends_with("</svg>")
+        );
+    }
 }

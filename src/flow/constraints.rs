@@ -142,7 +142,7 @@ pub fn wrapper_name(top: &str) -> String {
 
 /// Bits the wrapper shifts in (every input but clock and reset) and out (every output).
 pub fn wrapper_bits(ports: &[Port]) -> Result<(u32, u32)> {
-    let clock = clock_port(ports)?.name.clone();
+    let clock = wrapped_clock(ports);
     let ins: u32 = io_ports(ports, Dir::Input, &clock)
         .iter()
         .filter(|p| p.name != "reset")
@@ -155,9 +155,15 @@ pub fn wrapper_bits(ports: &[Port]) -> Result<(u32, u32)> {
     Ok((ins, outs))
 }
 
+/// The clock input of a wrapped module; a purely combinational module has none (the wrapper
+/// then times it between its own registers), and the empty name matches no port.
+fn wrapped_clock(ports: &[Port]) -> String {
+    clock_port(ports).map_or(String::new(), |p| p.name.clone())
+}
+
 /// Verilog of the iCE40 timing wrapper (see the module doc).
 pub fn ice40_wrapper(top: &str, ports: &[Port]) -> Result<String> {
-    let clock = clock_port(ports)?.name.clone();
+    let clock = wrapped_clock(ports);
     let (in_bits, out_bits) = wrapper_bits(ports)?;
     if out_bits == 0 {
         bail!("module {top} has no output: nothing to time");
@@ -305,6 +311,23 @@ mod tests {
         assert!(v.contains(".y(outs[3:0])"), "{v}");
         assert!(v.contains(".reset(reset_q)"), "{v}");
         assert!(v.contains("reg [8:0] in_shift;"), "{v}");
+    }
+
+    #[test]
+    fn a_combinational_module_is_wrapped_between_registers() {
+        let p = crate::flow::ports::parse_ports(
+            "module c(a,y);\ninput wire [3:0] a;\noutput wire [1:0] y;\nendmodule\n",
+            "c",
+        )
+        .unwrap();
+        assert_eq!(wrapper_bits(&p).unwrap(), (4, 2));
+        let v = ice40_wrapper("c", &p).unwrap();
+        assert!(
+            v.contains(".a(in_shift[3:0])") && v.contains(".y(outs[1:0])"),
+            "{v}"
+        );
+        assert!(!v.contains(".clock("), "{v}");
+        assert!(sdc("c", &p, 100.0).is_err());
     }
 
     #[test]
