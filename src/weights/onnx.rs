@@ -958,6 +958,37 @@ mod tests {
     }
 
     #[test]
+    fn truncated_or_empty_models_are_errors_not_panics() {
+        // ModelProto.graph announced with 5 bytes, 1 present.
+        let e = parse_model(&[0x3a, 0x05, 0x0a]).unwrap_err();
+        assert!(format!("{e:#}").contains("graph"), "{e:#}");
+        let e = parse_model(&[]).unwrap_err();
+        assert!(format!("{e:#}").contains("no ModelProto.graph"), "{e:#}");
+    }
+
+    #[test]
+    fn graph_input_dims_keep_values_and_mark_symbolic_ones() {
+        // ValueInfoProto{name "x", type.tensor_type.shape: dim_value 1, dim_param "h", dim_value 0}
+        let dims = [vec![0x08, 0x01], vec![0x12, 0x01, b'h'], vec![0x08, 0x00]];
+        let mut shape = vec![];
+        for d in &dims {
+            shape.extend([0x0a, d.len() as u8]);
+            shape.extend(d);
+        }
+        let mut tensor_type = vec![0x08, 0x01, 0x12, shape.len() as u8];
+        tensor_type.extend(&shape);
+        let mut ty = vec![0x0a, tensor_type.len() as u8];
+        ty.extend(&tensor_type);
+        let mut vi = vec![0x0a, 0x01, b'x', 0x12, ty.len() as u8];
+        vi.extend(&ty);
+        let input = parse_value_info(&vi, "input").unwrap();
+        assert_eq!(input.name, "x");
+        assert_eq!(input.dims, vec![Some(1), None, None]);
+        let e = parse_value_info(&vi[..vi.len() - 1], "input").unwrap_err();
+        assert!(format!("{e:#}").contains("input"), "{e:#}");
+    }
+
+    #[test]
     fn reader_handles_packed_and_overlong_varints() {
         let mut r = Reader::new(&[
             0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
