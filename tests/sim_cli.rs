@@ -30,6 +30,27 @@ fn tetris() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tetris"))
 }
 
+/// Run `tetris sim --config cfg --weights weights args --json json`; it must succeed. The
+/// parsed report.
+fn sim_report(cfg: &Path, weights: &Path, args: &[&str], json: &Path) -> serde_json::Value {
+    let out = tetris()
+        .args(["sim", "--config"])
+        .arg(cfg)
+        .arg("--weights")
+        .arg(weights)
+        .args(args)
+        .arg("--json")
+        .arg(json)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
+}
+
 fn small_config(dir: &Path) -> std::path::PathBuf {
     let p = dir.join("a.toml");
     std::fs::write(
@@ -52,30 +73,8 @@ fn sim_model_and_rtl_write_the_issue_json() {
     npy(&w, &[5, 3, 3, 3], &data);
     for engine in ["model", "rtl"] {
         let json = dir.path().join(format!("{engine}.json"));
-        let out = tetris()
-            .args(["sim", "--config"])
-            .arg(&cfg)
-            .arg("--weights")
-            .arg(&w)
-            .args([
-                "--engine",
-                engine,
-                "--input-hw",
-                "4,5",
-                "--rtl-tiles",
-                "3",
-                "--json",
-            ])
-            .arg(&json)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let args = ["--engine", engine, "--input-hw", "4,5", "--rtl-tiles", "3"];
+        let v = sim_report(&cfg, &w, &args, &json);
         let layer = &v["layers"][0];
         for key in [
             "name",
@@ -246,23 +245,8 @@ fn sim_reads_onnx_shapes_attributes_and_encoded_weights() {
         let w = dir.path().join(format!("net_{encoded}.onnx"));
         std::fs::write(&w, sim_network(encoded)).unwrap();
         let json = dir.path().join(format!("net_{encoded}.json"));
-        let out = tetris()
-            .args(["sim", "--config"])
-            .arg(&cfg)
-            .arg("--weights")
-            .arg(&w)
-            // The declared width 8 wins over 5; the symbolic height becomes 6.
-            .args(["--input-hw", "6,5", "--json"])
-            .arg(&json)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        // The declared width 8 wins over 5; the symbolic height becomes 6.
+        let v = sim_report(&cfg, &w, &["--input-hw", "6,5"], &json);
         let layers = v["layers"].as_array().unwrap().clone();
         // c1: 6x8 input, 3x3 kernel, stride 2, pads 1 -> 3x4 pixels, 4 filters of 3*9.
         // up: x2 -> 6x8. c2: SAME, stride 2 -> 3x4 pixels, 2 filters of 4*9. fc: 5 x 24.
