@@ -11,6 +11,9 @@ use tetris_hdl::model::knead::knead_group;
 use tetris_hdl::model::quant::quantize;
 use tetris_hdl::weights;
 
+mod common;
+use common::onnx_writer::*;
+
 // ------------------------------------------------------------------ test data
 
 fn pseudo_random(n: usize, seed: u64) -> Vec<f32> {
@@ -86,150 +89,6 @@ fn npz_bytes(entries: &[(&str, Vec<u8>, bool)]) -> Vec<u8> {
         z.write_all(bytes).unwrap();
     }
     z.finish().unwrap().into_inner()
-}
-
-// ------------------------------------------------------------------ tiny protobuf encoder
-
-fn varint(out: &mut Vec<u8>, mut v: u64) {
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
-fn field_varint(out: &mut Vec<u8>, num: u64, v: u64) {
-    varint(out, num << 3);
-    varint(out, v);
-}
-
-fn field_bytes(out: &mut Vec<u8>, num: u64, b: &[u8]) {
-    varint(out, num << 3 | 2);
-    varint(out, b.len() as u64);
-    out.extend(b);
-}
-
-enum Data<'a> {
-    /// raw_data, little-endian f32
-    Raw(&'a [f32]),
-    /// packed float_data
-    Packed(&'a [f32]),
-    /// float_data, one unpacked fixed32 field per value
-    Unpacked(&'a [f32]),
-    /// data_location = EXTERNAL plus an external_data entry
-    External,
-}
-
-fn tensor(name: &str, dims: &[usize], data: Data<'_>) -> Vec<u8> {
-    let mut t = Vec::new();
-    // dims unpacked (one varint each), as some exporters write them
-    for &d in dims {
-        field_varint(&mut t, 1, d as u64);
-    }
-    field_varint(&mut t, 2, 1); // FLOAT
-    field_bytes(&mut t, 8, name.as_bytes());
-    match data {
-        Data::Raw(v) => {
-            let raw: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-            field_bytes(&mut t, 9, &raw);
-        }
-        Data::Packed(v) => {
-            let raw: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-            field_bytes(&mut t, 4, &raw);
-        }
-        Data::Unpacked(v) => {
-            for x in v {
-                varint(&mut t, 4 << 3 | 5);
-                t.extend(x.to_le_bytes());
-            }
-        }
-        Data::External => {
-            let mut kv = Vec::new();
-            field_bytes(&mut kv, 1, b"location");
-            field_bytes(&mut kv, 2, b"weights.bin");
-            field_bytes(&mut t, 13, &kv);
-            field_varint(&mut t, 14, 1);
-        }
-    }
-    t
-}
-
-/// A tensor of any data_type from its raw little-endian bytes.
-fn tensor_raw(name: &str, dims: &[usize], data_type: u64, raw: &[u8]) -> Vec<u8> {
-    let mut t = Vec::new();
-    let mut packed = Vec::new();
-    for &d in dims {
-        varint(&mut packed, d as u64);
-    }
-    field_bytes(&mut t, 1, &packed); // dims packed this time
-    field_varint(&mut t, 2, data_type);
-    field_bytes(&mut t, 8, name.as_bytes());
-    field_bytes(&mut t, 9, raw);
-    t
-}
-
-fn attr_int(name: &str, v: i64) -> Vec<u8> {
-    let mut a = Vec::new();
-    field_bytes(&mut a, 1, name.as_bytes());
-    field_varint(&mut a, 3, v as u64);
-    field_varint(&mut a, 20, 2); // type INT
-    a
-}
-
-fn attr_ints(name: &str, v: &[i64]) -> Vec<u8> {
-    let mut a = Vec::new();
-    field_bytes(&mut a, 1, name.as_bytes());
-    let mut packed = Vec::new();
-    for &x in v {
-        varint(&mut packed, x as u64);
-    }
-    field_bytes(&mut a, 8, &packed);
-    field_varint(&mut a, 20, 7); // type INTS
-    a
-}
-
-fn attr_tensor(name: &str, t: Vec<u8>) -> Vec<u8> {
-    let mut a = Vec::new();
-    field_bytes(&mut a, 1, name.as_bytes());
-    field_bytes(&mut a, 5, &t);
-    field_varint(&mut a, 20, 4); // type TENSOR
-    a
-}
-
-fn node(name: &str, op: &str, inputs: &[&str], outputs: &[&str], attrs: &[Vec<u8>]) -> Vec<u8> {
-    let mut n = Vec::new();
-    for i in inputs {
-        field_bytes(&mut n, 1, i.as_bytes());
-    }
-    for o in outputs {
-        field_bytes(&mut n, 2, o.as_bytes());
-    }
-    field_bytes(&mut n, 3, name.as_bytes());
-    field_bytes(&mut n, 4, op.as_bytes());
-    for a in attrs {
-        field_bytes(&mut n, 5, a);
-    }
-    n
-}
-
-fn model(nodes: &[Vec<u8>], initializers: &[Vec<u8>]) -> Vec<u8> {
-    let mut g = Vec::new();
-    for n in nodes {
-        field_bytes(&mut g, 1, n);
-    }
-    field_bytes(&mut g, 2, b"test_graph");
-    for t in initializers {
-        field_bytes(&mut g, 5, t);
-    }
-    let mut m = Vec::new();
-    field_varint(&mut m, 1, 8); // ir_version
-    field_bytes(&mut m, 2, b"tetris-test");
-    field_bytes(&mut m, 7, &g);
-    m
 }
 
 /// The minimal ONNX graph of the acceptance criteria and the layers it must load as.

@@ -5,5 +5,4 @@ pub mod cycle_model;
 pub mod functional;
 pub mod mapper;
 pub mod network;
-mod onnx_lite;
 pub mod rtl_driver;

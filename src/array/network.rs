@@ -3,10 +3,11 @@
 
 use super::cycle_model::{layer_cycles, useful_pe_cycles, Engine, Timing};
 use super::mapper::{kneaded_lengths, map_layer, LayerMap};
-use super::onnx_lite::{self, Graph, Node};
 use crate::config::Config;
 use crate::model::conv::ConvParams;
 use crate::model::quant::quantize;
+use crate::weights::npy;
+use crate::weights::onnx::{self, Constants, Graph};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -34,11 +35,13 @@ pub fn load_layers(path: &Path, input_hw: (usize, usize)) -> Result<Vec<Layer>> 
         .to_ascii_lowercase();
     match ext.as_str() {
         "onnx" => {
-            let g = onnx_lite::read_onnx(path)?;
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let g = onnx::parse_model(&bytes).with_context(|| format!("{}", path.display()))?;
             onnx_layers(&g, input_hw).with_context(|| format!("{}", path.display()))
         }
         "npy" => {
-            let (shape, data) = onnx_lite::read_npy(path)?;
+            let npy::NpyArray { shape, data } = npy::read(path)?;
             let name = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -80,12 +83,12 @@ pub fn load_layers(path: &Path, input_hw: (usize, usize)) -> Result<Vec<Layer>> 
     }
 }
 
-fn ints(n: &Node, key: &str) -> Vec<i64> {
-    n.attrs.get(key).map(|a| a.ints.clone()).unwrap_or_default()
-}
-
-fn int(n: &Node, key: &str, default: i64) -> i64 {
-    n.attrs.get(key).and_then(|a| a.i).unwrap_or(default)
+/// The values of constant `name` (Resize scales or sizes), None if it is not a constant.
+fn constant_values(c: &Constants, name: Option<&String>) -> Result<Option<Vec<f32>>> {
+    match name.and_then(|s| c.get(s)) {
+        Some(t) => Ok(Some(t.decode()?.1)),
+        None => Ok(None),
+    }
 }
 
 fn pair(v: &[i64], default: usize) -> (usize, usize) {
@@ -96,50 +99,49 @@ fn pair(v: &[i64], default: usize) -> (usize, usize) {
 }
 
 fn onnx_layers(g: &Graph, input_hw: (usize, usize)) -> Result<Vec<Layer>> {
+    let constants = Constants::new(g);
     // Spatial size (H, W) of every tensor we can follow.
     let mut hw: HashMap<String, (usize, usize)> = HashMap::new();
-    for (name, dims) in &g.inputs {
-        if g.init.contains_key(name) {
+    for input in &g.inputs {
+        // Old exporters also list initializers as graph inputs.
+        if g.initializers.iter().any(|t| t.name == input.name) {
             continue;
         }
-        let h = dims.get(2).copied().filter(|&d| d > 0).map(|d| d as usize);
-        let w = dims.get(3).copied().filter(|&d| d > 0).map(|d| d as usize);
+        let dim = |i: usize| input.dims.get(i).copied().flatten();
         hw.insert(
-            name.clone(),
-            (h.unwrap_or(input_hw.0), w.unwrap_or(input_hw.1)),
+            input.name.clone(),
+            (dim(2).unwrap_or(input_hw.0), dim(3).unwrap_or(input_hw.1)),
         );
     }
     let mut layers = Vec::new();
     for (idx, n) in g.nodes.iter().enumerate() {
         let name = if n.name.is_empty() {
-            format!("{}_{idx}", n.op)
+            format!("{}_{idx}", n.op_type)
         } else {
             n.name.clone()
         };
         let in_hw = n.inputs.first().and_then(|i| hw.get(i)).copied();
-        let weight = n.inputs.get(1).and_then(|w| g.init.get(w));
-        let out_hw: Option<(usize, usize)> = match n.op.as_str() {
+        let weight = n.inputs.get(1).and_then(|w| constants.get(w));
+        let out_hw: Option<(usize, usize)> = match n.op_type.as_str() {
             "Conv" | "ConvTranspose" => {
                 let w = weight.with_context(|| format!("node {name}: weight is not a constant"))?;
                 let (ih, iw) = in_hw.with_context(|| format!("node {name}: input size unknown"))?;
-                if w.dims.len() != 4 {
-                    bail!(
-                        "node {name}: weight dims {:?}: only 2-D convolutions are supported",
-                        w.dims
-                    );
+                let dims = &w.tensor().dims;
+                if dims.len() != 4 {
+                    bail!("node {name}: weight dims {dims:?}: only 2-D convolutions are supported");
                 }
-                let d: Vec<usize> = w.dims.iter().map(|&x| x as usize).collect();
-                let groups = int(n, "group", 1) as usize;
-                let stride = pair(&ints(n, "strides"), 1);
-                let dilation = pair(&ints(n, "dilations"), 1);
-                let pads = ints(n, "pads");
+                let (d, w_data) = w.decode().with_context(|| format!("node {name}"))?;
+                let groups = n.int_attr("group", 1) as usize;
+                let stride = pair(n.ints_attr("strides"), 1);
+                let dilation = pair(n.ints_attr("dilations"), 1);
+                let pads = n.ints_attr("pads");
                 let (kh, kw) = (d[2], d[3]);
                 let mut pad = match pads[..] {
                     [t, l, b, r] => (t as usize, l as usize, b as usize, r as usize),
                     _ => (0, 0, 0, 0),
                 };
-                let auto = n.attrs.get("auto_pad").map(|_| ()).is_some();
-                if auto && n.op == "Conv" && pads.is_empty() {
+                let auto = n.has_attr("auto_pad");
+                if auto && n.op_type == "Conv" && pads.is_empty() {
                     // SAME padding (auto_pad attribute present): keep ceil(in / stride).
                     let need = |i: usize, s: usize, k: usize, dl: usize| {
                         ((i.div_ceil(s) - 1) * s + (k - 1) * dl + 1).saturating_sub(i)
@@ -150,7 +152,7 @@ fn onnx_layers(g: &Graph, input_hw: (usize, usize)) -> Result<Vec<Layer>> {
                 }
                 let params;
                 let weights;
-                if n.op == "Conv" {
+                if n.op_type == "Conv" {
                     params = ConvParams {
                         batch: 1,
                         cin: d[1] * groups,
@@ -164,10 +166,10 @@ fn onnx_layers(g: &Graph, input_hw: (usize, usize)) -> Result<Vec<Layer>> {
                         dilation,
                         groups,
                     };
-                    weights = w.data.clone();
+                    weights = w_data;
                 } else {
                     // y = conv(zero-insert(x, stride), flip(W^T)), stride 1, pad dil*(k-1)-p.
-                    let out_pad = pair(&ints(n, "output_padding"), 0);
+                    let out_pad = pair(n.ints_attr("output_padding"), 0);
                     let (cin, cout_g) = (d[0], d[1]);
                     let cin_g = cin / groups;
                     let cout = cout_g * groups;
@@ -201,7 +203,7 @@ fn onnx_layers(g: &Graph, input_hw: (usize, usize)) -> Result<Vec<Layer>> {
                                         + (kh - 1 - ky))
                                         * kw
                                         + (kw - 1 - kx);
-                                    t[((o * cin_g + i) * kh + ky) * kw + kx] = w.data[src];
+                                    t[((o * cin_g + i) * kh + ky) * kw + kx] = w_data[src];
                                 }
                             }
                         }
@@ -225,18 +227,19 @@ fn onnx_layers(g: &Graph, input_hw: (usize, usize)) -> Result<Vec<Layer>> {
                 Some(out)
             }
             "Gemm" | "MatMul" => {
-                if let Some(w) = weight.filter(|w| w.dims.len() == 2) {
-                    let (r, c) = (w.dims[0] as usize, w.dims[1] as usize);
+                if let Some(w) = weight.filter(|w| w.tensor().dims.len() == 2) {
+                    let (d, w_data) = w.decode().with_context(|| format!("node {name}"))?;
+                    let (r, c) = (d[0], d[1]);
                     // Gemm with transB=1 stores [N, K]; MatMul and Gemm transB=0 store [K, N].
-                    let trans_b = n.op == "Gemm" && int(n, "transB", 0) == 1;
+                    let trans_b = n.op_type == "Gemm" && n.int_attr("transB", 0) == 1;
                     let (k, outs) = if trans_b { (c, r) } else { (r, c) };
                     let weights = if trans_b {
-                        w.data.clone()
+                        w_data
                     } else {
                         let mut t = vec![0f32; k * outs];
                         for i in 0..k {
                             for o in 0..outs {
-                                t[o * k + i] = w.data[i * outs + o];
+                                t[o * k + i] = w_data[i * outs + o];
                             }
                         }
                         t
@@ -250,14 +253,14 @@ fn onnx_layers(g: &Graph, input_hw: (usize, usize)) -> Result<Vec<Layer>> {
                 Some((1, 1))
             }
             "MaxPool" | "AveragePool" => in_hw.map(|(ih, iw)| {
-                let k = pair(&ints(n, "kernel_shape"), 1);
-                let s = pair(&ints(n, "strides"), 1);
-                let p = ints(n, "pads");
+                let k = pair(n.ints_attr("kernel_shape"), 1);
+                let s = pair(n.ints_attr("strides"), 1);
+                let p = n.ints_attr("pads");
                 let (pt, pl, pb, pr) = match p[..] {
                     [t, l, b, r] => (t as usize, l as usize, b as usize, r as usize),
                     _ => (0, 0, 0, 0),
                 };
-                let ceil = int(n, "ceil_mode", 0) == 1;
+                let ceil = n.int_attr("ceil_mode", 0) == 1;
                 let f = |i: usize, a: usize, b: usize, k: usize, s: usize| {
                     let span = (i + a + b).saturating_sub(k);
                     if ceil {
@@ -269,30 +272,31 @@ fn onnx_layers(g: &Graph, input_hw: (usize, usize)) -> Result<Vec<Layer>> {
                 (f(ih, pt, pb, k.0, s.0), f(iw, pl, pr, k.1, s.1))
             }),
             "GlobalAveragePool" | "GlobalMaxPool" | "Flatten" => Some((1, 1)),
-            "Resize" | "Upsample" => in_hw.map(|(ih, iw)| {
-                let scales = if n.op == "Upsample" || n.inputs.len() == 2 {
-                    n.inputs.get(1)
-                } else {
-                    n.inputs.get(2)
+            "Resize" | "Upsample" => match in_hw {
+                None => None,
+                Some((ih, iw)) => {
+                    let scales = if n.op_type == "Upsample" || n.inputs.len() == 2 {
+                        n.inputs.get(1)
+                    } else {
+                        n.inputs.get(2)
+                    };
+                    let four = |input| -> Result<Option<Vec<f32>>> {
+                        let v = constant_values(&constants, input)
+                            .with_context(|| format!("node {name}"))?;
+                        Ok(v.filter(|v| v.len() == 4))
+                    };
+                    Some(if let Some(v) = four(n.inputs.get(3))? {
+                        (v[2] as usize, v[3] as usize)
+                    } else if let Some(v) = four(scales)? {
+                        (
+                            (ih as f32 * v[2]).floor() as usize,
+                            (iw as f32 * v[3]).floor() as usize,
+                        )
+                    } else {
+                        (ih, iw)
+                    })
                 }
-                .and_then(|s| g.init.get(s))
-                .filter(|t| t.data.len() == 4);
-                let sizes = n
-                    .inputs
-                    .get(3)
-                    .and_then(|s| g.init.get(s))
-                    .filter(|t| t.data.len() == 4);
-                if let Some(t) = sizes {
-                    (t.data[2] as usize, t.data[3] as usize)
-                } else if let Some(t) = scales {
-                    (
-                        (ih as f32 * t.data[2]).floor() as usize,
-                        (iw as f32 * t.data[3]).floor() as usize,
-                    )
-                } else {
-                    (ih, iw)
-                }
-            }),
+            },
             // Elementwise, activation, normalization, concat and the rest: the size of the
             // first input whose size is known.
             _ => n.inputs.iter().find_map(|i| hw.get(i)).copied(),
@@ -457,7 +461,8 @@ pub fn evaluate_all(layers: &[Layer], cfg: &Config, timing: Timing) -> Result<Ve
 
 /// Read an activation tensor (.npy, float) for engine rtl: (shape, values).
 pub fn read_activations(path: &Path) -> Result<(Vec<usize>, Vec<f32>)> {
-    onnx_lite::read_npy(path)
+    let a = npy::read(path)?;
+    Ok((a.shape, a.data))
 }
 
 /// Seeded synthetic activations for a layer input: uniform over the `act_bits` range

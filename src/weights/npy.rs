@@ -6,6 +6,7 @@
 
 use super::{element_count, Layer};
 use anyhow::{bail, Context, Result};
+use std::path::Path;
 
 /// A parsed array, row-major `f32` data.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +35,12 @@ enum Kind {
     Int,
     Uint,
     Bool,
+}
+
+/// Read and parse a `.npy` file; errors name the file.
+pub fn read(path: &Path) -> Result<NpyArray> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    parse(&bytes).with_context(|| format!("{}", path.display()))
 }
 
 /// Parse a whole `.npy` file held in memory.

@@ -1,8 +1,11 @@
-//! ONNX weight extraction with a small hand-written protobuf wire-format decoder (no protoc,
-//! no generated code). Only the fields needed to find weights are read:
-//! ModelProto.graph; GraphProto node/initializer/name; NodeProto input/output/name/op_type/
-//! attribute; AttributeProto name/i/ints/t; TensorProto dims/data_type/float_data/int32_data/
-//! int64_data/raw_data/double_data/uint64_data/name/external_data/data_location.
+//! ONNX reading with a small hand-written protobuf wire-format decoder (no protoc, no
+//! generated code), for two users: weight extraction ([`parse`], `tetris knead`) and the graph
+//! view ([`parse_model`], [`Graph`], [`Constants`]) that `tetris sim` walks to follow layer
+//! shapes. Only the fields they need are read: ModelProto.graph; GraphProto node/initializer/
+//! name/input; ValueInfoProto name/type (tensor_type.shape.dim.dim_value); NodeProto input/
+//! output/name/op_type/attribute; AttributeProto name/i/ints/t; TensorProto dims/data_type/
+//! float_data/int32_data/int64_data/raw_data/double_data/uint64_data/name/external_data/
+//! data_location.
 //!
 //! Weights may be graph initializers or outputs of `Constant` nodes (attribute `value`), also
 //! seen through `Identity` nodes, or `DequantizeLinear` of such constants (per-tensor or
@@ -194,11 +197,11 @@ fn push_fixed64(v: Wire<'_>, out: &mut Vec<u64>, what: &str) -> Result<()> {
 
 // ---------------------------------------------------------------- ONNX messages
 
-/// TensorProto, data kept as read (decoded to f32 only for tensors that are weights).
+/// TensorProto, data kept as read; [`Tensor::decode`] turns it into `f32` values.
 #[derive(Debug, Default)]
-struct Tensor<'a> {
-    name: String,
-    dims: Vec<u64>,
+pub struct Tensor<'a> {
+    pub name: String,
+    pub dims: Vec<u64>,
     data_type: u64,
     raw: Option<&'a [u8]>,
     float_data: Vec<u32>,
@@ -209,40 +212,70 @@ struct Tensor<'a> {
     external: bool,
 }
 
-#[derive(Debug, Default)]
-struct Attribute<'a> {
-    name: String,
-    i: Option<i64>,
-    t: Option<Tensor<'a>>,
-}
-
-#[derive(Debug, Default)]
-struct Node<'a> {
-    name: String,
-    op_type: String,
-    inputs: Vec<String>,
-    outputs: Vec<String>,
-    attrs: Vec<Attribute<'a>>,
-}
-
-impl Node<'_> {
-    fn int_attr(&self, name: &str, default: i64) -> i64 {
-        self.attrs
-            .iter()
-            .find(|a| a.name == name)
-            .and_then(|a| a.i)
-            .unwrap_or(default)
+impl Tensor<'_> {
+    /// (shape, row-major `f32` data); an error names the tensor and the field at fault.
+    pub fn decode(&self) -> Result<(Vec<usize>, Vec<f32>)> {
+        decode(self)
     }
 }
 
 #[derive(Debug, Default)]
-struct Graph<'a> {
-    nodes: Vec<Node<'a>>,
-    initializers: Vec<Tensor<'a>>,
+struct Attribute<'a> {
+    name: String,
+    i: Option<i64>,
+    ints: Vec<i64>,
+    t: Option<Tensor<'a>>,
+}
+
+/// NodeProto: an operator with its inputs, outputs and attributes.
+#[derive(Debug, Default)]
+pub struct Node<'a> {
+    pub name: String,
+    pub op_type: String,
+    pub inputs: Vec<String>,
+    pub outputs: Vec<String>,
+    attrs: Vec<Attribute<'a>>,
+}
+
+impl<'a> Node<'a> {
+    fn attr(&self, name: &str) -> Option<&Attribute<'a>> {
+        self.attrs.iter().find(|a| a.name == name)
+    }
+
+    /// Integer attribute `name`, or `default` when absent.
+    pub fn int_attr(&self, name: &str, default: i64) -> i64 {
+        self.attr(name).and_then(|a| a.i).unwrap_or(default)
+    }
+
+    /// Integer-list attribute `name` (strides, pads, ...), empty when absent.
+    pub fn ints_attr(&self, name: &str) -> &[i64] {
+        self.attr(name).map_or(&[], |a| &a.ints)
+    }
+
+    /// Whether the node carries attribute `name` (of any type).
+    pub fn has_attr(&self, name: &str) -> bool {
+        self.attr(name).is_some()
+    }
+}
+
+/// A declared graph input (ValueInfoProto) with its tensor dims; `None` where a dimension is
+/// symbolic or unset.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct GraphInput {
+    pub name: String,
+    pub dims: Vec<Option<usize>>,
+}
+
+/// GraphProto: nodes in file order, initializers and declared inputs.
+#[derive(Debug, Default)]
+pub struct Graph<'a> {
+    pub nodes: Vec<Node<'a>>,
+    pub initializers: Vec<Tensor<'a>>,
+    pub inputs: Vec<GraphInput>,
 }
 
 const MODEL_FIELDS: &[(u64, &str)] = &[(1, "ir_version"), (7, "graph"), (8, "opset_import")];
-const GRAPH_FIELDS: &[(u64, &str)] = &[(1, "node"), (2, "name"), (5, "initializer")];
+const GRAPH_FIELDS: &[(u64, &str)] = &[(1, "node"), (2, "name"), (5, "initializer"), (11, "input")];
 const NODE_FIELDS: &[(u64, &str)] = &[
     (1, "input"),
     (2, "output"),
@@ -251,6 +284,11 @@ const NODE_FIELDS: &[(u64, &str)] = &[
     (5, "attribute"),
 ];
 const ATTRIBUTE_FIELDS: &[(u64, &str)] = &[(1, "name"), (3, "i"), (5, "t"), (8, "ints")];
+const VALUE_INFO_FIELDS: &[(u64, &str)] = &[(1, "name"), (2, "type")];
+const TYPE_FIELDS: &[(u64, &str)] = &[(1, "tensor_type")];
+const TENSOR_TYPE_FIELDS: &[(u64, &str)] = &[(1, "elem_type"), (2, "shape")];
+const SHAPE_FIELDS: &[(u64, &str)] = &[(1, "dim")];
+const DIM_FIELDS: &[(u64, &str)] = &[(1, "dim_value"), (2, "dim_param")];
 const TENSOR_FIELDS: &[(u64, &str)] = &[
     (1, "dims"),
     (2, "data_type"),
@@ -294,6 +332,11 @@ fn parse_attribute<'a>(b: &'a [u8], at: &str) -> Result<Attribute<'a>> {
         match num {
             1 => a.name = as_string(v, &format!("{at}.name"))?,
             3 => a.i = Some(as_varint(v, &format!("{at}.i"))? as i64),
+            8 => {
+                let mut ints = Vec::new();
+                push_varints(v, &mut ints, &format!("{at}.ints"))?;
+                a.ints.extend(ints.into_iter().map(|x| x as i64));
+            }
             5 => {
                 a.t = Some(parse_tensor(
                     as_bytes(v, &format!("{at}.t"))?,
@@ -325,6 +368,68 @@ fn parse_node<'a>(b: &'a [u8], at: &str) -> Result<Node<'a>> {
     Ok(n)
 }
 
+/// Calls `f` on every field of the message `b`; errors name the message (`at`).
+fn each_field<'a>(
+    b: &'a [u8],
+    names: &[(u64, &str)],
+    at: &str,
+    mut f: impl FnMut(u64, Wire<'a>) -> Result<()>,
+) -> Result<()> {
+    let mut r = Reader::new(b);
+    while let Some((num, v)) = r.field(names).with_context(|| at.to_string())? {
+        f(num, v)?;
+    }
+    Ok(())
+}
+
+/// ValueInfoProto -> name and the dims of type.tensor_type.shape.
+fn parse_value_info(b: &[u8], at: &str) -> Result<GraphInput> {
+    let mut input = GraphInput::default();
+    each_field(b, VALUE_INFO_FIELDS, at, |num, v| {
+        match num {
+            1 => input.name = as_string(v, &format!("{at}.name"))?,
+            2 => {
+                let at = format!("{at}.type");
+                each_field(as_bytes(v, &at)?, TYPE_FIELDS, &at, |num, v| {
+                    if num != 1 {
+                        return Ok(());
+                    }
+                    let at = format!("{at}.tensor_type");
+                    each_field(as_bytes(v, &at)?, TENSOR_TYPE_FIELDS, &at, |num, v| {
+                        if num != 2 {
+                            return Ok(());
+                        }
+                        let at = format!("{at}.shape");
+                        each_field(as_bytes(v, &at)?, SHAPE_FIELDS, &at, |num, v| {
+                            if num == 1 {
+                                let at = format!("{at}.dim[{}]", input.dims.len());
+                                input.dims.push(parse_dim(as_bytes(v, &at)?, &at)?);
+                            }
+                            Ok(())
+                        })
+                    })
+                })?;
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(input)
+}
+
+/// TensorShapeProto.Dimension: its dim_value when positive, None when symbolic or unset.
+fn parse_dim(b: &[u8], at: &str) -> Result<Option<usize>> {
+    let mut value = None;
+    each_field(b, DIM_FIELDS, at, |num, v| {
+        if num == 1 {
+            let d = as_varint(v, &format!("{at}.dim_value"))? as i64;
+            value = usize::try_from(d).ok().filter(|&d| d > 0);
+        }
+        Ok(())
+    })?;
+    Ok(value)
+}
+
 fn parse_graph<'a>(b: &'a [u8]) -> Result<Graph<'a>> {
     let at = "ModelProto.graph";
     let mut g = Graph::default();
@@ -338,6 +443,10 @@ fn parse_graph<'a>(b: &'a [u8]) -> Result<Graph<'a>> {
             5 => {
                 let at = format!("{at}.initializer[{}]", g.initializers.len());
                 g.initializers.push(parse_tensor(as_bytes(v, &at)?, &at)?);
+            }
+            11 => {
+                let at = format!("{at}.input[{}]", g.inputs.len());
+                g.inputs.push(parse_value_info(as_bytes(v, &at)?, &at)?);
             }
             _ => {}
         }
@@ -480,8 +589,8 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Layer>> {
     Ok(parse_full(bytes)?.layers)
 }
 
-/// [`parse`], also naming the weighted nodes that were skipped.
-pub fn parse_full(bytes: &[u8]) -> Result<OnnxWeights> {
+/// Read the graph of an ONNX model held in memory.
+pub fn parse_model(bytes: &[u8]) -> Result<Graph<'_>> {
     let mut graph_bytes = None;
     let mut r = Reader::new(bytes);
     while let Some((num, v)) = r
@@ -494,68 +603,80 @@ pub fn parse_full(bytes: &[u8]) -> Result<OnnxWeights> {
     }
     let graph_bytes =
         graph_bytes.context("no ModelProto.graph found: not an ONNX model, or an empty one")?;
-    let g = parse_graph(graph_bytes).context("corrupt ONNX protobuf")?;
+    parse_graph(graph_bytes).context("corrupt ONNX protobuf")
+}
 
-    let mut constants: HashMap<&str, &Tensor<'_>> = HashMap::new();
-    for t in &g.initializers {
-        constants.insert(&t.name, t);
-    }
-    let mut alias: HashMap<&str, &str> = HashMap::new();
-    for n in &g.nodes {
-        match n.op_type.as_str() {
-            "Constant" => {
-                if let (Some(out), Some(t)) = (
-                    n.outputs.first(),
-                    n.attrs
-                        .iter()
-                        .find(|a| a.name == "value")
-                        .and_then(|a| a.t.as_ref()),
-                ) {
-                    constants.insert(out, t);
-                }
-            }
-            "Identity" => {
-                if let (Some(i), Some(o)) = (n.inputs.first(), n.outputs.first()) {
-                    alias.insert(o, i);
-                }
-            }
-            _ => {}
+/// The constant values of a graph by tensor name: initializers and `Constant` node outputs,
+/// also seen through `Identity` nodes, and `DequantizeLinear` of such constants (QDQ models
+/// keep integer weights in front of one).
+pub struct Constants<'g, 'a> {
+    tensors: HashMap<&'g str, &'g Tensor<'a>>,
+    alias: HashMap<&'g str, &'g str>,
+    dequantize: HashMap<&'g str, &'g Node<'a>>,
+}
+
+impl<'g, 'a> Constants<'g, 'a> {
+    pub fn new(g: &'g Graph<'a>) -> Self {
+        let mut c = Constants {
+            tensors: HashMap::new(),
+            alias: HashMap::new(),
+            dequantize: HashMap::new(),
+        };
+        for t in &g.initializers {
+            c.tensors.insert(&t.name, t);
         }
-    }
-    // DequantizeLinear nodes by output name: QDQ-quantized models keep integer weights in
-    // front of a DequantizeLinear.
-    let mut dq: HashMap<&str, &Node<'_>> = HashMap::new();
-    for n in &g.nodes {
-        if n.op_type == "DequantizeLinear" {
-            if let Some(o) = n.outputs.first() {
-                dq.insert(o, n);
+        for n in &g.nodes {
+            let out = match n.outputs.first() {
+                Some(o) => o.as_str(),
+                None => continue,
+            };
+            match n.op_type.as_str() {
+                "Constant" => {
+                    if let Some(t) = n.attr("value").and_then(|a| a.t.as_ref()) {
+                        c.tensors.insert(out, t);
+                    }
+                }
+                "Identity" => {
+                    if let Some(i) = n.inputs.first() {
+                        c.alias.insert(out, i);
+                    }
+                }
+                "DequantizeLinear" => {
+                    c.dequantize.insert(out, n);
+                }
+                _ => {}
             }
         }
+        c
     }
-    let plain = |name: &str| -> Option<&Tensor<'_>> {
+
+    /// An initializer or Constant value, through Identity nodes.
+    fn plain(&self, name: &str) -> Option<&'g Tensor<'a>> {
         let mut name = name;
         for _ in 0..64 {
-            if let Some(t) = constants.get(name) {
+            if let Some(t) = self.tensors.get(name) {
                 return Some(t);
             }
-            name = alias.get(name)?;
+            name = self.alias.get(name)?;
         }
         None
-    };
-    let lookup = |name: &str| -> Option<Source<'_, '_>> {
-        if let Some(t) = plain(name) {
-            return Some(Source::Plain(t));
+    }
+
+    /// The constant named `name`, or None if it is computed at run time.
+    pub fn get(&self, name: &str) -> Option<Constant<'g, 'a>> {
+        if let Some(t) = self.plain(name) {
+            return Some(Constant::Plain(t));
         }
         let mut name = name;
         for _ in 0..64 {
-            if let Some(n) = dq.get(name) {
-                let x = plain(n.inputs.first()?)?;
-                let scale = plain(n.inputs.get(1)?)?;
+            if let Some(n) = self.dequantize.get(name) {
+                let x = self.plain(n.inputs.first()?)?;
+                let scale = self.plain(n.inputs.get(1)?)?;
                 let zero = match n.inputs.get(2).filter(|s| !s.is_empty()) {
-                    Some(z) => Some(plain(z)?),
+                    Some(z) => Some(self.plain(z)?),
                     None => None,
                 };
-                return Some(Source::Dequantized {
+                return Some(Constant::Dequantized {
                     x,
                     scale,
                     zero,
@@ -563,18 +684,23 @@ pub fn parse_full(bytes: &[u8]) -> Result<OnnxWeights> {
                     blocked: n.int_attr("block_size", 0) != 0,
                 });
             }
-            name = alias.get(name)?;
+            name = self.alias.get(name)?;
         }
         None
-    };
+    }
+}
 
+/// [`parse`], also naming the weighted nodes that were skipped.
+pub fn parse_full(bytes: &[u8]) -> Result<OnnxWeights> {
+    let g = parse_model(bytes)?;
+    let constants = Constants::new(&g);
     let mut out = OnnxWeights::default();
     for (k, n) in g.nodes.iter().enumerate() {
         let op = n.op_type.as_str();
         if !matches!(op, "Conv" | "ConvTranspose" | "Gemm" | "MatMul") {
             continue;
         }
-        let input = |i: usize| n.inputs.get(i).and_then(|s| lookup(s));
+        let input = |i: usize| n.inputs.get(i).and_then(|s| constants.get(s));
         // The constant operand and whether it is the second (B / W) input.
         let (src, second) = match (input(1), input(0)) {
             (Some(t), _) => (t, true),
@@ -610,8 +736,8 @@ pub fn parse_full(bytes: &[u8]) -> Result<OnnxWeights> {
     Ok(out)
 }
 
-/// Where a weight operand comes from.
-enum Source<'g, 'a> {
+/// A constant operand: a tensor, or a dequantized integer tensor.
+pub enum Constant<'g, 'a> {
     Plain(&'g Tensor<'a>),
     /// DequantizeLinear(x, scale, zero_point) of constants: w = (x - zero) * scale, per tensor
     /// or per `axis`.
@@ -624,18 +750,21 @@ enum Source<'g, 'a> {
     },
 }
 
-impl Source<'_, '_> {
-    fn tensor(&self) -> &Tensor<'_> {
+impl Constant<'_, '_> {
+    /// The stored tensor (the integer one for a dequantized constant); its dims are the
+    /// constant's shape.
+    pub fn tensor(&self) -> &Tensor<'_> {
         match self {
-            Source::Plain(t) => t,
-            Source::Dequantized { x, .. } => x,
+            Constant::Plain(t) => t,
+            Constant::Dequantized { x, .. } => x,
         }
     }
 
-    fn decode(&self) -> Result<(Vec<usize>, Vec<f32>)> {
+    /// (shape, row-major real values).
+    pub fn decode(&self) -> Result<(Vec<usize>, Vec<f32>)> {
         let (x, scale, zero, axis, blocked) = match self {
-            Source::Plain(t) => return decode(t),
-            Source::Dequantized {
+            Constant::Plain(t) => return decode(t),
+            Constant::Dequantized {
                 x,
                 scale,
                 zero,
@@ -826,6 +955,37 @@ mod tests {
         let mut a = t(FLOAT, &[1]);
         a.external = true;
         assert!(decode(&a).unwrap_err().to_string().contains("external"));
+    }
+
+    #[test]
+    fn truncated_or_empty_models_are_errors_not_panics() {
+        // ModelProto.graph announced with 5 bytes, 1 present.
+        let e = parse_model(&[0x3a, 0x05, 0x0a]).unwrap_err();
+        assert!(format!("{e:#}").contains("graph"), "{e:#}");
+        let e = parse_model(&[]).unwrap_err();
+        assert!(format!("{e:#}").contains("no ModelProto.graph"), "{e:#}");
+    }
+
+    #[test]
+    fn graph_input_dims_keep_values_and_mark_symbolic_ones() {
+        // ValueInfoProto{name "x", type.tensor_type.shape: dim_value 1, dim_param "h", dim_value 0}
+        let dims = [vec![0x08, 0x01], vec![0x12, 0x01, b'h'], vec![0x08, 0x00]];
+        let mut shape = vec![];
+        for d in &dims {
+            shape.extend([0x0a, d.len() as u8]);
+            shape.extend(d);
+        }
+        let mut tensor_type = vec![0x08, 0x01, 0x12, shape.len() as u8];
+        tensor_type.extend(&shape);
+        let mut ty = vec![0x0a, tensor_type.len() as u8];
+        ty.extend(&tensor_type);
+        let mut vi = vec![0x0a, 0x01, b'x', 0x12, ty.len() as u8];
+        vi.extend(&ty);
+        let input = parse_value_info(&vi, "input").unwrap();
+        assert_eq!(input.name, "x");
+        assert_eq!(input.dims, vec![Some(1), None, None]);
+        let e = parse_value_info(&vi[..vi.len() - 1], "input").unwrap_err();
+        assert!(format!("{e:#}").contains("input"), "{e:#}");
     }
 
     #[test]
