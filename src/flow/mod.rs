@@ -3,6 +3,7 @@
 pub mod array_gen;
 pub mod check;
 pub mod cosim;
+pub mod formal;
 pub mod gen;
 pub mod tools;
 pub mod verilog;
