@@ -63,24 +63,27 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             (Some(v), Some(c)) => format!(", {v} variables, {c} clauses"),
             _ => String::new(),
         };
+        let bound = o
+            .steps
+            .map_or("unbounded".to_string(), |n| format!("over {n} steps"));
         println!(
-            "{:<18}  {}  {} over {} steps, {:.1} s{size}",
+            "{:<20}  {}  {} {bound}, {:.1} s{size}",
             o.harness,
             if o.proved { "PROVED" } else { "FAILED" },
             o.module,
-            o.steps,
             o.seconds
         );
-        println!("                    claim: {}", o.claim);
+        println!("                      method: {}", o.method);
+        println!("                      claim: {}", o.claim);
         if !o.proved {
             println!(
-                "                    false checks: {} at steps {:?}",
+                "                      false checks: {} at steps {:?}",
                 o.failed_checks.join(", "),
                 o.failed_steps
             );
             if let Some(v) = &o.vcd {
                 println!(
-                    "                    counterexample: {}",
+                    "                      counterexample: {}",
                     work_dir.join(v).display()
                 );
             }
