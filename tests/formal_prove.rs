@@ -41,29 +41,6 @@ fn summary(r: &ProveReport) -> String {
 }
 
 #[test]
-fn proof_passes_w4_ks4_sm() {
-    let cfg = config(Encoding::Sm);
-    let (r, t) = run(&cfg, vec![]);
-    assert!(r.proved(), "{}", summary(&r));
-    assert_eq!(r.obligations.len(), 2);
-    let pe = &r.obligations[1];
-    assert_eq!(pe.module, "tetris_w4_sac_pe");
-    assert!(pe.steps.is_none(), "the PE equivalence is unbounded");
-    let dir = t.path().join("formal");
-    for f in [
-        "formal_knead_unit.v",
-        "formal_knead_unit.ys",
-        "formal_knead_unit.log",
-        "formal_ref_sac_pe.v",
-        "formal_equiv_sac_pe.ys",
-        "formal_equiv_sac_pe.log",
-        "rtl/tetris_w4_sac_pe.v",
-    ] {
-        assert!(dir.join(f).is_file(), "{f} missing");
-    }
-}
-
-#[test]
 fn proof_fails_on_a_subtraction_turned_into_an_addition() {
     let cfg = config(Encoding::Sm);
     let (r, _t) = run(
@@ -116,4 +93,82 @@ fn proof_fails_on_a_flipped_pointer_bit() {
     );
     assert!(k.counterexample.contains("\\w_2"), "{}", k.counterexample);
     assert!(r.obligations[1].proved, "the SAC PE is untouched");
+}
+
+#[test]
+fn proof_passes_w4_ks4_csd() {
+    let cfg = config(Encoding::Csd);
+    let (r, _t) = run(&cfg, vec![]);
+    assert!(r.proved(), "{}", summary(&r));
+}
+
+#[test]
+fn cli_prove_refuses_a_mac_config_and_writes_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let cfg_path = t.path().join("mac.toml");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/prove_w4.toml"),
+    )
+    .unwrap()
+    .replace("kind = \"sac\"", "kind = \"mac\"");
+    std::fs::write(&cfg_path, text).unwrap();
+    let work = t.path().join("work");
+    let json = t.path().join("r.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tetris"))
+        .args(["prove", "--config"])
+        .arg(&cfg_path)
+        .arg("--work-dir")
+        .arg(&work)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mac.toml") && err.contains("pe.kind"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!work.exists() && !json.exists());
+}
+
+/// The 4-bit sm proof, through the CLI: passes, prints PROVED, writes the JSON report and
+/// keeps the harnesses, scripts and logs in the work dir.
+#[test]
+fn cli_proof_passes_w4_ks4_sm() {
+    let t = tempfile::tempdir().unwrap();
+    let json = t.path().join("r.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tetris"))
+        .args(["prove", "--config"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/prove_w4.toml"))
+        .arg("--work-dir")
+        .arg(t.path().join("work"))
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("PROVED"), "{stdout}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let obs = v["obligations"].as_array().unwrap();
+    assert_eq!(obs.len(), 2);
+    assert!(obs.iter().all(|o| o["proved"] == true));
+    assert_eq!(obs[1]["module"], "tetris_w4_sac_pe");
+    assert!(obs[1]["steps"].is_null(), "the PE equivalence is unbounded");
+    let dir = t.path().join("work");
+    for f in [
+        "formal_knead_unit.v",
+        "formal_knead_unit.ys",
+        "formal_knead_unit.log",
+        "formal_ref_sac_pe.v",
+        "formal_equiv_sac_pe.ys",
+        "formal_equiv_sac_pe.log",
+        "rtl/tetris_w4_sac_pe.v",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
 }
