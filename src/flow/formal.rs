@@ -494,9 +494,9 @@ fn knead_claim(g: &Geom) -> String {
 fn sac_pe_claim(g: &Geom) -> String {
     format!(
         "for every input stream (activation groups, kneaded beats with any valid/ptr/neg per lane, group_end/last, any \
-         back-pressure, reset any time) the SAC PE's act_ready, kw_ready, res_valid and res equal those of a behavioural \
-         reference: a FIFO of the accepted activation groups, segment accumulators S_b += +-a[ptr_b] of the current group, \
-         and on `last` the result sum_b S_b << b ({res} bits, two's complement)",
+         back-pressure, reset any time) the SAC PE's act_ready, kw_ready, res_valid and res (and every register) equal those of \
+         the reference formal_ref_sac_pe: a current and a waiting activation bank, segment accumulators S_b += +-a[ptr_b] \
+         of the current group, and on `last` the result sum_b S_b << b ({res} bits, two's complement)",
         res = g.res
     )
 }
