@@ -7,6 +7,7 @@ pub mod compare;
 pub mod config_cmd;
 pub mod gen;
 pub mod knead;
+pub mod prove_cmd;
 pub mod sim;
 pub mod synth_cmd;
 
@@ -35,6 +36,8 @@ pub enum Command {
     Synth(synth_cmd::Args),
     /// SAC vs MAC area, Fmax and throughput per area (PE and arrays): table, JSON and plot.
     Compare(compare::Args),
+    /// Formal proof (Yosys SAT) that the emitted kneading unit + SAC PE compute sum w_i a_i exactly.
+    Prove(prove_cmd::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -45,5 +48,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sim(a) => sim::run(a),
         Command::Synth(a) => synth_cmd::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Prove(a) => prove_cmd::run(a),
     }
 }
