@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 pub mod config_cmd;
 pub mod gen;
 pub mod knead;
+pub mod noise_profile;
 pub mod sim;
 
 #[derive(Parser, Debug)]
@@ -29,6 +30,8 @@ pub enum Command {
     Gen(gen::Args),
     /// Run a network's layers on the Tetris array and the MAC array: cycles, speedup, share of ideal.
     Sim(sim::Args),
+    /// Noise profile of a built-in approximate multiplier (metrics, histograms, LUTs, plot).
+    NoiseProfile(noise_profile::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -37,5 +40,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Knead(a) => knead::run(a),
         Command::Gen(a) => gen::run(a),
         Command::Sim(a) => sim::run(a),
+        Command::NoiseProfile(a) => noise_profile::run(a),
     }
 }
