@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod characterize;
 pub mod config_cmd;
 pub mod gen;
 pub mod knead;
@@ -32,6 +33,8 @@ pub enum Command {
     Sim(sim::Args),
     /// Noise profile of a built-in approximate multiplier (metrics, histograms, LUTs, plot).
     NoiseProfile(noise_profile::Args),
+    /// Noise profile of a combinational multiplier given as Verilog (built with Verilator).
+    Characterize(characterize::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -41,5 +44,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gen(a) => gen::run(a),
         Command::Sim(a) => sim::run(a),
         Command::NoiseProfile(a) => noise_profile::run(a),
+        Command::Characterize(a) => characterize::run(a),
     }
 }

@@ -3,6 +3,7 @@
 //! training frameworks, third-party Verilog through Verilator, and a timing-error model.
 //! See `docs/noise-profile.md`.
 
+pub mod characterize;
 pub mod engine;
 pub mod lut;
 pub mod metrics;
@@ -11,3 +12,4 @@ pub mod outputs;
 pub mod plot;
 pub mod profile;
 pub mod spec;
+pub mod verilog_ports;
