@@ -11,6 +11,7 @@
 //!
 //! Interfaces and timing are specified in `docs/rtl.md`.
 
+pub mod approx_mult;
 pub mod array;
 pub mod cycles;
 pub mod design;
