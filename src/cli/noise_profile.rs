@@ -1,11 +1,13 @@
 //! `tetris noise-profile`: characterize a built-in approximate multiplier and write its profile.
 
-use crate::noise::engine::{characterize_model, Method};
+use crate::noise::engine::{characterize_fn, characterize_model, Method, Operands};
 use crate::noise::lut::Lut8;
 use crate::noise::models::Multiplier;
 use crate::noise::outputs::{report_written, summary, OutputPaths};
 use crate::noise::profile::{profile_json, Source};
+use crate::noise::timing::TimingModel;
 use anyhow::Result;
+use serde_json::json;
 use std::path::PathBuf;
 
 /// Output flags shared by `noise-profile` and `characterize`.
@@ -89,6 +91,10 @@ pub struct Args {
     /// Two's-complement operands (sign-magnitude wrapper around the unsigned core).
     #[arg(long)]
     pub signed: bool,
+    /// Add timing errors of voltage overscaling: vdd=V[,v0=V][,vth=V][,alpha=A][,slack=S][,sigma=S][,seed=N]
+    /// (see docs/noise-profile.md; defaults vdd=v0=0.9 vth=0.35 alpha=1.3 slack=0.1 sigma=0.05).
+    #[arg(long, value_name = "PARAMS")]
+    pub timing: Option<String>,
     #[command(flatten)]
     pub sweep: SweepArgs,
     #[command(flatten)]
@@ -100,17 +106,47 @@ pub fn run(a: Args) -> Result<()> {
     let paths = a.out.paths();
     paths.validate(a.width, a.signed)?;
     let method = a.sweep.method(a.width);
+    let timing = a.timing.as_deref().map(TimingModel::parse).transpose()?;
+    if timing.is_some() && paths.wants_lut() {
+        anyhow::bail!("lookup tables are not written with --timing (timing errors are random, not a function of the operands)");
+    }
     let t = std::time::Instant::now();
-    let acc = characterize_model(&m, method, true);
+    let (acc, extra, spec) = match &timing {
+        None => (
+            characterize_model(&m, method, true),
+            None,
+            m.kind.to_string(),
+        ),
+        Some(tm) => {
+            let out_bits = 2 * m.width;
+            let flip = tm.flipper(out_bits);
+            let ops = Operands {
+                width: m.width,
+                signed: m.signed,
+            };
+            let label = format!("{} {}-bit with timing errors", m.kind, m.width);
+            let acc = characterize_fn(ops, method, &label, true, |x, y| {
+                flip.apply(x, y, m.eval(x, y), m.signed)
+            });
+            let extra = json!({
+                "parameters": tm,
+                "delay_scale": tm.delay_scale(),
+                "bit_depth": (1..=out_bits).collect::<Vec<u32>>(),
+                "bit_error_probability": tm.bit_error_probs(out_bits),
+                "model": "alpha-power-law adder delay, static ripple-array depth d_i = i + 1, Gaussian path-delay variation, independent bit flips (docs/noise-profile.md)",
+            });
+            (acc, Some(extra), format!("{}+timing", m.kind))
+        }
+    };
     let secs = t.elapsed().as_secs_f64();
     let src = Source {
-        spec: m.kind.to_string(),
+        spec,
         width: m.width,
         signed: m.signed,
         signed_convention: m.signed_convention().into(),
         origin: "built-in bit-exact Rust model (src/noise/models.rs)".into(),
     };
-    let doc = profile_json(&src, method, &acc, None);
+    let doc = profile_json(&src, method, &acc, extra);
     print!("{}", summary(&doc));
     println!("  sweep time {secs:.3} s");
     let lut =

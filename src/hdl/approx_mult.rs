@@ -78,14 +78,14 @@ pub struct DrumMult<const N: usize, const W2: usize> {
     s_a: Signal<Local, Bits<8>>,
     s_b: Signal<Local, Bits<8>>,
     a_w: Signal<Local, Bits<W2>>,
-    b_w: Signal<Local, Bits<W2>>,
     m_a: Signal<Local, Bits<W2>>,
-    m_b: Signal<Local, Bits<W2>>,
+    m_b: Signal<Local, Bits<N>>,
     sum: [Signal<Local, Bits<W2>>; N],
     row_shift: [Constant<Bits<8>>; N],
     k: Constant<Bits<8>>,
     k_minus_1: Constant<Bits<8>>,
     one: Constant<Bits<W2>>,
+    one_n: Constant<Bits<N>>,
 }
 
 impl<const N: usize, const W2: usize> DrumMult<N, W2> {
@@ -100,7 +100,6 @@ impl<const N: usize, const W2: usize> DrumMult<N, W2> {
             s_a: Default::default(),
             s_b: Default::default(),
             a_w: Default::default(),
-            b_w: Default::default(),
             m_a: Default::default(),
             m_b: Default::default(),
             sum: std::array::from_fn(|_| Default::default()),
@@ -108,6 +107,7 @@ impl<const N: usize, const W2: usize> DrumMult<N, W2> {
             k: Constant::new(bits::<8>(k as u64)),
             k_minus_1: Constant::new(bits::<8>(k as u64 - 1)),
             one: Constant::new(bits::<W2>(1)),
+            one_n: Constant::new(bits::<N>(1)),
         }
     }
 }
@@ -127,7 +127,6 @@ impl<const N: usize, const W2: usize> Logic for DrumMult<N, W2> {
             }
         }
         self.a_w.next = bit_cast::<W2, N>(self.a.val());
-        self.b_w.next = bit_cast::<W2, N>(self.b.val());
         self.s_a.next = 0.into();
         self.m_a.next = self.a_w.val();
         if self.lead_a.val() >= self.k.val() {
@@ -135,10 +134,10 @@ impl<const N: usize, const W2: usize> Logic for DrumMult<N, W2> {
             self.m_a.next = (self.a_w.val() >> self.s_a.val()) | self.one.val();
         }
         self.s_b.next = 0.into();
-        self.m_b.next = self.b_w.val();
+        self.m_b.next = self.b.val();
         if self.lead_b.val() >= self.k.val() {
             self.s_b.next = self.lead_b.val() - self.k_minus_1.val();
-            self.m_b.next = (self.b_w.val() >> self.s_b.val()) | self.one.val();
+            self.m_b.next = (self.b.val() >> self.s_b.val()) | self.one_n.val();
         }
         // Mantissa product (at most k x k bits) by shift-add over the bits of m_b.
         self.sum[0].next = 0.into();

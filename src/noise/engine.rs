@@ -125,23 +125,37 @@ pub fn characterize_model(m: &Multiplier, method: Method, show_progress: bool) -
         signed: m.signed,
     };
     let label = format!("{} {}-bit", m.kind, m.width);
+    characterize_fn(ops, method, &label, show_progress, |a, b| m.eval(a, b))
+}
+
+/// Characterize any product function of operand patterns by `method`.
+pub fn characterize_fn<F>(
+    ops: Operands,
+    method: Method,
+    label: &str,
+    show_progress: bool,
+    f: F,
+) -> Acc
+where
+    F: Fn(u32, u32) -> i64 + Sync,
+{
     match method {
         Method::Exhaustive => {
             let pb = if show_progress {
-                progress(1 << m.width, 1 << (2 * m.width), &label)
+                progress(1 << ops.width, 1 << (2 * ops.width), label)
             } else {
                 ProgressBar::hidden()
             };
-            exhaustive(ops, |a, b| m.eval(a, b), &pb)
+            exhaustive(ops, f, &pb)
         }
         Method::Samples { count, seed } => {
-            let pairs = sample_pairs(m.width, count, seed);
+            let pairs = sample_pairs(ops.width, count, seed);
             let pb = if show_progress {
-                progress(pairs.len().div_ceil(1 << 14) as u64, count, &label)
+                progress(pairs.len().div_ceil(1 << 14) as u64, count, label)
             } else {
                 ProgressBar::hidden()
             };
-            over_pairs(ops, &pairs, |_, a, b| m.eval(a, b), &pb)
+            over_pairs(ops, &pairs, |_, a, b| f(a, b), &pb)
         }
     }
 }

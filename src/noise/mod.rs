@@ -12,4 +12,5 @@ pub mod outputs;
 pub mod plot;
 pub mod profile;
 pub mod spec;
+pub mod timing;
 pub mod verilog_ports;
