@@ -14,4 +14,5 @@ pub mod flow;
 pub mod fsutil;
 pub mod hdl;
 pub mod model;
+pub mod noise;
 pub mod weights;

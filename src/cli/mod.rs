@@ -8,6 +8,8 @@ pub mod config_cmd;
 pub mod gen;
 pub mod knead;
 pub mod prove_cmd;
+pub mod characterize;
+pub mod noise_profile;
 pub mod sim;
 pub mod synth_cmd;
 
@@ -38,6 +40,10 @@ pub enum Command {
     Compare(compare::Args),
     /// Formal proof (Yosys SAT) that the emitted kneading unit + SAC PE compute sum w_i a_i exactly.
     Prove(prove_cmd::Args),
+    /// Noise profile of a built-in approximate multiplier (metrics, histograms, LUTs, plot).
+    NoiseProfile(noise_profile::Args),
+    /// Noise profile of a combinational multiplier given as Verilog (built with Verilator).
+    Characterize(characterize::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -49,5 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Synth(a) => synth_cmd::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Prove(a) => prove_cmd::run(a),
+        Command::NoiseProfile(a) => noise_profile::run(a),
+        Command::Characterize(a) => characterize::run(a),
     }
 }

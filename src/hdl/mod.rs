@@ -12,6 +12,7 @@
 //!
 //! Interfaces and timing are specified in `docs/rtl.md`.
 
+pub mod approx_mult;
 pub mod array;
 pub mod array_knead;
 pub mod cycles;

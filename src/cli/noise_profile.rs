@@ -1,0 +1,157 @@
+//! `tetris noise-profile`: characterize a built-in approximate multiplier and write its profile.
+
+use crate::noise::engine::{characterize_fn, characterize_model, Method, Operands};
+use crate::noise::lut::Lut8;
+use crate::noise::models::Multiplier;
+use crate::noise::outputs::{report_written, summary, OutputPaths};
+use crate::noise::profile::{profile_json, Source};
+use crate::noise::timing::TimingModel;
+use anyhow::Result;
+use serde_json::json;
+use std::path::PathBuf;
+
+/// Output flags shared by `noise-profile` and `characterize`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct OutArgs {
+    /// Write the profile as JSON.
+    #[arg(long, value_name = "OUT")]
+    pub json: Option<PathBuf>,
+    /// Write the profile as TOML.
+    #[arg(long, value_name = "OUT")]
+    pub toml: Option<PathBuf>,
+    /// TFApprox/ALWANN table: raw little-endian uint16[65536], index (a<<8)|b (8-bit unsigned).
+    #[arg(long, value_name = "OUT")]
+    pub lut_bin: Option<PathBuf>,
+    /// 256x256 int32 NumPy table indexed by the operands' byte patterns (8-bit).
+    #[arg(long, value_name = "OUT")]
+    pub lut_npy: Option<PathBuf>,
+    /// AdaPT-style C header lut[256][256] (int16_t signed, uint16_t unsigned; 8-bit).
+    #[arg(long, value_name = "OUT")]
+    pub lut_header: Option<PathBuf>,
+    /// Plot of the error distribution and error vs operand magnitude (.svg).
+    #[arg(long, value_name = "OUT")]
+    pub plot: Option<PathBuf>,
+}
+
+impl OutArgs {
+    pub fn paths(&self) -> OutputPaths {
+        OutputPaths {
+            json: self.json.clone(),
+            toml: self.toml.clone(),
+            lut_bin: self.lut_bin.clone(),
+            lut_npy: self.lut_npy.clone(),
+            lut_header: self.lut_header.clone(),
+            plot: self.plot.clone(),
+        }
+    }
+}
+
+/// Sweep flags shared by `noise-profile` and `characterize`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SweepArgs {
+    /// Sweep all 2^(2n) operand pairs (the default up to --width 12).
+    #[arg(long, conflicts_with = "samples")]
+    pub exhaustive: bool,
+    /// Characterize on K uniform random pairs (default above --width 12: 1000000).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..=10_000_000_000))]
+    pub samples: Option<u64>,
+    /// Seed of the sampled pairs.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Widths swept exhaustively unless told otherwise.
+pub const DEFAULT_EXHAUSTIVE_MAX_WIDTH: u32 = 12;
+pub const DEFAULT_SAMPLES: u64 = 1_000_000;
+
+impl SweepArgs {
+    pub fn method(&self, width: u32) -> Method {
+        match self.samples {
+            Some(count) => Method::Samples {
+                count,
+                seed: self.seed,
+            },
+            None if self.exhaustive || width <= DEFAULT_EXHAUSTIVE_MAX_WIDTH => Method::Exhaustive,
+            None => Method::Samples {
+                count: DEFAULT_SAMPLES,
+                seed: self.seed,
+            },
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Multiplier spec: exact, trunc:t=T[,corr], bam:hbl=H,vbl=V, drum:k=K, mitchell, kulkarni.
+    #[arg(long, value_name = "SPEC")]
+    pub mult: String,
+    /// Operand width n (2..=16).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=16))]
+    pub width: u32,
+    /// Two's-complement operands (sign-magnitude wrapper around the unsigned core).
+    #[arg(long)]
+    pub signed: bool,
+    /// Add timing errors of voltage overscaling: vdd=V[,v0=V][,vth=V][,alpha=A][,slack=S][,sigma=S][,seed=N]
+    /// (see docs/noise-profile.md; defaults vdd=v0=0.9 vth=0.35 alpha=1.3 slack=0.1 sigma=0.05).
+    #[arg(long, value_name = "PARAMS")]
+    pub timing: Option<String>,
+    #[command(flatten)]
+    pub sweep: SweepArgs,
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let m = Multiplier::from_spec(&a.mult, a.width, a.signed)?;
+    let paths = a.out.paths();
+    paths.validate(a.width, a.signed)?;
+    let method = a.sweep.method(a.width);
+    let timing = a.timing.as_deref().map(TimingModel::parse).transpose()?;
+    if timing.is_some() && paths.wants_lut() {
+        anyhow::bail!("lookup tables are not written with --timing (timing errors are random, not a function of the operands)");
+    }
+    let t = std::time::Instant::now();
+    let (acc, extra, spec) = match &timing {
+        None => (
+            characterize_model(&m, method, true),
+            None,
+            m.kind.to_string(),
+        ),
+        Some(tm) => {
+            let out_bits = 2 * m.width;
+            let flip = tm.flipper(out_bits);
+            let ops = Operands {
+                width: m.width,
+                signed: m.signed,
+            };
+            let label = format!("{} {}-bit with timing errors", m.kind, m.width);
+            let acc = characterize_fn(ops, method, &label, true, |x, y| {
+                flip.apply(x, y, m.eval(x, y), m.signed)
+            });
+            let extra = json!({
+                "parameters": tm,
+                "delay_scale": tm.delay_scale(),
+                "bit_depth": (1..=out_bits).collect::<Vec<u32>>(),
+                "bit_error_probability": tm.bit_error_probs(out_bits),
+                "model": "alpha-power-law adder delay, static ripple-array depth d_i = i + 1, Gaussian path-delay variation, independent bit flips (docs/noise-profile.md)",
+            });
+            (acc, Some(extra), format!("{}+timing", m.kind))
+        }
+    };
+    let secs = t.elapsed().as_secs_f64();
+    let src = Source {
+        spec,
+        width: m.width,
+        signed: m.signed,
+        signed_convention: m.signed_convention().into(),
+        origin: "built-in bit-exact Rust model (src/noise/models.rs)".into(),
+    };
+    let doc = profile_json(&src, method, &acc, extra);
+    print!("{}", summary(&doc));
+    println!("  sweep time {secs:.3} s");
+    let lut =
+        (paths.wants_lut() && a.width == 8).then(|| Lut8::build(m.signed, |x, y| m.eval(x, y)));
+    let written = paths.write(&doc, lut.as_ref(), &m.kind.slug())?;
+    report_written(&written);
+    Ok(())
+}

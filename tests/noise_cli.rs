@@ -1,0 +1,283 @@
+//! `tetris noise-profile` and `tetris characterize` end to end: the JSON schema, the LUT files
+//! (checked value by value against the model), bad input (clear error, non-zero exit, nothing
+//! written), and a third-party-style gate-level netlist through Verilator (needs Verilator).
+
+use serde_json::Value;
+use std::process::Command;
+use tetris_hdl::noise::models::Multiplier;
+
+fn tetris() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tetris"))
+}
+
+#[test]
+fn noise_profile_writes_schema_and_luts() {
+    let t = tempfile::tempdir().unwrap();
+    let p = |n: &str| t.path().join(n);
+    let out = tetris()
+        .args(["noise-profile", "--mult", "drum:k=4", "--width", "8"])
+        .arg("--json")
+        .arg(p("d.json"))
+        .arg("--toml")
+        .arg(p("d.toml"))
+        .arg("--lut-bin")
+        .arg(p("d.bin"))
+        .arg("--lut-npy")
+        .arg(p("d.npy"))
+        .arg("--lut-header")
+        .arg(p("d.h"))
+        .arg("--plot")
+        .arg(p("d.svg"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&std::fs::read(p("d.json")).unwrap()).unwrap();
+    assert_eq!(doc["multiplier"]["spec"], "drum:k=4");
+    assert_eq!(doc["multiplier"]["width"], 8);
+    assert_eq!(doc["method"]["exhaustive"], true);
+    for k in [
+        "mae",
+        "mae_percent",
+        "wce",
+        "wce_percent",
+        "wcre_percent",
+        "ep_percent",
+        "mre_percent",
+        "mse",
+        "mean_error",
+        "std_error",
+        "mean_rel_error",
+        "std_rel_error",
+    ] {
+        assert!(doc["metrics"][k].is_number(), "metrics.{k}");
+    }
+    assert!(
+        doc["histograms"]["error_log2"]["bins"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 3
+    );
+    assert_eq!(doc["by_magnitude"]["count"].as_array().unwrap().len(), 9);
+    assert!(doc["noise_model"]["integer"]["std"].as_f64().unwrap() > 0.0);
+    let toml_text = std::fs::read_to_string(p("d.toml")).unwrap();
+    let back: toml::Value = toml::from_str(&toml_text).unwrap();
+    assert_eq!(
+        back["metrics"]["wce"].as_integer().unwrap() as u64,
+        doc["metrics"]["wce"].as_u64().unwrap()
+    );
+    // LUTs: value by value against the model.
+    let m = Multiplier::from_spec("drum:k=4", 8, false).unwrap();
+    let bin = std::fs::read(p("d.bin")).unwrap();
+    assert_eq!(bin.len(), 2 * 65536);
+    let npy = std::fs::read(p("d.npy")).unwrap();
+    assert_eq!(&npy[..6], b"\x93NUMPY");
+    let hl = u16::from_le_bytes([npy[8], npy[9]]) as usize;
+    assert_eq!((10 + hl) % 64, 0);
+    assert!(String::from_utf8_lossy(&npy[10..10 + hl]).contains("'shape': (256, 256)"));
+    let data = &npy[10 + hl..];
+    assert_eq!(data.len(), 4 * 65536);
+    for (a, b) in [(0u32, 0u32), (255, 255), (200, 3), (3, 200), (17, 129)] {
+        let i = ((a << 8) | b) as usize;
+        let want = m.eval(a, b);
+        assert_eq!(
+            u16::from_le_bytes([bin[2 * i], bin[2 * i + 1]]) as i64,
+            want
+        );
+        assert_eq!(
+            i32::from_le_bytes(data[4 * i..4 * i + 4].try_into().unwrap()) as i64,
+            want
+        );
+    }
+    let h = std::fs::read_to_string(p("d.h")).unwrap();
+    assert!(h.contains("uint16_t lut_drum_k4[256][256]"));
+    assert_eq!(h.matches('{').count(), 257);
+    assert!(std::fs::read_to_string(p("d.svg"))
+        .unwrap()
+        .starts_with("<svg"));
+}
+
+#[test]
+fn signed_header_is_int16() {
+    let t = tempfile::tempdir().unwrap();
+    let out = tetris()
+        .args([
+            "noise-profile",
+            "--mult",
+            "mitchell",
+            "--width",
+            "8",
+            "--signed",
+            "--lut-header",
+        ])
+        .arg(t.path().join("m.h"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let h = std::fs::read_to_string(t.path().join("m.h")).unwrap();
+    assert!(h.contains("const int16_t lut_mitchell[256][256]"));
+    // Row 0x80 (-128) times column 0xff (-1) is +128 for the sign-magnitude wrapper.
+    let row = h
+        .lines()
+        .filter(|l| l.starts_with("  {"))
+        .nth(0x80)
+        .unwrap();
+    let v: Vec<i64> = row
+        .trim_matches(|c| c == ' ' || c == '{' || c == '}' || c == ',')
+        .split(',')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert_eq!(v[0xff], 128);
+}
+
+#[test]
+fn bad_input_fails_cleanly() {
+    let t = tempfile::tempdir().unwrap();
+    let j = t.path().join("x.json");
+    for (args, msg) in [
+        (vec!["--mult", "drum:k=20", "--width", "8"], "drum: k=20"),
+        (
+            vec!["--mult", "booth", "--width", "8"],
+            "unknown multiplier `booth`",
+        ),
+        (vec!["--mult", "trunc:t=x", "--width", "8"], "parameter `t`"),
+        (
+            vec!["--mult", "exact", "--width", "10", "--lut-npy", "y.npy"],
+            "need --width 8",
+        ),
+        (
+            vec![
+                "--mult",
+                "exact",
+                "--width",
+                "8",
+                "--signed",
+                "--lut-bin",
+                "y.bin",
+            ],
+            "unsigned 8-bit only",
+        ),
+        (
+            vec!["--mult", "exact", "--width", "8", "--plot", "y.pdf"],
+            "only .svg",
+        ),
+    ] {
+        let out = tetris()
+            .arg("noise-profile")
+            .args(&args)
+            .arg("--json")
+            .arg(&j)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(msg), "{args:?}: {err}");
+        assert!(!j.exists(), "{args:?} left output");
+    }
+    std::fs::write(
+        t.path().join("bad.v"),
+        "module m(input [7:0] a, input [7:0] b, output [15:0] y); assign y = a * ; endmodule",
+    )
+    .unwrap();
+    let out = tetris()
+        .args(["characterize", "--width", "8", "--verilog"])
+        .arg(t.path().join("bad.v"))
+        .arg("--work-dir")
+        .arg(t.path().join("w"))
+        .arg("--json")
+        .arg(&j)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bad.v"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!j.exists());
+    let out = tetris()
+        .args(["characterize", "--width", "4", "--verilog"])
+        .arg(t.path().join("bad.v"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is 8 bits wide but --width is 4"));
+}
+
+/// A gate-level 4x4 array multiplier with half/full-adder submodules, written here, whose
+/// column 0 is deliberately wrong (OR instead of AND): characterize must see exactly that.
+#[test]
+fn characterize_gate_level_netlist() {
+    let mut v = String::from(
+        "module ha(input a, input b, output s, output c); assign s = a ^ b; assign c = a & b; endmodule\n\
+         module fa(input a, input b, input ci, output s, output co); assign s = a ^ b ^ ci; assign co = (a & b) | (ci & (a ^ b)); endmodule\n\
+         module mul4 (X, Y, P);\n  input [3:0] X;\n  input [3:0] Y;\n  output [7:0] P;\n",
+    );
+    // Carry-save rows: row j adds pp(i,j) = X[i] & Y[j]; column 0 (p00) uses OR.
+    v.push_str("  wire [3:0] pp0 = X & {4{Y[0]}};\n  wire [3:0] pp1 = X & {4{Y[1]}};\n  wire [3:0] pp2 = X & {4{Y[2]}};\n  wire [3:0] pp3 = X & {4{Y[3]}};\n");
+    v.push_str("  assign P[0] = X[0] | Y[0];\n");
+    // Ripple rows built from fa/ha instances.
+    v.push_str("  wire [3:0] s1; wire [3:0] c1;\n");
+    v.push_str("  ha h10(.a(pp0[1]), .b(pp1[0]), .s(P[1]), .c(c1[0]));\n");
+    v.push_str("  fa f11(.a(pp0[2]), .b(pp1[1]), .ci(c1[0]), .s(s1[1]), .co(c1[1]));\n");
+    v.push_str("  fa f12(.a(pp0[3]), .b(pp1[2]), .ci(c1[1]), .s(s1[2]), .co(c1[2]));\n");
+    v.push_str("  ha h13(.a(pp1[3]), .b(c1[2]), .s(s1[3]), .c(c1[3]));\n");
+    v.push_str("  wire [3:0] s2; wire [3:0] c2;\n");
+    v.push_str("  ha h20(.a(s1[1]), .b(pp2[0]), .s(P[2]), .c(c2[0]));\n");
+    v.push_str("  fa f21(.a(s1[2]), .b(pp2[1]), .ci(c2[0]), .s(s2[1]), .co(c2[1]));\n");
+    v.push_str("  fa f22(.a(s1[3]), .b(pp2[2]), .ci(c2[1]), .s(s2[2]), .co(c2[2]));\n");
+    v.push_str("  fa f23(.a(c1[3]), .b(pp2[3]), .ci(c2[2]), .s(s2[3]), .co(c2[3]));\n");
+    v.push_str("  wire [3:0] c3;\n");
+    v.push_str("  ha h30(.a(s2[1]), .b(pp3[0]), .s(P[3]), .c(c3[0]));\n");
+    v.push_str("  fa f31(.a(s2[2]), .b(pp3[1]), .ci(c3[0]), .s(P[4]), .co(c3[1]));\n");
+    v.push_str("  fa f32(.a(s2[3]), .b(pp3[2]), .ci(c3[1]), .s(P[5]), .co(c3[2]));\n");
+    v.push_str("  fa f33(.a(c2[3]), .b(pp3[3]), .ci(c3[2]), .s(P[6]), .co(P[7]));\n");
+    v.push_str("  wire unused = s1[0] ^ s2[0];\nendmodule\n");
+    v = v
+        .replace("  wire [3:0] s1;", "  wire [3:0] s1; assign s1[0] = 1'b0;")
+        .replace("  wire [3:0] s2;", "  wire [3:0] s2; assign s2[0] = 1'b0;");
+    let t = tempfile::tempdir().unwrap();
+    let f = t.path().join("mul4.v");
+    std::fs::write(&f, &v).unwrap();
+    let j = t.path().join("m.json");
+    let out = tetris()
+        .args(["characterize", "--width", "4", "--verilog"])
+        .arg(&f)
+        .arg("--work-dir")
+        .arg(t.path().join("w"))
+        .arg("--json")
+        .arg(&j)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap();
+    // Expected: the product with bit 0 replaced by X0|Y0; error = (X0|Y0) - (X0&Y0) = X0^Y0.
+    let (mut ep, mut sum) = (0u64, 0u64);
+    for x in 0..16u64 {
+        for y in 0..16u64 {
+            let e = (x & 1) ^ (y & 1);
+            ep += e;
+            sum += e;
+        }
+    }
+    let m = &doc["metrics"];
+    assert_eq!(m["pairs"], 256);
+    assert_eq!(m["wce"], 1);
+    assert!((m["ep_percent"].as_f64().unwrap() - 100.0 * ep as f64 / 256.0).abs() < 1e-12);
+    assert!((m["mae"].as_f64().unwrap() - sum as f64 / 256.0).abs() < 1e-12);
+    assert!(doc["multiplier"]["origin"]
+        .as_str()
+        .unwrap()
+        .contains("a=X b=Y y=P[8]"));
+}
