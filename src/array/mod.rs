@@ -7,3 +7,4 @@ pub mod mapper;
 pub mod network;
 mod onnx_lite;
 pub mod rtl_driver;
+pub mod verilator_driver;

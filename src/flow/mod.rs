@@ -5,4 +5,5 @@ pub mod check;
 pub mod cosim;
 pub mod gen;
 pub mod tools;
+pub mod verilator;
 pub mod verilog;
