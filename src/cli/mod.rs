@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod config_cmd;
+pub mod cosim;
 pub mod gen;
 pub mod knead;
 pub mod sim;
@@ -27,6 +28,8 @@ pub enum Command {
     Knead(knead::Args),
     /// Generate the configured design's Verilog (checked, with manifest) into hdl_out/<top>.
     Gen(gen::Args),
+    /// Co-simulate the emitted Verilog in Verilator against the in-process simulation.
+    Cosim(cosim::Args),
     /// Run a network's layers on the Tetris array and the MAC array: cycles, speedup, share of ideal.
     Sim(sim::Args),
 }
@@ -34,6 +37,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Config(a) => config_cmd::run(a),
+        Command::Cosim(a) => cosim::run(a),
         Command::Knead(a) => knead::run(a),
         Command::Gen(a) => gen::run(a),
         Command::Sim(a) => sim::run(a),

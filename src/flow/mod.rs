@@ -6,4 +6,5 @@ pub mod cosim;
 pub mod gen;
 pub mod tools;
 pub mod verilator;
+pub mod verilator_cosim;
 pub mod verilog;
