@@ -230,7 +230,8 @@ pub fn run_layer_verilator(
             String::from_utf8_lossy(&r.stderr).trim()
         );
     }
-    let buf = std::fs::read(&out_path).with_context(|| format!("reading {}", out_path.display()))?;
+    let buf =
+        std::fs::read(&out_path).with_context(|| format!("reading {}", out_path.display()))?;
     let mut rd = OutReader {
         buf: &buf,
         pos: 0,

@@ -1,20 +1,20 @@
 //! `tetris sim`: run a network's conv/GEMM layers on the Tetris array and on the MAC array of
 //! the same size, per layer and in total (cycle model, or the in-process RTL on sampled tiles).
 
+use crate::array::cycle_model::Engine;
 use crate::array::cycle_model::{Timing, DEFAULT_WINDOW};
+use crate::array::network::run_rtl_with;
 use crate::array::network::{
     evaluate, evaluate_all, load_layers, prepare, quantize_activations, read_activations, run_rtl,
     synthetic_activations, total, Layer, LayerReport,
 };
-use crate::array::cycle_model::Engine;
-use crate::array::network::run_rtl_with;
 use crate::array::verilator_driver::{build_array_sim, run_layer_verilator, ArraySim};
 use crate::config::Config;
 use crate::flow::verilator::default_cache_dir;
-use std::time::Instant;
 use crate::fsutil::write_atomic;
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
+use std::time::Instant;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SimEngine {
@@ -79,7 +79,9 @@ fn rtl_reports(
 ) -> Result<Vec<LayerReport>> {
     let mut out = Vec::new();
     let verilator = a.engine == SimEngine::Verilator;
-    let rtl_tiles = a.rtl_tiles.unwrap_or(if verilator { usize::MAX } else { 1 });
+    let rtl_tiles = a
+        .rtl_tiles
+        .unwrap_or(if verilator { usize::MAX } else { 1 });
     if rtl_tiles == 0 {
         bail!("--rtl-tiles 0: give at least 1");
     }
@@ -125,14 +127,27 @@ fn rtl_reports(
                         "  verilator: {} {:?} array {} in {:.1} s",
                         s.top,
                         engine,
-                        if s.cached { "taken from the build cache" } else { "emitted and built" },
+                        if s.cached {
+                            "taken from the build cache"
+                        } else {
+                            "emitted and built"
+                        },
                         t.elapsed().as_secs_f64()
                     );
                     sims[k] = Some(s);
                 }
                 let sim = sims[k].as_ref().expect("built above");
-                let (run, st) =
-                    run_layer_verilator(sim, cfg, &pl.map, &input, &pl.qweights, &pl.lens, engine, tiles, &work)?;
+                let (run, st) = run_layer_verilator(
+                    sim,
+                    cfg,
+                    &pl.map,
+                    &input,
+                    &pl.qweights,
+                    &pl.lens,
+                    engine,
+                    tiles,
+                    &work,
+                )?;
                 eprintln!(
                     "  verilator {engine:?}: {} cycles in {:.2} s ({:.0} cycles/s), stimulus {:.1} MB prepared in {:.2} s",
                     st.sim_cycles,

@@ -68,7 +68,10 @@ pub fn top_ports(design: &Design) -> Result<Vec<Port>> {
             let (hi, lo) = range
                 .split_once(':')
                 .with_context(|| format!("{}: unreadable port range in {t:?}", design.top))?;
-            let hi: usize = hi.trim().parse().with_context(|| format!("port line {t:?}"))?;
+            let hi: usize = hi
+                .trim()
+                .parse()
+                .with_context(|| format!("port line {t:?}"))?;
             if lo.trim() != "0" {
                 bail!("{}: port range must end at 0 in {t:?}", design.top);
             }
@@ -159,7 +162,10 @@ fn prelude(top: &str) -> String {
 /// The replay harness for `ports` of `top`.
 pub fn replay_harness(top: &str, ports: &[Port]) -> String {
     let mut g = String::new();
-    let ins: Vec<&Port> = ports.iter().filter(|p| p.input && p.name != "clock").collect();
+    let ins: Vec<&Port> = ports
+        .iter()
+        .filter(|p| p.input && p.name != "clock")
+        .collect();
     let outs: Vec<&Port> = ports.iter().filter(|p| !p.input).collect();
     let words = |v: &[&Port]| v.iter().map(|p| p.words()).sum::<usize>();
     let _ = writeln!(g, "#define IN_WORDS {}", words(&ins));
@@ -227,7 +233,9 @@ fn indexed(ports: &[Port], base: &str) -> Result<Vec<Port>> {
     if v.is_empty() || v.iter().enumerate().any(|(k, (i, _))| k != *i) {
         bail!("the top has no ports {base}_0..{base}_N");
     }
-    if v.iter().any(|(_, p)| p.width != v[0].1.width || p.width > 64) {
+    if v.iter()
+        .any(|(_, p)| p.width != v[0].1.width || p.width > 64)
+    {
         bail!("ports {base}_*: differing widths or wider than 64 bits");
     }
     Ok(v.into_iter().map(|(_, p)| p.clone()).collect())
@@ -259,11 +267,7 @@ pub fn stream_harness(top: &str, ports: &[Port], shape: ArrayShape) -> Result<St
         groups.extend([("kw_w", shape.cols), ("kw_ptr", shape.cols)]);
     } else {
         let n = shape.cols * shape.lanes;
-        groups.extend([
-            ("kw_lane_valid", n),
-            ("kw_lane_ptr", n),
-            ("kw_lane_neg", n),
-        ]);
+        groups.extend([("kw_lane_valid", n), ("kw_lane_ptr", n), ("kw_lane_neg", n)]);
     }
     let mut g = String::new();
     let _ = writeln!(
@@ -296,7 +300,13 @@ pub fn stream_harness(top: &str, ports: &[Port], shape: ArrayShape) -> Result<St
     }
     let _ = write!(g, "    explicit Ports(VTOP& t) {{\n{ctor}    }}\n}};\n");
     for scalar in [
-        "start", "expected", "done", "cycles", "act_valid", "act_ready", "act_mask",
+        "start",
+        "expected",
+        "done",
+        "cycles",
+        "act_valid",
+        "act_ready",
+        "act_mask",
     ] {
         if !ports.iter().any(|p| p.name == scalar) {
             bail!("the top has no `{scalar}` port: not an array design");
@@ -345,11 +355,9 @@ pub fn build(
         parts.push((&m.name, m.text.as_bytes()));
     }
     let hash = content_hash(parts);
-    let dir = cache.join("verilator").join(format!(
-        "{}-{kind}-{}",
-        design.top,
-        &hash[..16]
-    ));
+    let dir = cache
+        .join("verilator")
+        .join(format!("{}-{kind}-{}", design.top, &hash[..16]));
     let exe = dir.join("obj").join(format!("{kind}_sim"));
     if exe.is_file() {
         return Ok(Built {
@@ -396,7 +404,9 @@ pub fn build(
         // Keep the executable and the log; the object files are large and not needed again.
         for e in std::fs::read_dir(&obj)? {
             let p = e?.path();
-            let keep = p.file_name().is_some_and(|n| n == format!("{kind}_sim").as_str());
+            let keep = p
+                .file_name()
+                .is_some_and(|n| n == format!("{kind}_sim").as_str());
             if !keep {
                 let _ = if p.is_dir() {
                     std::fs::remove_dir_all(&p)
@@ -480,7 +490,10 @@ pub fn replay(
     let harness = replay_harness(&design.top, &ports);
     let fmt = wave.map_or(Wave::Vcd, Wave::for_path);
     let built = build(design, "replay", &harness, fmt, cache)?;
-    let ins: Vec<&Port> = ports.iter().filter(|p| p.input && p.name != "clock").collect();
+    let ins: Vec<&Port> = ports
+        .iter()
+        .filter(|p| p.input && p.name != "clock")
+        .collect();
     let outs: Vec<&Port> = ports.iter().filter(|p| !p.input).collect();
     let first = trace.first().context("empty trace: nothing to compare")?;
     let pos: HashMap<&str, usize> = first
@@ -538,7 +551,8 @@ pub fn replay(
             String::from_utf8_lossy(&r.stderr)
         );
     }
-    let got = std::fs::read(&out_path).with_context(|| format!("reading {}", out_path.display()))?;
+    let got =
+        std::fs::read(&out_path).with_context(|| format!("reading {}", out_path.display()))?;
     if got.len() != expected.len() * 4 {
         bail!(
             "{}: {} bytes, expected {} ({} cycles)",
@@ -595,6 +609,9 @@ mod tests {
         assert_eq!(literal_words("44'h0", 44).unwrap(), vec![0, 0]);
         assert!(literal_words("8'h1", 16).is_err());
         assert!(literal_words("zz", 1).is_err());
-        assert_eq!(words_hex(&[0x9abcdef0, 0x12345678], 64), "64'h123456789abcdef0");
+        assert_eq!(
+            words_hex(&[0x9abcdef0, 0x12345678], 64),
+            "64'h123456789abcdef0"
+        );
     }
 }

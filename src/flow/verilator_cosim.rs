@@ -233,7 +233,11 @@ fn array_stimulus(cfg: &Config, o: &CosimOptions) -> Result<Stimulus> {
         };
         golden_mismatches += usize::from(g != v);
     }
-    let want: usize = tiles.iter().map(|&t| map.tile_pixels(t).len()).sum::<usize>() * p.cout;
+    let want: usize = tiles
+        .iter()
+        .map(|&t| map.tile_pixels(t).len())
+        .sum::<usize>()
+        * p.cout;
     golden_mismatches += want.abs_diff(run.outputs.len());
     Ok(Stimulus {
         design,
