@@ -6,3 +6,4 @@ pub mod functional;
 pub mod mapper;
 pub mod network;
 pub mod rtl_driver;
+pub mod verilator_driver;

@@ -509,8 +509,30 @@ pub fn run_rtl(
     timing: Timing,
     progress: bool,
 ) -> Result<RtlLayerRun> {
-    use super::cycle_model::layer_cycles_for_tiles;
     use super::rtl_driver::run_layer_rtl;
+    run_rtl_with(pl, input, tiles, timing, |engine, picked| {
+        run_layer_rtl(
+            cfg,
+            &pl.map,
+            input,
+            &pl.qweights,
+            &pl.lens,
+            engine,
+            picked,
+            progress,
+        )
+    })
+}
+
+/// [`run_rtl`] with any RTL engine: `run(engine, tiles)` simulates those pixel tiles.
+pub fn run_rtl_with(
+    pl: &PreparedLayer,
+    input: &[i64],
+    tiles: usize,
+    timing: Timing,
+    mut run: impl FnMut(Engine, &[usize]) -> Result<super::rtl_driver::RtlRun>,
+) -> Result<RtlLayerRun> {
+    use super::cycle_model::layer_cycles_for_tiles;
     let map = &pl.map;
     let p = &map.params;
     let n = map.pixel_tiles().min(tiles.max(1));
@@ -522,29 +544,25 @@ pub fn run_rtl(
     let mut cycles = [0u64; 2];
     let mut agree = true;
     for (k, engine) in [Engine::Sac, Engine::Mac].into_iter().enumerate() {
-        let run = run_layer_rtl(
-            cfg,
-            map,
-            input,
-            &pl.qweights,
-            &pl.lens,
-            engine,
-            &picked,
-            progress,
-        )
-        .with_context(|| format!("layer {}", pl.name))?;
-        for &(idx, v) in &run.outputs {
-            let px = idx / (p.cout * plane) * plane + idx % plane;
-            let o = idx / plane % p.cout;
-            let row = p.im2col_row(input, px, map.conv_group_of(o));
-            let golden: i128 = row
-                .iter()
-                .zip(&pl.qweights[o * dot..(o + 1) * dot])
-                .map(|(&a, &w)| a as i128 * w as i128)
-                .sum();
-            ok &= golden == v;
-            checked += 1;
-        }
+        let run = run(engine, &picked).with_context(|| format!("layer {}", pl.name))?;
+        // Whole layers on the Verilator engine are 10^5..10^6 outputs: check in parallel.
+        let wrong = run
+            .outputs
+            .par_iter()
+            .filter(|&&(idx, v)| {
+                let px = idx / (p.cout * plane) * plane + idx % plane;
+                let o = idx / plane % p.cout;
+                let row = p.im2col_row(input, px, map.conv_group_of(o));
+                let golden: i128 = row
+                    .iter()
+                    .zip(&pl.qweights[o * dot..(o + 1) * dot])
+                    .map(|(&a, &w)| a as i128 * w as i128)
+                    .sum();
+                golden != v
+            })
+            .count();
+        ok &= wrong == 0;
+        checked += run.outputs.len();
         let want = picked
             .iter()
             .map(|&t| map.tile_pixels(t).len())

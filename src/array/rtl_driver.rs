@@ -22,24 +22,24 @@ use rust_hdl::prelude::*;
 
 /// One beat of a column's weight stream.
 #[derive(Debug, Clone)]
-struct WBeat {
+pub(crate) struct WBeat {
     /// SAC: the kneaded weight's lanes.
-    lanes: Vec<Lane>,
+    pub lanes: Vec<Lane>,
     /// MAC: the weight and the index of its activation in the group.
-    w: i64,
-    ptr: u16,
-    group_end: bool,
-    last: bool,
+    pub w: i64,
+    pub ptr: u16,
+    pub group_end: bool,
+    pub last: bool,
 }
 
 /// What the host prepares for one run.
-struct Streams {
+pub(crate) struct Streams {
     /// (mask, rows*KS activations).
-    acts: Vec<(u64, Vec<i64>)>,
-    weights: Vec<Vec<WBeat>>,
+    pub acts: Vec<(u64, Vec<i64>)>,
+    pub weights: Vec<Vec<WBeat>>,
     /// Per column, in order: (output index into `[N, Cout, OH, OW]` per row, None past P).
-    results: Vec<Vec<Vec<Option<usize>>>>,
-    expected: usize,
+    pub results: Vec<Vec<Vec<Option<usize>>>>,
+    pub expected: usize,
 }
 
 /// Outcome of an RTL run.
@@ -54,7 +54,7 @@ pub struct RtlRun {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn build_streams(
+pub(crate) fn build_streams(
     map: &LayerMap,
     input: &[i64],
     qweights: &[i64],
@@ -151,7 +151,7 @@ fn build_streams(
     }
 }
 
-fn signed_of(u: u64, bits: usize) -> i128 {
+pub(crate) fn signed_of(u: u64, bits: usize) -> i128 {
     let shift = 128 - bits as u32;
     (((u as u128) << shift) as i128) >> shift
 }

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 pub mod compare;
 pub mod config_cmd;
+pub mod cosim;
 pub mod gen;
 pub mod knead;
 pub mod prove_cmd;
@@ -32,6 +33,8 @@ pub enum Command {
     Knead(knead::Args),
     /// Generate the configured design's Verilog (checked, with manifest) into hdl_out/<top>.
     Gen(gen::Args),
+    /// Co-simulate the emitted Verilog in Verilator against the in-process simulation.
+    Cosim(cosim::Args),
     /// Run a network's layers on the Tetris array and the MAC array: cycles, speedup, share of ideal.
     Sim(sim::Args),
     /// Synthesize the design with Yosys (generic, iCE40, Xilinx): cells, LUTs, FFs, transistors, Fmax.
@@ -49,6 +52,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Config(a) => config_cmd::run(a),
+        Command::Cosim(a) => cosim::run(a),
         Command::Knead(a) => knead::run(a),
         Command::Gen(a) => gen::run(a),
         Command::Sim(a) => sim::run(a),

@@ -1,15 +1,20 @@
 //! `tetris sim`: run a network's conv/GEMM layers on the Tetris array and on the MAC array of
 //! the same size, per layer and in total (cycle model, or the in-process RTL on sampled tiles).
 
+use crate::array::cycle_model::Engine;
 use crate::array::cycle_model::{Timing, DEFAULT_WINDOW};
+use crate::array::network::run_rtl_with;
 use crate::array::network::{
     evaluate, evaluate_all, load_layers, prepare, quantize_activations, read_activations, run_rtl,
     synthetic_activations, total, Layer, LayerReport,
 };
+use crate::array::verilator_driver::{build_array_sim, run_layer_verilator, ArraySim};
 use crate::config::Config;
+use crate::flow::verilator::default_cache_dir;
 use crate::fsutil::write_atomic;
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
+use std::time::Instant;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SimEngine {
@@ -17,6 +22,8 @@ pub enum SimEngine {
     Model,
     /// The in-process RTL simulation of the generated array (sampled tiles, slow).
     Rtl,
+    /// The emitted array Verilog compiled by Verilator (whole layers; builds are cached).
+    Verilator,
 }
 
 #[derive(clap::Args, Debug)]
@@ -47,10 +54,13 @@ pub struct Args {
     /// Activation queue depth per column (beats).
     #[arg(long, default_value_t = DEFAULT_WINDOW)]
     pub window: usize,
-    /// Engine rtl: pixel tiles per layer to simulate (evenly spaced; the RTL runs a few hundred cycles/s
-    /// at 8x8, so keep layers and tile counts small).
-    #[arg(long, default_value_t = 1)]
-    pub rtl_tiles: usize,
+    /// Engines rtl/verilator: pixel tiles per layer to simulate (evenly spaced). Default: 1 for
+    /// rtl (the in-process RTL runs a few hundred cycles/s at 8x8), every tile for verilator.
+    #[arg(long)]
+    pub rtl_tiles: Option<usize>,
+    /// Engine verilator: build cache (default: $TETRIS_CACHE_DIR or ~/.cache/tetris-hdl).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
     /// Engine rtl: the first layer's input activations (.npy, [N, Cin, H, W] float).
     #[arg(long)]
     pub activations: Option<PathBuf>,
@@ -59,8 +69,8 @@ pub struct Args {
     pub seed: u64,
 }
 
-/// Engine rtl: per layer, run sampled tiles on the in-process RTL; the report's cycles are the
-/// RTL's cycle counter on those tiles (SAC streams and MAC streams).
+/// Engines rtl/verilator: per layer, run (sampled) tiles on the RTL; the report's cycles are
+/// the RTL's cycle counter on those tiles (SAC streams and MAC streams).
 fn rtl_reports(
     layers: &[Layer],
     cfg: &Config,
@@ -68,6 +78,16 @@ fn rtl_reports(
     timing: Timing,
 ) -> Result<Vec<LayerReport>> {
     let mut out = Vec::new();
+    let verilator = a.engine == SimEngine::Verilator;
+    let rtl_tiles = a
+        .rtl_tiles
+        .unwrap_or(if verilator { usize::MAX } else { 1 });
+    if rtl_tiles == 0 {
+        bail!("--rtl-tiles 0: give at least 1");
+    }
+    let cache = a.cache_dir.clone().unwrap_or_else(default_cache_dir);
+    let work = std::env::temp_dir().join(format!("tetris-sim-{}", std::process::id()));
+    let mut sims: [Option<ArraySim>; 2] = [None, None];
     for (i, l) in layers.iter().enumerate() {
         let pl = prepare(l, cfg)?;
         let input = match (&a.activations, i) {
@@ -93,10 +113,57 @@ fn rtl_reports(
             l.name,
             i + 1,
             layers.len(),
-            a.rtl_tiles.clamp(1, pl.map.pixel_tiles()),
+            rtl_tiles.clamp(1, pl.map.pixel_tiles()),
             pl.map.pixel_tiles()
         );
-        let run = run_rtl(&pl, cfg, &input, a.rtl_tiles, timing, true)?;
+        let run = if verilator {
+            let t0 = Instant::now();
+            let r = run_rtl_with(&pl, &input, rtl_tiles, timing, |engine, tiles| {
+                let k = usize::from(engine == Engine::Mac);
+                if sims[k].is_none() {
+                    let t = Instant::now();
+                    let s = build_array_sim(cfg, engine, &cache)?;
+                    eprintln!(
+                        "  verilator: {} {:?} array {} in {:.1} s",
+                        s.top,
+                        engine,
+                        if s.cached {
+                            "taken from the build cache"
+                        } else {
+                            "emitted and built"
+                        },
+                        t.elapsed().as_secs_f64()
+                    );
+                    sims[k] = Some(s);
+                }
+                let sim = sims[k].as_ref().expect("built above");
+                let (run, st) = run_layer_verilator(
+                    sim,
+                    cfg,
+                    &pl.map,
+                    &input,
+                    &pl.qweights,
+                    &pl.lens,
+                    engine,
+                    tiles,
+                    &work,
+                )?;
+                eprintln!(
+                    "  verilator {engine:?}: {} cycles in {:.2} s ({:.0} cycles/s), stimulus {:.1} MB prepared in {:.2} s",
+                    st.sim_cycles,
+                    st.sim_s,
+                    st.sim_cycles as f64 / st.sim_s.max(1e-9),
+                    st.stimulus_bytes as f64 / 1e6,
+                    st.prepare_s
+                );
+                Ok(run)
+            });
+            let _ = std::fs::remove_dir_all(&work);
+            eprintln!("  layer on verilator: {:.1} s", t0.elapsed().as_secs_f64());
+            r?
+        } else {
+            run_rtl(&pl, cfg, &input, rtl_tiles, timing, true)?
+        };
         let mut r = evaluate(&pl, timing);
         // Utilizations of the sampled run: the same useful work per tile, over the RTL cycles.
         let share = run.tiles as f64 / pl.map.pixel_tiles() as f64;
@@ -123,7 +190,7 @@ fn rtl_reports(
     Ok(out)
 }
 
-fn parse_hw(s: &str) -> Result<(usize, usize), String> {
+pub(crate) fn parse_hw(s: &str) -> Result<(usize, usize), String> {
     let v: Vec<&str> = s.split(',').collect();
     match v[..] {
         [h, w] => match (h.trim().parse::<usize>(), w.trim().parse::<usize>()) {
@@ -158,7 +225,7 @@ pub fn run(a: Args) -> Result<()> {
         window: a.window,
         ..Timing::default()
     };
-    if a.engine == SimEngine::Rtl && timing.window != DEFAULT_WINDOW {
+    if a.engine != SimEngine::Model && timing.window != DEFAULT_WINDOW {
         bail!(
             "--window {}: the RTL's window is fixed at {DEFAULT_WINDOW} (the PE's two activation banks)",
             a.window
@@ -166,7 +233,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     let reports = match a.engine {
         SimEngine::Model => evaluate_all(&layers, &cfg, timing)?,
-        SimEngine::Rtl => rtl_reports(&layers, &cfg, &a, timing)?,
+        SimEngine::Rtl | SimEngine::Verilator => rtl_reports(&layers, &cfg, &a, timing)?,
     };
     let tot = total(&reports);
     print_table(&reports, &tot);
@@ -174,12 +241,12 @@ pub fn run(a: Args) -> Result<()> {
         (SimEngine::Model, _) => {
             "not used: the cycle model's timing does not depend on activation values".to_string()
         }
-        (SimEngine::Rtl, Some(f)) => format!(
+        (_, Some(f)) => format!(
             "from {} (quantized per tensor, max-abs), for the first layer; seeded synthetic (seed {}) for the others",
             f.display(),
             a.seed
         ),
-        (SimEngine::Rtl, None) => format!(
+        (_, None) => format!(
             "seeded synthetic, uniform over the act_bits range (seed {})",
             a.seed
         ),
@@ -209,7 +276,7 @@ pub fn run(a: Args) -> Result<()> {
             "input_hw": [a.input_hw.0, a.input_hw.1],
             "quantization": "per-tensor symmetric max-abs",
             "activations": activations,
-            "rtl_tiles_per_layer": (a.engine == SimEngine::Rtl).then_some(a.rtl_tiles),
+            "rtl_tiles_per_layer": (a.engine != SimEngine::Model).then_some(a.rtl_tiles.map_or("default".to_string(), |t| t.to_string())),
             "ideal_speedup_total_is": "work-weighted (pixels x weights) over the layers",
         });
         let doc = serde_json::json!({"settings": settings, "layers": reports, "total": tot});

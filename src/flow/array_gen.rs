@@ -98,19 +98,25 @@ fn emit_mac_array(cfg: &Config) -> Result<(super::verilog::Design, String)> {
     }
 }
 
-/// Build the array design and self-check it: a random small conv layer (`dots` bounds the
-/// number of output values checked) through the in-process array RTL vs `conv2d`.
-pub fn build_array(cfg: &Config, dots: usize) -> Result<Built> {
+/// The array design of `cfg` (SAC or MAC by `pe.kind`) and its one-line description, without
+/// the in-process self-check.
+pub fn emit_array(cfg: &Config) -> Result<(super::verilog::Design, String)> {
     if cfg.array.cols > 64 {
         bail!(
             "field array.cols = {}: the array supports at most 64 columns",
             cfg.array.cols
         );
     }
-    let (design, description) = match cfg.pe.kind {
-        PeKind::Sac => dispatch(cfg, EmitArray { cfg })??,
-        PeKind::Mac => emit_mac_array(cfg)?,
-    };
+    match cfg.pe.kind {
+        PeKind::Sac => dispatch(cfg, EmitArray { cfg })?,
+        PeKind::Mac => emit_mac_array(cfg),
+    }
+}
+
+/// Build the array design and self-check it: a random small conv layer (`dots` bounds the
+/// number of output values checked) through the in-process array RTL vs `conv2d`.
+pub fn build_array(cfg: &Config, dots: usize) -> Result<Built> {
+    let (design, description) = emit_array(cfg)?;
     let engine = match cfg.pe.kind {
         PeKind::Sac => Engine::Sac,
         PeKind::Mac => Engine::Mac,

@@ -10,5 +10,7 @@ pub mod gen;
 pub mod ports;
 pub mod synth;
 pub mod tools;
+pub mod verilator;
+pub mod verilator_cosim;
 pub mod verilog;
 pub mod yosys;

@@ -1,0 +1,118 @@
+//! `tetris cosim`: the emitted Verilog, built with Verilator, checked cycle by cycle against the
+//! in-process rust-hdl simulation of the same stimulus (and that against the golden model).
+
+use crate::array::network::load_layers;
+use crate::config::Config;
+use crate::flow::verilator::default_cache_dir;
+use crate::flow::verilator_cosim::{cosim, default_work_dir, CosimOptions};
+use crate::fsutil::write_atomic;
+use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Design config (TOML); the built-in default when omitted. `[array] emit = true`
+    /// co-simulates the rows x cols array, otherwise the PE-level design of `tetris gen`.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Array only: drive a real layer of this weight file (.onnx/.npy) instead of a random one.
+    #[arg(long, requires = "layer")]
+    pub weights: Option<PathBuf>,
+    /// The layer of --weights (its name as `tetris sim` lists it).
+    #[arg(long, requires = "weights")]
+    pub layer: Option<String>,
+    /// Input height,width where the model's input size is symbolic (as in `tetris sim`).
+    #[arg(long, default_value = "640,640", value_parser = crate::cli::sim::parse_hw)]
+    pub input_hw: (usize, usize),
+    /// Random dot products (PE) or pixel tiles (array) to drive. The in-process simulation
+    /// that records the stimulus runs ~200 cycles/s at 8x8, so keep array runs small.
+    #[arg(long, default_value_t = 200)]
+    pub vectors: usize,
+    /// Seed of the random vectors / synthetic activations.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write a waveform of the Verilator run (.vcd, or .fst). On a mismatch a VCD is written
+    /// to the work folder anyway.
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// Write the report as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Verilator build cache (default: $TETRIS_CACHE_DIR or ~/.cache/tetris-hdl).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Stimulus/output files (default: hdl_out/.cosim/<top>).
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let cfg = Config::load(a.config.as_deref())?;
+    let origin = a
+        .config
+        .as_ref()
+        .map_or("<built-in default>".to_string(), |p| {
+            p.display().to_string()
+        });
+    crate::hdl::select::check_supported(&cfg).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+    if let Some(t) = &a.trace {
+        let ok = t.extension().is_some_and(|e| e == "vcd" || e == "fst");
+        if !ok {
+            bail!("--trace {}: give a .vcd or .fst file", t.display());
+        }
+    }
+    let layer = match (&a.weights, &a.layer) {
+        (Some(w), Some(name)) => {
+            let layers = load_layers(w, a.input_hw)?;
+            let l = layers
+                .into_iter()
+                .find(|l| &l.name == name)
+                .with_context(|| format!("{}: no layer named {name:?}", w.display()))?;
+            Some(l)
+        }
+        _ => None,
+    };
+    let o = CosimOptions {
+        vectors: a.vectors,
+        seed: a.seed,
+        layer,
+        cache: a.cache_dir.unwrap_or_else(default_cache_dir),
+        work: a.work_dir.unwrap_or_else(|| default_work_dir(&cfg)),
+        wave: a.trace.clone(),
+    };
+    let r = cosim(&cfg, &o)?;
+    println!("design      {}", r.design);
+    println!(
+        "stimulus    {} vectors, {} cycles; in-process results vs golden model: {} of {} differ",
+        r.vectors, r.cycles, r.golden_mismatches, r.results_checked
+    );
+    println!(
+        "verilator   build {:.1} s{}, {:.0} cycles/s (rust-hdl in-process: {:.0} cycles/s)",
+        r.build_s,
+        if r.build_cached { " (cached)" } else { "" },
+        r.sim_cycles_per_s,
+        r.rust_hdl_cycles_per_s
+    );
+    match &r.first_mismatch {
+        None => println!("compare     every output port, every cycle: 0 mismatches"),
+        Some(m) => println!(
+            "compare     {} mismatches; first: cycle {}, port {}: rust-hdl {} verilator {}",
+            r.mismatches, m.cycle, m.port, m.expected, m.actual
+        ),
+    }
+    if let Some(w) = &r.waveform {
+        println!("waveform    {w}");
+    }
+    if let Some(j) = &a.json {
+        write_atomic(j, serde_json::to_string_pretty(&r)?.as_bytes())
+            .with_context(|| format!("writing {}", j.display()))?;
+    }
+    if r.mismatches > 0 || r.golden_mismatches > 0 {
+        bail!(
+            "co-simulation failed: {} Verilator mismatches, {} golden-model mismatches",
+            r.mismatches,
+            r.golden_mismatches
+        );
+    }
+    Ok(())
+}
