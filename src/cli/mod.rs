@@ -3,14 +3,14 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod characterize;
 pub mod compare;
 pub mod config_cmd;
 pub mod cosim;
 pub mod gen;
 pub mod knead;
-pub mod prove_cmd;
-pub mod characterize;
 pub mod noise_profile;
+pub mod prove_cmd;
 pub mod sim;
 pub mod synth_cmd;
 
