@@ -391,12 +391,22 @@ fn run_equiv(dir: &Path, top: &str, rtl: &[String]) -> Result<Obligation> {
         );
     };
     // "  Unproven $equiv $auto$equiv_make.cc:..: \sig_gold \sig_gate"
-    let failed_checks: Vec<String> = log
+    // One line per unproven bit: keep each signal once, without equiv_make's `_gold` suffix.
+    let mut failed_checks: Vec<String> = vec![];
+    for l in log
         .lines()
         .filter(|l| l.trim_start().starts_with("Unproven $equiv"))
-        .filter_map(|l| l.split_whitespace().nth(3))
-        .map(|n| n.trim_start_matches('\\').to_string())
-        .collect();
+    {
+        if let Some(n) = l.split_whitespace().nth(3) {
+            let n = n
+                .trim_start_matches('\\')
+                .trim_end_matches("_gold")
+                .to_string();
+            if !failed_checks.contains(&n) {
+                failed_checks.push(n);
+            }
+        }
+    }
     Ok(Obligation {
         harness: name.to_string(),
         module: format!("{top}_sac_pe"),
@@ -453,6 +463,9 @@ fn parse_model(log: &str, checks: &[String]) -> (String, Vec<String>, Vec<u32>) 
         }
         if !in_table {
             continue;
+        }
+        if t.starts_with("Dumping") {
+            break;
         }
         if t.is_empty() {
             if !table.is_empty() {
