@@ -36,9 +36,9 @@ impl<const N: usize, const W2: usize> MaskedArrayMult<N, W2> {
             y: Default::default(),
             a_wide: Default::default(),
             sum: std::array::from_fn(|_| Default::default()),
-            row_mask: std::array::from_fn(|j| Constant::new(bits::<W2>(row_masks[j] as u64))),
+            row_mask: std::array::from_fn(|j| Constant::new(bits::<W2>(row_masks[j]))),
             row_shift: std::array::from_fn(|j| Constant::new(bits::<8>(j as u64))),
-            corr: Constant::new(bits::<W2>(corr as u64)),
+            corr: Constant::new(bits::<W2>(corr)),
         }
     }
 }
