@@ -281,3 +281,59 @@ fn characterize_gate_level_netlist() {
         .unwrap()
         .contains("a=X b=Y y=P[8]"));
 }
+
+#[test]
+fn timing_model_profile() {
+    let t = tempfile::tempdir().unwrap();
+    let run = |params: &str, name: &str| -> Value {
+        let j = t.path().join(name);
+        let out = tetris()
+            .args([
+                "noise-profile",
+                "--mult",
+                "exact",
+                "--width",
+                "8",
+                "--timing",
+                params,
+                "--json",
+            ])
+            .arg(&j)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap()
+    };
+    let nominal = run("vdd=0.9", "n.json");
+    let low = run("vdd=0.75", "l.json");
+    assert_eq!(low["multiplier"]["spec"], "exact+timing");
+    let p = low["timing_model"]["bit_error_probability"]
+        .as_array()
+        .unwrap();
+    assert_eq!(p.len(), 16);
+    // Overscaling: more and larger errors than at the nominal supply.
+    let ep = |d: &Value| d["metrics"]["ep_percent"].as_f64().unwrap();
+    let mae = |d: &Value| d["metrics"]["mae"].as_f64().unwrap();
+    assert!(ep(&low) > ep(&nominal) && mae(&low) > mae(&nominal));
+    // Deterministic for a seed.
+    assert_eq!(run("vdd=0.75", "l2.json")["metrics"], low["metrics"]);
+    let out = tetris()
+        .args([
+            "noise-profile",
+            "--mult",
+            "exact",
+            "--width",
+            "8",
+            "--timing",
+            "vdd=0.75",
+            "--lut-npy",
+        ])
+        .arg(t.path().join("x.npy"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && !t.path().join("x.npy").exists());
+}

@@ -37,9 +37,9 @@ fn built(m: &Multiplier, dir: &std::path::Path) -> tetris_hdl::noise::characteri
 fn rtl_equals_model_on_every_8bit_pair() {
     let t = tempfile::tempdir().unwrap();
     for spec in [
+        "kulkarni",
         "drum:k=4",
         "mitchell",
-        "kulkarni",
         "exact",
         "trunc:t=8,corr",
         "trunc:t=5",

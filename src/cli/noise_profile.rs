@@ -92,7 +92,7 @@ pub struct Args {
     #[arg(long)]
     pub signed: bool,
     /// Add timing errors of voltage overscaling: vdd=V[,v0=V][,vth=V][,alpha=A][,slack=S][,sigma=S][,seed=N]
-    /// (see docs/noise-profile.md; defaults vdd=v0=0.9 vth=0.35 alpha=1.3 slack=0.1 sigma=0.05).
+    /// (see docs/noise-profile.md; defaults vdd=v0=0.9 vth=0.35 alpha=1.3 slack=0.2 sigma=0.05).
     #[arg(long, value_name = "PARAMS")]
     pub timing: Option<String>,
     #[command(flatten)]

@@ -250,6 +250,9 @@ pub struct KulkarniMult<const N: usize, const W2: usize, const D: usize> {
     sum: [Signal<Local, Bits<W2>>; D],
     digit_shift: [Constant<Bits<8>>; D],
     low_bits: Constant<Bits<W2>>,
+    one: Constant<Bits<W2>>,
+    two: Constant<Bits<W2>>,
+    three: Constant<Bits<W2>>,
 }
 
 impl<const N: usize, const W2: usize, const D: usize> Default for KulkarniMult<N, W2, D> {
@@ -272,6 +275,9 @@ impl<const N: usize, const W2: usize, const D: usize> Default for KulkarniMult<N
             sum: std::array::from_fn(|_| Default::default()),
             digit_shift: std::array::from_fn(|j| Constant::new(bits::<8>(2 * j as u64))),
             low_bits: Constant::new(bits::<W2>(low)),
+            one: Constant::new(bits::<W2>(1)),
+            two: Constant::new(bits::<W2>(2)),
+            three: Constant::new(bits::<W2>(3)),
         }
     }
 }
@@ -284,16 +290,17 @@ impl<const N: usize, const W2: usize, const D: usize> Logic for KulkarniMult<N, 
         self.m3.next = self.a_w.val() & (self.a_w.val() >> 1) & self.low_bits.val();
         self.r3.next = self.a_w.val() + (self.a_w.val() << 1) - (self.m3.val() << 1);
         for j in 0..D {
-            self.b_digit[j].next = self.b_w.val() >> self.digit_shift[j].val();
+            // Digit j of b, compared whole (no unused bits for lint).
+            self.b_digit[j].next = (self.b_w.val() >> self.digit_shift[j].val()) & self.three.val();
             self.row[j].next = 0.into();
-            if self.b_digit[j].val().get_bit(0) {
+            if self.b_digit[j].val() == self.one.val() {
                 self.row[j].next = self.a_w.val();
             }
-            if self.b_digit[j].val().get_bit(1) {
+            if self.b_digit[j].val() == self.two.val() {
                 self.row[j].next = self.a_w.val() << 1;
-                if self.b_digit[j].val().get_bit(0) {
-                    self.row[j].next = self.r3.val();
-                }
+            }
+            if self.b_digit[j].val() == self.three.val() {
+                self.row[j].next = self.r3.val();
             }
         }
         self.sum[0].next = self.row[0].val();

@@ -41,7 +41,7 @@ impl Default for TimingModel {
             v0: 0.9,
             vth: 0.35,
             alpha: 1.3,
-            slack: 0.1,
+            slack: 0.2,
             sigma: 0.05,
             seed: 1,
         }

@@ -225,7 +225,9 @@ pub fn detect(
     };
     let ins: Vec<&Port> = m.ports.iter().filter(|p| p.input).collect();
     let outs: Vec<&Port> = m.ports.iter().filter(|p| !p.input).collect();
-    let auto = ins.len() == 2 && outs.len() == 1;
+    // Inputs are inferred when there are exactly two, the output when there is exactly one.
+    let auto_in = ins.len() == 2;
+    let auto_out = outs.len() == 1;
     let pick = |given: Option<&str>,
                 auto_port: Option<&Port>,
                 input: bool,
@@ -233,7 +235,7 @@ pub fn detect(
      -> Result<Port> {
         match (given, auto_port) {
             (Some(n), _) => find(n, input, flag),
-            (None, Some(p)) if auto => Ok(p.clone()),
+            (None, Some(p)) if (input && auto_in) || (!input && auto_out) => Ok(p.clone()),
             _ => bail!(
                 "{file}: module {} has {} inputs and {} outputs, so ports cannot be auto-detected; give {flag}",
                 m.name,
