@@ -63,8 +63,9 @@ fn array_4x4_matches_in_verilator() {
     let r = cosim(&cfg, &options(2, &t)).unwrap();
     assert_eq!(r.mismatches, 0, "{:?}", r.first_mismatch);
     assert_eq!(r.golden_mismatches, 0);
-    assert!(r.results_checked >= 2 * 4 * 5, "{}", r.results_checked);
-    assert!(r.cycles > 50, "{} cycles", r.cycles);
+    // Two pixel tiles of the random layer (4 + 1 pixels) x 5 filters.
+    assert_eq!(r.results_checked, 25);
+    assert!(r.cycles > 30, "{} cycles", r.cycles);
 }
 
 /// An operator flipped in one emitted module (the segment accumulator adds -> subtracts) must
@@ -163,13 +164,16 @@ fn verilator_engine_runs_a_whole_layer() {
         } else {
             PeKind::Sac
         };
-        let inproc = run_layer_rtl(&c, &map, &x, &w, &lens, engine, &[0, 1], false).unwrap();
+        let mut inproc = run_layer_rtl(&c, &map, &x, &w, &lens, engine, &[0, 1], false).unwrap();
         let sim = build_array_sim(&cfg, engine, &cache()).unwrap();
         assert!(sim.cached);
-        let (vrun, _) =
+        let (mut vrun, _) =
             run_layer_verilator(&sim, &cfg, &map, &x, &w, &lens, engine, &[0, 1], t.path())
                 .unwrap();
         assert_eq!(vrun.cycles, inproc.cycles, "{engine:?}");
+        // Same outputs; the two drivers collect columns in a different order within a cycle.
+        vrun.outputs.sort_unstable();
+        inproc.outputs.sort_unstable();
         assert_eq!(vrun.outputs, inproc.outputs, "{engine:?}");
     }
 }
