@@ -39,52 +39,22 @@ impl Port {
     }
 }
 
-/// The top module's ports, from its declarations (`input wire [15:0] act_0;`).
+/// The top module's ports, from its declarations (`input wire [15:0] act_0;`), read by the
+/// same parser as the constraints (`flow::ports`).
 pub fn top_ports(design: &Design) -> Result<Vec<Port>> {
     let top = design
         .modules
         .iter()
         .find(|m| m.name == design.top)
         .with_context(|| format!("the design has no module named {}", design.top))?;
-    let mut ports = Vec::new();
-    for line in top.text.lines() {
-        let t = line.trim();
-        let (input, rest) = if let Some(r) = t.strip_prefix("input ") {
-            (true, r)
-        } else if let Some(r) = t.strip_prefix("output ") {
-            (false, r)
-        } else {
-            continue;
-        };
-        let rest = rest
-            .trim_start()
-            .trim_start_matches("wire")
-            .trim_start_matches("reg")
-            .trim();
-        let (width, name) = if let Some(r) = rest.strip_prefix('[') {
-            let (range, name) = r
-                .split_once(']')
-                .with_context(|| format!("{}: unreadable port line {t:?}", design.top))?;
-            let (hi, lo) = range
-                .split_once(':')
-                .with_context(|| format!("{}: unreadable port range in {t:?}", design.top))?;
-            let hi: usize = hi
-                .trim()
-                .parse()
-                .with_context(|| format!("port line {t:?}"))?;
-            if lo.trim() != "0" {
-                bail!("{}: port range must end at 0 in {t:?}", design.top);
-            }
-            (hi + 1, name)
-        } else {
-            (1, rest)
-        };
-        let name = name.trim().trim_end_matches(';').trim().to_string();
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            bail!("{}: unreadable port name in {t:?}", design.top);
-        }
-        ports.push(Port { name, input, width });
-    }
+    let ports: Vec<Port> = super::ports::parse_ports(&top.text, &design.top)?
+        .into_iter()
+        .map(|p| Port {
+            name: p.name,
+            input: p.dir == super::ports::Dir::Input,
+            width: p.width as usize,
+        })
+        .collect();
     for needed in ["clock", "reset"] {
         if !ports.iter().any(|p| p.name == needed && p.input) {
             bail!("{}: the top has no `{needed}` input", design.top);
