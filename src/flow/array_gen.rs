@@ -138,14 +138,7 @@ pub fn build_array(cfg: &Config, dots: usize) -> Result<Built> {
         dilation: (1, 1),
         groups: 1,
     };
-    let m = max_magnitude(bits);
-    let amax = 1i64 << (cfg.pe.act_bits - 1);
-    let w: Vec<i64> = (0..p.weight_len())
-        .map(|_| if r.chance(1, 4) { 0 } else { r.range(-m, m) })
-        .collect();
-    let x: Vec<i64> = (0..p.input_len())
-        .map(|_| r.range(-amax, amax - 1))
-        .collect();
+    let (w, x) = random_layer_data(cfg, &p, &mut r);
     let lens = kneaded_lengths(&w, p.dot_len(), bits, cfg.pe.encoding, ks);
     let map = map_layer(&p, rows, cols, ks, &lens)?;
     let golden = conv2d(&p, &x, &w)?;
@@ -161,4 +154,22 @@ pub fn build_array(cfg: &Config, dots: usize) -> Result<Built> {
         },
         description,
     })
+}
+
+/// Seeded weights (a quarter zero, so that skipped all-zero groups occur) and activations of
+/// `cfg`'s widths for a test layer `p`: the gen self-check's and `tetris cosim`'s stimulus.
+pub(crate) fn random_layer_data(
+    cfg: &Config,
+    p: &ConvParams,
+    r: &mut SplitMix64,
+) -> (Vec<i64>, Vec<i64>) {
+    let m = max_magnitude(cfg.pe.weight_bits);
+    let amax = 1i64 << (cfg.pe.act_bits - 1);
+    let w: Vec<i64> = (0..p.weight_len())
+        .map(|_| if r.chance(1, 4) { 0 } else { r.range(-m, m) })
+        .collect();
+    let x: Vec<i64> = (0..p.input_len())
+        .map(|_| r.range(-amax, amax - 1))
+        .collect();
+    (w, x)
 }

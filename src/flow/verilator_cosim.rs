@@ -19,7 +19,6 @@ use crate::config::{Config, PeKind};
 use crate::hdl::select::{dispatch, PeVisitor};
 use crate::hdl::sim::{run_mac_pe, run_sac_design, SplitMix64, Trace};
 use crate::model::conv::{conv2d, ConvParams};
-use crate::model::encoding::max_magnitude;
 use crate::model::mac::mac_dot;
 use anyhow::{bail, Result};
 use serde::Serialize;
@@ -152,7 +151,6 @@ fn pe_stimulus(
 /// that skipped groups occur), large enough for `tiles` pixel tiles and two slots per column.
 fn random_layer(cfg: &Config, tiles: usize, seed: u64) -> (ConvParams, Vec<i64>, Vec<i64>) {
     let (rows, cols) = (cfg.array.rows as usize, cfg.array.cols as usize);
-    let bits = cfg.pe.weight_bits;
     let mut r = SplitMix64(seed);
     let out_w = rows.max(2);
     let p = ConvParams {
@@ -168,14 +166,7 @@ fn random_layer(cfg: &Config, tiles: usize, seed: u64) -> (ConvParams, Vec<i64>,
         dilation: (1, 1),
         groups: 1,
     };
-    let m = max_magnitude(bits);
-    let amax = 1i64 << (cfg.pe.act_bits - 1);
-    let w: Vec<i64> = (0..p.weight_len())
-        .map(|_| if r.chance(1, 4) { 0 } else { r.range(-m, m) })
-        .collect();
-    let x: Vec<i64> = (0..p.input_len())
-        .map(|_| r.range(-amax, amax - 1))
-        .collect();
+    let (w, x) = super::array_gen::random_layer_data(cfg, &p, &mut r);
     (p, w, x)
 }
 
