@@ -596,7 +596,7 @@ fn knead_harness(top: &str, g: &Geom) -> String {
             p - 1
         );
     }
-    let mut conns: Vec<String> = [
+    let mut dut_ports: Vec<String> = [
         "clock",
         "reset",
         "in_valid",
@@ -608,20 +608,15 @@ fn knead_harness(top: &str, g: &Geom) -> String {
         "out_group_end",
         "out_last",
     ]
-    .iter()
-    .map(|x| format!(".{x}({x})"))
-    .collect();
-    conns.extend(ws.iter().map(|x| format!(".{x}({x})")));
+    .map(String::from)
+    .to_vec();
+    dut_ports.extend(ws.iter().cloned());
     for b in 0..l {
         for f in ["valid", "ptr", "neg"] {
-            conns.push(format!(".out_lane_{f}_{b}(out_lane_{f}_{b})"));
+            dut_ports.push(format!("out_lane_{f}_{b}"));
         }
     }
-    let _ = writeln!(
-        s,
-        "    {top}_knead_unit dut(\n        {}\n    );\n",
-        conns.join(",\n        ")
-    );
+    s += &instance_by_name(&format!("{top}_knead_unit"), &dut_ports);
     s += "    // Digits of the offered weights.\n";
     for i in 0..ks {
         s += &digit_wires(g, &format!("in{i}"), &format!("w_{i}"));
@@ -965,7 +960,7 @@ fn sac_pe_harness(top: &str, g: &Geom) -> String {
     s += "    input wire kw_group_end;\n    input wire kw_last;\n    input wire res_ready;\n";
     s += "\n    // The design under proof.\n    wire act_ready, kw_ready, res_valid;\n";
     let _ = writeln!(s, "    wire [{}:0] res;", res - 1);
-    let mut conns: Vec<String> = [
+    let mut dut_ports: Vec<String> = [
         "clock",
         "reset",
         "act_valid",
@@ -978,20 +973,15 @@ fn sac_pe_harness(top: &str, g: &Geom) -> String {
         "res_ready",
         "res",
     ]
-    .iter()
-    .map(|x| format!(".{x}({x})"))
-    .collect();
-    conns.extend(acts.iter().map(|x| format!(".{x}({x})")));
+    .map(String::from)
+    .to_vec();
+    dut_ports.extend(acts.iter().cloned());
     for b in 0..l {
         for f in ["valid", "ptr", "neg"] {
-            conns.push(format!(".kw_lane_{f}_{b}(kw_lane_{f}_{b})"));
+            dut_ports.push(format!("kw_lane_{f}_{b}"));
         }
     }
-    let _ = writeln!(
-        s,
-        "    {top}_sac_pe dut(\n        {}\n    );\n",
-        conns.join(",\n        ")
-    );
+    s += &instance_by_name(&format!("{top}_sac_pe"), &dut_ports);
     s += "    // Reference: the accepted activation groups not yet released (a FIFO of depth 2: head is\n";
     s += "    // the group the beats use), one accumulator per lane, the result register.\n";
     s += "    reg [1:0] groups;\n    reg ref_pending;\n";
@@ -1082,6 +1072,15 @@ fn sac_pe_harness(top: &str, g: &Geom) -> String {
     }
     s += "        end\n    end\nendmodule\n";
     s
+}
+
+/// `module dut(.p(p), ...);` with every port connected to the harness net of the same name.
+fn instance_by_name(module: &str, ports: &[String]) -> String {
+    let conns: Vec<String> = ports.iter().map(|p| format!(".{p}({p})")).collect();
+    format!(
+        "    {module} dut(\n        {}\n    );\n\n",
+        conns.join(",\n        ")
+    )
 }
 
 #[cfg(test)]
