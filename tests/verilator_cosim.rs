@@ -5,7 +5,7 @@
 //! Builds are cached by content hash under CARGO_TARGET_TMPDIR, so reruns skip them.
 
 use std::path::PathBuf;
-use tetris_hdl::array::cycle_model::{layer_cycles, Engine, Timing};
+use tetris_hdl::array::cycle_model::{layer_cycles, layer_cycles_for_tiles, Engine, Timing};
 use tetris_hdl::array::mapper::{kneaded_lengths, map_layer};
 use tetris_hdl::array::network::{run_rtl_with, PreparedLayer};
 use tetris_hdl::array::rtl_driver::run_layer_rtl;
@@ -137,10 +137,10 @@ fn verilator_engine_runs_a_whole_layer() {
     let t = tempfile::tempdir().unwrap();
     let timing = Timing::default();
     let mut runs = Vec::new();
-    let res = run_rtl_with(&pl, &x, usize::MAX, timing, |engine, tiles| {
+    let res = run_rtl_with(&pl, &x, usize::MAX, timing, true, |engine, tiles| {
         let sim = build_array_sim(&cfg, engine, &cache())?;
         let (run, _) =
-            run_layer_verilator(&sim, &cfg, &map, &x, &w, &lens, engine, tiles, t.path())?;
+            run_layer_verilator(&sim, &cfg, &map, &x, &w, &lens, engine, tiles, t.path(), 1)?;
         for &(i, v) in &run.outputs {
             assert_eq!(golden[i], v, "{engine:?} output {i}");
         }
@@ -167,13 +167,43 @@ fn verilator_engine_runs_a_whole_layer() {
         let mut inproc = run_layer_rtl(&c, &map, &x, &w, &lens, engine, &[0, 1], false).unwrap();
         let sim = build_array_sim(&cfg, engine, &cache()).unwrap();
         assert!(sim.cached);
-        let (mut vrun, _) =
-            run_layer_verilator(&sim, &cfg, &map, &x, &w, &lens, engine, &[0, 1], t.path())
-                .unwrap();
+        let (mut vrun, _) = run_layer_verilator(
+            &sim,
+            &cfg,
+            &map,
+            &x,
+            &w,
+            &lens,
+            engine,
+            &[0, 1],
+            t.path(),
+            1,
+        )
+        .unwrap();
         assert_eq!(vrun.cycles, inproc.cycles, "{engine:?}");
         // Same outputs; the two drivers collect columns in a different order within a cycle.
         vrun.outputs.sort_unstable();
         inproc.outputs.sort_unstable();
         assert_eq!(vrun.outputs, inproc.outputs, "{engine:?}");
+
+        // Split over two parallel harness processes: every output again, and each chunk's
+        // cycle counter equals the model's count for its number of tiles.
+        let all: Vec<usize> = (0..map.pixel_tiles()).collect();
+        let (mut split, _) =
+            run_layer_verilator(&sim, &cfg, &map, &x, &w, &lens, engine, &all, t.path(), 2)
+                .unwrap();
+        assert_eq!(split.chunks.len(), 2, "{engine:?}");
+        assert_eq!(split.chunks.iter().map(|c| c.0).sum::<usize>(), all.len());
+        for &(n, cycles) in &split.chunks {
+            assert_eq!(
+                cycles,
+                layer_cycles_for_tiles(&map, &lens, engine, timing, n),
+                "{engine:?} chunk of {n} tiles"
+            );
+        }
+        split.outputs.sort_unstable();
+        let mut want: Vec<(usize, i128)> = golden.iter().copied().enumerate().collect();
+        want.sort_unstable();
+        assert_eq!(split.outputs, want, "{engine:?}");
     }
 }

@@ -496,6 +496,10 @@ pub struct RtlLayerRun {
     /// The cycle model predicts both RTL cycle counts exactly.
     pub model_agrees: bool,
     pub checked_outputs: usize,
+    /// Most parallel chunks an engine split the tiles into (1: one continuous run).
+    pub chunks: usize,
+    /// The MAC baseline ran on the RTL too (else its cycles are the cycle model's).
+    pub mac_on_rtl: bool,
 }
 
 /// Run `tiles` evenly spaced pixel tiles of a prepared layer on the in-process RTL (SAC
@@ -508,9 +512,10 @@ pub fn run_rtl(
     tiles: usize,
     timing: Timing,
     progress: bool,
+    mac_on_rtl: bool,
 ) -> Result<RtlLayerRun> {
     use super::rtl_driver::run_layer_rtl;
-    run_rtl_with(pl, input, tiles, timing, |engine, picked| {
+    run_rtl_with(pl, input, tiles, timing, mac_on_rtl, |engine, picked| {
         run_layer_rtl(
             cfg,
             &pl.map,
@@ -530,6 +535,7 @@ pub fn run_rtl_with(
     input: &[i64],
     tiles: usize,
     timing: Timing,
+    mac_on_rtl: bool,
     mut run: impl FnMut(Engine, &[usize]) -> Result<super::rtl_driver::RtlRun>,
 ) -> Result<RtlLayerRun> {
     use super::cycle_model::layer_cycles_for_tiles;
@@ -543,7 +549,12 @@ pub fn run_rtl_with(
     let mut checked = 0;
     let mut cycles = [0u64; 2];
     let mut agree = true;
+    let mut chunks = 1;
     for (k, engine) in [Engine::Sac, Engine::Mac].into_iter().enumerate() {
+        if engine == Engine::Mac && !mac_on_rtl {
+            cycles[k] = layer_cycles_for_tiles(map, &pl.lens, engine, timing, n);
+            continue;
+        }
         let run = run(engine, &picked).with_context(|| format!("layer {}", pl.name))?;
         // Whole layers on the Verilator engine are 10^5..10^6 outputs: check in parallel.
         let wrong = run
@@ -569,8 +580,19 @@ pub fn run_rtl_with(
             .sum::<usize>()
             * p.cout;
         ok &= run.outputs.len() == want;
-        cycles[k] = run.cycles;
-        agree &= run.cycles == layer_cycles_for_tiles(map, &pl.lens, engine, timing, n);
+        // Every separately simulated run (one, or one per parallel chunk) must take exactly
+        // the cycles the model gives for its number of tiles.
+        for &(chunk_tiles, chunk_cycles) in &run.chunks {
+            agree &=
+                chunk_cycles == layer_cycles_for_tiles(map, &pl.lens, engine, timing, chunk_tiles);
+        }
+        chunks = chunks.max(run.chunks.len());
+        cycles[k] = if run.chunks.len() == 1 {
+            run.cycles
+        } else {
+            // Chunks restart the pipeline; one continuous run takes the model's count.
+            layer_cycles_for_tiles(map, &pl.lens, engine, timing, n)
+        };
     }
     Ok(RtlLayerRun {
         tiles: n,
@@ -579,5 +601,7 @@ pub fn run_rtl_with(
         outputs_match: ok,
         model_agrees: agree,
         checked_outputs: checked,
+        chunks,
+        mac_on_rtl,
     })
 }

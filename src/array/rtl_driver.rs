@@ -51,6 +51,9 @@ pub struct RtlRun {
     pub outputs: Vec<(usize, i128)>,
     /// Top-level ports of every cycle after reset (with `record`), for Verilog replay.
     pub trace: Option<Trace>,
+    /// (pixel tiles, cycle counter) of each separately simulated run: one entry, or one per
+    /// chunk when an engine splits the tiles over parallel simulations.
+    pub chunks: Vec<(usize, u64)>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -228,6 +231,7 @@ macro_rules! drive_array {
                     cycles,
                     outputs,
                     trace,
+                    chunks: Vec::new(), // filled by run_layer_rtl_traced
                 });
             }
             if uut.act_valid.val() && uut.act_ready.val() {
@@ -474,12 +478,14 @@ pub fn run_layer_rtl_traced(
         record,
         knead_on_chip: cfg.array.knead_on_chip,
     };
-    match engine {
+    let mut run = match engine {
         Engine::Sac => {
             let mut sac_cfg = cfg.clone();
             sac_cfg.pe.kind = PeKind::Sac;
-            dispatch(&sac_cfg, runner)?
+            dispatch(&sac_cfg, runner)??
         }
-        Engine::Mac => run_mac_array(cfg, runner),
-    }
+        Engine::Mac => run_mac_array(cfg, runner)?,
+    };
+    run.chunks = vec![(tiles.len(), run.cycles)];
+    Ok(run)
 }

@@ -163,8 +163,74 @@ impl OutReader<'_> {
 
 /// Run pixel tiles `tiles` of a mapped layer on the Verilator build `sim` (its engine must
 /// match `engine`). Files go to `work`.
+///
+/// With `jobs` > 1 the tiles are split into that many contiguous chunks, each simulated by
+/// its own harness process from reset (the array's timing depends only on the number of
+/// tiles, so each chunk's cycle counter has its own cycle-model figure: `RtlRun::chunks`).
+/// Outputs are the union of the chunks'; `cycles` is then the sum over the chunks.
 #[allow(clippy::too_many_arguments)]
 pub fn run_layer_verilator(
+    sim: &ArraySim,
+    cfg: &Config,
+    map: &LayerMap,
+    input: &[i64],
+    qweights: &[i64],
+    lens: &[Vec<u32>],
+    engine: Engine,
+    tiles: &[usize],
+    work: &Path,
+    jobs: usize,
+) -> Result<(RtlRun, SimStats)> {
+    let jobs = jobs.clamp(1, tiles.len().max(1));
+    let per = tiles.len().div_ceil(jobs).max(1);
+    let results: Vec<Result<(RtlRun, SimStats)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = tiles
+            .chunks(per)
+            .enumerate()
+            .map(|(i, chunk)| {
+                scope.spawn(move || {
+                    let dir = work.join(format!("chunk{i}"));
+                    run_chunk(sim, cfg, map, input, qweights, lens, engine, chunk, &dir)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| bail!("a simulation thread panicked"))
+            })
+            .collect()
+    });
+    let mut total = RtlRun {
+        cycles: 0,
+        outputs: Vec::new(),
+        trace: None,
+        chunks: Vec::new(),
+    };
+    let mut stats = SimStats {
+        sim_cycles: 0,
+        sim_s: 0.0,
+        prepare_s: 0.0,
+        stimulus_bytes: 0,
+    };
+    for r in results {
+        let (run, st) = r?;
+        total.cycles += run.cycles;
+        total.outputs.extend(run.outputs);
+        total.chunks.extend(run.chunks);
+        stats.sim_cycles += st.sim_cycles;
+        stats.stimulus_bytes += st.stimulus_bytes;
+        // The chunks run at the same time: the slowest one is the wall-clock.
+        stats.prepare_s = stats.prepare_s.max(st.prepare_s);
+        stats.sim_s = stats.sim_s.max(st.sim_s);
+    }
+    Ok((total, stats))
+}
+
+/// One harness process over `tiles`.
+#[allow(clippy::too_many_arguments)]
+fn run_chunk(
     sim: &ArraySim,
     cfg: &Config,
     map: &LayerMap,
@@ -275,6 +341,7 @@ pub fn run_layer_verilator(
             cycles,
             outputs,
             trace: None,
+            chunks: vec![(tiles.len(), cycles)],
         },
         SimStats {
             sim_cycles,

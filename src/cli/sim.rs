@@ -58,6 +58,14 @@ pub struct Args {
     /// rtl (the in-process RTL runs a few hundred cycles/s at 8x8), every tile for verilator.
     #[arg(long)]
     pub rtl_tiles: Option<usize>,
+    /// Engines rtl/verilator: simulate only the Tetris array; the MAC baseline's cycles then
+    /// come from the cycle model.
+    #[arg(long)]
+    pub no_mac_rtl: bool,
+    /// Engine verilator: parallel harness processes per layer (the pixel tiles are split into
+    /// this many chunks, each checked against the cycle model). Default: the available cores.
+    #[arg(long)]
+    pub jobs: Option<usize>,
     /// Engine verilator: build cache (default: $TETRIS_CACHE_DIR or ~/.cache/tetris-hdl).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
@@ -86,6 +94,11 @@ fn rtl_reports(
         bail!("--rtl-tiles 0: give at least 1");
     }
     let cache = a.cache_dir.clone().unwrap_or_else(default_cache_dir);
+    let jobs = match a.jobs {
+        Some(0) => bail!("--jobs 0: give at least 1"),
+        Some(j) => j,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
     let work = std::env::temp_dir().join(format!("tetris-sim-{}", std::process::id()));
     let mut sims: [Option<ArraySim>; 2] = [None, None];
     for (i, l) in layers.iter().enumerate() {
@@ -118,37 +131,44 @@ fn rtl_reports(
         );
         let run = if verilator {
             let t0 = Instant::now();
-            let r = run_rtl_with(&pl, &input, rtl_tiles, timing, |engine, tiles| {
-                let k = usize::from(engine == Engine::Mac);
-                if sims[k].is_none() {
-                    let t = Instant::now();
-                    let s = build_array_sim(cfg, engine, &cache)?;
-                    eprintln!(
-                        "  verilator: {} {:?} array {} in {:.1} s",
-                        s.top,
+            let r = run_rtl_with(
+                &pl,
+                &input,
+                rtl_tiles,
+                timing,
+                !a.no_mac_rtl,
+                |engine, tiles| {
+                    let k = usize::from(engine == Engine::Mac);
+                    if sims[k].is_none() {
+                        let t = Instant::now();
+                        let s = build_array_sim(cfg, engine, &cache)?;
+                        eprintln!(
+                            "  verilator: {} {:?} array {} in {:.1} s",
+                            s.top,
+                            engine,
+                            if s.cached {
+                                "taken from the build cache"
+                            } else {
+                                "emitted and built"
+                            },
+                            t.elapsed().as_secs_f64()
+                        );
+                        sims[k] = Some(s);
+                    }
+                    let sim = sims[k].as_ref().expect("built above");
+                    let (run, st) = run_layer_verilator(
+                        sim,
+                        cfg,
+                        &pl.map,
+                        &input,
+                        &pl.qweights,
+                        &pl.lens,
                         engine,
-                        if s.cached {
-                            "taken from the build cache"
-                        } else {
-                            "emitted and built"
-                        },
-                        t.elapsed().as_secs_f64()
-                    );
-                    sims[k] = Some(s);
-                }
-                let sim = sims[k].as_ref().expect("built above");
-                let (run, st) = run_layer_verilator(
-                    sim,
-                    cfg,
-                    &pl.map,
-                    &input,
-                    &pl.qweights,
-                    &pl.lens,
-                    engine,
-                    tiles,
-                    &work,
-                )?;
-                eprintln!(
+                        tiles,
+                        &work,
+                        jobs,
+                    )?;
+                    eprintln!(
                     "  verilator {engine:?}: {} cycles in {:.2} s ({:.0} cycles/s), stimulus {:.1} MB prepared in {:.2} s",
                     st.sim_cycles,
                     st.sim_s,
@@ -156,13 +176,14 @@ fn rtl_reports(
                     st.stimulus_bytes as f64 / 1e6,
                     st.prepare_s
                 );
-                Ok(run)
-            });
+                    Ok(run)
+                },
+            );
             let _ = std::fs::remove_dir_all(&work);
             eprintln!("  layer on verilator: {:.1} s", t0.elapsed().as_secs_f64());
             r?
         } else {
-            run_rtl(&pl, cfg, &input, rtl_tiles, timing, true)?
+            run_rtl(&pl, cfg, &input, rtl_tiles, timing, true, !a.no_mac_rtl)?
         };
         let mut r = evaluate(&pl, timing);
         // Utilizations of the sampled run: the same useful work per tile, over the RTL cycles.
@@ -176,14 +197,27 @@ fn rtl_reports(
         r.outputs_match = Some(run.outputs_match);
         r.model_agrees = Some(run.model_agrees);
         eprintln!(
-            "  {} outputs checked: {}; cycle model agrees: {}",
+            "  {} outputs checked: {}; cycle model agrees: {}{}{}",
             run.checked_outputs,
             if run.outputs_match {
                 "all match"
             } else {
                 "MISMATCH"
             },
-            run.model_agrees
+            run.model_agrees,
+            if run.chunks > 1 {
+                format!(
+                    " (on each of {} parallel chunks; the layer's cycles are the model's for one run)",
+                    run.chunks
+                )
+            } else {
+                String::new()
+            },
+            if run.mac_on_rtl {
+                ""
+            } else {
+                "; MAC cycles from the cycle model (--no-mac-rtl)"
+            }
         );
         out.push(r);
     }

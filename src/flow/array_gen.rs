@@ -2,6 +2,7 @@
 //! (docs/array.md) emitted through the shared emitter, self-checked in-process on a small
 //! random layer against the golden convolution.
 
+use super::array_top::scale_array;
 use super::gen::{emit_block, Built, SelfCheck};
 use super::verilog::Header;
 use crate::array::cycle_model::Engine;
@@ -57,8 +58,9 @@ impl PeVisitor for EmitArray<'_> {
             let mut uut = SacArrayKnead::<W, L, KS, P, A, SEG, RES>::new(rows, cols, csd);
             emit_block(&mut uut, top, &header)?
         } else {
-            let mut uut = SacArray::<L, KS, P, A, SEG, RES>::new(rows, cols);
-            emit_block(&mut uut, top, &header)?
+            // rust-hdl emits the PE from a 1x1 array; the rows x cols top is a generate loop.
+            let mut uut = SacArray::<L, KS, P, A, SEG, RES>::new(1, 1);
+            scale_array(emit_block(&mut uut, top, &header)?, rows, cols, KS, &header)?
         };
         Ok((design, description))
     }
@@ -76,8 +78,9 @@ fn mac_array<const W: usize, const KS: usize, const P: usize, const A: usize, co
         "MAC baseline array {rows}x{cols} (docs/array.md): weight_bits={W} act_bits={A} ks={KS} result_bits={RES}"
     );
     let header = Header::new(&cfg.hash_hex(), &description);
-    let mut uut = MacArray::<W, KS, P, A, RES>::new(rows, cols);
-    Ok((emit_block(&mut uut, &cfg.top.name, &header)?, description))
+    let mut uut = MacArray::<W, KS, P, A, RES>::new(1, 1);
+    let one = emit_block(&mut uut, &cfg.top.name, &header)?;
+    Ok((scale_array(one, rows, cols, KS, &header)?, description))
 }
 
 /// The MAC array's compile-time widths (the same supported set as the SAC designs).
