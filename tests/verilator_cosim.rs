@@ -68,6 +68,22 @@ fn array_4x4_matches_in_verilator() {
     assert!(r.cycles > 30, "{} cycles", r.cycles);
 }
 
+/// The generate-loop top at 8x8 (8-bit csd): every port, every cycle, against rust-hdl.
+#[test]
+fn array_8x8_matches_in_verilator() {
+    let mut cfg = config(8, Encoding::Csd, "varr8");
+    cfg.array.rows = 8;
+    cfg.array.cols = 8;
+    cfg.array.emit = true;
+    let t = tempfile::tempdir().unwrap();
+    let r = cosim(&cfg, &options(2, &t)).unwrap();
+    assert_eq!(r.mismatches, 0, "{:?}", r.first_mismatch);
+    assert_eq!(r.golden_mismatches, 0);
+    // Two pixel tiles of the random layer (8 + 1 pixels) x 9 filters.
+    assert_eq!(r.results_checked, 81);
+    assert!(r.cycles > 30, "{} cycles", r.cycles);
+}
+
 /// An operator flipped in one emitted module (the segment accumulator adds -> subtracts) must
 /// show up as a mismatch with its first cycle, port and values, and a waveform.
 #[test]
