@@ -142,6 +142,8 @@ fn signed_header_is_int16() {
 fn bad_input_fails_cleanly() {
     let t = tempfile::tempdir().unwrap();
     let j = t.path().join("x.json");
+    let rtl_dir = t.path().join("rtl_out");
+    let rtl_dir_arg = rtl_dir.to_string_lossy().into_owned();
     for (args, msg) in [
         (vec!["--mult", "drum:k=20", "--width", "8"], "drum: k=20"),
         (
@@ -169,6 +171,17 @@ fn bad_input_fails_cleanly() {
             vec!["--mult", "exact", "--width", "8", "--plot", "y.pdf"],
             "only .svg",
         ),
+        (
+            vec![
+                "--mult",
+                "trunc:t=16,corr",
+                "--width",
+                "8",
+                "--emit-rtl",
+                &rtl_dir_arg,
+            ],
+            "beyond the RTL's 16-bit unsigned product",
+        ),
     ] {
         let out = tetris()
             .arg("noise-profile")
@@ -181,6 +194,10 @@ fn bad_input_fails_cleanly() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(msg), "{args:?}: {err}");
         assert!(!j.exists(), "{args:?} left output");
+        assert!(
+            !std::path::Path::new("rtl_out").exists(),
+            "{args:?} left RTL"
+        );
     }
     std::fs::write(
         t.path().join("bad.v"),
@@ -336,4 +353,64 @@ fn timing_model_profile() {
         .output()
         .unwrap();
     assert!(!out.status.success() && !t.path().join("x.npy").exists());
+}
+
+/// `noise-profile --emit-rtl` of a signed odd-width multiplier, then `characterize` of that
+/// Verilog: the two profiles' metrics are the same (model vs Verilator, every pair).
+#[test]
+fn emitted_signed_rtl_characterizes_like_the_model() {
+    let t = tempfile::tempdir().unwrap();
+    let p = |n: &str| t.path().join(n);
+    let out = tetris()
+        .args([
+            "noise-profile",
+            "--mult",
+            "drum:k=3",
+            "--width",
+            "7",
+            "--signed",
+        ])
+        .arg("--emit-rtl")
+        .arg(p("rtl"))
+        .arg("--json")
+        .arg(p("model.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = std::fs::read_to_string(p("rtl/files.f")).unwrap();
+    assert_eq!(files, "axm_drum_k3_s7_core.v\naxm_drum_k3_s7.v\n");
+    let mut all = String::new();
+    for f in files.lines() {
+        all += &std::fs::read_to_string(p("rtl").join(f)).unwrap();
+    }
+    assert!(p("rtl/verilator_waivers.vlt").is_file());
+    std::fs::write(p("all.v"), all).unwrap();
+    let out = tetris()
+        .args(["characterize", "--width", "7", "--signed", "--verilog"])
+        .arg(p("all.v"))
+        .arg("--work-dir")
+        .arg(p("w"))
+        .arg("--json")
+        .arg(p("rtl.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read =
+        |n: &str| -> Value { serde_json::from_slice(&std::fs::read(p(n)).unwrap()).unwrap() };
+    let (model, rtl) = (read("model.json"), read("rtl.json"));
+    assert_eq!(
+        rtl["multiplier"]["spec"],
+        format!("verilog:{}#axm_drum_k3_s7", p("all.v").display())
+    );
+    assert_eq!(model["metrics"]["pairs"], 16384);
+    assert_eq!(model["metrics"], rtl["metrics"]);
+    assert_eq!(model["histograms"], rtl["histograms"]);
 }

@@ -1,5 +1,6 @@
 //! `tetris noise-profile`: characterize a built-in approximate multiplier and write its profile.
 
+use crate::hdl::approx_mult;
 use crate::noise::engine::{characterize_fn, characterize_model, Method, Operands};
 use crate::noise::lut::Lut8;
 use crate::noise::models::Multiplier;
@@ -95,6 +96,10 @@ pub struct Args {
     /// (see docs/noise-profile.md; defaults vdd=v0=0.9 vth=0.35 alpha=1.3 slack=0.2 sigma=0.05).
     #[arg(long, value_name = "PARAMS")]
     pub timing: Option<String>,
+    /// Also write the multiplier's rust-hdl RTL into DIR: one Verilog file per module,
+    /// files.f and the Verilator waiver file (any --width, unsigned or --signed).
+    #[arg(long, value_name = "DIR")]
+    pub emit_rtl: Option<PathBuf>,
     #[command(flatten)]
     pub sweep: SweepArgs,
     #[command(flatten)]
@@ -103,6 +108,12 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     let m = Multiplier::from_spec(&a.mult, a.width, a.signed)?;
+    // Built before the sweep so that a multiplier without RTL fails before any work.
+    let rtl = a
+        .emit_rtl
+        .as_ref()
+        .map(|_| approx_mult::emit(&m))
+        .transpose()?;
     let paths = a.out.paths();
     paths.validate(a.width, a.signed)?;
     let method = a.sweep.method(a.width);
@@ -151,7 +162,11 @@ pub fn run(a: Args) -> Result<()> {
     println!("  sweep time {secs:.3} s");
     let lut =
         (paths.wants_lut() && a.width == 8).then(|| Lut8::build(m.signed, |x, y| m.eval(x, y)));
-    let written = paths.write(&doc, lut.as_ref(), &m.kind.slug())?;
+    let mut written = paths.write(&doc, lut.as_ref(), &m.kind.slug())?;
+    if let (Some(dir), Some(design)) = (&a.emit_rtl, &rtl) {
+        approx_mult::write_rtl_dir(dir, design)?;
+        written.push(dir.clone());
+    }
     report_written(&written);
     Ok(())
 }
