@@ -169,7 +169,7 @@ fn bad_input_fails_cleanly() {
         ),
         (
             vec!["--mult", "exact", "--width", "8", "--plot", "y.pdf"],
-            "only .svg",
+            "must end in .svg or .png",
         ),
         (
             vec![
@@ -413,4 +413,53 @@ fn emitted_signed_rtl_characterizes_like_the_model() {
     assert_eq!(model["metrics"]["pairs"], 16384);
     assert_eq!(model["metrics"], rtl["metrics"]);
     assert_eq!(model["histograms"], rtl["histograms"]);
+}
+
+/// `--plot OUT.png`: a PNG that an independent decoder reads (signature, size, RGB pixels),
+/// not blank, and different for two different multipliers; the SVG of the same profile too.
+#[test]
+fn png_plot_decodes_and_depends_on_the_multiplier() {
+    let t = tempfile::tempdir().unwrap();
+    let decode = |spec: &str, signed: bool| -> (u32, u32, Vec<u8>) {
+        let f = t.path().join(format!(
+            "{}{signed}.png",
+            spec.replace([':', '=', ','], "_")
+        ));
+        let out = tetris()
+            .args(["noise-profile", "--mult", spec, "--width", "8"])
+            .args(signed.then_some("--signed"))
+            .arg("--plot")
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bytes = std::fs::read(&f).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        buf.truncate(info.buffer_size());
+        (info.width, info.height, buf)
+    };
+    let (w, h, drum) = decode("drum:k=4", false);
+    assert_eq!((w, h), (1000, 420));
+    let (_, _, mitchell) = decode("mitchell", true);
+    assert_eq!(drum.len(), mitchell.len());
+    let differing = drum
+        .chunks(3)
+        .zip(mitchell.chunks(3))
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(differing > 1000, "only {differing} pixels differ");
+    // Not blank: white background, black text, coloured bars.
+    let colours: std::collections::BTreeSet<&[u8]> = drum.chunks(3).collect();
+    assert!(colours.contains(&[0u8, 0, 0][..]) && colours.contains(&[255u8, 255, 255][..]));
+    assert!(colours.len() >= 5, "{} colours", colours.len());
 }

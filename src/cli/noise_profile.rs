@@ -29,7 +29,7 @@ pub struct OutArgs {
     /// AdaPT-style C header lut[256][256] (int16_t signed, uint16_t unsigned; 8-bit).
     #[arg(long, value_name = "OUT")]
     pub lut_header: Option<PathBuf>,
-    /// Plot of the error distribution and error vs operand magnitude (.svg).
+    /// Plot of the error distribution and error vs operand magnitude (.svg or .png, by extension).
     #[arg(long, value_name = "OUT")]
     pub plot: Option<PathBuf>,
 }
