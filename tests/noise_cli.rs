@@ -182,6 +182,17 @@ fn bad_input_fails_cleanly() {
             ],
             "beyond the RTL's 16-bit unsigned product",
         ),
+        (
+            vec![
+                "--mult",
+                "exact",
+                "--width",
+                "8",
+                "--timing-depths",
+                "netlist",
+            ],
+            "--timing",
+        ),
     ] {
         let out = tetris()
             .arg("noise-profile")
@@ -411,7 +422,21 @@ fn emitted_signed_rtl_characterizes_like_the_model() {
         format!("verilog:{}#axm_drum_k3_s7", p("all.v").display())
     );
     assert_eq!(model["metrics"]["pairs"], 16384);
-    assert_eq!(model["metrics"], rtl["metrics"]);
+    // Integer figures exactly; float sums up to rounding (the parallel reduction's order
+    // varies from run to run).
+    let (mm, rm) = (
+        model["metrics"].as_object().unwrap(),
+        rtl["metrics"].as_object().unwrap(),
+    );
+    assert_eq!(mm.keys().collect::<Vec<_>>(), rm.keys().collect::<Vec<_>>());
+    for (k, v) in mm {
+        match (v.as_f64(), rm[k].as_f64()) {
+            (Some(x), Some(y)) if v.is_f64() => {
+                assert!((x - y).abs() <= 1e-12 * x.abs().max(1.0), "{k}: {x} vs {y}")
+            }
+            _ => assert_eq!(v, &rm[k], "{k}"),
+        }
+    }
     assert_eq!(model["histograms"], rtl["histograms"]);
 }
 
@@ -462,4 +487,83 @@ fn png_plot_decodes_and_depends_on_the_multiplier() {
     let colours: std::collections::BTreeSet<&[u8]> = drum.chunks(3).collect();
     assert!(colours.contains(&[0u8, 0, 0][..]) && colours.contains(&[255u8, 255, 255][..]));
     assert!(colours.len() >= 5, "{} colours", colours.len());
+}
+
+/// `--timing-depths netlist`: per-bit depths read from the Yosys netlist of the emitted RTL
+/// (needs Yosys). Exact 8x8: the depth grows towards the MSBs and is not the static i + 1;
+/// a corrected truncated multiplier's constant low bits have depth 0 and never fail.
+#[test]
+fn timing_depths_from_the_synthesized_netlist() {
+    let t = tempfile::tempdir().unwrap();
+    let run = |spec: &str, name: &str| -> Value {
+        let j = t.path().join(name);
+        let out = tetris()
+            .args(["noise-profile", "--mult", spec, "--width", "8"])
+            .args([
+                "--timing",
+                "vdd=0.8",
+                "--timing-depths",
+                "netlist",
+                "--json",
+            ])
+            .arg(&j)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap()
+    };
+    let nums = |v: &Value| -> Vec<f64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    let exact = run("exact", "e.json");
+    let tm = &exact["timing_model"];
+    assert_eq!(tm["depth_source"], "netlist");
+    let d = nums(&tm["bit_depth"]);
+    let levels = nums(&tm["bit_gate_levels"]);
+    assert_eq!((d.len(), levels.len()), (16, 16));
+    for i in 0..16 {
+        assert_eq!(d[i], levels[i] / 2.0);
+    }
+    let static_d: Vec<f64> = (1..=16).map(f64::from).collect();
+    assert_ne!(d, static_d);
+    // Plausible for an adder array: bit 0 is one AND gate; depth grows towards the MSBs
+    // (dips of at most one full adder allowed) and the deepest bit is in the upper half.
+    assert_eq!(levels[0], 1.0);
+    assert!(d.windows(2).all(|w| w[1] >= w[0] - 1.0), "{d:?}");
+    let deepest = (0..16).max_by(|&i, &j| d[i].total_cmp(&d[j])).unwrap();
+    assert!(deepest >= 8 && d[15] > d[7], "{d:?}");
+    // The clock is timed on the deepest bit.
+    let crit = d.iter().cloned().fold(0.0, f64::max);
+    assert!((tm["clock_period"].as_f64().unwrap() - crit * 1.2).abs() < 1e-9);
+    let p = nums(&tm["bit_error_probability"]);
+    assert!(p[15] > 0.1 && p[0] == 0.0, "{p:?}");
+    assert!(exact["metrics"]["ep_percent"].as_f64().unwrap() > 0.0);
+
+    // trunc:t=6,corr: columns 0..5 are the constant 80 = 0b1010000 -> bits 0..5 constant.
+    let tr = run("trunc:t=6,corr", "t.json");
+    assert_eq!(tr["multiplier"]["spec"], "trunc:t=6,corr+timing");
+    let levels = nums(&tr["timing_model"]["bit_gate_levels"]);
+    let p = nums(&tr["timing_model"]["bit_error_probability"]);
+    assert!(levels[..6].iter().all(|&l| l == 0.0), "{levels:?}");
+    assert!(levels[6..].iter().all(|&l| l > 0.0), "{levels:?}");
+    assert!(p[..6].iter().all(|&x| x == 0.0), "{p:?}");
+    // Same profile format as without timing errors.
+    for k in [
+        "metrics",
+        "histograms",
+        "by_magnitude",
+        "noise_model",
+        "method",
+    ] {
+        assert!(tr[k].is_object(), "{k}");
+    }
+    assert!(tr["metrics"]["mae"].is_number() && tr["metrics"]["wce"].is_number());
 }
