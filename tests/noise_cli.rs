@@ -567,3 +567,87 @@ fn timing_depths_from_the_synthesized_netlist() {
     }
     assert!(tr["metrics"]["mae"].is_number() && tr["metrics"]["wce"].is_number());
 }
+
+/// `characterize --param NAME=VALUE`: a multiplier whose width and truncation are Verilog
+/// parameters. The override sets the port widths (checked against --width), reaches
+/// Verilator as -G (the products change), keys the build cache and is written to the profile.
+#[test]
+fn characterize_with_verilog_parameters() {
+    let t = tempfile::tempdir().unwrap();
+    let v = t.path().join("pmul.v");
+    std::fs::write(
+        &v,
+        "// Exact W x W product with its DROP low bits cleared.\n\
+         module pmul #(parameter W = 4, parameter DROP = 0)\n\
+           (input [W-1:0] a, input [W-1:0] b, output [2*W-1:0] y);\n\
+           wire [2*W-1:0] p = a * b;\n\
+           assign y = (p >> DROP) << DROP;\n\
+         endmodule\n",
+    )
+    .unwrap();
+    let run = |params: &[&str], width: &str, json: &str| -> (bool, String, String) {
+        let mut c = tetris();
+        c.args(["characterize", "--width", width, "--verilog"])
+            .arg(&v);
+        for p in params {
+            c.args(["--param", p]);
+        }
+        let out = c
+            .arg("--work-dir")
+            .arg(t.path().join("w"))
+            .arg("--json")
+            .arg(t.path().join(json))
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let read = |n: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(t.path().join(n)).unwrap()).unwrap()
+    };
+    let (ok, stdout, err) = run(&["W=6"], "6", "exact.json");
+    assert!(ok && stdout.contains("(built)"), "{stdout}{err}");
+    let exact = read("exact.json");
+    assert_eq!(exact["metrics"]["pairs"], 4096);
+    assert_eq!(exact["metrics"]["ep_percent"], 0.0);
+    assert_eq!(
+        exact["multiplier"]["parameters"],
+        serde_json::json!({"W": 6})
+    );
+    let (ok, stdout, err) = run(&["W=6", "DROP=3"], "6", "drop.json");
+    assert!(ok && stdout.contains("(built)"), "{stdout}{err}");
+    let drop = read("drop.json");
+    assert_eq!(
+        drop["multiplier"]["parameters"],
+        serde_json::json!({"W": 6, "DROP": 3})
+    );
+    // Brute force: the error is minus the 3 low bits of the product.
+    let (mut ep, mut sum) = (0u64, 0u64);
+    for a in 0..64u64 {
+        for b in 0..64u64 {
+            let low = (a * b) & 7;
+            ep += (low != 0) as u64;
+            sum += low;
+        }
+    }
+    assert_eq!(drop["metrics"]["ep_percent"], 100.0 * ep as f64 / 4096.0);
+    assert_eq!(drop["metrics"]["mae"], sum as f64 / 4096.0);
+    assert_eq!(drop["metrics"]["wce"], 7);
+    // Same parameters again: the build comes from the cache.
+    let (ok, stdout, _) = run(&["DROP=3", "W=6"], "6", "drop2.json");
+    assert!(ok && stdout.contains("(cached)"), "{stdout}");
+    // The port widths follow the override; bad overrides are clear errors.
+    for (params, width, msg) in [
+        (vec!["W=6"], "4", "is 6 bits wide but --width is 4"),
+        (vec!["Z=1"], "4", "no parameter `Z` (parameters: W, DROP)"),
+        (vec!["W=x"], "4", "not a whole number"),
+        (vec!["W=4", "W=5"], "4", "more than once"),
+    ] {
+        let (ok, _, err) = run(&params, width, "bad.json");
+        assert!(!ok && err.contains(msg), "{params:?}: {err}");
+        assert!(!t.path().join("bad.json").exists());
+    }
+}

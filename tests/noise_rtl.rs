@@ -81,7 +81,7 @@ fn verilator_products(
     );
     let file = dir.join(format!("{top}.v"));
     std::fs::write(&file, &text).unwrap();
-    let h = build(&file, None, (None, None, None), n, &dir.join("work")).unwrap();
+    let h = build(&file, None, (None, None, None), &[], n, &dir.join("work")).unwrap();
     assert_eq!(h.ports.top, top);
     let words = match pairs {
         None => h.sweep_all(n, false).unwrap(),
