@@ -105,11 +105,14 @@ fn params(body: &[String]) -> Vec<Param> {
 
 /// Integer value of a constant expression over integer literals and parameters:
 /// + - * / % and parentheses, unary minus.
-fn eval(toks: &[String], vars: &dyn Fn(&str) -> Option<i64>) -> std::result::Result<i64, String> {
+fn eval(
+    toks: &[String],
+    vars: &dyn Fn(&str) -> std::result::Result<i64, String>,
+) -> std::result::Result<i64, String> {
     fn expr(
         t: &[String],
         i: &mut usize,
-        v: &dyn Fn(&str) -> Option<i64>,
+        v: &dyn Fn(&str) -> std::result::Result<i64, String>,
     ) -> std::result::Result<i64, String> {
         let mut x = term(t, i, v)?;
         while *i < t.len() && (t[*i] == "+" || t[*i] == "-") {
@@ -123,7 +126,7 @@ fn eval(toks: &[String], vars: &dyn Fn(&str) -> Option<i64>) -> std::result::Res
     fn term(
         t: &[String],
         i: &mut usize,
-        v: &dyn Fn(&str) -> Option<i64>,
+        v: &dyn Fn(&str) -> std::result::Result<i64, String>,
     ) -> std::result::Result<i64, String> {
         let mut x = atom(t, i, v)?;
         while *i < t.len() && (t[*i] == "*" || t[*i] == "/" || t[*i] == "%") {
@@ -142,7 +145,7 @@ fn eval(toks: &[String], vars: &dyn Fn(&str) -> Option<i64>) -> std::result::Res
     fn atom(
         t: &[String],
         i: &mut usize,
-        v: &dyn Fn(&str) -> Option<i64>,
+        v: &dyn Fn(&str) -> std::result::Result<i64, String>,
     ) -> std::result::Result<i64, String> {
         let Some(tok) = t.get(*i) else {
             return Err("expression ends early".into());
@@ -162,9 +165,8 @@ fn eval(toks: &[String], vars: &dyn Fn(&str) -> Option<i64>) -> std::result::Res
                 .replace('_', "")
                 .parse()
                 .map_err(|_| format!("`{s}` is not a number")),
-            s if is_ident(s) => {
-                v(s).ok_or_else(|| format!("`{s}` is not a parameter of the module"))
-            }
+            s if s.contains('\'') => based_literal(s),
+            s if is_ident(s) => v(s),
             s => Err(format!("`{s}` is not supported in a constant expression")),
         }
     }
@@ -176,6 +178,32 @@ fn eval(toks: &[String], vars: &dyn Fn(&str) -> Option<i64>) -> std::result::Res
     Ok(x)
 }
 
+fn lookup(
+    vals: &[(String, std::result::Result<i64, String>)],
+    n: &str,
+) -> std::result::Result<i64, String> {
+    match vals.iter().find(|(k, _)| k == n) {
+        Some((_, v)) => v.clone(),
+        None => Err(format!("`{n}` is not a parameter of the module")),
+    }
+}
+
+/// A based literal such as `8'hff`, `7'b1000000`, `'d12`, `4'sd3`.
+fn based_literal(s: &str) -> std::result::Result<i64, String> {
+    let bad = || format!("`{s}` is not a number this parser reads");
+    let (_, rest) = s.split_once('\'').ok_or_else(bad)?;
+    let rest = rest.trim_start_matches(['s', 'S']);
+    let mut chars = rest.chars();
+    let radix = match chars.next().map(|c| c.to_ascii_lowercase()) {
+        Some('b') => 2,
+        Some('o') => 8,
+        Some('d') => 10,
+        Some('h') => 16,
+        _ => return Err(bad()),
+    };
+    i64::from_str_radix(&chars.as_str().replace('_', ""), radix).map_err(|_| bad())
+}
+
 impl ModuleInfo {
     /// Values of the module's parameters with `overrides` (NAME, value) in force; an override
     /// must name a `parameter` (not a `localparam`) of this module.
@@ -183,7 +211,7 @@ impl ModuleInfo {
         &self,
         overrides: &[(String, i64)],
         file: &str,
-    ) -> Result<Vec<(String, i64)>> {
+    ) -> Result<Vec<(String, std::result::Result<i64, String>)>> {
         for (n, _) in overrides {
             match self.params.iter().find(|p| &p.name == n) {
                 Some(p) if p.local => bail!("{file}: --param {n}: `{n}` is a localparam of module {}, which cannot be overridden", self.name),
@@ -199,21 +227,14 @@ impl ModuleInfo {
                 ),
             }
         }
-        let mut vals: Vec<(String, i64)> = vec![];
+        // In declaration order, each over the ones before it. A parameter this parser cannot
+        // evaluate is an error only where a port range uses it (Verilator elaborates the rest).
+        let mut vals: Vec<(String, std::result::Result<i64, String>)> = vec![];
         for p in &self.params {
             let v = match overrides.iter().find(|(n, _)| n == &p.name) {
-                Some(&(_, v)) => v,
-                None => {
-                    let lookup = |n: &str| vals.iter().find(|(k, _)| k == n).map(|&(_, v)| v);
-                    eval(&p.expr, &lookup).map_err(|e| {
-                        anyhow::anyhow!(
-                            "{file}: module {}: parameter {} = {}: {e}",
-                            self.name,
-                            p.name,
-                            p.expr.join(" ")
-                        )
-                    })?
-                }
+                Some(&(_, v)) => Ok(v),
+                None => eval(&p.expr, &|n: &str| lookup(&vals, n))
+                    .map_err(|e| format!("parameter {} = {}: {e}", p.name, p.expr.join(" "))),
             };
             vals.push((p.name.clone(), v));
         }
@@ -223,7 +244,7 @@ impl ModuleInfo {
     /// The ports with their widths, the parameters in force.
     pub fn ports_with(&self, overrides: &[(String, i64)], file: &str) -> Result<Vec<Port>> {
         let vals = self.param_values(overrides, file)?;
-        let lookup = |n: &str| vals.iter().find(|(k, _)| k == n).map(|&(_, v)| v);
+        let lookup = |n: &str| lookup(&vals, n);
         self.ports
             .iter()
             .map(|p| {
@@ -510,7 +531,10 @@ mod tests {
         let w6 = [("W".to_string(), 6)];
         let t = detect(src, "p.v", None, (None, None, None), &w6).unwrap();
         assert_eq!((t.a.width, t.b.width, t.y.width), (6, 6, 12));
-        assert_eq!(m.param_values(&w6, "p.v").unwrap()[4], ("R".to_string(), 4));
+        assert_eq!(
+            m.param_values(&w6, "p.v").unwrap()[4],
+            ("R".to_string(), Ok(4))
+        );
         let e = detect(src, "p.v", None, (None, None, None), &[("L".into(), 3)]).unwrap_err();
         assert!(e.to_string().contains("localparam"), "{e}");
         let e = detect(src, "p.v", None, (None, None, None), &[("Z".into(), 3)]).unwrap_err();
@@ -528,10 +552,19 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("`W` is not a parameter"), "{e}");
-        let no = |x: &str| eval(&tokens(x), &|_: &str| None::<i64>);
+        let no = |x: &str| eval(&tokens(x), &|n: &str| Err(format!("no {n}")));
         assert_eq!(no("(3 + 4) * 2 - -1"), Ok(15));
         assert_eq!(no("16 / 4 % 3"), Ok(1));
         assert!(no("3 +").is_err() && no("1 / 0").is_err() && no("(1").is_err());
+        assert_eq!(
+            no("7'b1000000 + 8'hF_f - 'd3 + 4'sd2"),
+            Ok(64 + 255 - 3 + 2)
+        );
+        assert!(no("4'bx0").is_err());
+        // A parameter that no port range uses may be beyond this parser.
+        let odd = "module o #(parameter S = \"txt\", parameter W = 3)(input [W:0] a, output y); endmodule";
+        let m = &modules(odd, "o.v").unwrap()[0];
+        assert_eq!(m.ports_with(&[], "o.v").unwrap()[0].width, 4);
     }
 
     #[test]
