@@ -60,7 +60,15 @@ fn main() {
     let f = dir.path().join("mitchell8.v");
     std::fs::write(&f, verilog_text(&emit(&m).unwrap())).unwrap();
     let t = Instant::now();
-    let h = build(&f, None, (None, None, None), 8, &dir.path().join("work")).unwrap();
+    let h = build(
+        &f,
+        None,
+        (None, None, None),
+        &[],
+        8,
+        &dir.path().join("work"),
+    )
+    .unwrap();
     let t_build = t.elapsed().as_secs_f64();
     let table = h.sweep_all(8, false).unwrap();
     let ops = Operands {

@@ -142,6 +142,8 @@ fn signed_header_is_int16() {
 fn bad_input_fails_cleanly() {
     let t = tempfile::tempdir().unwrap();
     let j = t.path().join("x.json");
+    let rtl_dir = t.path().join("rtl_out");
+    let rtl_dir_arg = rtl_dir.to_string_lossy().into_owned();
     for (args, msg) in [
         (vec!["--mult", "drum:k=20", "--width", "8"], "drum: k=20"),
         (
@@ -167,7 +169,29 @@ fn bad_input_fails_cleanly() {
         ),
         (
             vec!["--mult", "exact", "--width", "8", "--plot", "y.pdf"],
-            "only .svg",
+            "must end in .svg or .png",
+        ),
+        (
+            vec![
+                "--mult",
+                "trunc:t=16,corr",
+                "--width",
+                "8",
+                "--emit-rtl",
+                &rtl_dir_arg,
+            ],
+            "beyond the RTL's 16-bit unsigned product",
+        ),
+        (
+            vec![
+                "--mult",
+                "exact",
+                "--width",
+                "8",
+                "--timing-depths",
+                "netlist",
+            ],
+            "--timing",
         ),
     ] {
         let out = tetris()
@@ -181,6 +205,10 @@ fn bad_input_fails_cleanly() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(msg), "{args:?}: {err}");
         assert!(!j.exists(), "{args:?} left output");
+        assert!(
+            !std::path::Path::new("rtl_out").exists(),
+            "{args:?} left RTL"
+        );
     }
     std::fs::write(
         t.path().join("bad.v"),
@@ -336,4 +364,290 @@ fn timing_model_profile() {
         .output()
         .unwrap();
     assert!(!out.status.success() && !t.path().join("x.npy").exists());
+}
+
+/// `noise-profile --emit-rtl` of a signed odd-width multiplier, then `characterize` of that
+/// Verilog: the two profiles' metrics are the same (model vs Verilator, every pair).
+#[test]
+fn emitted_signed_rtl_characterizes_like_the_model() {
+    let t = tempfile::tempdir().unwrap();
+    let p = |n: &str| t.path().join(n);
+    let out = tetris()
+        .args([
+            "noise-profile",
+            "--mult",
+            "drum:k=3",
+            "--width",
+            "7",
+            "--signed",
+        ])
+        .arg("--emit-rtl")
+        .arg(p("rtl"))
+        .arg("--json")
+        .arg(p("model.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = std::fs::read_to_string(p("rtl/files.f")).unwrap();
+    assert_eq!(files, "axm_drum_k3_s7_core.v\naxm_drum_k3_s7.v\n");
+    let mut all = String::new();
+    for f in files.lines() {
+        all += &std::fs::read_to_string(p("rtl").join(f)).unwrap();
+    }
+    assert!(p("rtl/verilator_waivers.vlt").is_file());
+    std::fs::write(p("all.v"), all).unwrap();
+    let out = tetris()
+        .args(["characterize", "--width", "7", "--signed", "--verilog"])
+        .arg(p("all.v"))
+        .arg("--work-dir")
+        .arg(p("w"))
+        .arg("--json")
+        .arg(p("rtl.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read =
+        |n: &str| -> Value { serde_json::from_slice(&std::fs::read(p(n)).unwrap()).unwrap() };
+    let (model, rtl) = (read("model.json"), read("rtl.json"));
+    assert_eq!(
+        rtl["multiplier"]["spec"],
+        format!("verilog:{}#axm_drum_k3_s7", p("all.v").display())
+    );
+    assert_eq!(model["metrics"]["pairs"], 16384);
+    // Integer figures exactly; float sums up to rounding (the parallel reduction's order
+    // varies from run to run).
+    let (mm, rm) = (
+        model["metrics"].as_object().unwrap(),
+        rtl["metrics"].as_object().unwrap(),
+    );
+    assert_eq!(mm.keys().collect::<Vec<_>>(), rm.keys().collect::<Vec<_>>());
+    for (k, v) in mm {
+        match (v.as_f64(), rm[k].as_f64()) {
+            (Some(x), Some(y)) if v.is_f64() => {
+                assert!((x - y).abs() <= 1e-12 * x.abs().max(1.0), "{k}: {x} vs {y}")
+            }
+            _ => assert_eq!(v, &rm[k], "{k}"),
+        }
+    }
+    assert_eq!(model["histograms"], rtl["histograms"]);
+}
+
+/// `--plot OUT.png`: a PNG that an independent decoder reads (signature, size, RGB pixels),
+/// not blank, and different for two different multipliers; the SVG of the same profile too.
+#[test]
+fn png_plot_decodes_and_depends_on_the_multiplier() {
+    let t = tempfile::tempdir().unwrap();
+    let decode = |spec: &str, signed: bool| -> (u32, u32, Vec<u8>) {
+        let f = t.path().join(format!(
+            "{}{signed}.png",
+            spec.replace([':', '=', ','], "_")
+        ));
+        let out = tetris()
+            .args(["noise-profile", "--mult", spec, "--width", "8"])
+            .args(signed.then_some("--signed"))
+            .arg("--plot")
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bytes = std::fs::read(&f).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        buf.truncate(info.buffer_size());
+        (info.width, info.height, buf)
+    };
+    let (w, h, drum) = decode("drum:k=4", false);
+    assert_eq!((w, h), (1000, 420));
+    let (_, _, mitchell) = decode("mitchell", true);
+    assert_eq!(drum.len(), mitchell.len());
+    let differing = drum
+        .chunks(3)
+        .zip(mitchell.chunks(3))
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(differing > 1000, "only {differing} pixels differ");
+    // Not blank: white background, black text, coloured bars.
+    let colours: std::collections::BTreeSet<&[u8]> = drum.chunks(3).collect();
+    assert!(colours.contains(&[0u8, 0, 0][..]) && colours.contains(&[255u8, 255, 255][..]));
+    assert!(colours.len() >= 5, "{} colours", colours.len());
+}
+
+/// `--timing-depths netlist`: per-bit depths read from the Yosys netlist of the emitted RTL
+/// (needs Yosys). Exact 8x8: the depth grows towards the MSBs and is not the static i + 1;
+/// a corrected truncated multiplier's constant low bits have depth 0 and never fail.
+#[test]
+fn timing_depths_from_the_synthesized_netlist() {
+    let t = tempfile::tempdir().unwrap();
+    let run = |spec: &str, name: &str| -> Value {
+        let j = t.path().join(name);
+        let out = tetris()
+            .args(["noise-profile", "--mult", spec, "--width", "8"])
+            .args([
+                "--timing",
+                "vdd=0.8",
+                "--timing-depths",
+                "netlist",
+                "--json",
+            ])
+            .arg(&j)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap()
+    };
+    let nums = |v: &Value| -> Vec<f64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    let exact = run("exact", "e.json");
+    let tm = &exact["timing_model"];
+    assert_eq!(tm["depth_source"], "netlist");
+    let d = nums(&tm["bit_depth"]);
+    let levels = nums(&tm["bit_gate_levels"]);
+    assert_eq!((d.len(), levels.len()), (16, 16));
+    for i in 0..16 {
+        assert_eq!(d[i], levels[i] / 2.0);
+    }
+    let static_d: Vec<f64> = (1..=16).map(f64::from).collect();
+    assert_ne!(d, static_d);
+    // Plausible for an adder array: bit 0 is one AND gate; depth grows towards the MSBs
+    // (dips of at most one full adder allowed) and the deepest bit is in the upper half.
+    assert_eq!(levels[0], 1.0);
+    assert!(d.windows(2).all(|w| w[1] >= w[0] - 1.0), "{d:?}");
+    let deepest = (0..16).max_by(|&i, &j| d[i].total_cmp(&d[j])).unwrap();
+    assert!(deepest >= 8 && d[15] > d[7], "{d:?}");
+    // The clock is timed on the deepest bit.
+    let crit = d.iter().cloned().fold(0.0, f64::max);
+    assert!((tm["clock_period"].as_f64().unwrap() - crit * 1.2).abs() < 1e-9);
+    let p = nums(&tm["bit_error_probability"]);
+    assert!(p[15] > 0.1 && p[0] == 0.0, "{p:?}");
+    assert!(exact["metrics"]["ep_percent"].as_f64().unwrap() > 0.0);
+
+    // trunc:t=6,corr: columns 0..5 are the constant 80 = 0b1010000 -> bits 0..5 constant.
+    let tr = run("trunc:t=6,corr", "t.json");
+    assert_eq!(tr["multiplier"]["spec"], "trunc:t=6,corr+timing");
+    let levels = nums(&tr["timing_model"]["bit_gate_levels"]);
+    let p = nums(&tr["timing_model"]["bit_error_probability"]);
+    assert!(levels[..6].iter().all(|&l| l == 0.0), "{levels:?}");
+    assert!(levels[6..].iter().all(|&l| l > 0.0), "{levels:?}");
+    assert!(p[..6].iter().all(|&x| x == 0.0), "{p:?}");
+    // Same profile format as without timing errors.
+    for k in [
+        "metrics",
+        "histograms",
+        "by_magnitude",
+        "noise_model",
+        "method",
+    ] {
+        assert!(tr[k].is_object(), "{k}");
+    }
+    assert!(tr["metrics"]["mae"].is_number() && tr["metrics"]["wce"].is_number());
+}
+
+/// `characterize --param NAME=VALUE`: a multiplier whose width and truncation are Verilog
+/// parameters. The override sets the port widths (checked against --width), reaches
+/// Verilator as -G (the products change), keys the build cache and is written to the profile.
+#[test]
+fn characterize_with_verilog_parameters() {
+    let t = tempfile::tempdir().unwrap();
+    let v = t.path().join("pmul.v");
+    std::fs::write(
+        &v,
+        "// Exact W x W product with its DROP low bits cleared.\n\
+         module pmul #(parameter W = 4, parameter DROP = 0)\n\
+           (input [W-1:0] a, input [W-1:0] b, output [2*W-1:0] y);\n\
+           wire [2*W-1:0] p = a * b;\n\
+           assign y = (p >> DROP) << DROP;\n\
+         endmodule\n",
+    )
+    .unwrap();
+    let run = |params: &[&str], width: &str, json: &str| -> (bool, String, String) {
+        let mut c = tetris();
+        c.args(["characterize", "--width", width, "--verilog"])
+            .arg(&v);
+        for p in params {
+            c.args(["--param", p]);
+        }
+        let out = c
+            .arg("--work-dir")
+            .arg(t.path().join("w"))
+            .arg("--json")
+            .arg(t.path().join(json))
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let read = |n: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(t.path().join(n)).unwrap()).unwrap()
+    };
+    let (ok, stdout, err) = run(&["W=6"], "6", "exact.json");
+    assert!(ok && stdout.contains("(built)"), "{stdout}{err}");
+    let exact = read("exact.json");
+    assert_eq!(exact["metrics"]["pairs"], 4096);
+    assert_eq!(exact["metrics"]["ep_percent"], 0.0);
+    assert_eq!(
+        exact["multiplier"]["parameters"],
+        serde_json::json!({"W": 6})
+    );
+    let (ok, stdout, err) = run(&["W=6", "DROP=3"], "6", "drop.json");
+    assert!(ok && stdout.contains("(built)"), "{stdout}{err}");
+    let drop = read("drop.json");
+    assert_eq!(
+        drop["multiplier"]["parameters"],
+        serde_json::json!({"W": 6, "DROP": 3})
+    );
+    // Brute force: the error is minus the 3 low bits of the product.
+    let (mut ep, mut sum) = (0u64, 0u64);
+    for a in 0..64u64 {
+        for b in 0..64u64 {
+            let low = (a * b) & 7;
+            ep += (low != 0) as u64;
+            sum += low;
+        }
+    }
+    assert_eq!(drop["metrics"]["ep_percent"], 100.0 * ep as f64 / 4096.0);
+    assert_eq!(drop["metrics"]["mae"], sum as f64 / 4096.0);
+    assert_eq!(drop["metrics"]["wce"], 7);
+    // Same parameters again: the build comes from the cache.
+    let (ok, stdout, _) = run(&["DROP=3", "W=6"], "6", "drop2.json");
+    assert!(ok && stdout.contains("(cached)"), "{stdout}");
+    // The port widths follow the override; bad overrides are clear errors.
+    for (params, width, msg) in [
+        (vec!["W=6"], "4", "is 6 bits wide but --width is 4"),
+        (vec!["Z=1"], "4", "no parameter `Z` (parameters: W, DROP)"),
+        (vec!["W=x"], "4", "not a whole number"),
+        (vec!["W=4", "W=5"], "4", "more than once"),
+    ] {
+        let (ok, _, err) = run(&params, width, "bad.json");
+        assert!(!ok && err.contains(msg), "{params:?}: {err}");
+        assert!(!t.path().join("bad.json").exists());
+    }
 }

@@ -36,7 +36,7 @@ fn same_at_printed_precision(ours: f64, printed: &str) -> bool {
 
 pub fn check_file(f: &Path, work: &Path) -> Vec<String> {
     let src = std::fs::read_to_string(f).unwrap();
-    let h = build(f, None, (None, None, None), 8, work).unwrap();
+    let h = build(f, None, (None, None, None), &[], 8, work).unwrap();
     let table = h.sweep_all(8, false).unwrap();
     let ops = Operands {
         width: 8,

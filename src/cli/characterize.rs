@@ -31,6 +31,10 @@ pub struct Args {
     /// Product port.
     #[arg(long, value_name = "Y")]
     pub port_out: Option<String>,
+    /// Override a parameter of the top module (repeatable): passed to Verilator as
+    /// -GNAME=VALUE, used for the port widths, part of the build cache key and of the profile.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, i64)>,
     /// Operand width n (both inputs must be this wide).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=16))]
     pub width: u32,
@@ -46,7 +50,37 @@ pub struct Args {
     pub out: OutArgs,
 }
 
+/// `NAME=VALUE` with a Verilog identifier and a whole number.
+fn parse_param(s: &str) -> std::result::Result<(String, i64), String> {
+    let (n, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not NAME=VALUE"))?;
+    let n = n.trim();
+    let ident = n
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if !ident {
+        return Err(format!("`{n}` is not a Verilog parameter name"));
+    }
+    let v: i64 = v
+        .trim()
+        .parse()
+        .map_err(|_| format!("value `{}` of {n} is not a whole number", v.trim()))?;
+    Ok((n.to_string(), v))
+}
+
 pub fn run(a: Args) -> Result<()> {
+    if let Some((n, _)) = a
+        .params
+        .iter()
+        .enumerate()
+        .find_map(|(i, p)| a.params[..i].iter().any(|q| q.0 == p.0).then_some(p))
+    {
+        bail!("--param {n} is given more than once");
+    }
     let paths = a.out.paths();
     paths.validate(a.width, a.signed)?;
     let method = match (a.sweep.samples, a.sweep.exhaustive) {
@@ -66,6 +100,7 @@ pub fn run(a: Args) -> Result<()> {
             a.port_b.as_deref(),
             a.port_out.as_deref(),
         ),
+        &a.params,
         a.width,
         &work,
     )?;
@@ -102,15 +137,25 @@ pub fn run(a: Args) -> Result<()> {
             "unsigned".into()
         },
         origin: format!(
-            "Verilator simulation of {} (ports a={} b={} y={}[{}])",
+            "Verilator simulation of {}{} (ports a={} b={} y={}[{}])",
             a.verilog.display(),
+            a.params
+                .iter()
+                .map(|(n, v)| format!(" -G{n}={v}"))
+                .collect::<String>(),
             h.ports.a.name,
             h.ports.b.name,
             h.ports.y.name,
             h.ports.y.width
         ),
     };
-    let doc = profile_json(&src, method, &acc, None);
+    let mut doc = profile_json(&src, method, &acc, None);
+    let params: serde_json::Map<String, serde_json::Value> = a
+        .params
+        .iter()
+        .map(|(n, v)| (n.clone(), serde_json::json!(v)))
+        .collect();
+    doc["multiplier"]["parameters"] = serde_json::Value::Object(params);
     print!("{}", summary(&doc));
     println!(
         "  Verilator build {t_build:.2} s ({}), total {secs:.2} s",

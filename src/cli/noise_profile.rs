@@ -1,11 +1,12 @@
 //! `tetris noise-profile`: characterize a built-in approximate multiplier and write its profile.
 
+use crate::hdl::approx_mult;
 use crate::noise::engine::{characterize_fn, characterize_model, Method, Operands};
 use crate::noise::lut::Lut8;
 use crate::noise::models::Multiplier;
 use crate::noise::outputs::{report_written, summary, OutputPaths};
 use crate::noise::profile::{profile_json, Source};
-use crate::noise::timing::TimingModel;
+use crate::noise::timing::{BitDepths, DepthSource, TimingModel};
 use anyhow::Result;
 use serde_json::json;
 use std::path::PathBuf;
@@ -28,7 +29,7 @@ pub struct OutArgs {
     /// AdaPT-style C header lut[256][256] (int16_t signed, uint16_t unsigned; 8-bit).
     #[arg(long, value_name = "OUT")]
     pub lut_header: Option<PathBuf>,
-    /// Plot of the error distribution and error vs operand magnitude (.svg).
+    /// Plot of the error distribution and error vs operand magnitude (.svg or .png, by extension).
     #[arg(long, value_name = "OUT")]
     pub plot: Option<PathBuf>,
 }
@@ -95,14 +96,35 @@ pub struct Args {
     /// (see docs/noise-profile.md; defaults vdd=v0=0.9 vth=0.35 alpha=1.3 slack=0.2 sigma=0.05).
     #[arg(long, value_name = "PARAMS")]
     pub timing: Option<String>,
+    /// Depth of each product bit for --timing: `static` (ripple-array estimate d_i = i + 1) or
+    /// `netlist` (longest gate path in the Yosys-synthesized emitted RTL; needs Yosys).
+    #[arg(long, value_enum, default_value_t = TimingDepths::Static, requires = "timing")]
+    pub timing_depths: TimingDepths,
+    /// Also write the multiplier's rust-hdl RTL into DIR: one Verilog file per module,
+    /// files.f and the Verilator waiver file (any --width, unsigned or --signed).
+    #[arg(long, value_name = "DIR")]
+    pub emit_rtl: Option<PathBuf>,
     #[command(flatten)]
     pub sweep: SweepArgs,
     #[command(flatten)]
     pub out: OutArgs,
 }
 
+/// Values of `--timing-depths`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimingDepths {
+    Static,
+    Netlist,
+}
+
 pub fn run(a: Args) -> Result<()> {
     let m = Multiplier::from_spec(&a.mult, a.width, a.signed)?;
+    // Built before the sweep so that a multiplier without RTL fails before any work.
+    let rtl = a
+        .emit_rtl
+        .as_ref()
+        .map(|_| approx_mult::emit(&m))
+        .transpose()?;
     let paths = a.out.paths();
     paths.validate(a.width, a.signed)?;
     let method = a.sweep.method(a.width);
@@ -118,8 +140,11 @@ pub fn run(a: Args) -> Result<()> {
             m.kind.to_string(),
         ),
         Some(tm) => {
-            let out_bits = 2 * m.width;
-            let flip = tm.flipper(out_bits);
+            let depths = match a.timing_depths {
+                TimingDepths::Static => BitDepths::static_ripple(2 * m.width),
+                TimingDepths::Netlist => BitDepths::from_netlist(&m)?,
+            };
+            let flip = tm.flipper(&depths.full_adder_delays);
             let ops = Operands {
                 width: m.width,
                 signed: m.signed,
@@ -128,12 +153,20 @@ pub fn run(a: Args) -> Result<()> {
             let acc = characterize_fn(ops, method, &label, true, |x, y| {
                 flip.apply(x, y, m.eval(x, y), m.signed)
             });
+            let critical = depths.full_adder_delays.iter().cloned().fold(0.0, f64::max);
+            let depth_rule = match depths.source {
+                DepthSource::Static => "static ripple-array depth d_i = i + 1",
+                DepthSource::Netlist => "depth d_i = longest two-input-gate path into bit i in the Yosys-synthesized RTL / 2 gates per full adder",
+            };
             let extra = json!({
                 "parameters": tm,
                 "delay_scale": tm.delay_scale(),
-                "bit_depth": (1..=out_bits).collect::<Vec<u32>>(),
-                "bit_error_probability": tm.bit_error_probs(out_bits),
-                "model": "alpha-power-law adder delay, static ripple-array depth d_i = i + 1, Gaussian path-delay variation, independent bit flips (docs/noise-profile.md)",
+                "depth_source": depths.source,
+                "bit_depth": depths.full_adder_delays,
+                "bit_gate_levels": depths.gate_levels,
+                "clock_period": critical * (1.0 + tm.slack),
+                "bit_error_probability": tm.bit_error_probs(&depths.full_adder_delays),
+                "model": format!("alpha-power-law adder delay, {depth_rule} (full-adder delays), clock timed on the deepest bit, Gaussian path-delay variation, independent bit flips (docs/noise-profile.md)"),
             });
             (acc, Some(extra), format!("{}+timing", m.kind))
         }
@@ -151,7 +184,11 @@ pub fn run(a: Args) -> Result<()> {
     println!("  sweep time {secs:.3} s");
     let lut =
         (paths.wants_lut() && a.width == 8).then(|| Lut8::build(m.signed, |x, y| m.eval(x, y)));
-    let written = paths.write(&doc, lut.as_ref(), &m.kind.slug())?;
+    let mut written = paths.write(&doc, lut.as_ref(), &m.kind.slug())?;
+    if let (Some(dir), Some(design)) = (&a.emit_rtl, &rtl) {
+        approx_mult::write_rtl_dir(dir, design)?;
+        written.push(dir.clone());
+    }
     report_written(&written);
     Ok(())
 }

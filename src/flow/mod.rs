@@ -8,6 +8,7 @@ pub mod constraints;
 pub mod cosim;
 pub mod formal;
 pub mod gen;
+pub mod logic_depth;
 pub mod ports;
 pub mod synth;
 pub mod tools;

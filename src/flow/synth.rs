@@ -256,7 +256,7 @@ fn spinner(on: bool, msg: String) -> indicatif::ProgressBar {
 }
 
 /// Fill a script template.
-fn fill(template: &str, vars: &[(&str, &str)]) -> String {
+pub(crate) fn fill(template: &str, vars: &[(&str, &str)]) -> String {
     let mut s = template.to_string();
     for (k, v) in vars {
         s = s.replace(&format!("@{k}@"), v);

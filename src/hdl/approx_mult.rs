@@ -2,16 +2,19 @@
 //! oracle). All are combinational: `y = a (x) b` with n-bit operands and a 2n-bit product.
 //!
 //! Const parameters: N = operand width, W2 = 2N (no generic_const_exprs on stable), D = number
-//! of 2-bit digits (Kulkarni). Instantiated widths: N = 8 and N = 16 (see [`emit`]).
-//! Signed multipliers (the sign-magnitude wrapper of the models) have no RTL yet.
+//! of 2-bit digits (Kulkarni). Every operand width of the models (2..=16) is instantiated by
+//! [`with_block`]; `--signed` multipliers wrap the unsigned core in a sign-magnitude block.
 //! No block uses `*`: rust-hdl only multiplies Bits<16> x Bits<16>, so products are shift-add arrays.
 
+use crate::flow::check::{VERILATOR_WAIVERS, WAIVER_FILE};
 use crate::flow::gen::emit_block;
 use crate::flow::verilog::{Design, Header};
+use crate::fsutil::write_dir_atomic;
 use crate::noise::models::Multiplier;
 use crate::noise::spec::MultKind;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use rust_hdl::prelude::*;
+use std::path::Path;
 
 /// Exact, truncated and broken-array multipliers: the partial-product array with per-row
 /// masks (row j = (a << j) & mask_j, kept when b_j = 1), plus a correction constant.
@@ -314,56 +317,330 @@ impl<const N: usize, const W2: usize, const D: usize> Logic for KulkarniMult<N, 
     }
 }
 
-/// Widths with RTL instances.
-pub const RTL_WIDTHS: [u32; 2] = [8, 16];
+/// The sign-magnitude wrapper of `src/noise/models.rs` around an unsigned core, as rust-hdl:
+/// two's-complement n-bit operands, |a| and |b| into the core (the most negative value
+/// -2^(n-1) becomes the magnitude 2^(n-1), which fits the core's n-bit unsigned input),
+/// product negated (mod 2^(2n)) when exactly one operand is negative. The 2n-bit output is
+/// two's complement. One struct per core type: hdl_gen needs the core's concrete fields.
+macro_rules! sign_magnitude_wrapper {
+    ($(#[$doc:meta])* $name:ident, $core:ident $(, $extra:ident)*) => {
+        $(#[$doc])*
+        #[derive(LogicBlock)]
+        pub struct $name<const N: usize, const W2: usize $(, const $extra: usize)*> {
+            pub a: Signal<In, Bits<N>>,
+            pub b: Signal<In, Bits<N>>,
+            pub y: Signal<Out, Bits<W2>>,
+            pub core: $core<N, W2 $(, $extra)*>,
+            neg_a: Signal<Local, Bit>,
+            neg_b: Signal<Local, Bit>,
+            /// 2^(n-1): the smallest negative operand pattern.
+            sign_min: Constant<Bits<N>>,
+            zero_n: Constant<Bits<N>>,
+            zero_w: Constant<Bits<W2>>,
+        }
 
-/// Module name of a multiplier's emitted top, e.g. `axm_drum_k6_u8`.
-pub fn top_name(m: &Multiplier) -> String {
-    format!("axm_{}_u{}", m.kind.slug(), m.width)
+        impl<const N: usize, const W2: usize $(, const $extra: usize)*> $name<N, W2 $(, $extra)*> {
+            pub fn new(core: $core<N, W2 $(, $extra)*>) -> Self {
+                Self {
+                    a: Default::default(),
+                    b: Default::default(),
+                    y: Default::default(),
+                    core,
+                    neg_a: Default::default(),
+                    neg_b: Default::default(),
+                    sign_min: Constant::new(bits::<N>(1u64 << (N - 1))),
+                    zero_n: Constant::new(bits::<N>(0)),
+                    zero_w: Constant::new(bits::<W2>(0)),
+                }
+            }
+        }
+
+        impl<const N: usize, const W2: usize $(, const $extra: usize)*> Logic
+            for $name<N, W2 $(, $extra)*>
+        {
+            #[hdl_gen]
+            fn update(&mut self) {
+                self.neg_a.next = self.a.val() >= self.sign_min.val();
+                self.neg_b.next = self.b.val() >= self.sign_min.val();
+                self.core.a.next = self.a.val();
+                if self.neg_a.val() {
+                    self.core.a.next = self.zero_n.val() - self.a.val();
+                }
+                self.core.b.next = self.b.val();
+                if self.neg_b.val() {
+                    self.core.b.next = self.zero_n.val() - self.b.val();
+                }
+                self.y.next = self.core.y.val();
+                if self.neg_a.val() ^ self.neg_b.val() {
+                    self.y.next = self.zero_w.val() - self.core.y.val();
+                }
+            }
+        }
+    };
 }
 
-/// Emit the RTL of a built-in unsigned multiplier (widths 8 and 16).
-pub fn emit(m: &Multiplier) -> Result<Design> {
-    if m.signed {
+sign_magnitude_wrapper!(
+    /// Signed exact / truncated / broken-array multiplier.
+    SignedMaskedArrayMult, MaskedArrayMult
+);
+sign_magnitude_wrapper!(
+    /// Signed DRUM(k).
+    SignedDrumMult, DrumMult
+);
+sign_magnitude_wrapper!(
+    /// Signed Mitchell.
+    SignedMitchellMult, MitchellMult
+);
+sign_magnitude_wrapper!(
+    /// Signed Kulkarni.
+    SignedKulkarniMult, KulkarniMult, D
+);
+
+/// Operand and product ports of every multiplier block, for simulation drivers.
+pub trait MultPorts: Block {
+    fn set_operands(&mut self, a: u64, b: u64);
+    /// The product's bit pattern.
+    fn product(&self) -> u64;
+}
+
+macro_rules! mult_ports {
+    ($($block:ident $(, $extra:ident)*);*) => {$(
+        impl<const N: usize, const W2: usize $(, const $extra: usize)*> MultPorts
+            for $block<N, W2 $(, $extra)*>
+        {
+            fn set_operands(&mut self, a: u64, b: u64) {
+                self.a.next = bits::<N>(a);
+                self.b.next = bits::<N>(b);
+            }
+            fn product(&self) -> u64 {
+                self.y.val().to_u64()
+            }
+        }
+    )*};
+}
+
+mult_ports!(MaskedArrayMult; DrumMult; MitchellMult; KulkarniMult, D;
+    SignedMaskedArrayMult; SignedDrumMult; SignedMitchellMult; SignedKulkarniMult, D);
+
+/// Something done with the block of one multiplier, whatever its widths (rust-hdl widths are
+/// const generics: [`with_block`] picks the instance).
+pub trait MultVisitor {
+    type Out;
+    fn visit<B: MultPorts>(self, block: B) -> Self::Out;
+}
+
+/// Operand widths with RTL instances: every width of the models.
+pub const RTL_WIDTHS: std::ops::RangeInclusive<u32> =
+    crate::noise::spec::MIN_WIDTH..=crate::noise::spec::MAX_WIDTH;
+
+/// Build the block of `m` (unsigned core, or the sign-magnitude wrapper around it when
+/// `m.signed`) at its width and hand it to `v`.
+pub fn with_block<V: MultVisitor>(m: &Multiplier, v: V) -> Result<V::Out> {
+    check_product_fits(m)?;
+    // N operand bits, W2 = 2N product bits, D = ceil(N / 2) Kulkarni digits.
+    macro_rules! at {
+        ($n:literal, $w2:literal, $d:literal) => {{
+            type Masked = MaskedArrayMult<$n, $w2>;
+            let masked = || Masked::new(m.row_masks(), m.correction());
+            Ok(match (m.kind, m.signed) {
+                (MultKind::Exact | MultKind::Trunc { .. } | MultKind::Bam { .. }, false) => {
+                    v.visit(masked())
+                }
+                (MultKind::Exact | MultKind::Trunc { .. } | MultKind::Bam { .. }, true) => {
+                    v.visit(SignedMaskedArrayMult::new(masked()))
+                }
+                (MultKind::Drum { k }, false) => v.visit(DrumMult::<$n, $w2>::new(k)),
+                (MultKind::Drum { k }, true) => {
+                    v.visit(SignedDrumMult::new(DrumMult::<$n, $w2>::new(k)))
+                }
+                (MultKind::Mitchell, false) => v.visit(MitchellMult::<$n, $w2>::default()),
+                (MultKind::Mitchell, true) => {
+                    v.visit(SignedMitchellMult::new(MitchellMult::<$n, $w2>::default()))
+                }
+                (MultKind::Kulkarni, false) => v.visit(KulkarniMult::<$n, $w2, $d>::default()),
+                (MultKind::Kulkarni, true) => {
+                    v.visit(SignedKulkarniMult::new(
+                        KulkarniMult::<$n, $w2, $d>::default(),
+                    ))
+                }
+            })
+        }};
+    }
+    match m.width {
+        2 => at!(2, 4, 1),
+        3 => at!(3, 6, 2),
+        4 => at!(4, 8, 2),
+        5 => at!(5, 10, 3),
+        6 => at!(6, 12, 3),
+        7 => at!(7, 14, 4),
+        8 => at!(8, 16, 4),
+        9 => at!(9, 18, 5),
+        10 => at!(10, 20, 5),
+        11 => at!(11, 22, 6),
+        12 => at!(12, 24, 6),
+        13 => at!(13, 26, 7),
+        14 => at!(14, 28, 7),
+        15 => at!(15, 30, 8),
+        16 => at!(16, 32, 8),
+        w => bail!("RTL exists for operand widths {RTL_WIDTHS:?}, not {w}"),
+    }
+}
+
+/// The largest product magnitude the model's unsigned core returns for the operands the RTL
+/// feeds it (all n-bit patterns; magnitudes up to 2^(n-1) when signed). Exact, truncated and
+/// broken-array products only grow when an operand bit is set, and DRUM's rounded operands
+/// grow with the operands, so their maximum sits at the largest operands (signed: 2^(n-1) or
+/// the all-ones 2^(n-1) - 1, which covers every smaller magnitude bit by bit); Mitchell and
+/// Kulkarni never exceed the exact product, which the same candidates bound.
+pub fn max_core_product(m: &Multiplier) -> u64 {
+    let n = m.width;
+    let cands: Vec<u32> = if m.signed {
+        vec![1 << (n - 1), (1 << (n - 1)) - 1]
+    } else {
+        vec![(1 << n) - 1]
+    };
+    let exact_max = cands.iter().map(|&c| c as u64).max().unwrap_or(0).pow(2);
+    cands
+        .iter()
+        .flat_map(|&a| cands.iter().map(move |&b| (a, b)))
+        .map(|(a, b)| m.core(a, b))
+        .max()
+        .unwrap_or(0)
+        .max(exact_max)
+}
+
+/// The RTL has a 2n-bit product (two's complement when signed); refuse multipliers whose model
+/// products need more (e.g. `trunc:t=16,corr` at 8 bits: the correction alone is 245760).
+pub fn check_product_fits(m: &Multiplier) -> Result<()> {
+    let w2 = 2 * m.width;
+    let limit = if m.signed {
+        (1u64 << (w2 - 1)) - 1
+    } else {
+        (1u64 << w2) - 1
+    };
+    let max = max_core_product(m);
+    if max > limit {
         bail!(
-            "RTL of signed (sign-magnitude) multipliers is not implemented; use the unsigned core"
+            "{} at --width {}{}: the model's products reach {max}, beyond the RTL's {w2}-bit {} product (max {limit})",
+            m.kind,
+            m.width,
+            if m.signed { " --signed" } else { "" },
+            if m.signed { "signed" } else { "unsigned" }
         );
     }
-    let name = top_name(m);
+    Ok(())
+}
+
+/// Module name of a multiplier's emitted top, e.g. `axm_drum_k6_u8` or `axm_mitchell_s12`.
+pub fn top_name(m: &Multiplier) -> String {
+    format!(
+        "axm_{}_{}{}",
+        m.kind.slug(),
+        if m.signed { "s" } else { "u" },
+        m.width
+    )
+}
+
+/// Emit the RTL of a built-in multiplier (any width of the models, unsigned or signed).
+pub fn emit(m: &Multiplier) -> Result<Design> {
+    struct Emit {
+        name: String,
+        header: Header,
+    }
+    impl MultVisitor for Emit {
+        type Out = Result<Design>;
+        fn visit<B: MultPorts>(self, mut block: B) -> Result<Design> {
+            emit_block(&mut block, &self.name, &self.header)
+        }
+    }
     let header = Header::new(
         &m.kind.slug(),
         &format!(
-            "approximate multiplier {} ({}-bit unsigned operands, {}-bit product)",
+            "approximate multiplier {} ({}-bit {} operands, {}-bit {} product){}",
             m.kind,
             m.width,
-            2 * m.width
+            if m.signed {
+                "two's-complement"
+            } else {
+                "unsigned"
+            },
+            2 * m.width,
+            if m.signed {
+                "two's-complement"
+            } else {
+                "unsigned"
+            },
+            if m.signed {
+                "; sign-magnitude wrapper around the unsigned core"
+            } else {
+                ""
+            }
         ),
     );
-    macro_rules! at {
-        ($n:literal, $w2:literal, $d:literal) => {
-            match m.kind {
-                MultKind::Exact | MultKind::Trunc { .. } | MultKind::Bam { .. } => emit_block(
-                    &mut MaskedArrayMult::<$n, $w2>::new(m.row_masks(), m.correction()),
-                    &name,
-                    &header,
-                ),
-                MultKind::Drum { k } => {
-                    emit_block(&mut DrumMult::<$n, $w2>::new(k), &name, &header)
+    with_block(
+        m,
+        Emit {
+            name: top_name(m),
+            header,
+        },
+    )?
+}
+
+/// Run the rust-hdl block of `m` in-process on `pairs` (operand bit patterns) and return the
+/// products as values (two's complement when signed), like `Multiplier::eval`.
+pub fn simulate_products(m: &Multiplier, pairs: &[(u32, u32)]) -> Result<Vec<i64>> {
+    struct Sim<'a> {
+        pairs: &'a [(u32, u32)],
+        out_bits: u32,
+        signed: bool,
+    }
+    impl MultVisitor for Sim<'_> {
+        type Out = Result<Vec<i64>>;
+        fn visit<B: MultPorts>(self, mut block: B) -> Result<Vec<i64>> {
+            block.connect_all();
+            let sh = 64 - self.out_bits;
+            let mut out = Vec::with_capacity(self.pairs.len());
+            for &(a, b) in self.pairs {
+                block.set_operands(a as u64, b as u64);
+                if !simulate(&mut block, 1000) {
+                    bail!("rust-hdl simulation did not settle at a={a} b={b}");
                 }
-                MultKind::Mitchell => {
-                    emit_block(&mut MitchellMult::<$n, $w2>::default(), &name, &header)
-                }
-                MultKind::Kulkarni => {
-                    emit_block(&mut KulkarniMult::<$n, $w2, $d>::default(), &name, &header)
-                }
+                let y = block.product() << sh;
+                out.push(if self.signed {
+                    (y as i64) >> sh
+                } else {
+                    (y >> sh) as i64
+                });
             }
-        };
+            Ok(out)
+        }
     }
-    match m.width {
-        8 => at!(8, 16, 4),
-        16 => at!(16, 32, 8),
-        w => bail!("RTL is instantiated for widths {RTL_WIDTHS:?}, not {w}"),
-    }
+    with_block(
+        m,
+        Sim {
+            pairs,
+            out_bits: 2 * m.width,
+            signed: m.signed,
+        },
+    )?
+}
+
+/// Write an emitted design into `dir` atomically: `<module>.v` per module, `files.f` (children
+/// first) and the Verilator waiver file, as `tetris gen` lays out its `rtl/`.
+pub fn write_rtl_dir(dir: &Path, d: &Design) -> Result<()> {
+    write_dir_atomic(dir, |tmp| {
+        let mut list = String::new();
+        for m in &d.modules {
+            let f = Design::file_name(m);
+            std::fs::write(tmp.join(&f), &m.text)?;
+            list += &f;
+            list.push('\n');
+        }
+        std::fs::write(tmp.join("files.f"), list)?;
+        std::fs::write(tmp.join(WAIVER_FILE), VERILATOR_WAIVERS)?;
+        Ok(())
+    })
+    .with_context(|| format!("cannot write the RTL into {}", dir.display()))
 }
 
 /// The emitted design as one Verilog file (children before parents).

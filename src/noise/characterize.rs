@@ -90,18 +90,20 @@ pub fn default_work_dir() -> PathBuf {
     std::env::temp_dir().join("tetris-characterize")
 }
 
-/// Detect ports and build (or reuse) the harness for `file`.
+/// Detect ports and build (or reuse) the harness for `file`, with the top's Verilog
+/// parameters overridden by `params` (`--param NAME=VALUE`, passed to Verilator as `-G`).
 pub fn build(
     file: &Path,
     top: Option<&str>,
     names: (Option<&str>, Option<&str>, Option<&str>),
+    params: &[(String, i64)],
     width: u32,
     work_dir: &Path,
 ) -> Result<Harness> {
     let src = std::fs::read_to_string(file)
         .with_context(|| format!("cannot read Verilog file {}", file.display()))?;
     let fname = file.display().to_string();
-    let ports = detect(&src, &fname, top, names)?;
+    let ports = detect(&src, &fname, top, names, params)?;
     for (flag, p) in [("--port-a", &ports.a), ("--port-b", &ports.b)] {
         if p.width != width {
             bail!(
@@ -124,6 +126,10 @@ pub fn build(
     let mut h = Sha256::new();
     h.update(src.as_bytes());
     h.update(cpp.as_bytes());
+    // Sorted, so that the same overrides in another order reuse the build.
+    let mut g_args: Vec<String> = params.iter().map(|(n, v)| format!("-G{n}={v}")).collect();
+    g_args.sort();
+    h.update(g_args.join(" ").as_bytes());
     h.update(
         format!(
             "v{HARNESS_VERSION} {}",
@@ -178,6 +184,7 @@ pub fn build(
                 "dut.v",
                 "sweep.cpp",
             ])
+            .args(&g_args)
             .output()
             .with_context(|| format!("cannot run {}", verilator.display()))?;
         if !out.status.success() {

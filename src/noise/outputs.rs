@@ -2,7 +2,7 @@
 //! atomically, so a bad flag never leaves a half-written set.
 
 use super::lut::Lut8;
-use super::plot::profile_svg;
+use super::plot::PlotFormat;
 use super::profile::to_toml;
 use crate::fsutil::write_atomic;
 use anyhow::{bail, Context, Result};
@@ -34,9 +34,11 @@ impl OutputPaths {
             bail!("--lut-bin: the TFApprox table is unsigned 8-bit only (drop --signed or use --lut-npy/--lut-header)");
         }
         if let Some(p) = &self.plot {
-            match p.extension().and_then(|e| e.to_str()) {
-                Some("svg") => {}
-                _ => bail!("--plot {}: only .svg plots are written", p.display()),
+            if PlotFormat::from_path(p).is_none() {
+                bail!(
+                    "--plot {}: the file name must end in .svg or .png (the format follows it)",
+                    p.display()
+                );
             }
         }
         Ok(())
@@ -75,7 +77,9 @@ impl OutputPaths {
             }
         }
         if let Some(p) = &self.plot {
-            files.push((p.clone(), profile_svg(doc).into_bytes()));
+            let format = PlotFormat::from_path(p)
+                .with_context(|| format!("--plot {}: not .svg or .png", p.display()))?;
+            files.push((p.clone(), format.render(doc)?));
         }
         let mut written = Vec::new();
         for (p, bytes) in files {

@@ -1,18 +1,28 @@
 //! Timing errors under voltage overscaling / near-threshold operation, as a noise profile.
 //!
 //! Model (all parameters on the command line, defaults in [`TimingModel::default`]):
-//! 1. Logic depth of product bit i, in full-adder delays, from a static estimate of a
-//!    ripple-carry array multiplier: the carry chain reaching bit i crosses at most i + 1
-//!    adder stages, so d_i = i + 1 (the MSB of a 2n-bit product: 2n).
+//! 1. Logic depth d_i of product bit i, in full-adder delays ([`BitDepths`]), either
+//!    - `static`: an estimate for a ripple-carry array multiplier: the carry chain reaching
+//!      bit i crosses at most i + 1 adder stages, so d_i = i + 1 (the MSB of a 2n-bit
+//!      product: 2n); or
+//!    - `netlist`: the multiplier's emitted RTL synthesized by Yosys onto two-input gates
+//!      (`src/flow/logic_depth.rs`), d_i = (gates on the longest path into bit i) / 2, a full
+//!      adder being two gate levels (sum: XOR, XOR; carry: XOR or AND, then MUX or OR).
+//!      Constant bits (truncated columns) have depth 0 and never fail.
 //! 2. Adder delay vs supply (alpha-power law, Sakurai-Newton):
 //!    t(V) = t(V0) * (V / V0) * ((V0 - Vth) / (V - Vth))^alpha.
-//! 3. The clock is set for the nominal supply with a guard band: T = 2n * t(V0) * (1 + slack).
+//! 3. The clock is set for the nominal supply with a guard band over the critical path:
+//!    T = max_i d_i * t(V0) * (1 + slack).
 //! 4. Path delays vary from cycle to cycle and die to die: D_i = d_i t(V) (1 + sigma Z), Z
 //!    standard normal. Bit i is latched wrong when D_i > T:
 //!    p_i = 1 - Phi((T / (d_i t(V)) - 1) / sigma).
 //! 5. A wrong bit is flipped; bits fail independently. For each operand pair the flips are
 //!    drawn from a hash of (seed, a, b), so exhaustive and sampled sweeps are reproducible.
 
+use super::models::Multiplier;
+use crate::flow::logic_depth::synthesized_output_depths;
+use crate::flow::verilog::Design;
+use crate::hdl::approx_mult;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
@@ -99,30 +109,115 @@ impl TimingModel {
         (self.vdd / self.v0) * ((self.v0 - self.vth) / (self.vdd - self.vth)).powf(self.alpha)
     }
 
-    /// Error probability of each of the `out_bits` product bits.
-    pub fn bit_error_probs(&self, out_bits: u32) -> Vec<f64> {
-        let period = out_bits as f64 * (1.0 + self.slack); // in nominal adder delays
+    /// Error probability of each product bit, from its depth in full-adder delays (the
+    /// clock is timed on the deepest bit).
+    pub fn bit_error_probs(&self, depths: &[f64]) -> Vec<f64> {
+        let critical = depths.iter().cloned().fold(0.0, f64::max);
+        let period = critical * (1.0 + self.slack); // in nominal adder delays
         let scale = self.delay_scale();
-        (0..out_bits)
-            .map(|i| {
-                let d = (i + 1) as f64 * scale;
-                1.0 - normal_cdf((period / d - 1.0) / self.sigma)
+        depths
+            .iter()
+            .map(|&d| {
+                if d <= 0.0 {
+                    0.0 // a constant bit has no path to be late on
+                } else {
+                    1.0 - normal_cdf((period / (d * scale) - 1.0) / self.sigma)
+                }
             })
             .collect()
     }
 
     /// Per-bit thresholds for [`Flipper`].
-    pub fn flipper(&self, out_bits: u32) -> Flipper {
+    pub fn flipper(&self, depths: &[f64]) -> Flipper {
         let thresholds = self
-            .bit_error_probs(out_bits)
+            .bit_error_probs(depths)
             .iter()
             .map(|&p| (p.clamp(0.0, 1.0) * u64::MAX as f64) as u64)
             .collect();
         Flipper {
             thresholds,
             seed: self.seed,
-            out_bits,
+            out_bits: depths.len() as u32,
         }
+    }
+}
+
+/// Where the per-bit depths come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DepthSource {
+    /// d_i = i + 1: ripple-carry array estimate.
+    Static,
+    /// Longest gate path in the Yosys-synthesized netlist of the emitted RTL.
+    Netlist,
+}
+
+/// Gate levels of one full-adder delay (sum: two XOR levels; carry: two levels).
+pub const GATE_LEVELS_PER_FULL_ADDER: f64 = 2.0;
+
+/// Depth of each product bit (LSB first) in full-adder delays.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BitDepths {
+    pub source: DepthSource,
+    pub full_adder_delays: Vec<f64>,
+    /// Netlist only: the longest path into each bit, in two-input gates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate_levels: Option<Vec<u32>>,
+}
+
+impl BitDepths {
+    /// d_i = i + 1 for the `out_bits` product bits.
+    pub fn static_ripple(out_bits: u32) -> Self {
+        BitDepths {
+            source: DepthSource::Static,
+            full_adder_delays: (1..=out_bits).map(f64::from).collect(),
+            gate_levels: None,
+        }
+    }
+
+    /// From gate levels counted on a synthesized netlist.
+    pub fn from_gate_levels(levels: Vec<u32>) -> Self {
+        BitDepths {
+            source: DepthSource::Netlist,
+            full_adder_delays: levels
+                .iter()
+                .map(|&l| f64::from(l) / GATE_LEVELS_PER_FULL_ADDER)
+                .collect(),
+            gate_levels: Some(levels),
+        }
+    }
+
+    /// Synthesize the multiplier's emitted RTL with Yosys (in a scratch folder under the
+    /// system temp dir, removed afterwards) and count the gate levels of each product bit.
+    pub fn from_netlist(m: &Multiplier) -> Result<Self> {
+        let design = approx_mult::emit(m)?;
+        let dir = std::env::temp_dir().join(format!(
+            "tetris-depth-{}-{}",
+            std::process::id(),
+            design.top
+        ));
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create folder {}", dir.display()))?;
+        let res = (|| {
+            let mut files = vec![];
+            for module in &design.modules {
+                let f = Design::file_name(module);
+                std::fs::write(dir.join(&f), &module.text)?;
+                files.push(f);
+            }
+            synthesized_output_depths(&dir, &files, &design.top, "y")
+        })();
+        let _ = std::fs::remove_dir_all(&dir);
+        let levels = res.with_context(|| format!("logic depths of {}", design.top))?;
+        if levels.len() != 2 * m.width as usize {
+            bail!(
+                "{}: product port has {} bits, expected {}",
+                design.top,
+                levels.len(),
+                2 * m.width
+            );
+        }
+        Ok(Self::from_gate_levels(levels))
     }
 }
 
@@ -187,12 +282,19 @@ mod tests {
 
     #[test]
     fn nominal_is_almost_error_free_and_overscaling_hurts_the_msbs() {
-        let nominal = TimingModel::default().bit_error_probs(16);
+        let d16 = BitDepths::static_ripple(16).full_adder_delays;
+        let nominal = TimingModel::default().bit_error_probs(&d16);
         assert!(nominal.iter().all(|&p| p < 0.03), "{nominal:?}");
-        let low = TimingModel::parse("vdd=0.7").unwrap().bit_error_probs(16);
+        let low = TimingModel::parse("vdd=0.7").unwrap().bit_error_probs(&d16);
         assert!(low[15] > 0.5 && low[0] < 1e-6, "{low:?}");
         assert!(low.windows(2).all(|w| w[0] <= w[1]));
         assert!((normal_cdf(0.0) - 0.5).abs() < 1e-7 && (normal_cdf(1.96) - 0.975).abs() < 1e-4);
+        // Constant bits (depth 0) never fail; the clock follows the deepest bit.
+        let p = TimingModel::parse("vdd=0.7")
+            .unwrap()
+            .bit_error_probs(&[0.0, 0.0, 5.0, 10.0]);
+        assert_eq!(&p[..2], &[0.0, 0.0]);
+        assert!((p[3] - low[15]).abs() < 1e-12, "{p:?} vs {low:?}");
         assert!(TimingModel::parse("vdd=0.2").is_err());
         assert!(TimingModel::parse("foo=1").is_err());
     }
@@ -200,8 +302,9 @@ mod tests {
     #[test]
     fn flip_rate_matches_probability() {
         let m = TimingModel::parse("vdd=0.72").unwrap();
-        let p = m.bit_error_probs(16);
-        let f = m.flipper(16);
+        let d16 = BitDepths::static_ripple(16).full_adder_delays;
+        let p = m.bit_error_probs(&d16);
+        let f = m.flipper(&d16);
         let mut flips = [0u64; 16];
         for a in 0..256u32 {
             for b in 0..256u32 {
