@@ -6,6 +6,17 @@ use serde_json::Value;
 use std::process::Command;
 use tetris_hdl::noise::models::Multiplier;
 
+/// Run a CLI command; the test fails with its stderr unless it succeeds.
+fn run_ok(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn tetris() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tetris"))
 }
@@ -14,26 +25,21 @@ fn tetris() -> Command {
 fn noise_profile_writes_schema_and_luts() {
     let t = tempfile::tempdir().unwrap();
     let p = |n: &str| t.path().join(n);
-    let out = tetris()
-        .args(["noise-profile", "--mult", "drum:k=4", "--width", "8"])
-        .arg("--json")
-        .arg(p("d.json"))
-        .arg("--toml")
-        .arg(p("d.toml"))
-        .arg("--lut-bin")
-        .arg(p("d.bin"))
-        .arg("--lut-npy")
-        .arg(p("d.npy"))
-        .arg("--lut-header")
-        .arg(p("d.h"))
-        .arg("--plot")
-        .arg(p("d.svg"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        tetris()
+            .args(["noise-profile", "--mult", "drum:k=4", "--width", "8"])
+            .arg("--json")
+            .arg(p("d.json"))
+            .arg("--toml")
+            .arg(p("d.toml"))
+            .arg("--lut-bin")
+            .arg(p("d.bin"))
+            .arg("--lut-npy")
+            .arg(p("d.npy"))
+            .arg("--lut-header")
+            .arg(p("d.h"))
+            .arg("--plot")
+            .arg(p("d.svg")),
     );
     let doc: Value = serde_json::from_slice(&std::fs::read(p("d.json")).unwrap()).unwrap();
     assert_eq!(doc["multiplier"]["spec"], "drum:k=4");
@@ -104,23 +110,18 @@ fn noise_profile_writes_schema_and_luts() {
 #[test]
 fn signed_header_is_int16() {
     let t = tempfile::tempdir().unwrap();
-    let out = tetris()
-        .args([
-            "noise-profile",
-            "--mult",
-            "mitchell",
-            "--width",
-            "8",
-            "--signed",
-            "--lut-header",
-        ])
-        .arg(t.path().join("m.h"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        tetris()
+            .args([
+                "noise-profile",
+                "--mult",
+                "mitchell",
+                "--width",
+                "8",
+                "--signed",
+                "--lut-header",
+            ])
+            .arg(t.path().join("m.h")),
     );
     let h = std::fs::read_to_string(t.path().join("m.h")).unwrap();
     assert!(h.contains("const int16_t lut_mitchell[256][256]"));
@@ -275,19 +276,14 @@ fn characterize_gate_level_netlist() {
     let f = t.path().join("mul4.v");
     std::fs::write(&f, &v).unwrap();
     let j = t.path().join("m.json");
-    let out = tetris()
-        .args(["characterize", "--width", "4", "--verilog"])
-        .arg(&f)
-        .arg("--work-dir")
-        .arg(t.path().join("w"))
-        .arg("--json")
-        .arg(&j)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        tetris()
+            .args(["characterize", "--width", "4", "--verilog"])
+            .arg(&f)
+            .arg("--work-dir")
+            .arg(t.path().join("w"))
+            .arg("--json")
+            .arg(&j),
     );
     let doc: Value = serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap();
     // Expected: the product with bit 0 replaced by X0|Y0; error = (X0|Y0) - (X0&Y0) = X0^Y0.
@@ -315,24 +311,19 @@ fn timing_model_profile() {
     let t = tempfile::tempdir().unwrap();
     let run = |params: &str, name: &str| -> Value {
         let j = t.path().join(name);
-        let out = tetris()
-            .args([
-                "noise-profile",
-                "--mult",
-                "exact",
-                "--width",
-                "8",
-                "--timing",
-                params,
-                "--json",
-            ])
-            .arg(&j)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        run_ok(
+            tetris()
+                .args([
+                    "noise-profile",
+                    "--mult",
+                    "exact",
+                    "--width",
+                    "8",
+                    "--timing",
+                    params,
+                    "--json",
+                ])
+                .arg(&j),
         );
         serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap()
     };
@@ -372,25 +363,20 @@ fn timing_model_profile() {
 fn emitted_signed_rtl_characterizes_like_the_model() {
     let t = tempfile::tempdir().unwrap();
     let p = |n: &str| t.path().join(n);
-    let out = tetris()
-        .args([
-            "noise-profile",
-            "--mult",
-            "drum:k=3",
-            "--width",
-            "7",
-            "--signed",
-        ])
-        .arg("--emit-rtl")
-        .arg(p("rtl"))
-        .arg("--json")
-        .arg(p("model.json"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        tetris()
+            .args([
+                "noise-profile",
+                "--mult",
+                "drum:k=3",
+                "--width",
+                "7",
+                "--signed",
+            ])
+            .arg("--emit-rtl")
+            .arg(p("rtl"))
+            .arg("--json")
+            .arg(p("model.json")),
     );
     let files = std::fs::read_to_string(p("rtl/files.f")).unwrap();
     assert_eq!(files, "axm_drum_k3_s7_core.v\naxm_drum_k3_s7.v\n");
@@ -400,19 +386,14 @@ fn emitted_signed_rtl_characterizes_like_the_model() {
     }
     assert!(p("rtl/verilator_waivers.vlt").is_file());
     std::fs::write(p("all.v"), all).unwrap();
-    let out = tetris()
-        .args(["characterize", "--width", "7", "--signed", "--verilog"])
-        .arg(p("all.v"))
-        .arg("--work-dir")
-        .arg(p("w"))
-        .arg("--json")
-        .arg(p("rtl.json"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        tetris()
+            .args(["characterize", "--width", "7", "--signed", "--verilog"])
+            .arg(p("all.v"))
+            .arg("--work-dir")
+            .arg(p("w"))
+            .arg("--json")
+            .arg(p("rtl.json")),
     );
     let read =
         |n: &str| -> Value { serde_json::from_slice(&std::fs::read(p(n)).unwrap()).unwrap() };
@@ -450,17 +431,12 @@ fn png_plot_decodes_and_depends_on_the_multiplier() {
             "{}{signed}.png",
             spec.replace([':', '=', ','], "_")
         ));
-        let out = tetris()
-            .args(["noise-profile", "--mult", spec, "--width", "8"])
-            .args(signed.then_some("--signed"))
-            .arg("--plot")
-            .arg(&f)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        run_ok(
+            tetris()
+                .args(["noise-profile", "--mult", spec, "--width", "8"])
+                .args(signed.then_some("--signed"))
+                .arg("--plot")
+                .arg(&f),
         );
         let bytes = std::fs::read(&f).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
@@ -497,22 +473,17 @@ fn timing_depths_from_the_synthesized_netlist() {
     let t = tempfile::tempdir().unwrap();
     let run = |spec: &str, name: &str| -> Value {
         let j = t.path().join(name);
-        let out = tetris()
-            .args(["noise-profile", "--mult", spec, "--width", "8"])
-            .args([
-                "--timing",
-                "vdd=0.8",
-                "--timing-depths",
-                "netlist",
-                "--json",
-            ])
-            .arg(&j)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        run_ok(
+            tetris()
+                .args(["noise-profile", "--mult", spec, "--width", "8"])
+                .args([
+                    "--timing",
+                    "vdd=0.8",
+                    "--timing-depths",
+                    "netlist",
+                    "--json",
+                ])
+                .arg(&j),
         );
         serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap()
     };
