@@ -2,7 +2,7 @@
 //! (docs/array.md) emitted through the shared emitter, self-checked in-process on a small
 //! random layer against the golden convolution.
 
-use super::array_top::scale_array;
+use super::array_top::{scale_array, scale_knead_array};
 use super::gen::{emit_block, Built, SelfCheck};
 use super::verilog::Header;
 use crate::array::cycle_model::Engine;
@@ -54,11 +54,12 @@ impl PeVisitor for EmitArray<'_> {
         );
         let header = Header::new(&self.cfg.hash_hex(), &description);
         let top = &self.cfg.top.name;
+        // rust-hdl emits the PE (and kneading unit) from a 1x1 array; the rows x cols tops
+        // are generate loops (src/flow/array_top.rs).
         let design = if self.cfg.array.knead_on_chip {
-            let mut uut = SacArrayKnead::<W, L, KS, P, A, SEG, RES>::new(rows, cols, csd);
-            emit_block(&mut uut, top, &header)?
+            let mut uut = SacArrayKnead::<W, L, KS, P, A, SEG, RES>::new(1, 1, csd);
+            scale_knead_array(emit_block(&mut uut, top, &header)?, rows, cols, KS, &header)?
         } else {
-            // rust-hdl emits the PE from a 1x1 array; the rows x cols top is a generate loop.
             let mut uut = SacArray::<L, KS, P, A, SEG, RES>::new(1, 1);
             scale_array(emit_block(&mut uut, top, &header)?, rows, cols, KS, &header)?
         };

@@ -169,7 +169,7 @@ pub fn scale_array(
             }
         }
     }
-    let pe_instances = one.instances.saturating_sub(4); // the 1x1 top and its three registers
+    let pe_instances = subtree_instances(&one.modules, &pe_name);
     let mut modules: Vec<Module> = one
         .modules
         .into_iter()
@@ -185,6 +185,61 @@ pub fn scale_array(
         modules,
         instances: 1 + rows * cols * pe_instances,
     })
+}
+
+/// `module top(...)`, the localparams, one declaration per port and the buses of the port
+/// groups `bused` picks.
+fn ports_and_buses(
+    top: &str,
+    groups: &[Group],
+    localparams: &str,
+    bused: &dyn Fn(&str) -> bool,
+) -> String {
+    let all: Vec<String> = groups.iter().flat_map(port_names).collect();
+    let mut v = format!("module {top}({});\n", all.join(","));
+    v += localparams;
+    v += "\n    // Module arguments\n";
+    for g in groups {
+        let dir = match g.dir {
+            Dir::Input => "input wire ",
+            Dir::Output => "output wire",
+        };
+        for n in port_names(g) {
+            v += &format!("    {dir} {}{n};\n", range(g.width));
+        }
+    }
+    v += "\n    // The flat ports packed into buses (element i = port <name>_i).\n";
+    for g in groups.iter().filter(|g| bused(&g.base)) {
+        let Some(n) = g.count else { continue };
+        let bus = format!("{}_bus", g.base);
+        let width = n as u32 * g.width;
+        match g.dir {
+            Dir::Input => {
+                let parts: Vec<String> = (0..n).rev().map(|i| format!("{}_{i}", g.base)).collect();
+                v += &format!(
+                    "    wire [{}:0] {bus} = {{{}}};\n",
+                    width - 1,
+                    parts.join(", ")
+                );
+            }
+            Dir::Output => {
+                v += &format!("    wire [{}:0] {bus};\n", width - 1);
+                for i in 0..n {
+                    v += &format!("    assign {}_{i} = {};\n", g.base, slice(&bus, i, g.width));
+                }
+            }
+        }
+    }
+    v
+}
+
+/// Element i of a bus of `width`-bit elements.
+fn slice(bus: &str, i: usize, width: u32) -> String {
+    if width == 1 {
+        format!("{bus}[{i}]")
+    } else {
+        format!("{bus}[{}:{}]", (i as u32 + 1) * width - 1, i as u32 * width)
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -206,51 +261,12 @@ fn top_text(
         hash = header.config_hash,
         desc = header.description,
     );
-    let all: Vec<String> = groups.iter().flat_map(port_names).collect();
-    v += &format!("module {top}({});\n", all.join(","));
-    v += &format!(
-        "    localparam ROWS = {rows};\n    localparam COLS = {cols};\n    localparam KS = {ks};\n\n    // Module arguments\n"
+    v += &ports_and_buses(
+        top,
+        groups,
+        &format!("    localparam ROWS = {rows};\n    localparam COLS = {cols};\n    localparam KS = {ks};\n"),
+        &|_| true,
     );
-    for g in groups {
-        let dir = match g.dir {
-            Dir::Input => "input wire ",
-            Dir::Output => "output wire",
-        };
-        for n in port_names(g) {
-            v += &format!("    {dir} {}{n};\n", range(g.width));
-        }
-    }
-    v += "\n    // The flat ports packed into buses the PE grid indexes (element i = port <name>_i).\n";
-    for g in groups {
-        let Some(n) = g.count else { continue };
-        let bus = format!("{}_bus", g.base);
-        let width = n as u32 * g.width;
-        match g.dir {
-            Dir::Input => {
-                let parts: Vec<String> = (0..n).rev().map(|i| format!("{}_{i}", g.base)).collect();
-                v += &format!(
-                    "    wire [{}:0] {bus} = {{{}}};\n",
-                    width - 1,
-                    parts.join(", ")
-                );
-            }
-            Dir::Output => {
-                v += &format!("    wire [{}:0] {bus};\n", width - 1);
-                for i in 0..n {
-                    let slice = if g.width == 1 {
-                        format!("{bus}[{i}]")
-                    } else {
-                        format!(
-                            "{bus}[{}:{}]",
-                            (i as u32 + 1) * g.width - 1,
-                            i as u32 * g.width
-                        )
-                    };
-                    v += &format!("    assign {}_{i} = {slice};\n", g.base);
-                }
-            }
-        }
-    }
     v += "
     // Per-PE handshakes, ANDed per column: the rows of a column run in lock-step, so they
     // agree; the AND keeps it safe.
@@ -342,5 +358,217 @@ endmodule // {top}
 ",
         accepted.join(" + ")
     );
+    Ok(v)
+}
+
+/// The rows x cols on-chip kneading array (`SacArrayKnead`, src/hdl/array_knead.rs) from the
+/// rust-hdl emission of its 1x1 version: the inner host-kneaded array becomes the generate
+/// grid of [`scale_array`] (module `<top>_array`), and the top a `generate` row of kneading
+/// units, one per column, feeding it (glue = `SacArrayKnead::update`).
+pub fn scale_knead_array(
+    one: Design,
+    rows: usize,
+    cols: usize,
+    ks: usize,
+    header: &Header,
+) -> Result<Design> {
+    let top = one.top.clone();
+    let top_1x1 = one
+        .modules
+        .iter()
+        .find(|m| m.name == top)
+        .context("the 1x1 array has no top module")?
+        .clone();
+    let array_name = format!("{top}_array");
+    let knead_name = top_1x1
+        .children
+        .iter()
+        .find(|c| **c != array_name)
+        .context("the 1x1 on-chip kneading top instantiates no kneading unit")?
+        .clone();
+    let knead_ports = parse_ports(
+        &one.modules
+            .iter()
+            .find(|m| m.name == knead_name)
+            .context("kneading unit module missing")?
+            .text,
+        &knead_name,
+    )?;
+    // The inner array: the same writer as for host-kneaded arrays, under the inner name.
+    let mut inner = one.clone();
+    inner.modules.retain(|m| m.name != top);
+    inner.top = array_name.clone();
+    let inner = scale_array(inner, rows, cols, ks, header)?;
+    let array = inner.modules.last().expect("scale_array puts the top last");
+    let array_ports = parse_ports(&array.text, &array_name)?;
+    let groups = scale_groups(&parse_ports(&top_1x1.text, &top)?, rows, cols)?;
+    let w_width = groups
+        .iter()
+        .find(|g| g.base == "w")
+        .context("the on-chip kneading top has no w_* ports")?
+        .width;
+    let text = knead_top_text(
+        &top,
+        &knead_name,
+        &array_name,
+        &groups,
+        &knead_ports,
+        &array_ports,
+        cols,
+        ks,
+        w_width,
+        header,
+    )?;
+    let instances = 1 + cols * subtree_instances(&one.modules, &knead_name) + inner.instances;
+    let mut modules: Vec<Module> = inner.modules;
+    if let Some(k) = one.modules.iter().find(|m| m.name == knead_name) {
+        // The kneading unit and what it instantiates (modules the array does not share).
+        let mut stack = vec![k.name.clone()];
+        while let Some(n) = stack.pop() {
+            if modules.iter().any(|m| m.name == n) {
+                continue;
+            }
+            let m = one
+                .modules
+                .iter()
+                .find(|m| m.name == n)
+                .context("module missing")?;
+            stack.extend(m.children.iter().cloned());
+            modules.insert(0, m.clone());
+        }
+    }
+    modules.push(Module {
+        name: top.clone(),
+        text,
+        children: vec![knead_name, array_name],
+    });
+    Ok(Design {
+        top,
+        modules,
+        instances,
+    })
+}
+
+/// Module instances in the hierarchy below and including one instance of `name` (rust-hdl
+/// modules: one `<child> <instance>(` line per instance).
+fn subtree_instances(modules: &[Module], name: &str) -> usize {
+    let Some(m) = modules.iter().find(|m| m.name == name) else {
+        return 1;
+    };
+    1 + m
+        .children
+        .iter()
+        .map(|c| {
+            let uses = m
+                .text
+                .lines()
+                .filter(|l| l.trim_start().starts_with(&format!("{c} ")))
+                .count();
+            uses * subtree_instances(modules, c)
+        })
+        .sum::<usize>()
+}
+
+/// Column stream fields between a kneading unit (`out_<f>`) and the array (`kw_<f>`).
+fn kw_bus(field: &str) -> String {
+    format!("kw_{field}_i")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn knead_top_text(
+    top: &str,
+    knead_name: &str,
+    array_name: &str,
+    groups: &[Group],
+    knead_ports: &[Port],
+    array_ports: &[Port],
+    cols: usize,
+    ks: usize,
+    w_width: u32,
+    header: &Header,
+) -> Result<String> {
+    let mut v = format!(
+        "// {top}: generated by {gen}, config hash {hash}. Do not edit.\n// {desc}\n\
+         // On-chip kneading top: a kneading unit per column ({knead_name}) feeding {array_name}.\n",
+        gen = header.generator,
+        hash = header.config_hash,
+        desc = header.description,
+    );
+    // Only the raw weight streams are indexed by the column loop; the rest passes through.
+    v += &ports_and_buses(
+        top,
+        groups,
+        &format!("    localparam COLS = {cols};\n    localparam KS = {ks};\n"),
+        &|base| base == "w" || base.starts_with("w_"),
+    );
+    // The column streams between the kneading units and the array, as buses.
+    v += "\n    // Kneaded column streams: unit c drives the array's column c.\n";
+    let mut fields = vec![];
+    for p in knead_ports.iter().filter(|p| p.dir == Dir::Output) {
+        let Some(f) = p.name.strip_prefix("out_") else {
+            continue;
+        };
+        let (field, lane) = match split_index(f) {
+            Some((field, _)) => (field, true),
+            None => (f, false),
+        };
+        if !fields
+            .iter()
+            .any(|(x, _, _): &(String, bool, u32)| x == field)
+        {
+            fields.push((field.to_string(), lane, p.width));
+        }
+    }
+    let lanes = knead_ports
+        .iter()
+        .filter(|p| p.name.starts_with("out_lane_valid_"))
+        .count()
+        .max(1);
+    for (field, lane, width) in &fields {
+        let n = if *lane { cols * lanes } else { cols };
+        v += &format!("    wire [{}:0] {};\n", n as u32 * width - 1, kw_bus(field));
+    }
+    v += &format!("    wire [{}:0] {};\n", cols - 1, kw_bus("ready"));
+    v += "    genvar c;\n    generate\n        for (c = 0; c < COLS; c = c + 1) begin : column\n";
+    v += &format!("            {knead_name} knead (\n");
+    let mut conns = vec![];
+    for p in knead_ports {
+        let expr = match p.name.as_str() {
+            "clock" | "reset" => p.name.clone(),
+            "in_valid" => "w_valid_bus[c]".into(),
+            "in_last" => "w_last_bus[c]".into(),
+            "in_ready" => "w_ready_bus[c]".into(),
+            "in_skip" => "w_skip_bus[c]".into(),
+            "out_ready" => format!("{}[c]", kw_bus("ready")),
+            name => match (name.strip_prefix("out_"), split_index(name)) {
+                (_, Some(("w", i))) => format!("w_bus[(c*KS+{i})*{w_width} +: {w_width}]"),
+                (Some(f), _) => match split_index(f) {
+                    Some((field, b)) => {
+                        format!("{}[(c*{lanes}+{b})*{w} +: {w}]", kw_bus(field), w = p.width)
+                    }
+                    None => format!("{}[c*{w} +: {w}]", kw_bus(f), w = p.width),
+                },
+                _ => bail!("kneading unit port {name}: no rule connects it"),
+            },
+        };
+        conns.push(format!("                .{}({expr})", p.name));
+    }
+    v += &conns.join(",\n");
+    v += "\n            );\n        end\n    endgenerate\n\n";
+    // The array: top ports of the same name, the kneaded streams from the buses.
+    v += &format!("    {array_name} array (\n");
+    let mut conns = vec![];
+    for p in array_ports {
+        let expr = match p.name.strip_prefix("kw_") {
+            None => p.name.clone(),
+            Some(f) => match split_index(f) {
+                Some((field, j)) => slice(&kw_bus(field), j, p.width),
+                None => bail!("array port kw_{f}: no rule connects it"),
+            },
+        };
+        conns.push(format!("        .{}({expr})", p.name));
+    }
+    v += &conns.join(",\n");
+    v += &format!("\n    );\nendmodule // {top}\n");
     Ok(v)
 }
