@@ -1,10 +1,7 @@
 //! The ports of an emitted top module, read back from its Verilog: what the constraints and
 //! the FPGA timing wrapper are generated from.
-//!
-//! Only ANSI-free declarations as the emitter writes them are read: one `input`/`output`
-//! declaration per line (`input wire [15:0] a_0;`). Lines are matched on their first word, so
-//! Yosys attributes `(* ... *)` and `always @(*)` never get in the way.
 
+use crate::noise::verilog_ports::modules;
 use anyhow::{bail, Context, Result};
 use std::path::Path;
 
@@ -22,84 +19,27 @@ pub struct Port {
 }
 
 /// The ports of `top` in `verilog` (the text of the file defining it), in declaration order.
+/// Read with the noise extractor's Verilog reader (src/noise/verilog_ports.rs), which also
+/// serves third-party netlists: one reader for ANSI and non-ANSI lists, comments, parameters.
 pub fn parse_ports(verilog: &str, top: &str) -> Result<Vec<Port>> {
-    let mut in_top = false;
-    let mut ports = vec![];
-    for line in verilog.lines() {
-        let t = line.trim();
-        if let Some(rest) = t.strip_prefix("module ") {
-            let name = rest
-                .split(|c: char| c == '(' || c == ';' || c.is_whitespace() || c == '#')
-                .next()
-                .unwrap_or("");
-            in_top = name == top;
-            continue;
-        }
-        if t.starts_with("endmodule") {
-            if in_top {
-                break;
-            }
-            continue;
-        }
-        if !in_top {
-            continue;
-        }
-        let (dir, rest) = if let Some(r) = t.strip_prefix("input ") {
-            (Dir::Input, r)
-        } else if let Some(r) = t.strip_prefix("output ") {
-            (Dir::Output, r)
-        } else if t.starts_with("inout ") {
-            bail!("module {top}: inout ports are not supported: {t}");
-        } else {
-            continue;
-        };
-        ports.extend(parse_declaration(dir, rest).with_context(|| format!("module {top}: {t}"))?);
-    }
-    if !in_top && ports.is_empty() {
-        bail!("module {top} not found");
-    }
+    let label = format!("module {top}");
+    let mods = modules(verilog, &label)?;
+    let m = mods
+        .iter()
+        .find(|m| m.name == top)
+        .with_context(|| format!("module {top} not found"))?;
+    let ports = m.ports_with(&[], &label)?;
     if ports.is_empty() {
         bail!("module {top} declares no ports");
     }
-    Ok(ports)
-}
-
-/// `wire [15:0] a, b;` after the direction keyword.
-fn parse_declaration(dir: Dir, rest: &str) -> Result<Vec<Port>> {
-    let rest = rest.trim().trim_end_matches(';');
-    let mut rest = rest.trim();
-    for kw in ["wire", "reg", "signed"] {
-        if let Some(r) = rest.strip_prefix(kw) {
-            if r.starts_with(char::is_whitespace) || r.starts_with('[') {
-                rest = r.trim_start();
-            }
-        }
-    }
-    let mut width = 1;
-    if let Some(r) = rest.strip_prefix('[') {
-        let (range, after) = r.split_once(']').context("unclosed [")?;
-        let (msb, lsb) = range.split_once(':').context("range without ':'")?;
-        let msb: i64 = msb.trim().parse().context("range bound is not a number")?;
-        let lsb: i64 = lsb.trim().parse().context("range bound is not a number")?;
-        width = (msb - lsb).unsigned_abs() as u32 + 1;
-        rest = after.trim();
-    }
-    let mut out = vec![];
-    for name in rest.split(',') {
-        let name = name.trim();
-        let ok = !name.is_empty()
-            && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !ok {
-            bail!("cannot read port name {name:?}");
-        }
-        out.push(Port {
-            name: name.to_string(),
-            dir,
-            width,
-        });
-    }
-    Ok(out)
+    Ok(ports
+        .into_iter()
+        .map(|p| Port {
+            name: p.name,
+            dir: if p.input { Dir::Input } else { Dir::Output },
+            width: p.width,
+        })
+        .collect())
 }
 
 /// The ports of `top`, read from `dir/rtl/<top>.v` (the emitter's one-file-per-module layout).
@@ -155,7 +95,7 @@ mod tests {
             .contains("nope"));
         let bad = "module t(a);\n input wire [x:0] a;\nendmodule\n";
         let e = format!("{:#}", parse_ports(bad, "t").unwrap_err());
-        assert!(e.contains("not a number"), "{e}");
+        assert!(e.contains("port a") && e.contains('x'), "{e}");
         let p = parse_ports("module t(a);\n input wire a;\nendmodule\n", "t").unwrap();
         assert!(clock_port(&p).is_err());
     }
