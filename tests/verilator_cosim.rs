@@ -84,6 +84,25 @@ fn array_8x8_matches_in_verilator() {
     assert!(r.cycles > 30, "{} cycles", r.cycles);
 }
 
+/// The on-chip kneading top (a generate row of kneading units feeding the array grid), 3x3
+/// 8-bit sm: every port, every cycle. The stream engine refuses it with a clear error.
+#[test]
+fn array_knead_on_chip_matches_in_verilator() {
+    let mut cfg = config(8, Encoding::Sm, "varrk3");
+    cfg.array.rows = 3;
+    cfg.array.cols = 3;
+    cfg.array.emit = true;
+    cfg.array.knead_on_chip = true;
+    let t = tempfile::tempdir().unwrap();
+    let r = cosim(&cfg, &options(2, &t)).unwrap();
+    assert_eq!(r.mismatches, 0, "{:?}", r.first_mismatch);
+    assert_eq!(r.golden_mismatches, 0);
+    // Two pixel tiles of the random layer (3 + 1 pixels) x 4 filters.
+    assert_eq!(r.results_checked, 16);
+    let e = build_array_sim(&cfg, Engine::Sac, &cache()).unwrap_err();
+    assert!(e.to_string().contains("knead_on_chip"), "{e}");
+}
+
 /// An operator flipped in one emitted module (the segment accumulator adds -> subtracts) must
 /// show up as a mismatch with its first cycle, port and values, and a waveform.
 #[test]

@@ -35,6 +35,13 @@ pub struct ArraySim {
 /// Emit `cfg`'s array for `engine` (the SAC array, or the MAC baseline of the same size) and
 /// build it with the stream harness, reusing the cache under `cache`.
 pub fn build_array_sim(cfg: &Config, engine: Engine, cache: &Path) -> Result<ArraySim> {
+    if cfg.array.knead_on_chip {
+        bail!(
+            "field array.knead_on_chip = true: the Verilator engine drives the kneaded column \
+             streams of host-kneaded arrays; simulate the on-chip kneading top with --engine rtl \
+             or check it with `tetris cosim` (its cycles equal the host-kneaded array's)"
+        );
+    }
     let mut c = cfg.clone();
     c.pe.kind = match engine {
         Engine::Sac => PeKind::Sac,
