@@ -1,4 +1,5 @@
-//! The Verilog of a rows x cols array top (SAC or MAC PEs), written as a generate loop.
+//! The Verilog of a rows x cols array top (SAC or MAC PEs, or the SAC array behind on-chip
+//! kneading units), written as generate loops.
 //!
 //! Why: rust-hdl emits one module per *instance* and the array glue as one `always @(*)`
 //! block over every PE port. At 16x16 that is 21,508 instances visited (56 s of `tetris gen`)
@@ -38,7 +39,7 @@ fn split_index(name: &str) -> Option<(&str, usize)> {
 }
 
 /// The top's port groups, scaled from the 1x1 top's ports to rows x cols.
-fn scale_groups(ports_1x1: &[Port], rows: usize, cols: usize) -> Result<Vec<Group>> {
+fn scale_groups(ports_1x1: &[Port], rows: usize, cols: usize) -> Vec<Group> {
     let mut groups: Vec<Group> = vec![];
     for p in ports_1x1 {
         match split_index(&p.name) {
@@ -72,7 +73,7 @@ fn scale_groups(ports_1x1: &[Port], rows: usize, cols: usize) -> Result<Vec<Grou
             };
         }
     }
-    Ok(groups)
+    groups
 }
 
 fn port_names(g: &Group) -> Vec<String> {
@@ -149,7 +150,7 @@ pub fn scale_array(
         .context("PE module missing")?;
     let top_ports = parse_ports(&top_1x1.text, &top)?;
     let pe_ports = parse_ports(&pe.text, &pe_name)?;
-    let groups = scale_groups(&top_ports, rows, cols)?;
+    let groups = scale_groups(&top_ports, rows, cols);
     let act_width = top_ports
         .iter()
         .find(|p| p.name == "act_0")
@@ -401,7 +402,7 @@ pub fn scale_knead_array(
     let inner = scale_array(inner, rows, cols, ks, header)?;
     let array = inner.modules.last().expect("scale_array puts the top last");
     let array_ports = parse_ports(&array.text, &array_name)?;
-    let groups = scale_groups(&parse_ports(&top_1x1.text, &top)?, rows, cols)?;
+    let groups = scale_groups(&parse_ports(&top_1x1.text, &top)?, rows, cols);
     let w_width = groups
         .iter()
         .find(|g| g.base == "w")
