@@ -581,13 +581,19 @@ pub fn run_rtl_with(
             * p.cout;
         ok &= run.outputs.len() == want;
         // Every separately simulated run (one, or one per parallel chunk) must take exactly
-        // the cycles the model gives for its number of tiles.
-        for &(chunk_tiles, chunk_cycles) in &run.chunks {
+        // the cycles the model gives for its number of tiles. A run that lists no chunks is
+        // one continuous run.
+        let runs = if run.chunks.is_empty() {
+            vec![(picked.len(), run.cycles)]
+        } else {
+            run.chunks.clone()
+        };
+        for &(chunk_tiles, chunk_cycles) in &runs {
             agree &=
                 chunk_cycles == layer_cycles_for_tiles(map, &pl.lens, engine, timing, chunk_tiles);
         }
-        chunks = chunks.max(run.chunks.len());
-        cycles[k] = if run.chunks.len() == 1 {
+        chunks = chunks.max(runs.len());
+        cycles[k] = if runs.len() == 1 {
             run.cycles
         } else {
             // Chunks restart the pipeline; one continuous run takes the model's count.
