@@ -132,22 +132,14 @@ pub fn scale_array(
     header: &Header,
 ) -> Result<Design> {
     let top = one.top.clone();
-    let top_1x1 = one
-        .modules
-        .iter()
-        .find(|m| m.name == top)
-        .context("the 1x1 array has no top module")?;
+    let top_1x1 = module(&one.modules, &top)?;
     let pe_name = top_1x1
         .children
         .iter()
         .find(|c| c.ends_with("_pes"))
         .context("the 1x1 array top instantiates no PE (`pes`)")?
         .clone();
-    let pe = one
-        .modules
-        .iter()
-        .find(|m| m.name == pe_name)
-        .context("PE module missing")?;
+    let pe = module(&one.modules, &pe_name)?;
     let top_ports = parse_ports(&top_1x1.text, &top)?;
     let pe_ports = parse_ports(&pe.text, &pe_name)?;
     let groups = scale_groups(&top_ports, rows, cols);
@@ -161,15 +153,7 @@ pub fn scale_array(
     )?;
 
     // Keep the modules the new top reaches (the 1x1 top's counter registers are not used).
-    let mut keep: BTreeSet<String> = BTreeSet::new();
-    let mut stack = vec![pe_name.clone()];
-    while let Some(n) = stack.pop() {
-        if keep.insert(n.clone()) {
-            if let Some(m) = one.modules.iter().find(|m| m.name == n) {
-                stack.extend(m.children.iter().cloned());
-            }
-        }
-    }
+    let keep = below(&one.modules, &pe_name);
     let pe_instances = subtree_instances(&one.modules, &pe_name);
     let mut modules: Vec<Module> = one
         .modules
@@ -385,12 +369,7 @@ pub fn scale_knead_array(
     header: &Header,
 ) -> Result<Design> {
     let top = one.top.clone();
-    let top_1x1 = one
-        .modules
-        .iter()
-        .find(|m| m.name == top)
-        .context("the 1x1 array has no top module")?
-        .clone();
+    let top_1x1 = module(&one.modules, &top)?.clone();
     let array_name = format!("{top}_array");
     let knead_name = top_1x1
         .children
@@ -398,14 +377,7 @@ pub fn scale_knead_array(
         .find(|c| **c != array_name)
         .context("the 1x1 on-chip kneading top instantiates no kneading unit")?
         .clone();
-    let knead_ports = parse_ports(
-        &one.modules
-            .iter()
-            .find(|m| m.name == knead_name)
-            .context("kneading unit module missing")?
-            .text,
-        &knead_name,
-    )?;
+    let knead_ports = parse_ports(&module(&one.modules, &knead_name)?.text, &knead_name)?;
     // The inner array: the same writer as for host-kneaded arrays, under the inner name.
     let mut inner = one.clone();
     inner.modules.retain(|m| m.name != top);
@@ -432,23 +404,16 @@ pub fn scale_knead_array(
         header,
     )?;
     let instances = 1 + cols * subtree_instances(&one.modules, &knead_name) + inner.instances;
-    let mut modules: Vec<Module> = inner.modules;
-    if let Some(k) = one.modules.iter().find(|m| m.name == knead_name) {
-        // The kneading unit and what it instantiates (modules the array does not share).
-        let mut stack = vec![k.name.clone()];
-        while let Some(n) = stack.pop() {
-            if modules.iter().any(|m| m.name == n) {
-                continue;
-            }
-            let m = one
-                .modules
-                .iter()
-                .find(|m| m.name == n)
-                .context("module missing")?;
-            stack.extend(m.children.iter().cloned());
-            modules.insert(0, m.clone());
-        }
-    }
+    // The kneading unit and what it instantiates that the array does not share, first (the
+    // 1x1 design lists children before parents).
+    let knead_tree = below(&one.modules, &knead_name);
+    let mut modules: Vec<Module> = one
+        .modules
+        .iter()
+        .filter(|m| knead_tree.contains(&m.name) && !inner.modules.iter().any(|i| i.name == m.name))
+        .cloned()
+        .collect();
+    modules.extend(inner.modules);
     modules.push(Module {
         name: top.clone(),
         text,
@@ -459,6 +424,28 @@ pub fn scale_knead_array(
         modules,
         instances,
     })
+}
+
+/// The module called `name`.
+fn module<'a>(modules: &'a [Module], name: &str) -> Result<&'a Module> {
+    modules
+        .iter()
+        .find(|m| m.name == name)
+        .with_context(|| format!("the 1x1 design has no module {name}"))
+}
+
+/// `name` and every module below it.
+fn below(modules: &[Module], name: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![name.to_string()];
+    while let Some(n) = stack.pop() {
+        if seen.insert(n.clone()) {
+            if let Some(m) = modules.iter().find(|m| m.name == n) {
+                stack.extend(m.children.iter().cloned());
+            }
+        }
+    }
+    seen
 }
 
 /// Module instances in the hierarchy below and including one instance of `name` (rust-hdl
