@@ -91,6 +91,7 @@ fn main() {
             run.cycles,
             layer_cycles_for_tiles(&map, &lens, Engine::Sac, timing, 1)
         );
+        assert_eq!(run.outputs.len(), map.tile_pixels(0).len() * p.cout);
         assert!(run.outputs.iter().all(|&(i, v)| golden[i] == v));
         let rust_hdl_rate = run.cycles as f64 / rust_hdl_s;
 
