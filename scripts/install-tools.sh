@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Install the external EDA tools from Debian's packages when any is missing.
 # Verilator (lint + co-simulation), Yosys (synthesis, formal), Icarus (independent simulator),
-# nextpnr-ice40 + icestorm (iCE40 place-and-route and timing).
+# nextpnr-ice40 + icestorm (iCE40 place-and-route and timing), OpenSTA + the OSU 0.18 um
+# standard-cell library (ASIC timing and power: `tetris power`), GNU parallel (sweeps).
 set -euo pipefail
 need=()
-for t in verilator:verilator yosys:yosys iverilog:iverilog nextpnr-ice40:nextpnr-ice40 icetime:fpga-icestorm; do
+for t in verilator:verilator yosys:yosys iverilog:iverilog nextpnr-ice40:nextpnr-ice40 \
+  icetime:fpga-icestorm sta:opensta parallel:parallel; do
   cmd=${t%%:*}; pkg=${t##*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
+[ -f /usr/share/qflow/tech/osu018/osu018_stdcells.lib ] || need+=(qflow-tech-osu018)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
