@@ -14,5 +14,6 @@ pub mod flow;
 pub mod fsutil;
 pub mod hdl;
 pub mod model;
+pub mod netlist;
 pub mod noise;
 pub mod weights;

@@ -14,7 +14,7 @@
 //! cuts apart. Needs Verilator (scripts/install-tools.sh); a missing tool fails the test.
 
 use std::path::Path;
-use tetris_hdl::flow::check::{verilator_lint, VERILATOR_WAIVERS, WAIVER_FILE};
+use tetris_hdl::flow::check::verilator_lint;
 use tetris_hdl::flow::verilog::Design;
 use tetris_hdl::hdl::approx_mult::{emit, simulate_products, top_name, verilog_text};
 use tetris_hdl::noise::characterize::build;
@@ -109,7 +109,6 @@ fn verilator_products(
 /// writes them.
 fn lint(d: &Design, dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join(WAIVER_FILE), VERILATOR_WAIVERS).unwrap();
     let mut files = vec![];
     for m in &d.modules {
         std::fs::write(dir.join(Design::file_name(m)), &m.text).unwrap();

@@ -102,7 +102,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = TimingDepths::Static, requires = "timing")]
     pub timing_depths: TimingDepths,
     /// Also write the multiplier's rust-hdl RTL into DIR: one Verilog file per module,
-    /// files.f and the Verilator waiver file (any --width, unsigned or --signed).
+    /// and files.f (any --width, unsigned or --signed).
     #[arg(long, value_name = "DIR")]
     pub emit_rtl: Option<PathBuf>,
     /// Let --emit-rtl replace a folder tetris did not write (its files are deleted).

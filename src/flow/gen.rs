@@ -5,11 +5,10 @@
 //! Reuse for another top (the array): build a [`Design`] with [`emit_block`], then call
 //! [`write_outputs`] with it.
 
-use super::check::{self, SynthStats, VERILATOR_WAIVERS, WAIVER_FILE};
+use super::check::{self, SynthStats};
 use super::constraints::{constraint_files, ice40_device};
-use super::ports::parse_ports;
 use super::tools::Tool;
-use super::verilog::{postprocess, Design, Header};
+use super::verilog::{Design, Header};
 use crate::config::{Config, PeKind};
 use crate::fsutil::write_dir_atomic;
 use crate::hdl::select::{dispatch, PeVisitor};
@@ -21,11 +20,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// Generate rust-hdl Verilog for any top block and post-process it.
+/// Read any top block into the netlist and write its Verilog.
 pub fn emit_block<B: Block>(uut: &mut B, top_name: &str, header: &Header) -> Result<Design> {
-    uut.connect_all();
-    let raw = generate_verilog(uut);
-    postprocess(&raw, top_name, header)
+    Design::from_netlist(crate::netlist::from_block(uut, top_name, &header.doc())?)
 }
 
 /// Outcome of the in-process self-check.
@@ -253,17 +250,12 @@ pub fn params_json(cfg: &Config, extra: &[(&str, u64)]) -> String {
 /// The constraint files of an emitted design (src/flow/constraints.rs): SDC, XDC and the
 /// iCE40 timing wrapper with its PCF for the HX8K, clocked at `[top] clock_mhz`.
 pub fn design_constraints(cfg: &Config, design: &Design) -> Result<Vec<(String, String)>> {
-    let top = design
-        .modules
-        .iter()
-        .find(|m| m.name == design.top)
-        .ok_or_else(|| anyhow::anyhow!("the design has no module named {}", design.top))?;
-    let ports = parse_ports(&top.text, &design.top)?;
+    let ports = &design.netlist.top_module().ports;
     let dev = ice40_device("hx8k")?;
-    constraint_files(&design.top, &ports, cfg.top.clock_mhz, &dev)
+    constraint_files(&design.top, ports, cfg.top.clock_mhz, &dev)
 }
 
-/// Write the output directory atomically: `rtl/*.v`, `files.f`, the Verilator waiver file,
+/// Write the output directory atomically: `rtl/*.v`, `files.f`,
 /// `params.vh`, `params.json`, `constraints/*`, then run the tool checks inside it and write `manifest.json`.
 /// Any failure (including a failed check) leaves no directory behind and the old one intact.
 pub fn write_outputs(
@@ -295,11 +287,6 @@ pub fn write_outputs(
         }
         let filelist = rel_files.join("\n") + "\n";
         put("files.f".into(), filelist.as_bytes(), &mut written)?;
-        put(
-            WAIVER_FILE.into(),
-            VERILATOR_WAIVERS.as_bytes(),
-            &mut written,
-        )?;
         put(
             "params.vh".into(),
             params_vh(cfg, extra_params).as_bytes(),
@@ -347,7 +334,7 @@ pub fn write_outputs(
             "instances_before_merge": design.instances,
             "files": files,
             "checked_with": checked_with,
-            "checks": "verilator --lint-only -Wall (waivers: verilator_waivers.vlt); iverilog -g2005; yosys read_verilog, hierarchy -check, proc, synth, check -assert, no latch",
+            "checks": "verilator --lint-only -Wall (no waiver); iverilog -g2005; yosys read_verilog, hierarchy -check, proc, synth, check -assert, no latch",
         });
         std::fs::write(
             tmp.join("manifest.json"),
