@@ -103,7 +103,8 @@ pub struct RunRecord {
     pub approx: Eval,
     /// Measured sensitivity: test loss increase from exact to approximate products.
     pub sensitivity: f64,
-    /// The regularizer's estimate (R / 2, last epoch's mean; active modes only).
+    /// The regularizer's estimate of the expected loss increase S (training batches of the
+    /// last epoch; active modes only).
     pub fisher_estimate: f64,
 }
 
@@ -131,7 +132,7 @@ pub fn evaluate(
         exact,
         approx,
         sensitivity: approx.loss - exact.loss,
-        fisher_estimate: t.last_reg / 2.0,
+        fisher_estimate: t.last_reg,
     })
 }
 

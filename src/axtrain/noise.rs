@@ -129,13 +129,14 @@ impl ErrorModel {
         }
     }
 
-    /// Expected squared error of every output (product units^2) from the by-magnitude
-    /// table: (sum of means)^2 + sum of variances (a bias adds up coherently over the dot
-    /// product, the random part does not).
-    pub fn second_moment(&self, rows: &[u8], w: &[i8], k: usize, m: usize) -> Vec<f64> {
+    /// Mean and second moment of the accumulated error of every output (product units,
+    /// product units^2) from the by-magnitude table: the mean is the sum of the products'
+    /// means; the second moment (sum of means)^2 + sum of variances (a bias adds up coherently
+    /// over the dot product, the random part does not).
+    pub fn moments(&self, rows: &[u8], w: &[i8], k: usize, m: usize) -> Vec<(f64, f64)> {
         self.magnitude_sums(rows, w, k, m)
             .into_iter()
-            .map(|(mu, var)| mu * mu + var)
+            .map(|(mu, var)| (mu, mu * mu + var))
             .collect()
     }
 }

@@ -1,14 +1,16 @@
 //! The training loop: conventional (baseline), passive (the hardware's error injected into
 //! every weighted layer's pre-activation), active (a sensitivity regularizer), or both.
 //!
-//! Active regularizer: R = mean over samples of sum_j (dL_n/dz_j)^2 V_j, the Fisher
-//! (first-order) estimate of twice the expected loss increase when each pre-activation z_j
-//! gets the multiplier's accumulated error of second moment V_j (from the by-magnitude table
-//! at the current quantized operands). Its gradient needs d/dtheta of dL/dz: instead of
-//! second-order autograd (candle's backward detaches), we use the finite-difference identity
-//! grad R = grad_theta [L(theta, +eps c) - L(theta, -eps c)] / (2 eps) with c = 2 g V held
-//! fixed (g = per-sample dL/dz), i.e. two extra forward passes with the pre-activations
-//! shifted by +-eps c, then one backward of L + lambda * that difference.
+//! Active regularizer: the expected loss increase when every pre-activation z_j gets the
+//! multiplier's accumulated error e_j (second moment V_j from the by-magnitude table at the
+//! current quantized operands), to second order with the Fisher (outer-product) curvature:
+//! S = mean over samples of sum_j 1/2 g_j^2 V_j, g = dL_n/dz (per sample). (A first-order
+//! term sum_j g_j mu_j for the error's mean was tried and made training collapse: the linear
+//! term is unbounded below.) Its gradient needs d/dtheta of g: instead of second-order
+//! autograd (candle's backward detaches), the finite-difference identity
+//! grad S = grad_theta [L(theta, +eps c) - L(theta, -eps c)] / (2 eps), c = g V held fixed,
+//! i.e. two extra forward passes with the pre-activations shifted by +-eps c and one backward
+//! of L + lambda * that difference (V is held fixed within a step).
 
 use super::data::Dataset;
 use super::net::{Net, Params};
@@ -118,6 +120,9 @@ fn to_tensor(net: &Net, l: usize, ops: &LayerOps, v: &[f64], z: &Tensor) -> Resu
     )?)
 }
 
+/// One optimizer step on a gradient store.
+type StepFn = dyn FnMut(&candle_core::backprop::GradStore) -> Result<()>;
+
 /// Train one network. `hw` is required for passive, active and `ste`.
 pub fn train(
     ds: &Dataset,
@@ -138,7 +143,7 @@ pub fn train(
     let t0 = std::time::Instant::now();
     let dev = Device::Cpu;
     let act_max = hw.map(|h| h.hw.act_max).unwrap_or(255);
-    let mut opt: Box<dyn FnMut(&candle_core::backprop::GradStore) -> Result<()>> = match cfg.optim {
+    let mut opt: Box<StepFn> = match cfg.optim {
         Optim::Adam => {
             let mut o = AdamW::new(
                 net.vars(),
@@ -182,7 +187,7 @@ pub fn train(
             )?;
             // Pass 1: noise / STE fixed for this step, probes to read dL/dz.
             let mut fixed: Vec<Option<Tensor>> = vec![None; nl];
-            let mut second: Vec<Option<Tensor>> = vec![None; nl];
+            let mut second: Vec<Option<(Tensor, Tensor)>> = vec![None; nl];
             let mut probes: Vec<Option<Var>> = vec![None; nl];
             let logits = net.forward(&x, &mut |l, input, z| {
                 let mut add: Option<Tensor> = None;
@@ -214,22 +219,18 @@ pub fn train(
                         add = Some(to_tensor(net, l, &ops, &e, &z)?.detach());
                     }
                     if mode.active() {
-                        let v = em.second_moment(&ops.rows, &ops.w, k, m);
-                        let v: Vec<f64> = v
-                            .iter()
-                            .enumerate()
-                            .map(|(i, x)| x * (ops.scale[i % m] as f64).powi(2))
-                            .collect();
-                        let vt = Tensor::from_vec(
-                            rows_to_nchw(
-                                &net.specs[l],
-                                &v.iter().map(|&x| x as f32).collect::<Vec<_>>(),
-                                n,
-                            ),
-                            z.shape(),
-                            &dev,
-                        )?;
-                        second[l] = Some(vt);
+                        let mo = em.moments(&ops.rows, &ops.w, k, m);
+                        let (mut mu, mut v) = (Vec::new(), Vec::new());
+                        for (i, (a, b)) in mo.iter().enumerate() {
+                            let sc = ops.scale[i % m] as f64;
+                            mu.push((a * sc) as f32);
+                            v.push((b * sc * sc) as f32);
+                        }
+                        let spec = &net.specs[l];
+                        let shape = |x: Vec<f32>| {
+                            Tensor::from_vec(rows_to_nchw(spec, &x, n), z.shape(), &dev)
+                        };
+                        second[l] = Some((shape(mu)?, shape(v)?));
                         let p = Var::zeros(z.shape(), z.dtype(), &dev)?;
                         let zp = (&z + p.as_tensor())?;
                         probes[l] = Some(p);
@@ -250,17 +251,19 @@ pub fn train(
             sum_loss += loss0.to_scalar::<f32>()? as f64;
             let grads = if mode.active() {
                 let g0 = loss0.backward()?;
-                // c = 2 g V per layer, g the per-sample dL/dz (the batch loss is a mean).
+                // c = dS/dg = g V per layer, g the per-sample dL/dz (the batch loss is a mean).
                 let mut cs: Vec<Option<Tensor>> = vec![None; nl];
                 let (mut reg, mut c2, mut cn) = (0.0f64, 0.0f64, 0usize);
                 for l in 0..nl {
-                    if let (Some(p), Some(v)) = (&probes[l], &second[l]) {
+                    if let (Some(p), Some((_mu, v))) = (&probes[l], &second[l]) {
                         let g = match g0.get(p.as_tensor()) {
                             Some(g) => (g * n as f64)?,
                             None => continue,
                         };
-                        reg += (g.sqr()? * v)?.sum_all()?.to_scalar::<f32>()? as f64 / n as f64;
-                        let cl = ((g * 2.0)? * v)?;
+                        let gv = (&g * v)?;
+                        let s_l = ((&gv * &g)? * 0.5)?;
+                        reg += s_l.sum_all()?.to_scalar::<f32>()? as f64 / n as f64;
+                        let cl = gv;
                         c2 += cl.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
                         cn += cl.elem_count();
                         cs[l] = Some(cl);

@@ -117,7 +117,7 @@ pub fn run(a: Args) -> Result<()> {
             bail!("--plot {}: the plot is written as SVG (.svg)", p.display());
         }
     }
-    if !(a.lr > 0.0 && a.lr.is_finite()) || !(a.active_weight >= 0.0) {
+    if !(a.lr > 0.0 && a.lr.is_finite() && a.active_weight >= 0.0 && a.active_weight.is_finite()) {
         bail!("--lr must be > 0 and --active-weight >= 0");
     }
     let mut hws = Vec::new();
