@@ -157,6 +157,9 @@ impl Stat {
     }
 }
 
+/// Accuracy points a multiplier must cost before a recovered share is reported.
+pub const MIN_LOSS: f64 = 0.5;
+
 /// One multiplier's row of the paper-style table.
 #[derive(Debug, Clone, Serialize)]
 pub struct HwSummary {
@@ -170,8 +173,9 @@ pub struct HwSummary {
     pub exact_accuracy: Stat,
     /// Per mode (baseline first): accuracy with approximate products.
     pub approx_accuracy: Vec<(Mode, Stat)>,
-    /// Per AxTrain mode: 100 * (approx_mode - approx_baseline) / (exact_baseline - approx_baseline).
-    pub recovered_percent: Vec<(Mode, f64)>,
+    /// Per AxTrain mode: 100 * (approx_mode - approx_baseline) / (exact_baseline -
+    /// approx_baseline); None when the conventional network lost less than 0.5 points.
+    pub recovered_percent: Vec<(Mode, Option<f64>)>,
     /// Per mode: measured sensitivity (test loss increase).
     pub sensitivity: Vec<(Mode, Stat)>,
     /// 100 * (1 - sensitivity_active / sensitivity_baseline), when active ran.
@@ -197,7 +201,7 @@ pub fn summarize(em: &ErrorModel, runs: &[RunRecord], modes: &[Mode]) -> HwSumma
         let a = Stat::of(&pick(m, &|r| r.approx.accuracy));
         approx.push((m, a));
         sens.push((m, Stat::of(&pick(m, &|r| r.sensitivity))));
-        rec.push((m, 100.0 * (a.mean - base_approx.mean) / lost));
+        rec.push((m, (lost >= MIN_LOSS).then(|| 100.0 * (a.mean - base_approx.mean) / lost)));
     }
     let cut = sens
         .iter()

@@ -51,14 +51,17 @@ pub fn table(s: &[HwSummary]) -> String {
             out += &format!(" | {:>13}", pm(a));
         }
         for (_, r) in &h.recovered_percent {
-            out += &format!(" | {:>8.1}%", r);
+            match r {
+                Some(r) => out += &format!(" | {:>8.1}%", r),
+                None => out += &format!(" | {:>9}", "-"),
+            }
         }
         match h.sensitivity_cut_percent {
             Some(c) => out += &format!(" | {c:7.1}%\n"),
             None => out += " |       -\n",
         }
     }
-    out += "acc: test accuracy % (mean ±sd over seeds); rec: share of the conventional network's loss (exact - approx) recovered; sens cut: 1 - sensitivity(active)/sensitivity(conventional), sensitivity = test loss increase from exact to approximate products\n";
+    out += "acc: test accuracy % (mean ±sd over seeds); rec: share of the conventional network's loss (exact - approx) recovered ('-': it lost < 0.5 points); sens cut: 1 - sensitivity(active)/sensitivity(conventional), sensitivity = test loss increase from exact to approximate products\n";
     out
 }
 
