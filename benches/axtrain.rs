@@ -35,12 +35,17 @@ fn one_core(arith: Arith, x: &[u8], w: &[i8], k: usize, m: usize) -> (f64, i64) 
 fn main() {
     let mut rng = Rng::new(1);
     println!("bit-exact inference, one core (best of 5), MACs/s:");
-    println!("{:<22} {:>10} {:>14} {:>14}", "multiplier", "layer", "approx (LUT)", "exact");
+    println!(
+        "{:<22} {:>10} {:>14} {:>14}",
+        "multiplier", "layer", "approx (LUT)", "exact"
+    );
     for spec in ["trunc:t=11", "drum:k=2", "mitchell"] {
         let hw = Hardware::from_spec(spec, false, ActOperand::A).unwrap();
         for (k, m, rows) in [(64usize, 64usize, 20_000usize), (576, 16, 4_000)] {
             let x: Vec<u8> = (0..rows * k).map(|_| rng.below(256) as u8).collect();
-            let w: Vec<i8> = (0..k * m).map(|_| (rng.below(255) as i64 - 127) as i8).collect();
+            let w: Vec<i8> = (0..k * m)
+                .map(|_| (rng.below(255) as i64 - 127) as i8)
+                .collect();
             let (approx, ca) = one_core(Arith::Approx(&hw), &x, &w, k, m);
             let (exact, ce) = one_core(Arith::Exact, &x, &w, k, m);
             assert_ne!(ca, ce, "{spec}: approximate and exact sums must differ");
@@ -49,7 +54,11 @@ fn main() {
                 format!("{k}x{m}"),
                 approx / 1e6,
                 exact / 1e6,
-                if approx >= 100e6 { "" } else { "  (below the 100 M target)" }
+                if approx >= 100e6 {
+                    ""
+                } else {
+                    "  (below the 100 M target)"
+                }
             );
         }
     }
@@ -58,9 +67,16 @@ fn main() {
         .with_timing("vdd=0.7")
         .unwrap();
     let x: Vec<u8> = (0..2000 * 64).map(|_| rng.below(256) as u8).collect();
-    let w: Vec<i8> = (0..64 * 64).map(|_| (rng.below(255) as i64 - 127) as i8).collect();
+    let w: Vec<i8> = (0..64 * 64)
+        .map(|_| (rng.below(255) as i64 - 127) as i8)
+        .collect();
     let (t, _) = one_core(Arith::Timed(&timed, 1), &x, &w, 64, 64);
-    println!("{:<22} {:>10} {:>12.1} M  (timing errors: one draw per multiply)", "exact+timing vdd=0.7", "64x64", t / 1e6);
+    println!(
+        "{:<22} {:>10} {:>12.1} M  (timing errors: one draw per multiply)",
+        "exact+timing vdd=0.7",
+        "64x64",
+        t / 1e6
+    );
 
     // Digits-sized training: random 8x8 images in 10 noisy prototypes.
     let protos: Vec<Vec<f32>> = (0..10)
@@ -71,7 +87,11 @@ fn main() {
     for i in 0..1797 {
         let c = i % 10;
         labels.push(c as u32);
-        px.extend(protos[c].iter().map(|&p| (p + 6.0 * rng.normal() as f32).clamp(0.0, 16.0).round()));
+        px.extend(
+            protos[c]
+                .iter()
+                .map(|&p| (p + 6.0 * rng.normal() as f32).clamp(0.0, 16.0).round()),
+        );
     }
     let (train, test) = Dataset::new(px, labels, (1, 8, 8), "bench")
         .unwrap()
@@ -88,16 +108,26 @@ fn main() {
         ste: false,
     };
     let em = ErrorModel::new(Hardware::from_spec("trunc:t=11", false, ActOperand::A).unwrap());
-    println!("training on {} digits-sized images, 30 epochs, trunc:t=11:", train.len());
+    println!(
+        "training on {} digits-sized images, 30 epochs, trunc:t=11:",
+        train.len()
+    );
     for arch in [Arch::Mlp, Arch::Cnn] {
         let setup = Setup::new(arch, 64, train.clone(), test.clone(), cfg.clone()).unwrap();
         for mode in [Mode::Baseline, Mode::Passive, Mode::Active, Mode::Both] {
             let em = (mode != Mode::Baseline).then_some(&em);
-            let t = setup.train(mode, em, 1, &indicatif::ProgressBar::hidden()).unwrap();
+            let t = setup
+                .train(mode, em, 1, &indicatif::ProgressBar::hidden())
+                .unwrap();
             println!(
-                "  {arch:?} {mode:<10} {:6.1} s{}",
+                "  {arch:?} {:<10} {:6.1} s{}",
+                format!("{mode:?}"),
                 t.seconds,
-                if t.seconds < 60.0 { "" } else { "  (above the 60 s target)" }
+                if t.seconds < 60.0 {
+                    ""
+                } else {
+                    "  (above the 60 s target)"
+                }
             );
         }
     }

@@ -119,8 +119,8 @@ fn reference_logits(q: &QNet, m: &Multiplier, act_b: bool, pixels: &[f32], n: us
                                 }
                             }
                         } else {
-                            for i in 0..sp.cin {
-                                acc += prod(x[i], ql.w[co * sp.cin + i]);
+                            for (i, &a) in x.iter().enumerate().take(sp.cin) {
+                                acc += prod(a, ql.w[co * sp.cin + i]);
                             }
                         }
                         y[(co * h + oy) * w + ox] =
@@ -170,7 +170,7 @@ fn random_qnet(arch: Arch, seed: u64, act_max: u32) -> QNet {
     let scales: Vec<f64> = (0..specs.len())
         .map(|l| [1.0, 0.6, 0.4, 0.3][l] / act_max as f64)
         .collect();
-    QNet::new(&specs, &params, &scales, seed % 2 == 0, act_max)
+    QNet::new(&specs, &params, &scales, seed.is_multiple_of(2), act_max)
 }
 
 #[test]

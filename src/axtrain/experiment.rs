@@ -201,7 +201,10 @@ pub fn summarize(em: &ErrorModel, runs: &[RunRecord], modes: &[Mode]) -> HwSumma
         let a = Stat::of(&pick(m, &|r| r.approx.accuracy));
         approx.push((m, a));
         sens.push((m, Stat::of(&pick(m, &|r| r.sensitivity))));
-        rec.push((m, (lost >= MIN_LOSS).then(|| 100.0 * (a.mean - base_approx.mean) / lost)));
+        rec.push((
+            m,
+            (lost >= MIN_LOSS).then(|| 100.0 * (a.mean - base_approx.mean) / lost),
+        ));
     }
     let cut = sens
         .iter()

@@ -133,7 +133,8 @@ pub fn train(
     seed: u64,
     pb: &indicatif::ProgressBar,
 ) -> Result<Trained> {
-    let need_hw = mode != Mode::Baseline || cfg.ste;
+    // The conventional baseline never sees the hardware (not even with --ste).
+    let need_hw = mode != Mode::Baseline;
     if need_hw && hw.is_none() {
         bail!("mode {mode:?} needs a multiplier (--mult or --lut)");
     }
@@ -195,7 +196,7 @@ pub fn train(
                     let em = hw.expect("checked above");
                     let ops = layer_ops(net, l, input, in_scales[l], act_max, cfg.per_channel)?;
                     let (k, m) = (net.specs[l].fan_in(), net.specs[l].cout);
-                    if cfg.ste {
+                    if cfg.ste && need_hw {
                         // Straight-through: the forward value is the quantized approximate
                         // layer, the gradient is the float layer's.
                         let acc = gemm(Arith::Approx(&em.hw), &ops.rows, &ops.w, k, m);

@@ -8,7 +8,7 @@ use crate::axtrain::net::Arch;
 use crate::axtrain::noise::{ErrorModel, NoiseModel};
 use crate::axtrain::report;
 use crate::axtrain::train::{Mode, Optim, TrainConfig};
-use crate::fsutil::write_atomic;
+use crate::fsutil::{publish_dir, write_files_atomic, Existing, OutputPlan};
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 use std::path::PathBuf;
@@ -100,6 +100,9 @@ pub struct Args {
     /// `tetris knead` and `tetris sim`.
     #[arg(long, value_name = "DIR")]
     pub npz_dir: Option<PathBuf>,
+    /// Let --npz-dir replace a folder tetris did not write (its files are deleted).
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn slug(s: &str) -> String {
@@ -120,6 +123,16 @@ pub fn run(a: Args) -> Result<()> {
     if !(a.lr > 0.0 && a.lr.is_finite() && a.active_weight >= 0.0 && a.active_weight.is_finite()) {
         bail!("--lr must be > 0 and --active-weight >= 0");
     }
+    let mut plan = OutputPlan::new(a.force);
+    plan.input("--data", Some(&a.data))
+        .input("--test-data", a.test_data.as_deref());
+    for l in &a.luts {
+        plan.input("--lut", Some(l));
+    }
+    plan.file("--json", a.json.as_deref())
+        .file("--plot", a.plot.as_deref())
+        .dir("--npz-dir", a.npz_dir.as_deref())
+        .check()?;
     let mut hws = Vec::new();
     for m in &a.mults {
         hws.push(Hardware::from_spec(m, a.signed, a.act_operand)?);
@@ -196,7 +209,8 @@ pub fn run(a: Args) -> Result<()> {
     if let Some(p) = &a.plot {
         files.push((p.clone(), report::svg(&res.summaries).into_bytes()));
     }
-    if let Some(dir) = &a.npz_dir {
+    let mut nets: Vec<(String, Vec<u8>)> = Vec::new();
+    if a.npz_dir.is_some() {
         for (hw, mode, seed, t) in &res.networks {
             let mut entries = Vec::new();
             for (s, p) in setup.specs.iter().zip(&t.params) {
@@ -204,12 +218,26 @@ pub fn run(a: Args) -> Result<()> {
                 entries.push((format!("{}.bias", s.name), vec![s.cout], p.b.clone()));
             }
             let name = format!("{}_{:?}_s{seed}.npz", slug(hw), mode).to_lowercase();
-            files.push((dir.join(name), crate::weights::npz::write_f32(&entries)?));
+            nets.push((name, crate::weights::npz::write_f32(&entries)?));
         }
     }
-    for (p, bytes) in &files {
-        write_atomic(p, bytes).with_context(|| format!("writing {}", p.display()))?;
+    let refs: Vec<(&std::path::Path, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_path(), b.as_slice()))
+        .collect();
+    write_files_atomic(&refs)?;
+    for (p, _) in &files {
         eprintln!("wrote {}", p.display());
+    }
+    if let Some(dir) = &a.npz_dir {
+        publish_dir(dir, Existing::from_force(a.force), |tmp| {
+            for (name, bytes) in &nets {
+                std::fs::write(tmp.join(name), bytes)
+                    .with_context(|| format!("cannot write {name}"))?;
+            }
+            Ok(())
+        })?;
+        eprintln!("wrote {} networks into {}", nets.len(), dir.display());
     }
     Ok(())
 }
