@@ -461,7 +461,16 @@ fn cli_sweep_writes_table_json_plot_and_npz_that_knead_reads() {
         assert!((r["sensitivity"].as_f64().unwrap() - d).abs() < 1e-12);
     }
     assert!(std::fs::read_to_string(&plot).unwrap().starts_with("<svg"));
-    let files: Vec<_> = std::fs::read_dir(&npz).unwrap().collect();
+    let files: Vec<_> = std::fs::read_dir(&npz)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "npz")
+        })
+        .collect();
     assert_eq!(files.len(), 2 + 2 * 2 * 2);
     let one = npz.join("trunc_t_10_passive_s1.npz");
     let layers = tetris_hdl::weights::load(&one).unwrap();
