@@ -1,20 +1,19 @@
 //! A small seeded generator (SplitMix64) so that every training run, split, initialization
 //! and noise draw is reproducible from `--seeds` alone (candle's CPU RNG cannot be seeded).
+//! Built on the project's SplitMix64 (`src/hdl/sim.rs`), adding floats, normals and shuffles.
+
+use crate::hdl::sim::SplitMix64;
 
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Rng(SplitMix64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed)
+        Rng(SplitMix64(seed))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in [0, 1).
