@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod array;
+pub mod axtrain;
 pub mod cli;
 pub mod config;
 pub mod flow;

@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod axtrain;
 pub mod characterize;
 pub mod compare;
 pub mod config_cmd;
@@ -47,6 +48,9 @@ pub enum Command {
     NoiseProfile(noise_profile::Args),
     /// Noise profile of a combinational multiplier given as Verilog (built with Verilator).
     Characterize(characterize::Args),
+    /// Train networks that tolerate an approximate multiplier (AxTrain passive/active) and
+    /// evaluate them with bit-exact approximate inference.
+    Axtrain(axtrain::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -61,5 +65,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Prove(a) => prove_cmd::run(a),
         Command::NoiseProfile(a) => noise_profile::run(a),
         Command::Characterize(a) => characterize::run(a),
+        Command::Axtrain(a) => axtrain::run(a),
     }
 }

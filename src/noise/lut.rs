@@ -6,7 +6,8 @@
 //!   tables are declared `uint16_t` (same layout);
 //! - NumPy .npy, int32, shape (256, 256), C order, indexed by the byte patterns.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+use std::path::Path;
 
 /// The 65536 products indexed (a << 8) | b over byte patterns.
 pub struct Lut8 {
@@ -23,6 +24,70 @@ impl Lut8 {
             }
         }
         Lut8 { values, signed }
+    }
+
+    /// Read a table written by `--lut-bin` (TFApprox raw uint16, unsigned) or `--lut-npy`
+    /// (int32 or any integer/float dtype holding whole numbers, shape (256, 256)). The `.npy`
+    /// file does not say whether its byte patterns are two's complement: `signed` does. The
+    /// entry at (a, b) is the product with operand a (row, high byte of the TFApprox index) and
+    /// operand b (column, low byte); which operand is an activation is the caller's choice.
+    pub fn read(path: &Path, signed: bool) -> Result<Self> {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read LUT {}", path.display()))?;
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let values: Vec<i64> = match ext.as_str() {
+            "bin" => {
+                if signed {
+                    bail!("{}: a TFApprox .bin table is unsigned 8-bit; a signed table comes as .npy", path.display());
+                }
+                if bytes.len() != 2 << 16 {
+                    bail!(
+                        "{}: a TFApprox table has 65536 uint16 entries (131072 bytes), the file has {} bytes",
+                        path.display(),
+                        bytes.len()
+                    );
+                }
+                bytes
+                    .chunks_exact(2)
+                    .map(|c| u16::from_le_bytes([c[0], c[1]]) as i64)
+                    .collect()
+            }
+            "npy" => {
+                let a = crate::weights::npy::parse(&bytes)
+                    .with_context(|| format!("LUT {}", path.display()))?;
+                if a.shape != [256, 256] {
+                    bail!(
+                        "{}: LUT shape {:?}, expected (256, 256)",
+                        path.display(),
+                        a.shape
+                    );
+                }
+                if let Some(i) = a.data.iter().position(|v| v.fract() != 0.0 || !v.is_finite()) {
+                    bail!(
+                        "{}: entry a={} b={} is {}, not a whole number",
+                        path.display(),
+                        i >> 8,
+                        i & 255,
+                        a.data[i]
+                    );
+                }
+                a.data.iter().map(|&v| v as i64).collect()
+            }
+            _ => bail!(
+                "{}: unknown LUT extension {ext:?}: expected .bin (TFApprox uint16) or .npy (256x256)",
+                path.display()
+            ),
+        };
+        Ok(Lut8 { values, signed })
+    }
+
+    /// The product of operand patterns a (row) and b (column).
+    #[inline(always)]
+    pub fn get(&self, a: u32, b: u32) -> i64 {
+        self.values[((a as usize & 255) << 8) | (b as usize & 255)]
     }
 
     fn check_range(&self, lo: i64, hi: i64, what: &str) -> Result<()> {

@@ -33,3 +33,21 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Layer>> {
     }
     Ok(layers)
 }
+
+/// A `.npz` archive (stored entries) of float32 arrays: (entry name without `.npy`, shape,
+/// C-order data). Entries keep the given order, which [`parse`] returns them in.
+pub fn write_f32(entries: &[(String, Vec<usize>, Vec<f32>)]) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, shape, data) in entries {
+        z.start_file(format!("{name}.npy"), opts)
+            .with_context(|| format!(".npz entry {name:?}"))?;
+        z.write_all(&npy::write_f32(shape, data))
+            .with_context(|| format!(".npz entry {name:?}"))?;
+    }
+    Ok(z.finish()
+        .context("cannot finish the .npz archive")?
+        .into_inner())
+}
