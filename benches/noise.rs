@@ -11,7 +11,8 @@
 //!    engine, children for the C program). Target: engine CPU <= 0.5 x the C program's. The C
 //!    program's figures are also checked against the engine's (integers exactly, float sums to
 //!    1e-9: the C program sums 2^32 doubles in one running sum and drifts).
-//! 3. Multi-core scaling of the engine: 1 thread, then every core.
+//! 3. The engine's instruction-set versions (AVX-512, AVX2, baseline) on one thread, and its
+//!    multi-core scaling: 1 thread, then every core.
 //! 4. Verilator characterize of an 8x8 netlist including its build (target < 15 s).
 
 use std::collections::BTreeMap;
@@ -21,8 +22,18 @@ use std::time::Instant;
 use tetris_hdl::hdl::approx_mult::{emit, verilog_text};
 use tetris_hdl::noise::characterize::build;
 use tetris_hdl::noise::engine::{characterize_model, exhaustive_table, Method, Operands};
+use tetris_hdl::noise::kernels::{with_kernel, KernelUser};
 use tetris_hdl::noise::metrics::{Acc, ERR_LOG_BINS};
 use tetris_hdl::noise::models::Multiplier;
+use tetris_hdl::noise::sweep::{exhaustive_on, Isa, RowKernel};
+
+/// The exhaustive sweep of a built-in's row kernel on one instruction-set version.
+struct OnIsa(Isa, Operands);
+impl KernelUser<Acc> for OnIsa {
+    fn run<K: RowKernel>(self, k: &K) -> Acc {
+        exhaustive_on(self.0, self.1, k, &indicatif::ProgressBar::hidden())
+    }
+}
 
 /// CPU seconds (user + system) of this process (`who = RUSAGE_SELF`) or of its waited-for
 /// children (`RUSAGE_CHILDREN`), from getrusage: microseconds, no clock-tick assumption.
@@ -250,7 +261,7 @@ fn main() {
         println!(
             "exhaustive {width}x{width} (2^{} pairs), engine ({:?}) vs plain C, CPU seconds:",
             2 * width,
-            tetris_hdl::noise::sweep::Isa::detect()
+            Isa::detect()
         );
         println!(
             "  {:<10} {:>9} {:>9} {:>11} {:>9} {:>9} {:>11} {:>11}",
@@ -284,6 +295,29 @@ fn main() {
             );
         }
         println!("  (every figure of the C program equals the engine's: integers exactly, float sums to 1e-9)");
+        let w = width - 2;
+        println!("instruction-set versions of the engine, drum:k=6 at {w} bits, one thread:");
+        let m = Multiplier::from_spec("drum:k=6", w, false).unwrap();
+        let ops = Operands {
+            width: w,
+            signed: false,
+        };
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let mut first: Option<Acc> = None;
+        for isa in Isa::available() {
+            let (c0, t) = (self_cpu(), Instant::now());
+            let acc = one.install(|| with_kernel(&m, OnIsa(isa, ops)));
+            let cpu = self_cpu() - c0;
+            println!(
+                "  {:<10} CPU {cpu:7.2} s (wall {:.2} s)",
+                format!("{isa:?}"),
+                t.elapsed().as_secs_f64()
+            );
+            assert!(first.get_or_insert(acc.clone()) == &acc, "{isa:?} differs");
+        }
         println!("multi-core scaling of the engine ({width}-bit, wall / CPU seconds):");
         let threads: Vec<usize> = if cores > 1 { vec![1, cores] } else { vec![1] };
         for spec in ["drum:k=6", "mitchell"] {

@@ -67,6 +67,17 @@ struct Scene {
 }
 
 impl Scene {
+    /// An empty plot of w x h pixels on a white background.
+    fn new(w: u32, h: u32) -> Self {
+        let mut s = Scene {
+            w,
+            h,
+            shapes: vec![],
+        };
+        s.rect(0.0, 0.0, w as f64, h as f64, WHITE, None);
+        s
+    }
+
     fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: Rgb, title: Option<String>) {
         self.shapes.push(Shape::Rect {
             x,
@@ -123,12 +134,7 @@ impl Scene {
 
 /// Lay out the plot of a profile document (as built by `profile_json`).
 fn profile_scene(doc: &Value) -> Scene {
-    let mut s = Scene {
-        w: 1000,
-        h: 420,
-        shapes: vec![],
-    };
-    s.rect(0.0, 0.0, s.w as f64, s.h as f64, WHITE, None);
+    let mut s = Scene::new(1000, 420);
     let title = format!(
         "{} {}-bit {}: MAE {:.4}% WCE {:.4}% EP {:.2}% MRE {:.4}%",
         doc["multiplier"]["spec"].as_str().unwrap_or("?"),
@@ -438,12 +444,7 @@ fn bin_label(lo: f64, hi: f64) -> String {
 
 /// The plot of a family of multipliers: each metric against the family's parameter, log y.
 fn family_scene(doc: &Value) -> Scene {
-    let mut s = Scene {
-        w: 1000,
-        h: 420,
-        shapes: vec![],
-    };
-    s.rect(0.0, 0.0, s.w as f64, s.h as f64, WHITE, None);
+    let mut s = Scene::new(1000, 420);
     let members = doc["members"].as_array().cloned().unwrap_or_default();
     let param = doc["family"]["parameter"]
         .as_str()
