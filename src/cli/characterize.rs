@@ -2,11 +2,12 @@
 //! built with Verilator and swept.
 
 use super::noise_profile::{OutArgs, SweepArgs};
+use crate::fsutil::OutputPlan;
 use crate::noise::characterize::{build, default_work_dir};
 use crate::noise::engine::{progress, Method, Operands, SampleAccumulator, SAMPLE_BLOCK};
 use crate::noise::lut::{Lut8, Roles};
 use crate::noise::metrics::Acc;
-use crate::noise::outputs::{report_written, summary, OtherPaths};
+use crate::noise::outputs::{report_written, summary};
 use crate::noise::profile::{profile_json, Source};
 use crate::noise::sweep::{block_rows, exhaustive_rows, TableKernel};
 use anyhow::{bail, Result};
@@ -90,14 +91,11 @@ pub fn run(a: Args) -> Result<()> {
     }
     let paths = a.out.paths();
     let work = a.work_dir.clone().unwrap_or_else(default_work_dir);
-    paths.validate(
-        a.width,
-        a.signed,
-        &OtherPaths {
-            inputs: vec![("--verilog", a.verilog.as_path())],
-            folder: Some(("--work-dir", work.as_path())),
-        },
-    )?;
+    paths.validate(a.width, a.signed)?;
+    let mut plan = OutputPlan::new(false);
+    plan.input("--verilog", Some(&a.verilog));
+    paths.plan(&mut plan);
+    plan.dir("--work-dir", Some(&work)).check()?;
     let method = match (a.sweep.samples, a.sweep.exhaustive) {
         (Some(count), _) => Method::Samples {
             count,

@@ -1,11 +1,12 @@
 //! `tetris noise-profile`: characterize a built-in approximate multiplier (or a family of
 //! them, one parameter swept over a range) and write its profile.
 
+use crate::fsutil::{Existing, OutputPlan};
 use crate::hdl::approx_mult;
 use crate::noise::engine::{characterize_fn, characterize_model, Method, Operands};
 use crate::noise::lut::{ActivationOperand, Lut8, Roles};
 use crate::noise::models::Multiplier;
-use crate::noise::outputs::{check_rtl_folder, report_written, summary, OtherPaths, OutputPaths};
+use crate::noise::outputs::{report_written, summary, OutputPaths};
 use crate::noise::profile::{profile_json, Source};
 use crate::noise::spec::MultKind;
 use crate::noise::timing::{BitDepths, DepthSource, TimingModel};
@@ -116,9 +117,12 @@ pub struct Args {
     pub timing_depths: TimingDepths,
     /// Also write the multiplier's rust-hdl RTL into DIR: one Verilog file per module,
     /// files.f and the Verilator waiver file (any --width, unsigned or --signed). DIR must be
-    /// new, empty or written by an earlier --emit-rtl.
+    /// new, empty or written by tetris.
     #[arg(long, value_name = "DIR")]
     pub emit_rtl: Option<PathBuf>,
+    /// Let --emit-rtl replace a folder tetris did not write (its files are deleted).
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub sweep: SweepArgs,
     #[command(flatten)]
@@ -143,17 +147,10 @@ pub fn run(a: Args) -> Result<()> {
     }
     let m = Multiplier::from_spec(&a.mult, a.width, a.signed)?;
     let paths = a.out.paths();
-    paths.validate(
-        a.width,
-        a.signed,
-        &OtherPaths {
-            inputs: vec![],
-            folder: a.emit_rtl.as_deref().map(|d| ("--emit-rtl", d)),
-        },
-    )?;
-    if let Some(dir) = &a.emit_rtl {
-        check_rtl_folder(dir)?;
-    }
+    paths.validate(a.width, a.signed)?;
+    let mut plan = OutputPlan::new(a.force);
+    paths.plan(&mut plan);
+    plan.dir("--emit-rtl", a.emit_rtl.as_deref()).check()?;
     // Built before the sweep so that a multiplier without RTL fails before any work.
     let rtl = a
         .emit_rtl
@@ -222,7 +219,7 @@ pub fn run(a: Args) -> Result<()> {
         .then(|| Lut8::build(m.signed, roles, |x, y| m.eval(x, y)));
     let mut written = paths.write(&doc, lut.as_ref(), &m.kind.slug())?;
     if let (Some(dir), Some(design)) = (&a.emit_rtl, &rtl) {
-        approx_mult::write_rtl_dir(dir, design)?;
+        approx_mult::write_rtl_dir(dir, design, Existing::from_force(a.force))?;
         written.push(dir.clone());
     }
     report_written(&written);
@@ -235,7 +232,10 @@ fn run_family(a: &Args, members: &[(u32, MultKind)], parameter: &str) -> Result<
     if paths.wants_lut() || a.emit_rtl.is_some() || a.timing.is_some() {
         bail!("--mult {}: a family writes --json/--toml/--plot only (tables, --emit-rtl and --timing take one multiplier)", a.mult);
     }
-    paths.validate(a.width, a.signed, &OtherPaths::default())?;
+    paths.validate(a.width, a.signed)?;
+    let mut plan = OutputPlan::new(false);
+    paths.plan(&mut plan);
+    plan.check()?;
     // Every member is validated before the first sweep.
     let ms = members
         .iter()

@@ -7,6 +7,7 @@ use super::engine::SAMPLE_BLOCK;
 use super::structure::{check_combinational, ElabPort};
 use super::verilog_ports::{detect, TopPorts};
 use crate::flow::tools::Tool;
+use crate::fsutil::{ensure_work_dir, publish_dir, Existing, Published, ScratchDir};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -195,34 +196,60 @@ pub fn build(
         });
     }
     let verilator = Tool::Verilator.find()?;
-    std::fs::create_dir_all(work_dir)
-        .with_context(|| format!("cannot create folder {}", work_dir.display()))?;
-    // Build in a private folder, then publish it under the content hash in one rename.
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{}-{key}.tmp-", ports.top))
-        .tempdir_in(work_dir)
-        .with_context(|| format!("cannot create a build folder in {}", work_dir.display()))?;
-    std::fs::write(tmp.path().join("dut.v"), &src)?;
-    std::fs::write(tmp.path().join("sweep.cpp"), &cpp)?;
-    let elaborated = check_combinational(tmp.path(), "dut.v", &ports.top, params, &fname)?;
-    for p in [&ports.a, &ports.b, &ports.y] {
-        match elaborated.iter().find(|e| e.name == p.name) {
-            Some(e) if e.width == p.width && e.input == p.input => {}
-            other => bail!(
-                "{fname}: port {} of module {} reads as {} bits here but Yosys elaborates {:?}",
-                p.name,
-                ports.top,
-                p.width,
-                other
-            ),
+    ensure_work_dir("--work-dir", work_dir, false)?;
+    // Built in a private folder and published under the content hash by one rename; another
+    // process may publish the same build meanwhile: then its folder is complete and ours is
+    // dropped (a lost race is a cache hit).
+    let mut elaborated = Vec::new();
+    let published = publish_dir(&dir, Existing::Keep, |tmp| {
+        std::fs::write(tmp.join("dut.v"), &src)?;
+        std::fs::write(tmp.join("sweep.cpp"), &cpp)?;
+        elaborated = check_combinational(tmp, "dut.v", &ports.top, params, &fname)?;
+        for p in [&ports.a, &ports.b, &ports.y] {
+            match elaborated.iter().find(|e| e.name == p.name) {
+                Some(e) if e.width == p.width && e.input == p.input => {}
+                other => bail!(
+                    "{fname}: port {} of module {} reads as {} bits here but Yosys elaborates {:?}",
+                    p.name,
+                    ports.top,
+                    p.width,
+                    other
+                ),
+            }
         }
-    }
-    std::fs::write(
-        tmp.path().join("ports.json"),
-        serde_json::to_string(&ports_json(&elaborated))?,
-    )?;
-    let out = Command::new(&verilator)
-        .current_dir(tmp.path())
+        std::fs::write(
+            tmp.join("ports.json"),
+            serde_json::to_string(&ports_json(&elaborated))?,
+        )?;
+        build_harness(&verilator, tmp, &ports.top, &g_args, &fname)
+    })?;
+    let built = match published {
+        Published::Written => true,
+        Published::AlreadyThere => {
+            elaborated = cached(&dir).with_context(|| {
+                format!("the build cache entry {} is incomplete", dir.display())
+            })?;
+            false
+        }
+    };
+    Ok(Harness {
+        exe: dir.join("obj").join("sweep"),
+        ports,
+        elaborated,
+        built,
+    })
+}
+
+/// `verilator --build` of the harness around `top` in `dir` (dut.v, sweep.cpp).
+fn build_harness(
+    verilator: &Path,
+    dir: &Path,
+    top: &str,
+    g_args: &[String],
+    fname: &str,
+) -> Result<()> {
+    let out = Command::new(verilator)
+        .current_dir(dir)
         .args([
             "--cc",
             "--exe",
@@ -236,7 +263,7 @@ pub fn build(
             "--x-initial",
             "0",
             "--top-module",
-            &ports.top,
+            top,
             "-Mdir",
             "obj",
             "-o",
@@ -248,7 +275,7 @@ pub fn build(
             "dut.v",
             "sweep.cpp",
         ])
-        .args(&g_args)
+        .args(g_args)
         .output()
         .with_context(|| format!("cannot run {}", verilator.display()))?;
     if !out.status.success() {
@@ -260,8 +287,7 @@ pub fn build(
             .take(20)
             .collect();
         bail!(
-            "{fname}: Verilator could not build module {}:\n{}",
-            ports.top,
+            "{fname}: Verilator could not build module {top}:\n{}",
             if tail.is_empty() {
                 log.clone()
             } else {
@@ -269,21 +295,7 @@ pub fn build(
             }
         );
     }
-    // Another process may have published the same build meanwhile: then its folder is
-    // complete (it appeared by one rename) and ours is dropped; a lost race is a cache hit.
-    let built = match std::fs::rename(tmp.path(), &dir) {
-        Ok(()) => true,
-        Err(_) if cached(&dir).is_some() => false,
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot move the build to {}", dir.display()))
-        }
-    };
-    Ok(Harness {
-        exe: dir.join("obj").join("sweep"),
-        ports,
-        elaborated,
-        built,
-    })
+    Ok(())
 }
 
 fn ports_json(ports: &[ElabPort]) -> serde_json::Value {
@@ -395,29 +407,19 @@ impl Harness {
         Ok(v)
     }
 
-    /// Products of the listed pairs, in order.
-    pub fn sweep_pairs(
-        &self,
-        pairs: &[(u32, u32)],
-        signed: bool,
-        scratch: &Path,
-    ) -> Result<Vec<i64>> {
+    /// Products of the listed pairs, in order (the pairs go through a file in a scratch
+    /// folder of this run).
+    pub fn sweep_pairs(&self, pairs: &[(u32, u32)], signed: bool) -> Result<Vec<i64>> {
         let mut bytes = Vec::with_capacity(pairs.len() * 8);
         for &(a, b) in pairs {
             bytes.extend_from_slice(&a.to_le_bytes());
             bytes.extend_from_slice(&b.to_le_bytes());
         }
-        let f = tempfile::Builder::new()
-            .prefix("pairs-")
-            .tempfile_in(scratch)
-            .with_context(|| format!("cannot create a pair file in {}", scratch.display()))?;
-        std::fs::write(f.path(), &bytes)
-            .with_context(|| format!("cannot write {}", f.path().display()))?;
+        let scratch = ScratchDir::new("tetris-pairs")?;
+        let f = scratch.path().join("pairs.bin");
+        std::fs::write(&f, &bytes).with_context(|| format!("cannot write {}", f.display()))?;
         let nb = self.out_bytes().to_string();
-        let v = self.decode(
-            &self.run(&["pairs", &f.path().to_string_lossy(), &nb])?,
-            signed,
-        );
+        let v = self.decode(&self.run(&["pairs", &f.to_string_lossy(), &nb])?, signed);
         self.expect_count(v.len(), pairs.len() as u64)?;
         Ok(v)
     }
