@@ -442,7 +442,7 @@ fn png_plot_decodes_and_depends_on_the_multiplier() {
         (info.width, info.height, buf)
     };
     let (w, h, drum) = decode("drum:k=4", false);
-    assert_eq!((w, h), (1000, 420));
+    assert_eq!((w, h), (1000, 480));
     let (_, _, mitchell) = decode("mitchell", true);
     assert_eq!(drum.len(), mitchell.len());
     let differing = drum

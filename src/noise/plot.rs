@@ -134,7 +134,7 @@ impl Scene {
 
 /// Lay out the plot of a profile document (as built by `profile_json`).
 fn profile_scene(doc: &Value) -> Scene {
-    let mut s = Scene::new(1000, 420);
+    let mut s = Scene::new(1000, 480);
     let title = format!(
         "{} {}-bit {}: MAE {:.4}% WCE {:.4}% EP {:.2}% MRE {:.4}%",
         doc["multiplier"]["spec"].as_str().unwrap_or("?"),
