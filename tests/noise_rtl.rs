@@ -85,7 +85,7 @@ fn verilator_products(
     assert_eq!(h.ports.top, top);
     let words = match pairs {
         None => h.sweep_all(n, false).unwrap(),
-        Some(p) => h.sweep_pairs(p, false, dir).unwrap(),
+        Some(p) => h.sweep_pairs(p, false).unwrap(),
     };
     (0..ms.len())
         .map(|i| {

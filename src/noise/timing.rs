@@ -62,11 +62,16 @@ impl TimingModel {
     /// Parse `vdd=0.6,vth=0.3,...` over the defaults.
     pub fn parse(s: &str) -> Result<Self> {
         let mut m = TimingModel::default();
+        let mut seen: Vec<&str> = Vec::new();
         for item in s.split(',').filter(|x| !x.trim().is_empty()) {
             let (k, v) = item
                 .split_once('=')
                 .with_context(|| format!("--timing: `{item}` is not name=value"))?;
             let k = k.trim();
+            if seen.contains(&k) {
+                bail!("--timing {s}: parameter `{k}` is given more than once");
+            }
+            seen.push(k);
             if k == "seed" {
                 m.seed = v
                     .trim()
