@@ -1,1 +1,2 @@
+pub mod conv_oracle;
 pub mod onnx_writer;
