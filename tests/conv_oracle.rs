@@ -6,7 +6,7 @@
 //! batches.
 
 mod common;
-use common::conv_oracle::onnx_conv;
+use common::conv_oracle::{onnx_conv, random_conv, Coverage, Limits};
 use tetris_hdl::hdl::sim::SplitMix64;
 use tetris_hdl::model::conv::{conv2d, ConvParams};
 
@@ -151,52 +151,19 @@ fn onnx_operator_documentation_examples() {
     both(&p, &x35, &[1; 9], (4, 2), &want); // conv_with_strides_and_asymmetric_padding
 }
 
-/// A random valid layer: per-axis strides 1..=3, pads 0..=3 on each side, per-axis
-/// dilations 1..=3, groups (1, 2, 3 or depthwise), batch 1..=2.
-fn random_params(r: &mut SplitMix64) -> ConvParams {
-    loop {
-        let groups = r.range(1, 4) as usize;
-        let depthwise = groups == 4;
-        let (cin_g, cout_g) = if depthwise {
-            (1, 1)
-        } else {
-            (r.range(1, 3) as usize, r.range(1, 3) as usize)
-        };
-        let groups = if depthwise {
-            r.range(2, 5) as usize
-        } else {
-            groups
-        };
-        let p = ConvParams {
-            batch: r.range(1, 2) as usize,
-            cin: groups * cin_g,
-            cout: groups * cout_g,
-            in_h: r.range(1, 7) as usize,
-            in_w: r.range(1, 7) as usize,
-            kh: r.range(1, 3) as usize,
-            kw: r.range(1, 3) as usize,
-            stride: (r.range(1, 3) as usize, r.range(1, 3) as usize),
-            pad: (
-                r.range(0, 3) as usize,
-                r.range(0, 3) as usize,
-                r.range(0, 3) as usize,
-                r.range(0, 3) as usize,
-            ),
-            dilation: (r.range(1, 3) as usize, r.range(1, 3) as usize),
-            groups,
-        };
-        if p.validate().is_ok() {
-            return p;
-        }
-    }
-}
-
 #[test]
 fn golden_conv2d_and_im2col_rows_equal_the_oracle_on_random_layers() {
     let mut r = SplitMix64(19);
-    let mut seen = [false; 5]; // strided, asymmetric pad, dilated, grouped, depthwise
+    let limits = Limits {
+        cin_g: 3,
+        cout_g: 3,
+        hw: 7,
+        batch: 2,
+    };
+    let mut coverage = Coverage::default();
     for case in 0..400 {
-        let p = random_params(&mut r);
+        let p = random_conv(&mut r, &limits);
+        coverage.add(&p);
         let x: Vec<i64> = (0..p.input_len()).map(|_| r.range(-128, 127)).collect();
         let w: Vec<i64> = (0..p.weight_len()).map(|_| r.range(-127, 127)).collect();
         let (oh, ow, want) = onnx_conv(&p, &x, &w);
@@ -225,12 +192,6 @@ fn golden_conv2d_and_im2col_rows_equal_the_oracle_on_random_layers() {
                 }
             }
         }
-        let (t, l, b, rt) = p.pad;
-        seen[0] |= p.stride.0 != p.stride.1 && p.stride.0.max(p.stride.1) > 1;
-        seen[1] |= t != b && l != rt;
-        seen[2] |= p.dilation.0 != p.dilation.1;
-        seen[3] |= p.groups > 1 && p.cin > p.groups;
-        seen[4] |= p.groups > 1 && p.cin == p.groups && p.cout == p.groups;
     }
-    assert_eq!(seen, [true; 5], "the random layers cover every feature");
+    coverage.assert_all();
 }

@@ -15,6 +15,7 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+use tetris_hdl::hdl::sim::SplitMix64;
 use tetris_hdl::model::conv::ConvParams;
 
 type Tensor4 = Vec<Vec<Vec<Vec<i64>>>>;
@@ -102,4 +103,99 @@ pub fn onnx_conv(p: &ConvParams, input: &[i64], weights: &[i64]) -> (usize, usiz
 /// [`onnx_conv`]'s output values only.
 pub fn oracle(p: &ConvParams, input: &[i64], weights: &[i64]) -> Vec<i128> {
     onnx_conv(p, input, weights).2
+}
+
+/// Sizes of [`random_conv`]'s layers.
+pub struct Limits {
+    /// Input channels per group: 1..=cin_g (depthwise layers have 1).
+    pub cin_g: usize,
+    /// Filters per group: 1..=cout_g (depthwise layers have 1).
+    pub cout_g: usize,
+    /// Input height and width: 1..=hw.
+    pub hw: usize,
+    /// Batch: 1..=batch.
+    pub batch: usize,
+}
+
+/// A random valid layer with every ONNX Conv feature in play: per-axis strides 1..=3, pads
+/// 0..=2 on each side (so mostly asymmetric), per-axis dilations 1..=3, kernels 1..=3 per
+/// axis, groups (1, 2, 3, or depthwise with 2..=5 channels).
+pub fn random_conv(r: &mut SplitMix64, l: &Limits) -> ConvParams {
+    loop {
+        let kind = r.range(0, 3);
+        let groups = match kind {
+            0 | 1 => kind as usize + 1,
+            2 => 3,
+            _ => r.range(2, 5) as usize,
+        };
+        let (cin_g, cout_g) = if kind == 3 {
+            (1, 1)
+        } else {
+            (
+                r.range(1, l.cin_g as i64) as usize,
+                r.range(1, l.cout_g as i64) as usize,
+            )
+        };
+        let mut side = || r.range(0, 2) as usize;
+        let pad = (side(), side(), side(), side());
+        let p = ConvParams {
+            batch: r.range(1, l.batch as i64) as usize,
+            cin: groups * cin_g,
+            cout: groups * cout_g,
+            in_h: r.range(1, l.hw as i64) as usize,
+            in_w: r.range(1, l.hw as i64) as usize,
+            kh: r.range(1, 3) as usize,
+            kw: r.range(1, 3) as usize,
+            stride: (r.range(1, 3) as usize, r.range(1, 3) as usize),
+            pad,
+            dilation: (r.range(1, 3) as usize, r.range(1, 3) as usize),
+            groups,
+        };
+        if p.validate().is_ok() {
+            return p;
+        }
+    }
+}
+
+/// Which features a layer exercises: [per-axis stride differs, pads asymmetric on both axes,
+/// per-axis dilation differs, groups with several channels each, depthwise].
+pub fn features(p: &ConvParams) -> [bool; 5] {
+    let (t, l, b, r) = p.pad;
+    [
+        p.stride.0 != p.stride.1,
+        t != b && l != r,
+        p.dilation.0 != p.dilation.1,
+        p.groups > 1 && p.cin > p.groups,
+        p.groups > 1 && p.cin == p.groups && p.cout == p.groups,
+    ]
+}
+
+/// Accumulates [`features`] over a test's layers; `assert_all` fails unless every feature
+/// occurred (so a generator change cannot quietly drop one).
+#[derive(Default)]
+pub struct Coverage([bool; 5]);
+
+impl Coverage {
+    pub fn add(&mut self, p: &ConvParams) {
+        for (seen, f) in self.0.iter_mut().zip(features(p)) {
+            *seen |= f;
+        }
+    }
+
+    pub fn assert_all(&self) {
+        let names = [
+            "stride",
+            "asymmetric pads",
+            "dilation",
+            "groups",
+            "depthwise",
+        ];
+        let missing: Vec<&str> = names
+            .iter()
+            .zip(self.0)
+            .filter(|(_, s)| !s)
+            .map(|(n, _)| *n)
+            .collect();
+        assert!(missing.is_empty(), "no random layer exercised {missing:?}");
+    }
 }
