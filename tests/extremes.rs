@@ -5,6 +5,7 @@
 //!   activations, results past 32 bits at 16-bit widths, the longest dot product the widths
 //!   are derived for;
 //! - all-zero kneading groups first, last and throughout.
+//!
 //! The guards recompute every property here with plain loops, so a generator that quietly
 //! drops an extreme fails them. Verilator and Icarus run the same stimulus
 //! (tests/verilator_cosim.rs, tests/rtl_cosim.rs).
