@@ -5,26 +5,8 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
+use common::npy::write_npy_f32 as npy;
 use common::onnx_writer::*;
-
-fn npy(path: &Path, shape: &[usize], data: &[f32]) {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let mut h = format!(
-        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}",
-        dims.join(", ")
-    );
-    while !(10 + h.len() + 1).is_multiple_of(64) {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut buf = b"\x93NUMPY\x01\x00".to_vec();
-    buf.extend((h.len() as u16).to_le_bytes());
-    buf.extend(h.as_bytes());
-    for x in data {
-        buf.extend(x.to_le_bytes());
-    }
-    std::fs::write(path, buf).unwrap();
-}
 
 fn tetris() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tetris"))

@@ -36,6 +36,9 @@ pub struct Args {
     /// Output folder: compare.md, compare.json, compare.svg and one folder per design.
     #[arg(long, default_value = "synth_out/compare")]
     pub out: PathBuf,
+    /// Let --out be a folder tetris did not write (compare writes its files and design folders into it).
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn parse_hw(s: &str) -> Result<(usize, usize), String> {
@@ -65,6 +68,11 @@ pub fn run(a: Args) -> Result<()> {
         bail!("--clock-mhz {}: allowed range is (0, 2000]", a.clock_mhz);
     }
     crate::flow::constraints::ice40_device(&a.device)?;
+    crate::fsutil::OutputPlan::new(a.force)
+        .input("--weights", Some(&a.weights))
+        .dir("--out", Some(&a.out))
+        .prepare()?;
+    crate::fsutil::ensure_work_dir("--out", &a.out, a.force)?;
     let mut layers = load_layers(&a.weights, a.input_hw)?;
     if let Some(n) = a.layers {
         if n == 0 {

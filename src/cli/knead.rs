@@ -61,6 +61,11 @@ pub fn run(a: Args) -> Result<()> {
         per_channel: a.per_channel,
     };
     settings.validate()?;
+    crate::fsutil::OutputPlan::new(false)
+        .input("--weights", Some(&a.weights))
+        .file("--json", a.json.as_deref())
+        .file("--csv", a.csv.as_deref())
+        .check()?;
     let file = a.weights.display().to_string();
     let loaded = weights::load_with_notes(&a.weights)?;
     for n in &loaded.notes {
@@ -77,13 +82,16 @@ pub fn run(a: Args) -> Result<()> {
         .map(|_| serde_json::to_string_pretty(&to_json(&reports, &settings, &file)))
         .transpose()?;
     let csv_text = a.csv.as_ref().map(|_| to_csv(&reports, &settings));
+    let mut files: Vec<(&std::path::Path, Vec<u8>)> = vec![];
     if let (Some(p), Some(t)) = (&a.json, json_text) {
-        crate::fsutil::write_atomic(p, (t + "\n").as_bytes())?;
+        files.push((p, (t + "\n").into_bytes()));
     }
     if let (Some(p), Some(t)) = (&a.csv, csv_text) {
-        crate::fsutil::write_atomic(p, t.as_bytes())?;
+        files.push((p, t.into_bytes()));
     }
-    Ok(())
+    let refs: Vec<(&std::path::Path, &[u8])> =
+        files.iter().map(|(p, b)| (*p, b.as_slice())).collect();
+    crate::fsutil::write_files_atomic(&refs)
 }
 
 /// Statistics of every layer, with a progress bar on stderr for large models.

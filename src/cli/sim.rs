@@ -11,7 +11,7 @@ use crate::array::network::{
 use crate::array::verilator_driver::{build_array_sim, run_layer_verilator, ArraySim};
 use crate::config::Config;
 use crate::flow::verilator::default_cache_dir;
-use crate::fsutil::write_atomic;
+use crate::fsutil::{write_files_atomic, OutputPlan, ScratchDir};
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -99,7 +99,8 @@ fn rtl_reports(
         Some(j) => j,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let work = std::env::temp_dir().join(format!("tetris-sim-{}", std::process::id()));
+    let scratch = ScratchDir::new("tetris-sim")?;
+    let work = scratch.path().to_path_buf();
     let mut sims: [Option<ArraySim>; 2] = [None, None];
     for (i, l) in layers.iter().enumerate() {
         let pl = prepare(l, cfg)?;
@@ -179,7 +180,6 @@ fn rtl_reports(
                     Ok(run)
                 },
             );
-            let _ = std::fs::remove_dir_all(&work);
             eprintln!("  layer on verilator: {:.1} s", t0.elapsed().as_secs_f64());
             r?
         } else {
@@ -243,6 +243,17 @@ pub fn run(a: Args) -> Result<()> {
     if a.window == 0 || a.window > 1024 {
         bail!("--window {}: allowed range is 1..=1024", a.window);
     }
+    let plot = a
+        .plot
+        .clone()
+        .or_else(|| a.json.as_ref().map(|j| j.with_extension("svg")));
+    OutputPlan::new(false)
+        .input("--config", a.config.as_deref())
+        .input("--weights", Some(&a.weights))
+        .input("--activations", a.activations.as_deref())
+        .file("--json", a.json.as_deref())
+        .file("--plot (or next to --json)", plot.as_deref())
+        .prepare()?;
     let mut layers = load_layers(&a.weights, a.input_hw)?;
     if let Some(name) = &a.layer {
         layers.retain(|l| &l.name == name);
@@ -298,10 +309,7 @@ pub fn run(a: Args) -> Result<()> {
         cfg.pe.ks,
         a.window
     );
-    let plot = a
-        .plot
-        .clone()
-        .or_else(|| a.json.as_ref().map(|j| j.with_extension("svg")));
+    let mut files = vec![];
     if let Some(j) = &a.json {
         let settings = serde_json::json!({
             "weights": a.weights.display().to_string(),
@@ -315,12 +323,17 @@ pub fn run(a: Args) -> Result<()> {
             "ideal_speedup_total_is": "work-weighted (pixels x weights) over the layers",
         });
         let doc = serde_json::json!({"settings": settings, "layers": reports, "total": tot});
-        write_atomic(j, serde_json::to_string_pretty(&doc)?.as_bytes())
-            .with_context(|| format!("writing {}", j.display()))?;
+        files.push((
+            j.as_path(),
+            serde_json::to_string_pretty(&doc)?.into_bytes(),
+        ));
     }
-    if let Some(p) = plot {
-        write_atomic(&p, speedup_svg(&reports, &tot).as_bytes())
-            .with_context(|| format!("writing {}", p.display()))?;
+    if let Some(p) = &plot {
+        files.push((p.as_path(), speedup_svg(&reports, &tot).into_bytes()));
+    }
+    let refs: Vec<_> = files.iter().map(|(p, b)| (*p, b.as_slice())).collect();
+    write_files_atomic(&refs)?;
+    if let Some(p) = &plot {
         eprintln!("plot: {}", p.display());
     }
     Ok(())
