@@ -490,6 +490,8 @@ pub fn quantize_activations(x: &[f32], act_bits: u32) -> Result<Vec<i64>> {
 /// Outcome of an RTL run of sampled pixel tiles of one layer.
 pub struct RtlLayerRun {
     pub tiles: usize,
+    /// Output pixels in those tiles (the last tile of a layer may be partial).
+    pub pixels: usize,
     pub tetris_cycles: u64,
     pub mac_cycles: u64,
     pub outputs_match: bool,
@@ -545,6 +547,7 @@ pub fn run_rtl_with(
     let picked: Vec<usize> = (0..n).map(|i| i * map.pixel_tiles() / n).collect();
     let plane = p.out_h() * p.out_w();
     let dot = p.dot_len();
+    let pixels: usize = picked.iter().map(|&t| map.tile_pixels(t).len()).sum();
     let mut ok = true;
     let mut checked = 0;
     let mut cycles = [0u64; 2];
@@ -574,12 +577,7 @@ pub fn run_rtl_with(
             .count();
         ok &= wrong == 0;
         checked += run.outputs.len();
-        let want = picked
-            .iter()
-            .map(|&t| map.tile_pixels(t).len())
-            .sum::<usize>()
-            * p.cout;
-        ok &= run.outputs.len() == want;
+        ok &= run.outputs.len() == pixels * p.cout;
         // Every separately simulated run (one, or one per parallel chunk) must take exactly
         // the cycles the model gives for its number of tiles. A run that lists no chunks is
         // one continuous run.
@@ -602,6 +600,7 @@ pub fn run_rtl_with(
     }
     Ok(RtlLayerRun {
         tiles: n,
+        pixels,
         tetris_cycles: cycles[0],
         mac_cycles: cycles[1],
         outputs_match: ok,

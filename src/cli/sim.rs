@@ -186,8 +186,9 @@ fn rtl_reports(
             run_rtl(&pl, cfg, &input, rtl_tiles, timing, true, !a.no_mac_rtl)?
         };
         let mut r = evaluate(&pl, timing);
-        // Utilizations of the sampled run: the same useful work per tile, over the RTL cycles.
-        let share = run.tiles as f64 / pl.map.pixel_tiles() as f64;
+        // Utilizations of the sampled run: the useful work of the pixels it ran (a layer's last
+        // tile may be partial), over the RTL cycles.
+        let share = run.pixels as f64 / pl.map.params.pixels() as f64;
         r.utilization *= r.tetris_cycles as f64 / run.tetris_cycles as f64 * share;
         r.mac_utilization *= r.mac_cycles as f64 / run.mac_cycles as f64 * share;
         r.tetris_cycles = run.tetris_cycles;

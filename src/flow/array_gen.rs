@@ -208,20 +208,55 @@ pub fn build_array(cfg: &Config, dots: usize) -> Result<Built> {
     })
 }
 
-/// Seeded weights (a quarter zero, so that skipped all-zero groups occur) and activations of
-/// `cfg`'s widths for a test layer `p`: the gen self-check's and `tetris cosim`'s stimulus.
-pub(crate) fn random_layer_data(
-    cfg: &Config,
-    p: &ConvParams,
-    r: &mut SplitMix64,
-) -> (Vec<i64>, Vec<i64>) {
+/// Seeded weights and activations of `cfg`'s widths for a test layer `p`: the gen self-check's
+/// and `tetris cosim`'s stimulus, with the extremes random values almost never hit planted in.
+/// Filters by index mod 4: all +max magnitude; all -max magnitude; random with the first and
+/// the last kneading group all zero (a skipped group, the null beat that carries `last`; the
+/// whole filter is zero when it has one group); random (a quarter zero). Activations: the most
+/// negative value under every kernel tap of output pixel 0 (in the first pixel tile, which
+/// every run includes), so filters 0 and 1 give the largest |result| the layer allows there
+/// (past 32 bits at 16-bit widths); elsewhere a quarter most negative, an eighth most
+/// positive, an eighth zero, the rest uniform.
+pub fn random_layer_data(cfg: &Config, p: &ConvParams, r: &mut SplitMix64) -> (Vec<i64>, Vec<i64>) {
     let m = max_magnitude(cfg.pe.weight_bits);
-    let amax = 1i64 << (cfg.pe.act_bits - 1);
-    let w: Vec<i64> = (0..p.weight_len())
-        .map(|_| if r.chance(1, 4) { 0 } else { r.range(-m, m) })
+    let (amin, amax) = (
+        -(1i64 << (cfg.pe.act_bits - 1)),
+        (1i64 << (cfg.pe.act_bits - 1)) - 1,
+    );
+    let (dot, ks) = (p.dot_len(), cfg.pe.ks as usize);
+    let last_group = (dot - 1) / ks * ks;
+    let mut w = Vec::with_capacity(p.weight_len());
+    for o in 0..p.cout {
+        for i in 0..dot {
+            w.push(match o % 4 {
+                0 => m,
+                1 => -m,
+                2 if i < ks || i >= last_group => 0,
+                _ if r.chance(1, 4) => 0,
+                _ => r.range(-m, m),
+            });
+        }
+    }
+    let mut x: Vec<i64> = (0..p.input_len())
+        .map(|_| match r.range(0, 7) {
+            0 | 1 => amin,
+            2 => amax,
+            3 => 0,
+            _ => r.range(amin, amax),
+        })
         .collect();
-    let x: Vec<i64> = (0..p.input_len())
-        .map(|_| r.range(-amax, amax - 1))
-        .collect();
+    for c in 0..p.cin {
+        for ky in 0..p.kh {
+            for kx in 0..p.kw {
+                let y = (ky * p.dilation.0).checked_sub(p.pad.0);
+                let xx = (kx * p.dilation.1).checked_sub(p.pad.1);
+                if let (Some(y), Some(xx)) = (y, xx) {
+                    if y < p.in_h && xx < p.in_w {
+                        x[(c * p.in_h + y) * p.in_w + xx] = amin;
+                    }
+                }
+            }
+        }
+    }
     (w, x)
 }
