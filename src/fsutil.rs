@@ -24,6 +24,50 @@ fn temp_sibling(path: &Path) -> PathBuf {
     path.with_file_name(unique)
 }
 
+/// `path` resolved as far as it exists (an output file usually does not yet): the
+/// canonical parent joined with the file name.
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(p) = path.canonicalize() {
+        return p;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => {
+            let parent = if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            };
+            parent
+                .canonicalize()
+                .map(|p| p.join(name))
+                .unwrap_or_else(|_| path.to_path_buf())
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Before any work: refuse an output (flag name, path) that is one of the inputs or another
+/// output, compared as resolved paths (so `./w.npy` and `w.npy` are the same file).
+pub fn check_outputs(inputs: &[&Path], outputs: &[(&str, &Path)]) -> Result<()> {
+    for (k, (flag, out)) in outputs.iter().enumerate() {
+        let r = resolved(out);
+        if let Some(i) = inputs.iter().find(|i| resolved(i) == r) {
+            anyhow::bail!(
+                "{flag} {}: that is the input {}; refusing to overwrite an input",
+                out.display(),
+                i.display()
+            );
+        }
+        if let Some((other, _)) = outputs[..k].iter().find(|(_, o)| resolved(o) == r) {
+            anyhow::bail!(
+                "{flag} {}: {other} writes the same file; give different paths",
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Write `bytes` to `path` atomically (temp file + rename). Creates missing parent folders.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {

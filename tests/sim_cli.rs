@@ -71,6 +71,7 @@ fn sim_model_and_rtl_write_the_issue_json() {
         .map(|i| ((i * 37 % 101) as f32 - 50.0) / (1.0 + (i % 7) as f32))
         .collect();
     npy(&w, &[5, 3, 3, 3], &data);
+    let mut model_layer = serde_json::Value::Null;
     for engine in ["model", "rtl"] {
         let json = dir.path().join(format!("{engine}.json"));
         let args = ["--engine", engine, "--input-hw", "4,5", "--rtl-tiles", "3"];
@@ -78,6 +79,7 @@ fn sim_model_and_rtl_write_the_issue_json() {
         let layer = &v["layers"][0];
         for key in [
             "name",
+            "op",
             "tetris_cycles",
             "mac_cycles",
             "speedup",
@@ -86,17 +88,46 @@ fn sim_model_and_rtl_write_the_issue_json() {
             "utilization",
         ] {
             assert!(!layer[key].is_null(), "{engine}: layers[0].{key} missing");
+        }
+        // The total names its two ideal speedups apart.
+        for key in [
+            "tetris_cycles",
+            "mac_cycles",
+            "speedup",
+            "ideal_speedup_by_work",
+            "ideal_speedup_by_weights",
+            "ideal_share",
+            "utilization",
+        ] {
             assert!(!v["total"][key].is_null(), "{engine}: total.{key} missing");
         }
+        assert!(v["total"].get("ideal_speedup").is_none());
         assert!(v["settings"]["activations"].is_string());
+        assert_eq!(v["settings"]["input_hw"], serde_json::json!([4, 5]));
         let t = layer["tetris_cycles"].as_u64().unwrap();
         let m = layer["mac_cycles"].as_u64().unwrap();
         assert!(t > 0 && m >= t, "{engine}: {t} vs {m}");
         if engine == "rtl" {
             assert_eq!(layer["outputs_match"], true);
             assert_eq!(layer["model_agrees"], true);
+            // The layer row is the whole layer (the cycle model's); the RTL's own run of 3 of
+            // its 4x5/2 = 10 pixel tiles is labelled apart, with the MACs of those tiles.
+            assert_eq!(layer["tetris_cycles"], model_layer["tetris_cycles"]);
+            assert_eq!(layer["mac_cycles"], model_layer["mac_cycles"]);
+            let s = &layer["rtl_sample"];
+            assert_eq!(s["tiles"], 3);
+            assert_eq!(s["of_tiles"], 10);
+            assert_eq!(
+                s["macs"],
+                3 * 2 * 5 * 27,
+                "3 tiles of 2 pixels x 5 filters x 27"
+            );
+            let st = s["tetris_cycles"].as_u64().unwrap();
+            assert!(st > 0 && st < t, "sampled {st} vs whole layer {t}");
         } else {
             assert!(layer.get("outputs_match").is_none());
+            assert!(layer.get("rtl_sample").is_none());
+            model_layer = layer.clone();
         }
         assert!(dir.path().join(format!("{engine}.svg")).exists());
     }

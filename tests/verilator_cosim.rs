@@ -165,6 +165,8 @@ fn verilator_engine_runs_a_whole_layer() {
     let golden = conv2d(&p, &x, &w).unwrap();
     let pl = PreparedLayer {
         name: "random".into(),
+        op: tetris_hdl::weights::OpKind::Conv,
+        repeat: 1,
         qweights: w.clone(),
         lens: lens.clone(),
         map: map.clone(),
