@@ -562,6 +562,14 @@ impl Shapes {
                 }
                 self.set(out0, out);
             }
+            "DynamicQuantizeLinear" => {
+                // y like x; scale and zero point are scalars.
+                if let Some(x) = x {
+                    self.set(out0, x);
+                }
+                self.set(n.output.get(1), vec![]);
+                self.set(n.output.get(2), vec![]);
+            }
             "GlobalAveragePool" | "GlobalMaxPool" | "GlobalLpPool" => {
                 if let Some(x) = x.filter(|x| x.len() >= 2) {
                     let mut out = x[..2].to_vec();
