@@ -139,6 +139,10 @@ pub struct TotalReport {
     pub model_agrees: Option<bool>,
 }
 
+/// Largest layer the cycle model times, in MAC-array cycles (about an hour of modelling at the
+/// ~2*10^8 cycles/s it reaches here).
+pub const MAX_MAC_CYCLES: u64 = 1 << 40;
+
 /// A layer ready for the array: quantized weights, kneaded lengths, mapping.
 pub struct PreparedLayer {
     pub name: String,
@@ -155,6 +159,17 @@ pub fn prepare(layer: &Layer, cfg: &Config) -> Result<PreparedLayer> {
         .array()
         .with_context(|| format!("layer {}: not mapped onto the array", layer.name))?;
     let p = &work.params;
+    let pes = cfg.array.rows as u64 * cfg.array.cols as u64;
+    let mac_cycles = (p.checked_counts()? / pes.max(1)).saturating_mul(work.repeat.max(1) as u64);
+    if mac_cycles > MAX_MAC_CYCLES {
+        bail!(
+            "layer {}: about {mac_cycles} MAC-array cycles ({} MACs x {} runs on {} PEs) is beyond what the cycle model runs (at most 2^40); give a smaller input size",
+            layer.name,
+            p.macs(),
+            work.repeat,
+            pes
+        );
+    }
     let bits = cfg.pe.weight_bits;
     let q = quantize(&layer.data, p.cout, bits, false)
         .with_context(|| format!("layer {}", layer.name))?;

@@ -40,8 +40,8 @@ pub struct Args {
     pub csv: Option<PathBuf>,
     /// Operator families to count: conv,convtranspose,gemm,matmul,recurrent,tensor (default:
     /// all).
-    #[arg(long, value_name = "LIST", value_parser = OpKind::parse_list)]
-    pub ops: Option<Vec<OpKind>>,
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = OpKind::parse)]
+    pub ops: Vec<OpKind>,
     /// Keep BatchNormalization separate instead of folding it into the conv before it (as
     /// inference runtimes do).
     #[arg(long)]
@@ -91,7 +91,7 @@ pub fn run(a: Args) -> Result<()> {
     for n in &loaded.notes {
         eprintln!("note: {n}");
     }
-    let ops = a.ops.clone().unwrap_or_else(|| OpKind::ALL.to_vec());
+    let ops = OpKind::selection(&a.ops);
     let layers: Vec<&Layer> = loaded
         .layers
         .iter()

@@ -48,8 +48,8 @@ pub struct Args {
     pub layers: Option<usize>,
     /// Operator families to run: conv,convtranspose,gemm,matmul,recurrent,tensor (default:
     /// all the array can run).
-    #[arg(long, value_name = "LIST", value_parser = OpKind::parse_list)]
-    pub ops: Option<Vec<OpKind>>,
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = OpKind::parse)]
+    pub ops: Vec<OpKind>,
     /// Keep BatchNormalization separate instead of folding it into the conv before it.
     #[arg(long)]
     pub no_fold_bn: bool,
@@ -302,7 +302,7 @@ pub fn run(a: Args) -> Result<()> {
         eprintln!("note: {n}");
     }
     check_inputs(&loaded, &a.weights)?;
-    let ops = a.ops.clone().unwrap_or_else(|| OpKind::ALL.to_vec());
+    let ops = OpKind::selection(&a.ops);
     let mut layers: Vec<&Layer> = loaded
         .layers
         .iter()
@@ -344,10 +344,11 @@ pub fn run(a: Args) -> Result<()> {
     let reports = match a.engine {
         SimEngine::Model => {
             let owned: Vec<Layer> = layers.iter().map(|l| (*l).clone()).collect();
-            evaluate_all(&owned, &cfg, timing)?
+            evaluate_all(&owned, &cfg, timing)
         }
-        SimEngine::Rtl | SimEngine::Verilator => rtl_reports(&layers, &cfg, &a, timing)?,
-    };
+        SimEngine::Rtl | SimEngine::Verilator => rtl_reports(&layers, &cfg, &a, timing),
+    }
+    .with_context(|| format!("{}", a.weights.display()))?;
     let tot = total(&reports);
     let by_op = totals_by_op(&reports);
     let skipped = not_run(&loaded);

@@ -27,7 +27,8 @@
 use super::onnx::{is_float_type, node_label, Attrs, Constant, Constants};
 use super::onnx_pb::{GraphProto, NodeProto};
 use super::shapes::{
-    declared_dims, dims_text, matmul_shape, shape_text, window, Shapes, WindowKind,
+    check_window_attrs, declared_dims, dims_text, matmul_shape, shape_text, window, Shapes,
+    WindowKind,
 };
 use super::{
     element_count, transpose, ArrayWork, Folded, InputSpec, InputUsed, Layer, LoadOptions, Loaded,
@@ -342,6 +343,13 @@ impl<'g> Walk<'g> {
         } else {
             (wshape, data)
         };
+        let window_kind = if op == "ConvTranspose" {
+            WindowKind::ConvTranspose
+        } else {
+            WindowKind::Conv
+        };
+        // Out-of-range attributes are errors whether or not the input size is known.
+        check_window_attrs(n, label, shape.len() - 2, window_kind)?;
         let folded = if self.fold_bn && op != "ConvInteger" {
             self.fold_bn(n, label, shape[0], &mut data)?
         } else {

@@ -161,6 +161,19 @@ fn numpy_work(shape: &[usize], inputs: &InputSpec) -> Result<Work> {
 /// Named numpy arrays as layers, rearranged by `opts.layout` where the rank matches.
 pub fn numpy_layers(arrays: Vec<(String, NpyArray)>, opts: &LoadOptions) -> Result<Loaded> {
     let mut loaded = Loaded::default();
+    if let Some(l) = &opts.layout {
+        if !arrays.iter().any(|(_, a)| a.shape.len() == l.rank()) {
+            let shapes: Vec<String> = arrays
+                .iter()
+                .map(|(n, a)| format!("{n} {:?}", a.shape))
+                .collect();
+            bail!(
+                "--layout {l} has {} axes and no array has that many ({})",
+                l.rank(),
+                shapes.join(", ")
+            );
+        }
+    }
     let mut kept = Vec::new();
     for (name, a) in arrays {
         let (shape, data) = match &opts.layout {

@@ -64,22 +64,25 @@ impl OpKind {
         }
     }
 
-    /// Parse a comma-separated `--ops` list.
-    pub fn parse_list(s: &str) -> Result<Vec<OpKind>, String> {
-        let mut out = Vec::new();
-        for part in s.split(',').map(str::trim) {
-            let k = OpKind::ALL
-                .into_iter()
-                .find(|k| k.name() == part.to_ascii_lowercase())
-                .ok_or_else(|| {
-                    let names: Vec<&str> = OpKind::ALL.iter().map(|k| k.name()).collect();
-                    format!("--ops: unknown op {part:?} (known: {})", names.join(","))
-                })?;
-            if !out.contains(&k) {
-                out.push(k);
-            }
+    /// Parse one `--ops` name.
+    pub fn parse(s: &str) -> Result<OpKind, String> {
+        let part = s.trim();
+        OpKind::ALL
+            .into_iter()
+            .find(|k| k.name() == part.to_ascii_lowercase())
+            .ok_or_else(|| {
+                let names: Vec<&str> = OpKind::ALL.iter().map(|k| k.name()).collect();
+                format!("--ops: unknown op {part:?} (known: {})", names.join(","))
+            })
+    }
+
+    /// The `--ops` selection: the given families, or all when none is given.
+    pub fn selection(given: &[OpKind]) -> Vec<OpKind> {
+        if given.is_empty() {
+            OpKind::ALL.to_vec()
+        } else {
+            given.to_vec()
         }
-        Ok(out)
     }
 }
 
@@ -269,8 +272,15 @@ pub fn load(path: &Path) -> Result<Vec<Layer>> {
 
 /// [`load`] with options, and everything worth reporting.
 pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
-    let ext = extension(path)?;
+    extension(path)?;
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    load_bytes(path, bytes, opts)
+}
+
+/// [`load_with`] of a file's bytes already in memory; `path` gives the format (extension),
+/// the npy layer name and the file name in messages.
+pub fn load_bytes(path: &Path, bytes: Vec<u8>, opts: &LoadOptions) -> Result<Loaded> {
+    let ext = extension(path)?;
     let at = || format!("{}", path.display());
     let mut loaded = match ext.as_str() {
         "npy" => {
@@ -369,11 +379,9 @@ mod tests {
 
     #[test]
     fn ops_lists_parse_and_reject_unknown_names() {
-        assert_eq!(
-            OpKind::parse_list("conv, Gemm,conv").unwrap(),
-            vec![OpKind::Conv, OpKind::Gemm]
-        );
-        let e = OpKind::parse_list("conv,lstm").unwrap_err();
+        assert_eq!(OpKind::parse(" Gemm"), Ok(OpKind::Gemm));
+        assert_eq!(OpKind::selection(&[]), OpKind::ALL.to_vec());
+        let e = OpKind::parse("lstm").unwrap_err();
         assert!(e.contains("\"lstm\"") && e.contains("recurrent"), "{e}");
     }
 }

@@ -125,6 +125,18 @@ fn sizes_attr(
         .collect()
 }
 
+/// Check a Conv/ConvTranspose/pool node's window attributes for a `k`-D window without
+/// knowing its input size: the same errors [`window`] gives for out-of-range values.
+pub fn check_window_attrs(n: &NodeProto, label: &str, k: usize, kind: WindowKind) -> Result<()> {
+    sizes_attr(n, label, "strides", k, 1, 1)?;
+    sizes_attr(n, label, "dilations", k, 1, 1)?;
+    sizes_attr(n, label, "pads", 2 * k, 0, 0)?;
+    if kind == WindowKind::ConvTranspose {
+        sizes_attr(n, label, "output_padding", k, 0, 0)?;
+    }
+    Ok(())
+}
+
 /// The window of a Conv, ConvTranspose or pooling node over spatial input dims `input`.
 /// `kernel`: from the weight (conv) or `kernel_shape` (pool).
 pub fn window(
