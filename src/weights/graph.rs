@@ -381,12 +381,11 @@ impl<'g> Walk<'g> {
                 "{k}-D convolution: the array runs 1-D and 2-D ones"
             )));
         }
-        if x[1] != shape[1] * g {
+        if Some(x[1]) != shape[1].checked_mul(g) {
             return Ok(Work::NotMapped(format!(
-                "input {} has {} channels, the weight {shape:?} with group {g} expects {}",
+                "input {} has {} channels, the weight {shape:?} with group {g} does not fit",
                 shape_text(x),
                 x[1],
-                shape[1] * g
             )));
         }
         let transposed = n.op_type() == "ConvTranspose";
@@ -424,12 +423,17 @@ impl<'g> Walk<'g> {
             // y = conv(zero-insert(x, stride), flipped W^T), stride 1, pads dil*(k-1) - p
             // (plus output_padding at the end).
             let (oph, opw) = two(&win.output_padding, 0);
-            let (eh, ew) = (dilation.0 * (kh - 1), dilation.1 * (kw - 1));
+            let (Some(eh), Some(ew)) = (
+                dilation.0.checked_mul(kh - 1),
+                dilation.1.checked_mul(kw - 1),
+            ) else {
+                bail!("dilations {:?} x kernel overflow", win.dilations);
+            };
             let (Some(t), Some(l), Some(b), Some(r)) = (
                 eh.checked_sub(pt),
                 ew.checked_sub(pl),
-                (eh + oph).checked_sub(pb),
-                (ew + opw).checked_sub(pr),
+                eh.checked_add(oph).and_then(|v| v.checked_sub(pb)),
+                ew.checked_add(opw).and_then(|v| v.checked_sub(pr)),
             ) else {
                 return Ok(Work::NotMapped(format!(
                     "pads {:?} exceed the dilated kernel: the equivalent convolution would crop",

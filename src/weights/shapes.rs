@@ -239,7 +239,7 @@ pub fn window(
         }
         let (pb, pe) = if same {
             let o = d.div_ceil(s);
-            let total = ((o - 1) * s + eff).saturating_sub(d);
+            let total = ((o - 1) * s).saturating_add(eff).saturating_sub(d);
             let (a, b) = (total / 2, total - total / 2);
             if auto_pad == "SAME_UPPER" {
                 (a, b)
@@ -656,11 +656,14 @@ impl Shapes {
                     n.input.iter().map(|i| self.shape_of(i, c)).collect();
                 if let Some(shapes) = shapes.filter(|s| !s.is_empty()) {
                     let r = shapes[0].len();
-                    if let Some(a) = axis_index(n.int_attr("axis", 0), r) {
-                        let same_rank = shapes.iter().all(|s| s.len() == r);
+                    let same_rank = shapes.iter().all(|s| s.len() == r);
+                    let axis = axis_index(n.int_attr("axis", 0), r).filter(|_| same_rank);
+                    let total = axis
+                        .and_then(|a| shapes.iter().try_fold(0usize, |t, s| t.checked_add(s[a])));
+                    if let (Some(a), Some(total)) = (axis, total) {
                         let mut out = shapes[0].clone();
-                        out[a] = shapes.iter().map(|s| s[a]).sum();
-                        if same_rank {
+                        out[a] = total;
+                        {
                             let vals: Option<Vec<Values>> =
                                 n.input.iter().map(|i| self.values_of(i, c)).collect();
                             match vals.filter(|_| r == 1) {
@@ -812,7 +815,7 @@ impl Shapes {
                         let r = x.len();
                         let out: Option<Shape> = (0..r)
                             .map(|i| {
-                                let v = x[i] as i64 + p[i] + p[i + r];
+                                let v = (x[i] as i64).checked_add(p[i])?.checked_add(p[i + r])?;
                                 usize::try_from(v).ok()
                             })
                             .collect();
@@ -925,13 +928,27 @@ impl Shapes {
             "DepthToSpace" | "SpaceToDepth" => {
                 if let Some(x) = x.filter(|x| x.len() == 4) {
                     let b = n.int_attr("blocksize", 0);
-                    if let Ok(b) = usize::try_from(b).map(|b| b.max(1)) {
+                    let b = usize::try_from(b).map(|b| b.max(1)).ok();
+                    let bb = b.and_then(|b| b.checked_mul(b));
+                    if let (Some(b), Some(bb)) = (b, bb) {
                         let out = if op == "DepthToSpace" {
-                            vec![x[0], x[1] / (b * b), x[2] * b, x[3] * b]
+                            [
+                                Some(x[0]),
+                                Some(x[1] / bb),
+                                x[2].checked_mul(b),
+                                x[3].checked_mul(b),
+                            ]
                         } else {
-                            vec![x[0], x[1] * b * b, x[2] / b, x[3] / b]
+                            [
+                                Some(x[0]),
+                                x[1].checked_mul(bb),
+                                Some(x[2] / b),
+                                Some(x[3] / b),
+                            ]
                         };
-                        self.set(out0, out);
+                        if let Some(out) = out.into_iter().collect::<Option<Shape>>() {
+                            self.set(out0, out);
+                        }
                     }
                 }
             }
@@ -1047,7 +1064,10 @@ impl Shapes {
             let len = if step > 0 {
                 (e - s).max(0).div_ceil_i(step)
             } else {
-                (s - e).max(0).div_ceil_i(-step)
+                let Some(back) = step.checked_neg() else {
+                    return;
+                };
+                (s - e).max(0).div_ceil_i(back)
             };
             out[a] = len as usize;
             picks.push((a, s, step, len));
@@ -1124,8 +1144,13 @@ trait DivCeil {
     fn div_ceil_i(self, d: i64) -> i64;
 }
 impl DivCeil for i64 {
+    /// Ceiling division of a non-negative value by a positive one, without overflow.
     fn div_ceil_i(self, d: i64) -> i64 {
-        (self + d - 1) / d
+        if self <= 0 {
+            0
+        } else {
+            (self - 1) / d + 1
+        }
     }
 }
 
