@@ -282,7 +282,7 @@ fn run_chunk(
         tiles,
     );
     let stim = stimulus(sim, &s)?;
-    std::fs::create_dir_all(work).with_context(|| format!("creating {}", work.display()))?;
+    crate::fsutil::ensure_work_dir("work folder", work, false)?;
     let kind = if sim.shape.mac { "mac" } else { "sac" };
     let stim_path = work.join(format!("{kind}_stim.bin"));
     let out_path = work.join(format!("{kind}_out.bin"));

@@ -83,6 +83,10 @@ pub fn run(a: Args) -> Result<()> {
     }
     let paths = a.out.paths();
     paths.validate(a.width, a.signed)?;
+    let mut plan = crate::fsutil::OutputPlan::new(false);
+    plan.input("--verilog", Some(&a.verilog));
+    paths.plan(&mut plan);
+    plan.check()?;
     let method = match (a.sweep.samples, a.sweep.exhaustive) {
         (Some(count), _) => Method::Samples { count, seed: a.sweep.seed },
         (None, true) if a.width <= FORCED_EXHAUSTIVE_MAX => Method::Exhaustive,

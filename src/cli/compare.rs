@@ -35,6 +35,9 @@ pub struct Args {
     /// Output folder: compare.md, compare.json, compare.svg and one folder per design.
     #[arg(long, default_value = "synth_out/compare")]
     pub out: PathBuf,
+    /// Let --out be a folder tetris did not write (compare writes its files and design folders into it).
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -56,6 +59,11 @@ pub fn run(a: Args) -> Result<()> {
         bail!("--clock-mhz {}: allowed range is (0, 2000]", a.clock_mhz);
     }
     crate::flow::constraints::ice40_device(&a.device)?;
+    crate::fsutil::OutputPlan::new(a.force)
+        .input("--weights", Some(&a.weights))
+        .dir("--out", Some(&a.out))
+        .prepare()?;
+    crate::fsutil::ensure_work_dir("--out", &a.out, a.force)?;
     let mut layers = load_array_layers(&a.weights, &a.input.spec())?;
     if let Some(n) = a.layers {
         if n == 0 {

@@ -5,7 +5,7 @@ use crate::array::network::load_array_layers;
 use crate::config::Config;
 use crate::flow::verilator::default_cache_dir;
 use crate::flow::verilator_cosim::{cosim, default_work_dir, CosimOptions};
-use crate::fsutil::write_atomic;
+use crate::fsutil::{write_atomic, OutputPlan};
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 
@@ -43,6 +43,9 @@ pub struct Args {
     /// Stimulus/output files (default: hdl_out/.cosim/<top>).
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
+    /// Let --work-dir be a folder tetris did not write (stimulus and output files go into it).
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -60,6 +63,14 @@ pub fn run(a: Args) -> Result<()> {
             bail!("--trace {}: give a .vcd or .fst file", t.display());
         }
     }
+    let work = a.work_dir.clone().unwrap_or_else(|| default_work_dir(&cfg));
+    OutputPlan::new(a.force)
+        .input("--config", a.config.as_deref())
+        .input("--weights", a.weights.as_deref())
+        .dir("--work-dir", Some(&work))
+        .file("--trace", a.trace.as_deref())
+        .file("--json", a.json.as_deref())
+        .prepare()?;
     let layer = match (&a.weights, &a.layer) {
         (Some(w), Some(name)) => {
             let layers = load_array_layers(w, &a.input.spec())?;
@@ -76,7 +87,7 @@ pub fn run(a: Args) -> Result<()> {
         seed: a.seed,
         layer,
         cache: a.cache_dir.unwrap_or_else(default_cache_dir),
-        work: a.work_dir.unwrap_or_else(|| default_work_dir(&cfg)),
+        work,
         wave: a.trace.clone(),
     };
     let r = cosim(&cfg, &o)?;

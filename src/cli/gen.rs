@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::flow::gen::{default_out_dir, generate, ToolChecks};
+use crate::fsutil::OutputPlan;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -10,15 +11,20 @@ pub struct Args {
     /// Design config (TOML); the built-in default when omitted.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Output directory (default: hdl_out/<top name>). Replaced atomically.
+    /// Output directory (default: hdl_out/<top name>). Replaced atomically when tetris wrote
+    /// it (or it is empty); any other folder is refused unless --force.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Let --out replace a folder tetris did not write (its files are deleted).
+    #[arg(long)]
+    pub force: bool,
     /// Skip the Verilator/Icarus/Yosys checks (the manifest then lists no tool).
     #[arg(long)]
     pub no_tool_checks: bool,
-    /// Random dot products of the in-process self-check against the golden model.
-    #[arg(long, default_value_t = 200)]
-    pub self_check: usize,
+    /// Random dot products of the in-process self-check against the golden model (at least 1:
+    /// nothing is written that was not checked).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub self_check: u64,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -32,12 +38,16 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         });
     crate::hdl::select::check_supported(&cfg).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
     let out = a.out.unwrap_or_else(|| default_out_dir(&cfg));
+    OutputPlan::new(a.force)
+        .input("--config", a.config.as_deref())
+        .dir("--out", Some(&out))
+        .prepare()?;
     let checks = if a.no_tool_checks {
         ToolChecks::NONE
     } else {
         ToolChecks::ALL
     };
-    let (built, written) = generate(&cfg, &out, a.self_check, checks)?;
+    let (built, written) = generate(&cfg, &out, a.self_check as usize, checks)?;
     let w = cfg.widths();
     let d = &built.design;
     println!("design      {}: {}", d.top, built.description);

@@ -80,7 +80,12 @@ pub fn run(a: Args) -> Result<()> {
         .into_iter()
         .filter_map(|(f, p)| Some((f, p.as_deref()?)))
         .collect();
-    crate::fsutil::check_outputs(&[a.weights.as_path()], &outputs)?;
+    let mut plan = crate::fsutil::OutputPlan::new(false);
+    plan.input("--weights", Some(&a.weights));
+    for (flag, p) in &outputs {
+        plan.file(flag, Some(p));
+    }
+    plan.check()?;
     let file = a.weights.display().to_string();
     let opts = LoadOptions {
         fold_bn: !a.no_fold_bn,
@@ -117,13 +122,16 @@ pub fn run(a: Args) -> Result<()> {
         .map(|_| serde_json::to_string_pretty(&to_json(&reports, &settings, &file, &context)))
         .transpose()?;
     let csv_text = a.csv.as_ref().map(|_| to_csv(&reports, &settings));
+    let mut files: Vec<(&std::path::Path, Vec<u8>)> = vec![];
     if let (Some(p), Some(t)) = (&a.json, json_text) {
-        crate::fsutil::write_atomic(p, (t + "\n").as_bytes())?;
+        files.push((p, (t + "\n").into_bytes()));
     }
     if let (Some(p), Some(t)) = (&a.csv, csv_text) {
-        crate::fsutil::write_atomic(p, t.as_bytes())?;
+        files.push((p, t.into_bytes()));
     }
-    Ok(())
+    let refs: Vec<(&std::path::Path, &[u8])> =
+        files.iter().map(|(p, b)| (*p, b.as_slice())).collect();
+    crate::fsutil::write_files_atomic(&refs)
 }
 
 /// What the report says besides the layers: the ops counted, batch norms folded, what holds

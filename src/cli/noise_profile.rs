@@ -1,5 +1,6 @@
 //! `tetris noise-profile`: characterize a built-in approximate multiplier and write its profile.
 
+use crate::fsutil::{Existing, OutputPlan};
 use crate::hdl::approx_mult;
 use crate::noise::engine::{characterize_fn, characterize_model, Method, Operands};
 use crate::noise::lut::Lut8;
@@ -104,6 +105,9 @@ pub struct Args {
     /// files.f and the Verilator waiver file (any --width, unsigned or --signed).
     #[arg(long, value_name = "DIR")]
     pub emit_rtl: Option<PathBuf>,
+    /// Let --emit-rtl replace a folder tetris did not write (its files are deleted).
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub sweep: SweepArgs,
     #[command(flatten)]
@@ -127,6 +131,9 @@ pub fn run(a: Args) -> Result<()> {
         .transpose()?;
     let paths = a.out.paths();
     paths.validate(a.width, a.signed)?;
+    let mut plan = OutputPlan::new(a.force);
+    paths.plan(&mut plan);
+    plan.dir("--emit-rtl", a.emit_rtl.as_deref()).check()?;
     let method = a.sweep.method(a.width);
     let timing = a.timing.as_deref().map(TimingModel::parse).transpose()?;
     if timing.is_some() && paths.wants_lut() {
@@ -186,7 +193,7 @@ pub fn run(a: Args) -> Result<()> {
         (paths.wants_lut() && a.width == 8).then(|| Lut8::build(m.signed, |x, y| m.eval(x, y)));
     let mut written = paths.write(&doc, lut.as_ref(), &m.kind.slug())?;
     if let (Some(dir), Some(design)) = (&a.emit_rtl, &rtl) {
-        approx_mult::write_rtl_dir(dir, design)?;
+        approx_mult::write_rtl_dir(dir, design, Existing::from_force(a.force))?;
         written.push(dir.clone());
     }
     report_written(&written);

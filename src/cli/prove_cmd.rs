@@ -14,9 +14,13 @@ pub struct Args {
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Where the RTL, harnesses, Yosys scripts, logs and counterexample VCDs go
-    /// (default: formal_out/<top name>). Replaced atomically.
+    /// (default: formal_out/<top name>). Replaced atomically when tetris wrote it (or it is
+    /// empty); any other folder is refused unless --force.
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
+    /// Let --work-dir replace a folder tetris did not write (its files are deleted).
+    #[arg(long)]
+    pub force: bool,
     /// Write the report as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -26,6 +30,10 @@ pub struct Args {
     /// Time steps of the SAC PE proof (default 2 ks + 3).
     #[arg(long)]
     pub pe_steps: Option<u32>,
+    /// Stop each Yosys run after SECS seconds (default 1800). Giving it (or --knead-steps)
+    /// also starts proofs that the cost estimate says will not finish in reasonable time.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=7 * 24 * 3600))]
+    pub timeout: Option<u64>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -43,10 +51,17 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let work_dir = a
         .work_dir
         .unwrap_or_else(|| Path::new("formal_out").join(&cfg.top.name));
+    crate::fsutil::OutputPlan::new(a.force)
+        .input("--config", a.config.as_deref())
+        .dir("--work-dir", Some(&work_dir))
+        .file("--json", a.json.as_deref())
+        .prepare()?;
     let opts = ProveOptions {
         knead_steps: a.knead_steps,
         pe_steps: a.pe_steps,
         mutations: vec![],
+        timeout: a.timeout.map(std::time::Duration::from_secs),
+        allow_expensive: a.knead_steps.is_some() || a.timeout.is_some(),
     };
     eprintln!(
         "proving {} ({} bits, ks {}, {}) with yosys sat, work dir {} ..",

@@ -13,7 +13,7 @@ use crate::array::verilator_driver::{build_array_sim, run_layer_verilator, Array
 use crate::cli::InputArgs;
 use crate::config::Config;
 use crate::flow::verilator::default_cache_dir;
-use crate::fsutil::{check_outputs, write_atomic};
+use crate::fsutil::{write_files_atomic, OutputPlan, ScratchDir};
 use crate::weights::shapes::shape_text;
 use crate::weights::{self, Layer, Layout, LoadOptions, Loaded, OpKind, Work};
 use anyhow::{bail, Context, Result};
@@ -116,7 +116,8 @@ fn rtl_reports(
         Some(j) => j,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let work = std::env::temp_dir().join(format!("tetris-sim-{}", std::process::id()));
+    let scratch = ScratchDir::new("tetris-sim")?;
+    let work = scratch.path().to_path_buf();
     let mut sims: [Option<ArraySim>; 2] = [None, None];
     for (i, l) in layers.iter().enumerate() {
         let pl = prepare(l, cfg)?;
@@ -202,7 +203,6 @@ fn rtl_reports(
                     Ok(run)
                 },
             );
-            let _ = std::fs::remove_dir_all(&work);
             eprintln!("  layer on verilator: {:.1} s", t0.elapsed().as_secs_f64());
             r?
         } else {
@@ -282,16 +282,17 @@ pub fn run(a: Args) -> Result<()> {
     if a.window == 0 || a.window > 1024 {
         bail!("--window {}: allowed range is 1..=1024", a.window);
     }
-    let outputs: Vec<(&str, &std::path::Path)> = [("--json", &a.json), ("--plot", &a.plot)]
-        .into_iter()
-        .filter_map(|(f, p)| Some((f, p.as_deref()?)))
-        .collect();
-    let inputs: Vec<&std::path::Path> = [Some(a.weights.as_path()), a.activations.as_deref()]
-        .into_iter()
-        .flatten()
-        .chain(a.config.as_deref())
-        .collect();
-    check_outputs(&inputs, &outputs)?;
+    let plot = a
+        .plot
+        .clone()
+        .or_else(|| a.json.as_ref().map(|j| j.with_extension("svg")));
+    OutputPlan::new(false)
+        .input("--config", a.config.as_deref())
+        .input("--weights", Some(&a.weights))
+        .input("--activations", a.activations.as_deref())
+        .file("--json", a.json.as_deref())
+        .file("--plot (or next to --json)", plot.as_deref())
+        .prepare()?;
     let opts = LoadOptions {
         fold_bn: !a.no_fold_bn,
         inputs: a.input.spec(),
@@ -387,10 +388,7 @@ pub fn run(a: Args) -> Result<()> {
     for n in &notes {
         println!("# {n}");
     }
-    let plot = a
-        .plot
-        .clone()
-        .or_else(|| a.json.as_ref().map(|j| j.with_extension("svg")));
+    let mut files = vec![];
     if let Some(j) = &a.json {
         let op_names: Vec<&str> = ops.iter().map(|k| k.name()).collect();
         let settings = serde_json::json!({
@@ -424,12 +422,17 @@ pub fn run(a: Args) -> Result<()> {
             "not_mapped": skipped,
             "notes": notes,
         });
-        write_atomic(j, serde_json::to_string_pretty(&doc)?.as_bytes())
-            .with_context(|| format!("writing {}", j.display()))?;
+        files.push((
+            j.as_path(),
+            serde_json::to_string_pretty(&doc)?.into_bytes(),
+        ));
     }
-    if let Some(p) = plot {
-        write_atomic(&p, speedup_svg(&reports, &tot).as_bytes())
-            .with_context(|| format!("writing {}", p.display()))?;
+    if let Some(p) = &plot {
+        files.push((p.as_path(), speedup_svg(&reports, &tot).into_bytes()));
+    }
+    let refs: Vec<_> = files.iter().map(|(p, b)| (*p, b.as_slice())).collect();
+    write_files_atomic(&refs)?;
+    if let Some(p) = &plot {
         eprintln!("plot: {}", p.display());
     }
     Ok(())

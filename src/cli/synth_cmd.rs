@@ -50,6 +50,9 @@ pub struct Args {
     /// writes WORK_DIR/<target>/ atomically.
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
+    /// Let the run replace WORK_DIR/<target> and WORK_DIR/design even when tetris did not write them.
+    #[arg(long)]
+    pub force: bool,
     /// Place-and-route clock target in MHz (default: [top] clock_mhz of the config, 100 with --filelist).
     #[arg(long)]
     pub clock_mhz: Option<f64>,
@@ -59,6 +62,16 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
+    let target: Target = a.target.into();
+    let plan_outputs = |work: &Path, design: Option<&Path>| {
+        crate::fsutil::OutputPlan::new(a.force)
+            .input("--config", a.config.as_deref())
+            .input("--filelist", a.filelist.as_deref())
+            .dir("--work-dir", Some(&work.join(target.name())))
+            .dir("--work-dir", design)
+            .file("--json", a.json.as_deref())
+            .prepare()
+    };
     let (input, work, clock_mhz) = match &a.filelist {
         Some(f) => {
             let top = a.top.clone().expect("clap requires --top with --filelist");
@@ -66,6 +79,7 @@ pub fn run(a: Args) -> Result<()> {
                 .work_dir
                 .clone()
                 .unwrap_or_else(|| Path::new("synth_out").join(&top));
+            plan_outputs(&work, None)?;
             (SynthInput::from_filelist(f, &top)?, work, 100.0)
         }
         None => {
@@ -83,6 +97,7 @@ pub fn run(a: Args) -> Result<()> {
                 .clone()
                 .unwrap_or_else(|| Path::new("synth_out").join(&cfg.top.name));
             let design_dir = work.join("design");
+            plan_outputs(&work, Some(&design_dir))?;
             eprintln!("generating {} into {}", cfg.top.name, design_dir.display());
             let (built, _) = generate(&cfg, &design_dir, 20, ToolChecks::NONE)?;
             let input = SynthInput::from_filelist(&design_dir.join("files.f"), &built.design.top)?;
@@ -93,7 +108,6 @@ pub fn run(a: Args) -> Result<()> {
     if !(clock_mhz.is_finite() && clock_mhz > 0.0 && clock_mhz <= 2000.0) {
         bail!("--clock-mhz {clock_mhz}: allowed range is (0, 2000]");
     }
-    let target: Target = a.target.into();
     let opts = SynthOptions {
         target,
         device: a.device.clone(),

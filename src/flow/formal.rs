@@ -17,7 +17,7 @@
 //! inputs of every step, and is dumped as a VCD.
 
 use super::gen::{build, Built};
-use super::tools::{run, Tool};
+use super::tools::{run_with_timeout, Tool};
 use super::verilog::Design;
 use crate::config::{Config, PeKind};
 use crate::fsutil::write_dir_atomic;
@@ -26,7 +26,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Widths the harnesses are written for (from `Config::widths`).
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +79,25 @@ pub struct ProveOptions {
     /// Time steps of the SAC PE proof (default [`default_pe_steps`]).
     pub pe_steps: Option<u32>,
     pub mutations: Vec<Mutation>,
+    /// Stop a Yosys run after this long (default [`DEFAULT_TIMEOUT`]).
+    pub timeout: Option<Duration>,
+    /// Run even when [`knead_proof_cost`] says the kneading-unit proof will not finish.
+    pub allow_expensive: bool,
+}
+
+/// Time limit of one Yosys run of `tetris prove` unless `--timeout` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// Largest estimated SAT problem of the kneading-unit proof `tetris prove` starts without being
+/// asked (`--knead-steps` or `--timeout`): 4-bit KS=4 is ~45 k variables (20 s), 4-bit csd
+/// ~73 k (40 s), an 8-bit KS=8 run of only 6 steps ~149 k (90 s; docs/formal.md).
+pub const MAX_DEFAULT_KNEAD_VARS: u64 = 200_000;
+
+/// Estimated SAT variables of the kneading-unit BMC over `steps` cycles, fitted to measured
+/// runs (docs/formal.md): steps x lanes x KS x (300 + 20 weight_bits).
+pub fn knead_proof_cost(cfg: &Config, steps: u32) -> u64 {
+    let w = cfg.widths();
+    steps as u64 * w.lanes as u64 * cfg.pe.ks as u64 * (300 + 20 * cfg.pe.weight_bits as u64)
 }
 
 /// Default bound of the kneading-unit proof: a group with the most beats (KS), back to back
@@ -218,6 +237,19 @@ pub fn prove(cfg: &Config, work_dir: &Path, opts: &ProveOptions) -> Result<Prove
             bail!("{what} = {n}: allowed range is 1..=200");
         }
     }
+    let cost = knead_proof_cost(cfg, knead_steps);
+    if cost > MAX_DEFAULT_KNEAD_VARS && !opts.allow_expensive {
+        bail!(
+            "the kneading-unit proof of this design ({} bits, ks {}, {} steps) is a SAT problem of ~{:.1} M variables and will not finish in reasonable time (the built-in 16-bit KS=16 default ran 17 min at 4 GB without an answer); \
+             configs that prove in under a minute: weight_bits = act_bits = 4, ks = 4, sm or csd (configs/prove_w4.toml, ~45 k variables). \
+             Pass --knead-steps N for a partial bounded check, or --timeout SECS to try anyway",
+            cfg.pe.weight_bits,
+            cfg.pe.ks,
+            knead_steps,
+            cost as f64 / 1e6
+        );
+    }
+    let limit = opts.timeout.unwrap_or(DEFAULT_TIMEOUT);
     let mut obligations = vec![];
     write_dir_atomic(work_dir, |tmp| {
         std::fs::create_dir(tmp.join("rtl"))?;
@@ -230,7 +262,7 @@ pub fn prove(cfg: &Config, work_dir: &Path, opts: &ProveOptions) -> Result<Prove
         std::fs::write(tmp.join("files.f"), rtl.join("\n") + "\n")?;
         // 1. The kneading unit: bounded model check of the digit-accounting harness.
         std::fs::write(tmp.join("formal_knead_unit.v"), knead_harness(&top, &g))?;
-        let mut o = run_sat(tmp, "formal_knead_unit", &rtl, knead_steps)?;
+        let mut o = run_sat(tmp, "formal_knead_unit", &rtl, knead_steps, limit)?;
         o.module = format!("{top}_knead_unit");
         o.claim = knead_claim(&g);
         obligations.push(o);
@@ -242,9 +274,9 @@ pub fn prove(cfg: &Config, work_dir: &Path, opts: &ProveOptions) -> Result<Prove
             sac_pe_reference(&top, &g, &cfg.widths()),
         )?;
         std::fs::write(tmp.join("formal_sac_pe.v"), sac_pe_harness(&top, &g))?;
-        let mut o = run_equiv(tmp, &top, &rtl)?;
+        let mut o = run_equiv(tmp, &top, &rtl, limit)?;
         if !o.proved {
-            let bmc = run_sat(tmp, "formal_sac_pe", &rtl, pe_steps)?;
+            let bmc = run_sat(tmp, "formal_sac_pe", &rtl, pe_steps, limit)?;
             o.counterexample = bmc.counterexample;
             o.vcd = bmc.vcd;
             o.failed_steps = bmc.failed_steps;
@@ -276,7 +308,13 @@ fn check_names(harness_text: &str) -> Vec<String> {
         .collect()
 }
 
-fn run_sat(dir: &Path, harness: &str, rtl: &[String], steps: u32) -> Result<Obligation> {
+fn run_sat(
+    dir: &Path,
+    harness: &str,
+    rtl: &[String],
+    steps: u32,
+    limit: Duration,
+) -> Result<Obligation> {
     let harness_file = format!("{harness}.v");
     let text = std::fs::read_to_string(dir.join(&harness_file))?;
     let checks = check_names(&text);
@@ -294,10 +332,11 @@ fn run_sat(dir: &Path, harness: &str, rtl: &[String], steps: u32) -> Result<Obli
     let log_file = format!("{harness}.log");
     std::fs::write(dir.join(&script_file), &script)?;
     let t = Instant::now();
-    let r = run(
+    let r = run_with_timeout(
         Tool::Yosys,
         &["-q", "-l", &log_file, "-s", &script_file],
         dir,
+        limit,
     )?;
     let seconds = t.elapsed().as_secs_f64();
     let log = std::fs::read_to_string(dir.join(&log_file)).unwrap_or_default();
@@ -345,7 +384,7 @@ fn run_sat(dir: &Path, harness: &str, rtl: &[String], steps: u32) -> Result<Obli
 /// `equiv_make` the reference (gold) against the emitted SAC PE (gate), matching ports and the
 /// registers by name, then `equiv_simple` and `equiv_induct`: every matched signal is proved
 /// equal in every reachable cycle, unbounded.
-fn run_equiv(dir: &Path, top: &str, rtl: &[String]) -> Result<Obligation> {
+fn run_equiv(dir: &Path, top: &str, rtl: &[String], limit: Duration) -> Result<Obligation> {
     let name = "formal_equiv_sac_pe";
     let script = format!(
         "# Equivalence of {top}_sac_pe with formal_ref_sac_pe: generated by tetris-hdl; run with `yosys -s {name}.ys`.\n\
@@ -366,10 +405,11 @@ fn run_equiv(dir: &Path, top: &str, rtl: &[String]) -> Result<Obligation> {
     let log_file = format!("{name}.log");
     std::fs::write(dir.join(&script_file), &script)?;
     let t = Instant::now();
-    let r = run(
+    let r = run_with_timeout(
         Tool::Yosys,
         &["-q", "-l", &log_file, "-s", &script_file],
         dir,
+        limit,
     )?;
     let seconds = t.elapsed().as_secs_f64();
     let log = std::fs::read_to_string(dir.join(&log_file)).unwrap_or_default();

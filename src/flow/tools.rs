@@ -81,6 +81,66 @@ impl ToolRun {
     }
 }
 
+/// Run `tool args..` in `dir`; kill it after `limit` (an error saying so).
+pub fn run_with_timeout(
+    tool: Tool,
+    args: &[&str],
+    dir: &Path,
+    limit: std::time::Duration,
+) -> Result<ToolRun> {
+    use std::io::Read;
+    let bin = tool.find()?;
+    let mut child = Command::new(&bin)
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {}", bin.display()))?;
+    let drain = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut s = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut s);
+            }
+            String::from_utf8_lossy(&s).into_owned()
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|r| Box::new(r) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|r| Box::new(r) as Box<dyn Read + Send>),
+    );
+    let t0 = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait()? {
+            break s;
+        }
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!(
+                "{} gave no answer within {:.0} s and was stopped (raise the time limit or shrink the problem)",
+                tool.binary(),
+                limit.as_secs_f64()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    Ok(ToolRun {
+        ok: status.success(),
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    })
+}
+
 /// Run `tool args..` in `dir`.
 pub fn run(tool: Tool, args: &[&str], dir: &Path) -> Result<ToolRun> {
     let bin = tool.find()?;

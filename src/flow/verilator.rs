@@ -10,7 +10,7 @@
 
 use super::tools::{run, Tool};
 use super::verilog::Design;
-use crate::fsutil::{content_hash, write_atomic, write_dir_atomic};
+use crate::fsutil::{content_hash, publish_dir, write_atomic, Existing};
 use crate::hdl::sim::Trace;
 use anyhow::{bail, Context, Result};
 use num_bigint::BigUint;
@@ -345,7 +345,9 @@ pub fn build(
         });
     }
     let t0 = Instant::now();
-    write_dir_atomic(&dir, |tmp| {
+    // Another process may build the same design at once: whoever publishes first wins and
+    // the other's build is a cache hit (`Existing::Keep`).
+    publish_dir(&dir, Existing::Keep, |tmp| {
         let mut files = Vec::new();
         for m in &design.modules {
             let f = tmp.join(Design::file_name(m));
@@ -514,7 +516,7 @@ pub fn replay(
             expected.extend(literal_words(&s.values[i].2, p.width)?);
         }
     }
-    std::fs::create_dir_all(work).with_context(|| format!("creating {}", work.display()))?;
+    crate::fsutil::ensure_work_dir("work folder", work, false)?;
     let stim_path = work.join("replay_stim.bin");
     let out_path = work.join("replay_out.bin");
     write_atomic(&stim_path, &stim)?;

@@ -9,7 +9,7 @@
 use crate::flow::check::{VERILATOR_WAIVERS, WAIVER_FILE};
 use crate::flow::gen::emit_block;
 use crate::flow::verilog::{Design, Header};
-use crate::fsutil::write_dir_atomic;
+use crate::fsutil::{publish_dir, Existing};
 use crate::noise::models::Multiplier;
 use crate::noise::spec::MultKind;
 use anyhow::{bail, Context, Result};
@@ -627,8 +627,8 @@ pub fn simulate_products(m: &Multiplier, pairs: &[(u32, u32)]) -> Result<Vec<i64
 
 /// Write an emitted design into `dir` atomically: `<module>.v` per module, `files.f` (children
 /// first) and the Verilator waiver file, as `tetris gen` lays out its `rtl/`.
-pub fn write_rtl_dir(dir: &Path, d: &Design) -> Result<()> {
-    write_dir_atomic(dir, |tmp| {
+pub fn write_rtl_dir(dir: &Path, d: &Design, existing: Existing) -> Result<()> {
+    publish_dir(dir, existing, |tmp| {
         let mut list = String::new();
         for m in &d.modules {
             let f = Design::file_name(m);
@@ -640,6 +640,7 @@ pub fn write_rtl_dir(dir: &Path, d: &Design) -> Result<()> {
         std::fs::write(tmp.join(WAIVER_FILE), VERILATOR_WAIVERS)?;
         Ok(())
     })
+    .map(|_| ())
     .with_context(|| format!("cannot write the RTL into {}", dir.display()))
 }
 

@@ -4,7 +4,7 @@
 use super::lut::Lut8;
 use super::plot::PlotFormat;
 use super::profile::to_toml;
-use crate::fsutil::write_atomic;
+use crate::fsutil::{write_files_atomic, OutputPlan};
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -44,7 +44,17 @@ impl OutputPaths {
         Ok(())
     }
 
-    /// Render everything, then write. `name` names the table in the C header.
+    /// Add every requested file to the run's output plan (checked before any work).
+    pub fn plan(&self, plan: &mut OutputPlan) {
+        plan.file("--json", self.json.as_deref())
+            .file("--toml", self.toml.as_deref())
+            .file("--lut-bin", self.lut_bin.as_deref())
+            .file("--lut-npy", self.lut_npy.as_deref())
+            .file("--lut-header", self.lut_header.as_deref())
+            .file("--plot", self.plot.as_deref());
+    }
+
+    /// Render everything, then write all files or none. `name` names the table in the C header.
     pub fn write(&self, doc: &Value, lut: Option<&Lut8>, name: &str) -> Result<Vec<PathBuf>> {
         let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
         if let Some(p) = &self.json {
@@ -81,12 +91,12 @@ impl OutputPaths {
                 .with_context(|| format!("--plot {}: not .svg or .png", p.display()))?;
             files.push((p.clone(), format.render(doc)?));
         }
-        let mut written = Vec::new();
-        for (p, bytes) in files {
-            write_atomic(&p, &bytes)?;
-            written.push(p);
-        }
-        Ok(written)
+        let refs: Vec<(&Path, &[u8])> = files
+            .iter()
+            .map(|(p, b)| (p.as_path(), b.as_slice()))
+            .collect();
+        write_files_atomic(&refs)?;
+        Ok(files.into_iter().map(|(p, _)| p).collect())
     }
 }
 

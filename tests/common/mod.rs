@@ -1,1 +1,2 @@
+pub mod npy;
 pub mod onnx_writer;
