@@ -8,10 +8,11 @@
 use std::time::Instant;
 use tetris_hdl::array::cycle_model::{layer_cycles_for_tiles, Engine, Timing};
 use tetris_hdl::array::mapper::{kneaded_lengths, map_layer};
-use tetris_hdl::array::network::{evaluate_all, synthetic_activations, total, Layer};
+use tetris_hdl::array::network::{evaluate_all, synthetic_activations, total};
 use tetris_hdl::array::rtl_driver::run_layer_rtl;
 use tetris_hdl::config::Config;
 use tetris_hdl::model::conv::{conv2d, ConvParams};
+use tetris_hdl::weights::Layer;
 
 fn gaussian(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed;
@@ -58,11 +59,8 @@ fn vgg16() -> Vec<Layer> {
                 dilation: (1, 1),
                 groups: 1,
             };
-            Layer {
-                name: format!("conv{i}"),
-                weights: gaussian(params.weight_len(), i as u64 + 1),
-                params,
-            }
+            let weights = gaussian(params.weight_len(), i as u64 + 1);
+            Layer::conv(&format!("conv{i}"), params, weights)
         })
         .collect()
 }
@@ -76,7 +74,7 @@ fn config(rows: u32, cols: u32) -> Config {
 
 fn main() {
     let net = vgg16();
-    let weights: usize = net.iter().map(|l| l.params.weight_len()).sum();
+    let weights: usize = net.iter().map(|l| l.data.len()).sum();
     println!("| bench | array | weights | time (s) | s per 10 M weights | result |");
     println!("|---|---|---|---|---|---|");
     for (r, c) in [(8, 8), (16, 16)] {

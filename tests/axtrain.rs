@@ -12,7 +12,7 @@ use tetris_hdl::axtrain::noise::{ErrorModel, NoiseModel};
 use tetris_hdl::axtrain::qnet::{gemm, Arith, QNet};
 use tetris_hdl::axtrain::rng::Rng;
 use tetris_hdl::axtrain::train::{Mode, Optim, TrainConfig};
-use tetris_hdl::noise::lut::Lut8;
+use tetris_hdl::noise::lut::{Lut8, Roles};
 use tetris_hdl::noise::models::Multiplier;
 
 /// Three classes of 8x8 images: a bright bar in the top, middle or bottom rows, plus noise.
@@ -210,15 +210,17 @@ fn lut_files_equal_the_models_and_roles_are_explicit() {
     let dir = tempfile::tempdir().unwrap();
     // bam is asymmetric: the activation on port a or b gives different products.
     let m = Multiplier::from_spec("bam:hbl=3,vbl=6", 8, false).unwrap();
-    let lut = Lut8::build(false, |a, b| m.eval(a, b));
-    let bin = dir.path().join("bam.bin");
-    let npy = dir.path().join("bam.npy");
-    std::fs::write(&bin, lut.tfapprox_bin().unwrap()).unwrap();
-    std::fs::write(&npy, lut.npy().unwrap()).unwrap();
+    // The tables are written [activation][weight] whichever port takes the activation, so a
+    // table read back equals the model with the same roles.
     for act in [ActOperand::A, ActOperand::B] {
+        let lut = Lut8::build(false, Roles::new(act, "a", "b"), |a, b| m.eval(a, b));
+        let bin = dir.path().join(format!("bam{act:?}.bin"));
+        let npy = dir.path().join(format!("bam{act:?}.npy"));
+        std::fs::write(&bin, lut.tfapprox_bin().unwrap()).unwrap();
+        std::fs::write(&npy, lut.npy().unwrap()).unwrap();
         let model = Hardware::from_spec("bam:hbl=3,vbl=6", false, act).unwrap();
         for f in [&bin, &npy] {
-            let h = Hardware::from_lut(f, false, act).unwrap();
+            let h = Hardware::from_lut(f, false).unwrap();
             assert_eq!(h.table(), model.table(), "{} {act:?}", f.display());
         }
     }
@@ -239,11 +241,11 @@ fn lut_files_equal_the_models_and_roles_are_explicit() {
             ms.eval(a, w as i8 as u8 as u32)
         );
     }
-    let slut = Lut8::build(true, |a, b| ms.eval(a, b));
+    let slut = Lut8::build(true, Roles::new(ActOperand::A, "a", "b"), |a, b| ms.eval(a, b));
     let snpy = dir.path().join("s.npy");
     std::fs::write(&snpy, slut.npy().unwrap()).unwrap();
     assert_eq!(
-        Hardware::from_lut(&snpy, true, ActOperand::A)
+        Hardware::from_lut(&snpy, true)
             .unwrap()
             .table(),
         s.table()
@@ -536,7 +538,7 @@ fn bad_input_is_a_clear_error() {
         &["short.bin", "131072 bytes", "1000"],
     );
     let m = Multiplier::from_spec("exact", 8, false).unwrap();
-    let big = Lut8::build(false, |a, b| m.eval(a, b));
+    let big = Lut8::build(false, Roles::new(ActOperand::A, "a", "b"), |a, b| m.eval(a, b));
     let npy = write(
         d,
         "wrong.npy",

@@ -53,6 +53,7 @@ fn sim_model_and_rtl_write_the_issue_json() {
         .map(|i| ((i * 37 % 101) as f32 - 50.0) / (1.0 + (i % 7) as f32))
         .collect();
     npy(&w, &[5, 3, 3, 3], &data);
+    let mut model_layer = serde_json::Value::Null;
     for engine in ["model", "rtl"] {
         let json = dir.path().join(format!("{engine}.json"));
         let args = ["--engine", engine, "--input-hw", "4,5", "--rtl-tiles", "3"];
@@ -60,6 +61,7 @@ fn sim_model_and_rtl_write_the_issue_json() {
         let layer = &v["layers"][0];
         for key in [
             "name",
+            "op",
             "tetris_cycles",
             "mac_cycles",
             "speedup",
@@ -68,17 +70,46 @@ fn sim_model_and_rtl_write_the_issue_json() {
             "utilization",
         ] {
             assert!(!layer[key].is_null(), "{engine}: layers[0].{key} missing");
+        }
+        // The total names its two ideal speedups apart.
+        for key in [
+            "tetris_cycles",
+            "mac_cycles",
+            "speedup",
+            "ideal_speedup_by_work",
+            "ideal_speedup_by_weights",
+            "ideal_share",
+            "utilization",
+        ] {
             assert!(!v["total"][key].is_null(), "{engine}: total.{key} missing");
         }
+        assert!(v["total"].get("ideal_speedup").is_none());
         assert!(v["settings"]["activations"].is_string());
+        assert_eq!(v["settings"]["input_hw"], serde_json::json!([4, 5]));
         let t = layer["tetris_cycles"].as_u64().unwrap();
         let m = layer["mac_cycles"].as_u64().unwrap();
         assert!(t > 0 && m >= t, "{engine}: {t} vs {m}");
         if engine == "rtl" {
             assert_eq!(layer["outputs_match"], true);
             assert_eq!(layer["model_agrees"], true);
+            // The layer row is the whole layer (the cycle model's); the RTL's own run of 3 of
+            // its 4x5/2 = 10 pixel tiles is labelled apart, with the MACs of those tiles.
+            assert_eq!(layer["tetris_cycles"], model_layer["tetris_cycles"]);
+            assert_eq!(layer["mac_cycles"], model_layer["mac_cycles"]);
+            let s = &layer["rtl_sample"];
+            assert_eq!(s["tiles"], 3);
+            assert_eq!(s["of_tiles"], 10);
+            assert_eq!(
+                s["macs"],
+                3 * 2 * 5 * 27,
+                "3 tiles of 2 pixels x 5 filters x 27"
+            );
+            let st = s["tetris_cycles"].as_u64().unwrap();
+            assert!(st > 0 && st < t, "sampled {st} vs whole layer {t}");
         } else {
             assert!(layer.get("outputs_match").is_none());
+            assert!(layer.get("rtl_sample").is_none());
+            model_layer = layer.clone();
         }
         assert!(dir.path().join(format!("{engine}.svg")).exists());
     }
@@ -266,7 +297,7 @@ fn naf_positions(mut v: i64) -> Vec<usize> {
 }
 
 /// `tetris sim`'s cycles, speedup and utilizations against a count done here from first
-/// principles, for both engines (the RTL one reports the RTL's own cycle counter). On a
+/// principles, for both engines (the RTL one also reports its own sampled run). On a
 /// rows x 1 array every column beat runs back to back: the first activation write takes a
 /// cycle, each kneading group of a filter costs its kneaded length (the largest per-digit
 /// count of non-zero CSD digits over its KS weights), an all-zero group costs nothing unless
@@ -333,10 +364,25 @@ fn sim_speedup_and_utilization_equal_an_independent_count() {
         let v = sim_report(&cfg, &w, &args, &json);
         let l = &v["layers"][0];
         let what = format!("{engine} on {run_tiles} tiles");
-        let t = 2 + run_tiles * sac_cost;
-        let m = 2 + run_tiles * cout as u64 * dot as u64;
+        // The layer row is the whole layer; the RTL's own run is its rtl_sample.
+        let cycles = |tiles: u64| (2 + tiles * sac_cost, 2 + tiles * cout as u64 * dot as u64);
+        let (t, m) = cycles(tiles);
         assert_eq!(l["tetris_cycles"], t, "{what}");
         assert_eq!(l["mac_cycles"], m, "{what}");
+        if engine == "rtl" {
+            let s = &l["rtl_sample"];
+            let (st, sm) = cycles(run_tiles);
+            assert_eq!(s["tetris_cycles"], st, "{what}");
+            assert_eq!(s["mac_cycles"], sm, "{what}");
+            assert_eq!(s["tiles"], run_tiles, "{what}");
+            assert_eq!(s["of_tiles"], tiles, "{what}");
+            // The 2 sampled tiles are evenly spaced (0 and 3), both full; all 7 hold the 20
+            // pixels.
+            let ran = if run_tiles == tiles { pixels } else { run_tiles * rows as u64 };
+            assert_eq!(s["macs"], ran * (cout * dot) as u64, "{what}");
+            let sp = s["speedup"].as_f64().unwrap();
+            assert!(close(sp, sm as f64 / st as f64), "{what}: sample speedup {sp}");
+        }
         let f = |k: &str| l[k].as_f64().unwrap();
         assert!(close(f("speedup"), m as f64 / t as f64), "{what}");
         let ideal = (cout * dot) as f64 / lens_sum as f64;
@@ -345,25 +391,16 @@ fn sim_speedup_and_utilization_equal_an_independent_count() {
             close(f("ideal_share"), m as f64 / t as f64 / ideal),
             "{what}"
         );
-        // Useful PE cycles of the pixels simulated over the PE-cycles spent. The 2 sampled
-        // tiles are evenly spaced (0 and 3), both full; all 7 hold the 20 pixels.
-        let useful = if run_tiles == tiles {
-            pixels
-        } else {
-            run_tiles * rows as u64
-        } as f64;
+        // Useful PE cycles of the layer's pixels over the PE-cycles spent.
         assert!(
-            close(
-                f("utilization"),
-                lens_sum as f64 * useful / (pes * t as f64)
-            ),
+            close(f("utilization"), lens_sum as f64 * pixels as f64 / (pes * t as f64)),
             "{what}: {}",
             f("utilization")
         );
         assert!(
             close(
                 f("mac_utilization"),
-                (cout * dot) as f64 * useful / (pes * m as f64)
+                (cout * dot) as f64 * pixels as f64 / (pes * m as f64)
             ),
             "{what}"
         );

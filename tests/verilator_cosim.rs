@@ -203,6 +203,8 @@ fn verilator_engine_runs_a_whole_layer() {
     let golden = oracle(&p, &x, &w);
     let pl = PreparedLayer {
         name: "random".into(),
+        op: tetris_hdl::weights::OpKind::Conv,
+        repeat: 1,
         qweights: w.clone(),
         lens: lens.clone(),
         map: map.clone(),

@@ -13,21 +13,15 @@
 //! the high byte of the TFApprox index; b = the column, the low byte) takes the activation.
 
 use crate::noise::lut::Lut8;
-use crate::noise::metrics::Acc;
+use crate::noise::metrics::{bit_len, Acc};
 use crate::noise::models::Multiplier;
 use crate::noise::timing::{BitDepths, Flipper, TimingModel};
 use anyhow::{bail, Result};
 use std::path::Path;
 
-/// Which multiplier operand takes the activation (the other takes the weight).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ActOperand {
-    /// Operand a: the LUT row, the high byte of the TFApprox index `(a << 8) | b`.
-    A,
-    /// Operand b: the LUT column, the low byte.
-    B,
-}
+/// Which multiplier operand takes the activation (the other takes the weight): the same
+/// choice as `tetris noise-profile --activation`.
+pub use crate::noise::lut::ActivationOperand as ActOperand;
 
 /// Where the products come from.
 #[derive(Clone)]
@@ -69,7 +63,10 @@ impl Hardware {
     }
 
     /// A LUT file (`--lut-bin` / `--lut-npy` of `tetris noise-profile` or `tetris characterize`).
-    pub fn from_lut(path: &Path, signed: bool, act: ActOperand) -> Result<Self> {
+    /// Those tables are indexed [activation][weight] whichever port took the activation when
+    /// they were written, so the rows are the activation operand.
+    pub fn from_lut(path: &Path, signed: bool) -> Result<Self> {
+        let act = ActOperand::A;
         let lut = Lut8::read(path, signed)?;
         let name = path
             .file_name()
@@ -185,15 +182,16 @@ impl Hardware {
     pub fn characterize(&self) -> Acc {
         let mut acc = Acc::new(8);
         for a in 0..=self.act_max {
-            acc.add_row(a, a as u64, 0..=WEIGHT_QMAX as u32, |w| {
+            for w in 0..=WEIGHT_QMAX as u32 {
                 let p = match &self.timing {
                     Some((_, f)) => {
                         self.product_timed(f, ((a as u64) << 16) | w as u64, a as u8, w as i8)
                     }
                     None => self.row(w as i8)[a as usize] as i64,
                 };
-                (w as u64, a as i64 * w as i64, p)
-            });
+                let (la, lw) = (bit_len(a as u64), bit_len(w as u64));
+                acc.add_pair((a, w), la, lw, a as i64 * w as i64, p);
+            }
         }
         acc
     }

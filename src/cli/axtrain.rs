@@ -48,9 +48,10 @@ pub struct Args {
     /// The --lut tables are indexed by two's-complement byte patterns (a signed multiplier).
     #[arg(long)]
     pub lut_signed: bool,
-    /// Which multiplier operand takes the activation: a (first operand: the LUT row, the high
-    /// byte of the TFApprox index) or b (the column, low byte); the weight takes the other.
-    #[arg(long, value_enum, default_value_t = ActOperand::A)]
+    /// Which port of a --mult multiplier takes the activation: a or b (the weight takes the
+    /// other), as `tetris noise-profile --activation`, with the same default. --lut tables
+    /// need no choice: they are indexed [activation][weight].
+    #[arg(long, value_enum, default_value_t = ActOperand::B)]
     pub act_operand: ActOperand,
     /// Timing errors on every multiplier (voltage overscaling): vdd=V[,v0=..,vth=..,alpha=..,
     /// slack=..,sigma=..,seed=..], the model of `tetris noise-profile --timing`.
@@ -138,7 +139,7 @@ pub fn run(a: Args) -> Result<()> {
         hws.push(Hardware::from_spec(m, a.signed, a.act_operand)?);
     }
     for l in &a.luts {
-        hws.push(Hardware::from_lut(l, a.lut_signed, a.act_operand)?);
+        hws.push(Hardware::from_lut(l, a.lut_signed)?);
     }
     if let Some(t) = &a.timing {
         hws = hws
