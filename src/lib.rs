@@ -15,4 +15,5 @@ pub mod fsutil;
 pub mod hdl;
 pub mod model;
 pub mod noise;
+pub mod power;
 pub mod weights;
