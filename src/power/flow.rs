@@ -204,6 +204,7 @@ pub fn design_power(
         library: lib.name.clone(),
         weights: w.weights.clone(),
         layer: w.layer.name.clone(),
+        layer_shape: layer_shape(&pl.map.params),
         activations: w.activations.clone(),
         tiles: picked.len(),
         layer_tiles: pl.map.pixel_tiles(),
@@ -252,6 +253,22 @@ pub fn design_power(
             total: t0.elapsed().as_secs_f64(),
         },
     })
+}
+
+fn layer_shape(p: &crate::model::conv::ConvParams) -> String {
+    format!(
+        "{}->{} {}x{} /{} groups {}, {}x{} -> {}x{}",
+        p.cin,
+        p.cout,
+        p.kh,
+        p.kw,
+        p.stride.0,
+        p.groups,
+        p.in_h,
+        p.in_w,
+        p.out_h(),
+        p.out_w()
+    )
 }
 
 /// `c<k>` (a cell of the flat netlist) as `module instance-path (cell type)`; ports as is.

@@ -43,6 +43,8 @@ pub struct PowerReport {
     pub library: String,
     pub weights: String,
     pub layer: String,
+    /// `Cin->Cout KHxKW /stride groups G, HxW -> OHxOW`.
+    pub layer_shape: String,
     pub activations: String,
     /// Pixel tiles simulated (evenly spaced) of the layer's tiles.
     pub tiles: usize,
@@ -122,8 +124,9 @@ impl PowerReport {
         );
         let _ = writeln!(
             s,
-            "workload    layer {} of {}: {} of {} pixel tiles in {} lanes, {} cycles ({} lane-cycles), activations {}",
+            "workload    layer {} ({}) of {}: {} of {} pixel tiles in {} lanes, {} cycles ({} lane-cycles), activations {}",
             self.layer,
+            self.layer_shape,
             self.weights,
             self.tiles,
             self.layer_tiles,
