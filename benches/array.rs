@@ -2,15 +2,17 @@
 //! 1. cycle-model throughput on a whole network (VGG-16 conv layers at 224x224, 14.7 M seeded
 //!    Gaussian weights, 16-bit sm KS=16, 8x8 and 16x16): quantize + knead + map + time both
 //!    arrays; target under 1 s per 10 M weights;
-//! 2. in-process RTL simulation speed of the array (cycles/s) at 4x4, 8x8 and 16x16.
+//! 2. in-process RTL simulation speed of the array (cycles/s) at 4x4, 8x8 and 16x16, of runs
+//!    whose outputs equal the golden convolution and whose cycles equal the cycle model.
 
 use std::time::Instant;
-use tetris_hdl::array::cycle_model::{Engine, Timing};
+use tetris_hdl::array::cycle_model::{layer_cycles_for_tiles, Engine, Timing};
 use tetris_hdl::array::mapper::{kneaded_lengths, map_layer};
-use tetris_hdl::array::network::{evaluate_all, synthetic_activations, total, Layer};
+use tetris_hdl::array::network::{evaluate_all, synthetic_activations, total};
 use tetris_hdl::array::rtl_driver::run_layer_rtl;
 use tetris_hdl::config::Config;
-use tetris_hdl::model::conv::ConvParams;
+use tetris_hdl::model::conv::{conv2d, ConvParams};
+use tetris_hdl::weights::Layer;
 
 fn gaussian(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed;
@@ -57,11 +59,8 @@ fn vgg16() -> Vec<Layer> {
                 dilation: (1, 1),
                 groups: 1,
             };
-            Layer {
-                name: format!("conv{i}"),
-                weights: gaussian(params.weight_len(), i as u64 + 1),
-                params,
-            }
+            let weights = gaussian(params.weight_len(), i as u64 + 1);
+            Layer::conv(&format!("conv{i}"), params, weights)
         })
         .collect()
 }
@@ -75,7 +74,7 @@ fn config(rows: u32, cols: u32) -> Config {
 
 fn main() {
     let net = vgg16();
-    let weights: usize = net.iter().map(|l| l.params.weight_len()).sum();
+    let weights: usize = net.iter().map(|l| l.data.len()).sum();
     println!("| bench | array | weights | time (s) | s per 10 M weights | result |");
     println!("|---|---|---|---|---|---|");
     for (r, c) in [(8, 8), (16, 16)] {
@@ -108,6 +107,19 @@ fn main() {
         let t0 = Instant::now();
         let run = run_layer_rtl(&cfg, &map, &x, &w, &lens, Engine::Sac, &[0], false).unwrap();
         let dt = t0.elapsed().as_secs_f64();
+        // A speed is only worth printing for a run that did the work: every output of the
+        // tile equal to the golden convolution, the cycle counter equal to the cycle model.
+        let golden = conv2d(&p, &x, &w).expect("golden convolution");
+        assert_eq!(
+            run.outputs.len(),
+            n * p.cout,
+            "{n}x{n}: outputs of the tile"
+        );
+        for &(i, v) in &run.outputs {
+            assert_eq!(v, golden[i], "{n}x{n}: output {i}");
+        }
+        let model = layer_cycles_for_tiles(&map, &lens, Engine::Sac, Timing::default(), 1);
+        assert_eq!(run.cycles, model, "{n}x{n}: RTL cycles vs cycle model");
         println!(
             "| in-process RTL, SAC array 16-bit sm KS=16 | {n}x{n} | {} | {dt:.2} | {:.0} |",
             run.cycles,

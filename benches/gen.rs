@@ -38,12 +38,16 @@ fn main() {
         let t1 = Instant::now();
         let (_, w) = generate(&c, &out, 200, ToolChecks::ALL).expect("gen with tools");
         let full = t1.elapsed().as_secs_f64();
+        // Yosys ran (ToolChecks::ALL): a missing result is a broken flow, not 0 cells.
+        let cells = w
+            .synth
+            .unwrap_or_else(|| panic!("{name}: gen with Yosys checks returned no synthesis result"))
+            .cells;
         println!(
-            "| {name} | {} / {} | {} | {fast:.2} | {full:.1} | {} |",
+            "| {name} | {} / {} | {} | {fast:.2} | {full:.1} | {cells} |",
             built.design.modules.len(),
             built.design.instances,
             built.design.verilog_bytes(),
-            w.synth.map_or(0, |s| s.cells)
         );
     }
 }

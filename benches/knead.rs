@@ -2,6 +2,9 @@
 //! seeded synthetic weights: one layer of 10,000 output filters x 1,000 weights.
 //! Run: `cargo bench --bench knead`. Target: >= 50 M weights/s per core at one setting.
 
+#[path = "common/cpu_time.rs"]
+mod cpu_time;
+
 use std::time::Instant;
 use tetris_hdl::analysis::knead_stats::{layer_stats, Settings};
 use tetris_hdl::model::encoding::Encoding;
@@ -43,20 +46,6 @@ fn laplace(n: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
-/// CPU seconds used by this process so far (all threads), from /proc/self/stat (USER_HZ =
-/// 100 on Linux). The machine is shared, so wall-clock time per core understates speed when
-/// other jobs compete for the cores; CPU time does not.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
-    let f: Vec<f64> = after
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0.0))
-        .collect();
-    // Fields 14 and 15 (utime, stime) are the 12th and 13th after the command name.
-    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
-}
-
 fn main() {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -93,6 +82,7 @@ fn main() {
                     .expect("thread pool");
                 let mut best = f64::INFINITY;
                 let mut cpu = 0.0;
+                let cpu_seconds = || cpu_time::cpu_seconds().expect("CPU time of the bench");
                 let mut stats = None;
                 for _ in 0..3 {
                     let (t, c) = (Instant::now(), cpu_seconds());
@@ -103,12 +93,19 @@ fn main() {
                 }
                 let st = stats.expect("ran");
                 let rate = n as f64 / best / 1e6;
+                // The smoke run can be too short for the CPU clock: say so, never print 0.
+                let per_cpu = if cpu > 0.0 {
+                    format!("{:.0}", 3.0 * n as f64 / cpu / 1e6)
+                } else {
+                    "under 1 us of CPU".into()
+                };
+                let ideal = st
+                    .ideal_speedup()
+                    .expect("the Gaussian/Laplace weights have non-zero digits");
                 println!(
-                    "| {dist} | {bits}-bit {encoding} | {threads} | {best:.3} | {rate:.1} | {:.1} | {:.0} | {:.1}% | {:.3}x |",
+                    "| {dist} | {bits}-bit {encoding} | {threads} | {best:.3} | {rate:.1} | {:.1} | {per_cpu} | {:.1}% | {ideal:.3}x |",
                     rate / threads as f64,
-                    3.0 * n as f64 / cpu.max(0.01) / 1e6,
                     100.0 * st.zero_bit_fraction(&s),
-                    st.ideal_speedup().unwrap_or(0.0)
                 );
             }
         }

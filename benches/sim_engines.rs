@@ -8,7 +8,12 @@
 //! (`jobs` = 1) so the figure is per core. Builds are cached under `target/bench-verilator`;
 //! the build column says how long a cold build took (0 = cached: delete the folder to rebuild).
 //!
-//! Environment: `TETRIS_BENCH_SIZES=1,4,8` limits the sizes.
+//! The same arrays as the generator emitted them before the typed netlist (revision 80f1ca2,
+//! `benches/fixtures/old_emission.zip`: same ports, same behaviour) are built and run with the
+//! same harness and checked the same way: the "old emission" columns.
+//!
+//! Environment: `TETRIS_BENCH_SIZES=1,4,8` limits the sizes; `TETRIS_VERILATOR_HIER=0` builds
+//! the PE inlined instead of as a hierarchical block.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -16,8 +21,11 @@ use tetris_hdl::array::cycle_model::{layer_cycles, layer_cycles_for_tiles, Engin
 use tetris_hdl::array::mapper::{kneaded_lengths, map_layer};
 use tetris_hdl::array::network::synthetic_activations;
 use tetris_hdl::array::rtl_driver::run_layer_rtl;
-use tetris_hdl::array::verilator_driver::{build_array_sim, run_layer_verilator};
+use tetris_hdl::array::verilator_driver::{
+    build_array_design, build_array_sim, run_layer_verilator, ArraySim,
+};
 use tetris_hdl::config::Config;
+use tetris_hdl::flow::verilog::{Design, Module};
 use tetris_hdl::hdl::sim::SplitMix64;
 use tetris_hdl::model::conv::{conv2d, ConvParams};
 use tetris_hdl::model::encoding::max_magnitude;
@@ -48,6 +56,80 @@ fn layer(n: usize) -> ConvParams {
     }
 }
 
+/// The array of `cfg` as written before the netlist (from the fixture), with the ports of
+/// today's emission (checked equal): `None` when the fixture lacks this size.
+fn old_design(cfg: &Config, n: usize) -> Option<Design> {
+    let zip_path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/fixtures/old_emission.zip");
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(zip_path).ok()?).expect("fixture zip");
+    let dir = format!("sac16_{n}x{n}");
+    let read = |zip: &mut zip::ZipArchive<std::fs::File>, name: &str| -> Option<String> {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).ok()?, &mut s).ok()?;
+        Some(s)
+    };
+    let list = read(&mut zip, &format!("{dir}/files.f"))?;
+    let mut modules = vec![];
+    for f in list.lines().filter(|l| !l.trim().is_empty()) {
+        let text = read(&mut zip, &format!("{dir}/{f}")).expect("a listed file");
+        let name = f
+            .trim_start_matches("rtl/")
+            .trim_end_matches(".v")
+            .to_string();
+        modules.push(Module {
+            name,
+            text,
+            children: vec![],
+        });
+    }
+    let (new, _) = tetris_hdl::flow::array_gen::emit_array(cfg).expect("emit");
+    let old_top = &modules.last().expect("a top").text;
+    let old_ports =
+        tetris_hdl::flow::ports::parse_ports(old_top, &cfg.top.name).expect("old ports");
+    let mut a: Vec<_> = old_ports
+        .iter()
+        .map(|p| (p.name.clone(), p.dir, p.width))
+        .collect();
+    let mut b: Vec<_> = new
+        .netlist
+        .top_module()
+        .ports
+        .iter()
+        .map(|p| (p.name.clone(), p.dir, p.width))
+        .collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "{n}x{n}: the old emission's ports differ");
+    Some(Design {
+        top: new.top.clone(),
+        modules,
+        instances: 0,
+        netlist: new.netlist,
+    })
+}
+
+/// Run the whole layer on a Verilator build and check it; cycles per second.
+#[allow(clippy::too_many_arguments)]
+fn run_verilator_rate(
+    sim: &ArraySim,
+    cfg: &Config,
+    map: &tetris_hdl::array::mapper::LayerMap,
+    x: &[i64],
+    w: &[i64],
+    lens: &[Vec<u32>],
+    tiles: &[usize],
+    work: &std::path::Path,
+    golden: &[i128],
+    model_cycles: u64,
+) -> f64 {
+    let (vrun, st) = run_layer_verilator(sim, cfg, map, x, w, lens, Engine::Sac, tiles, work, 1)
+        .expect("Verilator run");
+    assert_eq!(vrun.cycles, model_cycles, "Verilator vs model");
+    assert_eq!(vrun.outputs.len(), golden.len());
+    assert!(vrun.outputs.iter().all(|&(i, v)| golden[i] == v));
+    st.sim_cycles as f64 / st.sim_s
+}
+
 fn main() {
     let sizes: Vec<usize> = std::env::var("TETRIS_BENCH_SIZES")
         .ok()
@@ -56,8 +138,8 @@ fn main() {
     let cache = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-verilator");
     let work = tempfile::tempdir().expect("temp dir");
     let timing = Timing::default();
-    println!("| design | layer | Verilator build (s) | rust-hdl cycles/s | Verilator cycles/s | cycle model cycles/s | Verilator / rust-hdl |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| design | layer | Verilator build (s) | rust-hdl cycles/s | Verilator cycles/s | cycle model cycles/s | Verilator / rust-hdl | old emission: build (s) | old emission: Verilator cycles/s | new / old |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
         let cfg = config(n as u32);
         let p = layer(n);
@@ -103,26 +185,46 @@ fn main() {
         } else {
             t0.elapsed().as_secs_f64()
         };
-        let (vrun, st) = run_layer_verilator(
+        let verilator_rate = run_verilator_rate(
             &sim,
             &cfg,
             &map,
             &x,
             &w,
             &lens,
-            Engine::Sac,
             &tiles,
             work.path(),
-            1,
-        )
-        .expect("Verilator run");
-        assert_eq!(vrun.cycles, model_cycles, "{n}x{n}: Verilator vs model");
-        assert_eq!(vrun.outputs.len(), golden.len());
-        assert!(vrun.outputs.iter().all(|&(i, v)| golden[i] == v));
-        let verilator_rate = st.sim_cycles as f64 / st.sim_s;
-
+            &golden,
+            model_cycles,
+        );
+        let old = old_design(&cfg, n).map(|d| {
+            let t0 = Instant::now();
+            let sim = build_array_design(d, &cfg, Engine::Sac, &cache, 0.0).expect("old build");
+            let build_s = if sim.cached {
+                0.0
+            } else {
+                t0.elapsed().as_secs_f64()
+            };
+            let rate = run_verilator_rate(
+                &sim,
+                &cfg,
+                &map,
+                &x,
+                &w,
+                &lens,
+                &tiles,
+                work.path(),
+                &golden,
+                model_cycles,
+            );
+            (build_s, rate)
+        });
+        let (old_build, old_rate) = old.map_or(("-".into(), "-".into()), |(b, r)| {
+            (format!("{b:.1}"), format!("{r:.0}"))
+        });
+        let speedup = old.map_or("-".into(), |(_, r)| format!("{:.1}x", verilator_rate / r));
         println!(
-            "| {} | 3x3 conv 32->{} on {}x{}, {} cycles | {build_s:.1} | {rust_hdl_rate:.0} | {verilator_rate:.0} | {model_rate:.3e} | {:.0}x |",
+            "| {} | 3x3 conv 32->{} on {}x{}, {} cycles | {build_s:.1} | {rust_hdl_rate:.0} | {verilator_rate:.0} | {model_rate:.3e} | {:.0}x | {old_build} | {old_rate} | {speedup} |",
             if n == 1 {
                 "PE (1x1)".to_string()
             } else {

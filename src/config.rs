@@ -495,11 +495,68 @@ fn check_range(field: &str, value: u32, lo: u32, hi: u32) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// The built-in default is configs/default.toml as it is on disk now (read here, walked
+    /// as a plain TOML table, every key compared with the field it sets), and its derived
+    /// widths are the figures docs/architecture.md's formulas give by hand for 16-bit sm,
+    /// KS=16, max_dot_len 4608 (ceil(log2 4608) = 13): the 44-bit result and 30-bit segments
+    /// the docs and the committed hdl_out/ quote.
     #[test]
-    fn default_config_is_valid_and_matches_file() {
+    fn default_config_is_the_file_on_disk_with_the_documented_widths() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/default.toml");
+        let file: toml::Table = std::fs::read_to_string(path).unwrap().parse().unwrap();
         let c = Config::default_config();
-        assert_eq!(c.pe.kind, PeKind::Sac);
-        assert!(c.validate().is_ok());
+        let int = |t: &str, k: &str| file[t][k].as_integer().unwrap() as u32;
+        let text = |t: &str, k: &str| file[t][k].as_str().unwrap().to_string();
+        let pe_kind = match c.pe.kind {
+            PeKind::Sac => "sac",
+            PeKind::Mac => "mac",
+        };
+        let fields: [(&str, &str, bool); 10] = [
+            ("array", "rows", int("array", "rows") == c.array.rows),
+            ("array", "cols", int("array", "cols") == c.array.cols),
+            ("pe", "kind", text("pe", "kind") == pe_kind),
+            (
+                "pe",
+                "weight_bits",
+                int("pe", "weight_bits") == c.pe.weight_bits,
+            ),
+            ("pe", "act_bits", int("pe", "act_bits") == c.pe.act_bits),
+            ("pe", "ks", int("pe", "ks") == c.pe.ks),
+            (
+                "pe",
+                "encoding",
+                text("pe", "encoding") == c.pe.encoding.name(),
+            ),
+            (
+                "pe",
+                "max_dot_len",
+                int("pe", "max_dot_len") == c.pe.max_dot_len,
+            ),
+            ("top", "name", text("top", "name") == c.top.name),
+            (
+                "top",
+                "clock_mhz",
+                file["top"]["clock_mhz"].as_float() == Some(c.top.clock_mhz),
+            ),
+        ];
+        for (table, key, same) in fields {
+            assert!(same, "default config {table}.{key} differs from {path}");
+        }
+        let in_file: usize = file.values().map(|t| t.as_table().unwrap().len()).sum();
+        assert_eq!(
+            in_file,
+            fields.len(),
+            "a key of {path} is not compared here"
+        );
+        let w = c.widths();
+        assert_eq!(
+            (w.mag_bits, w.lanes, w.ptr_bits, w.kneaded_weight_bits),
+            (15, 15, 4, 15 * (1 + 4 + 1))
+        );
+        assert_eq!(
+            (w.dot_len_bits, w.segment_bits, w.result_bits),
+            (13, 30, 44)
+        );
     }
 
     #[test]

@@ -29,12 +29,18 @@ static IN_FLIGHT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// `main`). A run killed harder (SIGKILL) leaves them; the next run sweeps them.
 pub fn install_signal_cleanup() {
     let _ = ctrlc::set_handler(|| {
-        let paths = match IN_FLIGHT.lock() {
-            Ok(mut v) => std::mem::take(&mut *v),
-            Err(p) => std::mem::take(&mut *p.into_inner()),
-        };
-        for p in paths {
-            remove_any(&p);
+        // The handler runs on its own thread while the main thread keeps writing: a folder
+        // being filled can reappear (a write that creates its parents) or refuse removal (a
+        // file added meanwhile). Hold the lock so no new temporary starts, and remove until
+        // the paths stay gone for a moment.
+        let guard = IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner());
+        let paths = guard.clone();
+        for _ in 0..100 {
+            paths.iter().for_each(|p| remove_any(p));
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            if paths.iter().all(|p| std::fs::symlink_metadata(p).is_err()) {
+                break;
+            }
         }
         eprintln!("interrupted: temporary outputs removed, nothing half-written left");
         std::process::exit(130);

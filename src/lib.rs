@@ -8,12 +8,14 @@
 
 pub mod analysis;
 pub mod array;
+pub mod axtrain;
 pub mod cli;
 pub mod config;
 pub mod flow;
 pub mod fsutil;
 pub mod hdl;
 pub mod model;
+pub mod netlist;
 pub mod noise;
 pub mod power;
 pub mod weights;

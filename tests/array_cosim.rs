@@ -9,11 +9,12 @@ use tetris_hdl::array::cycle_model::Engine;
 use tetris_hdl::array::mapper::{kneaded_lengths, map_layer};
 use tetris_hdl::array::rtl_driver::run_layer_rtl_traced;
 use tetris_hdl::config::{Config, PeKind};
+use tetris_hdl::flow::array_gen::random_layer_data;
 use tetris_hdl::flow::gen::build;
 use tetris_hdl::flow::tools::{run, Tool};
 use tetris_hdl::hdl::sim::{SplitMix64, Trace};
 use tetris_hdl::model::conv::ConvParams;
-use tetris_hdl::model::encoding::{max_magnitude, Encoding};
+use tetris_hdl::model::encoding::Encoding;
 
 fn width(lit: &str) -> usize {
     lit.split('\'').next().unwrap().parse().unwrap()
@@ -132,14 +133,9 @@ fn case(
         dilation: (1, 1),
         groups: 1,
     };
-    let m = max_magnitude(bits);
-    let amax = 1i64 << (bits - 1);
-    let w: Vec<i64> = (0..p.weight_len())
-        .map(|_| if r.chance(1, 3) { 0 } else { r.range(-m, m) })
-        .collect();
-    let x: Vec<i64> = (0..p.input_len())
-        .map(|_| r.range(-amax, amax - 1))
-        .collect();
+    // The array stimulus of gen and cosim: max-magnitude filters against the most negative
+    // activations on output pixel 0 (in tile 0), all-zero kneading groups.
+    let (w, x) = random_layer_data(&cfg, &p, &mut r);
     let lens = kneaded_lengths(&w, p.dot_len(), bits, enc, 16);
     let map = map_layer(&p, rows as usize, cols as usize, 16, &lens).unwrap();
     let engine = if kind == PeKind::Sac {

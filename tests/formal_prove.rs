@@ -4,8 +4,9 @@
 
 use std::path::Path;
 use tetris_hdl::config::Config;
-use tetris_hdl::flow::formal::{prove, Mutation, ProveOptions, ProveReport};
+use tetris_hdl::flow::formal::{prove, Edit, Mutation, ProveOptions, ProveReport};
 use tetris_hdl::model::encoding::Encoding;
+use tetris_hdl::netlist::BinOp;
 
 fn config(enc: Encoding) -> Config {
     let text = std::fs::read_to_string(
@@ -47,8 +48,11 @@ fn proof_fails_on_a_subtraction_turned_into_an_addition() {
         &cfg,
         vec![Mutation {
             module: "tetris_w4_seg_lane".into(),
-            find: "seg_next = seg_q - act_ext;".into(),
-            replace: "seg_next = seg_q + act_ext;".into(),
+            target: "seg_next".into(),
+            edit: Edit::Op {
+                from: BinOp::Sub,
+                to: BinOp::Add,
+            },
         }],
     );
     eprintln!("{}", summary(&r));
@@ -79,8 +83,8 @@ fn proof_fails_on_a_flipped_pointer_bit() {
         &cfg,
         vec![Mutation {
             module: "tetris_w4_knead_unit".into(),
-            find: "out_lane_ptr_1_comb = 2;".into(),
-            replace: "out_lane_ptr_1_comb = 3;".into(),
+            target: "out_lane_ptr_1".into(),
+            edit: Edit::Value { from: 2, to: 3 },
         }],
     );
     eprintln!("{}", summary(&r));

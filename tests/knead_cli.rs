@@ -203,18 +203,20 @@ fn onnx_fixture() -> (Vec<u8>, Vec<Expected>) {
         }
         o
     };
-    // ConvTranspose row o = g*3 + j reads input channels 2g, 2g+1 of column j.
+    // ConvTranspose row o = g*3 + j reads input channels 2g, 2g+1 of column j, each 2x2
+    // kernel flipped (both axes reversed: the equivalent convolution the array runs).
     let mut deconv_rows = Vec::new();
     for o in 0..6 {
         let (g, j) = (o / 3, o % 3);
         for c in 0..2 {
             let ci = 2 * g + c;
-            deconv_rows.extend_from_slice(&deconv_w[(ci * 3 + j) * 4..(ci * 3 + j) * 4 + 4]);
+            let k = &deconv_w[(ci * 3 + j) * 4..(ci * 3 + j) * 4 + 4];
+            deconv_rows.extend([k[3], k[2], k[1], k[0]]);
         }
     }
     // Spot-check the formula against hand-written values: row 4 is (g=1, j=1): W[2][1][*]
-    // then W[3][1][*].
-    let row4: Vec<f32> = [2101, 2102, 2103, 2104, 3101, 3102, 3103, 3104]
+    // then W[3][1][*], kernel positions (1,1), (1,0), (0,1), (0,0).
+    let row4: Vec<f32> = [2104, 2103, 2102, 2101, 3104, 3103, 3102, 3101]
         .iter()
         .map(|&v| v as f32 * 1e-4)
         .collect();
@@ -353,6 +355,18 @@ fn check_stats(v: &Value, c: &Counts, budget: u64, what: &str) {
     );
 }
 
+/// The `--ops` family of an operator.
+fn kind_of(op: &str) -> &'static str {
+    match op {
+        "Conv" | "ConvInteger" => "conv",
+        "ConvTranspose" => "convtranspose",
+        "Gemm" => "gemm",
+        "MatMul" | "MatMulInteger" => "matmul",
+        "LSTM" | "GRU" | "RNN" => "recurrent",
+        _ => "tensor",
+    }
+}
+
 fn tetris() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tetris"))
 }
@@ -410,13 +424,19 @@ fn check_report(file: &Path, expected: &[Expected], flags: &[&str]) {
         essential: 0,
         tetris: 0,
     };
+    let mut by_kind: std::collections::BTreeMap<&str, Counts> = Default::default();
     let csv = std::fs::read_to_string(&csv_path).unwrap();
     let csv_lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         csv_lines[0],
         "name,op,shape,weights,zero_weight_fraction,zero_bit_fraction,essential_bits,baseline_cycles,tetris_cycles,ideal_speedup"
     );
-    assert_eq!(csv_lines.len(), expected.len() + 2);
+    // Per-op TOTAL:kind rows come between the layers and TOTAL when there are several kinds.
+    let mut kinds: Vec<&str> = expected.iter().map(|e| kind_of(e.op)).collect();
+    kinds.sort();
+    kinds.dedup();
+    let op_rows = if kinds.len() > 1 { kinds.len() } else { 0 };
+    assert_eq!(csv_lines.len(), expected.len() + op_rows + 2);
     for (i, (l, e)) in layers.iter().zip(expected).enumerate() {
         assert_eq!(l["name"], e.name);
         assert_eq!(l["op"], e.op);
@@ -446,8 +466,37 @@ fn check_report(file: &Path, expected: &[Expected], flags: &[&str]) {
         tot.zero_weights += c.zero_weights;
         tot.essential += c.essential;
         tot.tetris += c.tetris;
+        let k = by_kind.entry(kind_of(e.op)).or_insert(Counts {
+            weights: 0,
+            zero_weights: 0,
+            essential: 0,
+            tetris: 0,
+        });
+        k.weights += c.weights;
+        k.zero_weights += c.zero_weights;
+        k.essential += c.essential;
+        k.tetris += c.tetris;
     }
     check_stats(&j["total"], &tot, budget, "total");
+    // Per-op subtotals: JSON total_by_op and the CSV's TOTAL:kind rows.
+    assert_eq!(j["total_by_op"].as_object().unwrap().len(), by_kind.len());
+    for (k, c) in &by_kind {
+        check_stats(
+            &j["total_by_op"][*k],
+            c,
+            budget,
+            &format!("total_by_op.{k}"),
+        );
+        if op_rows > 0 {
+            let row = csv_lines
+                .iter()
+                .find(|l| l.starts_with(&format!("TOTAL:{k},")))
+                .unwrap_or_else(|| panic!("no TOTAL:{k} row in {csv}"));
+            let cells: Vec<&str> = row.split(',').collect();
+            assert_eq!(cells[3].parse::<u64>().unwrap(), c.weights, "TOTAL:{k}");
+            assert_eq!(cells[8].parse::<u64>().unwrap(), c.tetris, "TOTAL:{k}");
+        }
+    }
     assert!(j["total"].get("name").is_none());
     assert!(csv_lines.last().unwrap().starts_with("TOTAL,,,"));
     assert!(stdout.contains("TOTAL"));
@@ -622,7 +671,11 @@ fn bad_inputs_fail_cleanly_naming_the_file() {
     field_bytes(&mut bad_node, 4, b"Conv");
     bad_node.extend([5 << 3 | 2, 50, 1]); // attribute claims 50 bytes, has 1
     let p = write(d, "node.onnx", &model(&[bad_node], &[]));
-    assert_clean_failure(&p, &[], &["node.onnx", "node[0]", "attribute"]);
+    assert_clean_failure(
+        &p,
+        &[],
+        &["node.onnx", "GraphProto.node", "NodeProto.attribute"],
+    );
     let p = write(d, "text.onnx", b"hello, I am not a model");
     assert_clean_failure(&p, &[], &["text.onnx"]);
 

@@ -3,8 +3,10 @@
 //! recursion, floating-point Mitchell), every metric recomputed with plain loops over the
 //! exhaustive 8-bit sweep (and signed 6-bit), compared with the engine's.
 
-use tetris_hdl::noise::engine::{characterize_model, Method};
+use tetris_hdl::noise::engine::{characterize_fn, characterize_model, Method, Operands};
+use tetris_hdl::noise::metrics::{Acc, ERR_LOG_BINS, REL_BINS};
 use tetris_hdl::noise::models::Multiplier;
+use tetris_hdl::noise::sweep::{exhaustive_on, FnKernel, Isa};
 
 /// Textbook reference of the unsigned core.
 fn reference(spec: &str, a: u64, b: u64, n: u32) -> u64 {
@@ -141,16 +143,20 @@ fn close(x: f64, y: f64, what: &str, spec: &str) {
 
 fn check(spec: &str, n: u32, signed: bool) {
     let m = Multiplier::from_spec(spec, n, signed).unwrap();
-    // The model itself against the textbook reference on every pair.
-    for a in 0..(1u32 << n) {
-        for b in 0..(1u32 << n) {
-            if !signed {
-                assert_eq!(
-                    m.eval(a, b),
-                    reference(spec, a as u64, b as u64, n) as i64,
-                    "{spec} a={a} b={b}"
-                );
-            }
+    // The model itself against the textbook reference on every pair; signed: the
+    // sign-magnitude wrapper written out here (|a| x |b| through the core, sign a^b).
+    let size = 1i64 << n;
+    let val = |x: i64| if signed && x >= size / 2 { x - size } else { x };
+    for a in 0..size {
+        for b in 0..size {
+            let (va, vb) = (val(a), val(b));
+            let mag = reference(spec, va.unsigned_abs(), vb.unsigned_abs(), n) as i64;
+            let want = if (va < 0) != (vb < 0) { -mag } else { mag };
+            assert_eq!(
+                m.eval(a as u32, b as u32),
+                want,
+                "{spec} signed={signed} a={a} b={b}"
+            );
         }
     }
     let acc = characterize_model(&m, Method::Exhaustive, false);
@@ -253,4 +259,135 @@ fn sampled_run_brackets_the_exhaustive_figures() {
     )
     .metrics(false);
     assert_eq!(s, again);
+}
+
+/// The exhaustive engine's row kernels (per-operand work hoisted, segment-constant shifts,
+/// byte tables) and every instruction-set version of its row loop give exactly the figures of
+/// the plain per-pair path (`FnKernel` over `Multiplier::eval`), floats included.
+#[test]
+fn fast_engine_equals_the_per_pair_path() {
+    let specs = [
+        "exact",
+        "trunc:t=5,corr",
+        "bam:hbl=2,vbl=5",
+        "drum:k=3",
+        "mitchell",
+        "kulkarni",
+    ];
+    for (width, signed) in [(5, false), (5, true), (8, false), (8, true), (11, true)] {
+        for spec in specs {
+            let m = Multiplier::from_spec(spec, width, signed).unwrap();
+            let ops = Operands { width, signed };
+            let plain = characterize_fn(ops, Method::Exhaustive, "", false, |a, b| m.eval(a, b));
+            assert_eq!(
+                characterize_model(&m, Method::Exhaustive, false),
+                plain,
+                "{spec} {width} {signed}"
+            );
+            for isa in Isa::available() {
+                let k = FnKernel(|a, b| m.eval(a, b));
+                let acc = exhaustive_on(isa, ops, &k, &indicatif::ProgressBar::hidden());
+                assert_eq!(acc, plain, "{spec} {width} {signed} {isa:?}");
+            }
+        }
+    }
+}
+
+/// Every figure of an exhaustive sweep recomputed pair by pair in i128 from the products,
+/// with the relative bin floor(100 e / exact) in integers: for products the models cannot
+/// make (errors beyond 2^32, exact multiples of 1 %).
+fn brute_acc(width: u32, signed: bool, f: &dyn Fn(u32, u32) -> i64) -> Acc {
+    let ops = Operands { width, signed };
+    let mut acc = Acc::new(width);
+    let bits = |v: i64| (64 - v.unsigned_abs().leading_zeros()) as usize;
+    for a in 0..1u32 << width {
+        for b in 0..1u32 << width {
+            let (va, vb) = (ops.value(a), ops.value(b));
+            let (x, p) = (va as i128 * vb as i128, f(a, b) as i128);
+            let e = p - x;
+            let ae = e.unsigned_abs();
+            acc.count += 1;
+            acc.sum_err += e;
+            acc.sum_abs += ae;
+            acc.sum_sq += ae * ae;
+            acc.err_count += (e != 0) as u64;
+            let k = ((128 - ae.leading_zeros()) as usize).min(ERR_LOG_BINS);
+            acc.err_hist[if e < 0 {
+                ERR_LOG_BINS - k
+            } else {
+                ERR_LOG_BINS + k
+            }] += 1;
+            let m = width as usize + 1;
+            let cell = &mut acc.mag[bits(va) * m + bits(vb)];
+            cell.count += 1;
+            cell.sum_err += e;
+            cell.sum_abs += ae;
+            cell.sum_sq += ae * ae;
+            if x != 0 {
+                let q = (100 * e * x.signum()).div_euclid(x.abs());
+                let bin = (q + 101).clamp(0, REL_BINS as i128 + 1) as usize;
+                acc.rel_hist[bin] += 1;
+                acc.rel_count += 1;
+                cell.rel_count += 1;
+            }
+        }
+    }
+    acc
+}
+
+/// Compare the integer figures (sums, counts, histograms, by-magnitude sums) of two sweeps.
+fn same_integers(got: &Acc, want: &Acc, what: &str) {
+    assert_eq!(
+        (
+            got.count,
+            got.err_count,
+            got.sum_err,
+            got.sum_abs,
+            got.sum_sq,
+            got.rel_count
+        ),
+        (
+            want.count,
+            want.err_count,
+            want.sum_err,
+            want.sum_abs,
+            want.sum_sq,
+            want.rel_count
+        ),
+        "{what}"
+    );
+    assert_eq!(got.err_hist, want.err_hist, "{what} err_hist");
+    assert_eq!(got.rel_hist, want.rel_hist, "{what} rel_hist");
+    for (g, w) in got.mag.iter().zip(&want.mag) {
+        assert_eq!(
+            (g.count, g.sum_err, g.sum_abs, g.sum_sq, g.rel_count),
+            (w.count, w.sum_err, w.sum_abs, w.sum_sq, w.rel_count),
+            "{what} mag"
+        );
+    }
+}
+
+/// Errors of 2^40 (beyond the fast path's 64-bit lanes, redone in i128) and relative errors of
+/// exactly 29 % and -7 % (r * 100 rounds to 28.999... in floating point; the bin must still be
+/// the one of 29 %), unsigned and signed.
+#[test]
+fn huge_errors_and_exact_percent_bins() {
+    for signed in [false, true] {
+        let ops = Operands { width: 7, signed };
+        let f = |a: u32, b: u32| -> i64 {
+            let x = ops.value(a) * ops.value(b);
+            match (a + b) % 5 {
+                0 => x + (1i64 << 40),
+                1 if x % 100 == 0 => x + x / 100 * 29,
+                2 if x % 100 == 0 => x - x / 100 * 7,
+                3 => -x,
+                _ => x,
+            }
+        };
+        let got = characterize_fn(ops, Method::Exhaustive, "", false, f);
+        same_integers(&got, &brute_acc(7, signed, &f), &format!("signed={signed}"));
+        assert!(got.max_abs >= 1 << 40);
+        // Some pairs landed in the bins of exactly +29 % and -7 %.
+        assert!(got.rel_hist[29 + 101] > 0 && got.rel_hist[101 - 7] > 0);
+    }
 }

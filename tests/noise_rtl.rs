@@ -14,7 +14,7 @@
 //! cuts apart. Needs Verilator (scripts/install-tools.sh); a missing tool fails the test.
 
 use std::path::Path;
-use tetris_hdl::flow::check::{verilator_lint, VERILATOR_WAIVERS, WAIVER_FILE};
+use tetris_hdl::flow::check::verilator_lint;
 use tetris_hdl::flow::verilog::Design;
 use tetris_hdl::hdl::approx_mult::{emit, simulate_products, top_name, verilog_text};
 use tetris_hdl::noise::characterize::build;
@@ -85,7 +85,7 @@ fn verilator_products(
     assert_eq!(h.ports.top, top);
     let words = match pairs {
         None => h.sweep_all(n, false).unwrap(),
-        Some(p) => h.sweep_pairs(p, false, dir).unwrap(),
+        Some(p) => h.sweep_pairs(p, false).unwrap(),
     };
     (0..ms.len())
         .map(|i| {
@@ -109,7 +109,6 @@ fn verilator_products(
 /// writes them.
 fn lint(d: &Design, dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join(WAIVER_FILE), VERILATOR_WAIVERS).unwrap();
     let mut files = vec![];
     for m in &d.modules {
         std::fs::write(dir.join(Design::file_name(m)), &m.text).unwrap();

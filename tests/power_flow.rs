@@ -4,11 +4,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tetris_hdl::array::network::{load_layers, synthetic_relu_activations};
+use tetris_hdl::array::network::{load_array_layers, synthetic_relu_activations};
 use tetris_hdl::config::Config;
 use tetris_hdl::power::flow::{design_power, PowerOptions, Workload};
 use tetris_hdl::power::report::PowerReport;
 use tetris_hdl::power::synth::liberty_path;
+use tetris_hdl::weights::InputSpec;
 
 mod common;
 use common::npy::write_npy_f32;
@@ -58,12 +59,16 @@ fn weights(dir: &Path, name: &str, cout: usize, cin: usize, zero: bool) -> PathB
 
 fn measure(cfg: &Path, w: &Path, hw: (usize, usize), tiles: usize, work: &Path) -> PowerReport {
     let cfg = Config::load(Some(cfg)).unwrap();
-    let layers = load_layers(w, hw).unwrap();
+    let spec = InputSpec {
+        hw: Some(hw),
+        ..InputSpec::default()
+    };
+    let layers = load_array_layers(w, &spec).unwrap();
     let layer = &layers[0];
     let wl = Workload {
         weights: w.display().to_string(),
         layer,
-        input: synthetic_relu_activations(layer.params.input_len(), cfg.pe.act_bits, 1),
+        input: synthetic_relu_activations(layer.params().unwrap().input_len(), cfg.pe.act_bits, 1),
         activations: "synthetic".into(),
     };
     let o = PowerOptions {
@@ -211,6 +216,7 @@ fn bad_inputs_are_clear_errors_and_write_nothing() {
             .arg(&w)
             .arg("--work-dir")
             .arg(&work)
+            .args(["--input-hw", "4,4"])
             .args(extra)
             .output()
             .unwrap();

@@ -1,6 +1,9 @@
 //! The emitted Verilog, run in Icarus, matches the in-process rust-hdl simulation cycle by
 //! cycle on random vectors (all ports, every cycle). This is what catches Rust-vs-Verilog
 //! width disagreements (expression sizing, X from out-of-range selects) that lint cannot.
+//! The vectors are the self-check's: extremes first (max-magnitude weights x most negative
+//! activations, the full `max_dot_len`, all-zero groups; guarded in tests/extremes.rs), then
+//! random; the in-process results are checked against the exact dot products too.
 //! Needs iverilog/vvp (scripts/install-tools.sh); a missing tool fails the test.
 
 use tetris_hdl::config::Config;
@@ -12,10 +15,23 @@ use tetris_hdl::hdl::knead_unit::KneadUnit;
 use tetris_hdl::hdl::mac_pe::MacPe;
 use tetris_hdl::hdl::sac_pe::SacPe;
 use tetris_hdl::hdl::sim::{
-    run_knead_unit, run_mac_pe, run_sac_design, run_sac_pe, KneadGroup, SacDot, SplitMix64,
+    run_knead_unit, run_mac_pe, run_sac_design, run_sac_pe, KneadGroup, MacDot, SacDot, SplitMix64,
 };
 use tetris_hdl::model::encoding::Encoding;
 use tetris_hdl::model::knead::knead_group;
+
+/// The exact dot products, summed here.
+fn exact(dots: &[MacDot]) -> Vec<i128> {
+    dots.iter()
+        .map(|d| {
+            d.weights
+                .iter()
+                .zip(&d.acts)
+                .map(|(&w, &a)| w as i128 * a as i128)
+                .sum()
+        })
+        .collect()
+}
 
 fn header() -> Header {
     Header::new("cosim", "co-simulation test")
@@ -33,8 +49,9 @@ fn config(bits: u32, ks: u32, enc: Encoding) -> Config {
 #[test]
 fn sac_pe_verilog_matches_rust_w4_csd() {
     let c = config(4, 4, Encoding::Csd);
-    let dots: Vec<SacDot> = self_check_vectors(&c, 150, 1)
-        .into_iter()
+    let vectors = self_check_vectors(&c, 150, 1);
+    let dots: Vec<SacDot> = vectors
+        .iter()
         .map(|d| SacDot {
             groups: d
                 .weights
@@ -46,6 +63,7 @@ fn sac_pe_verilog_matches_rust_w4_csd() {
         .collect();
     let mut stall = SplitMix64(9);
     let run = run_sac_pe::<4, 4, 2, 4, 18, 20>(&dots, Some(&mut stall), true);
+    assert_eq!(run.results, exact(&vectors));
     let design = emit_block(
         &mut SacPe::<4, 4, 2, 4, 18, 20>::default(),
         "cosim_sac",
@@ -106,10 +124,14 @@ fn mac_pe_verilog_matches_rust_w8_and_w16() {
     let mut stall = SplitMix64(3);
     let dots = self_check_vectors(&config(8, 4, Encoding::Sm), 100, 2);
     let run = run_mac_pe::<8, 8, 28>(&dots, Some(&mut stall), true);
+    assert_eq!(run.results, exact(&dots));
     let d = emit_block(&mut MacPe::<8, 8, 28>::default(), "cosim_mac8", &header()).unwrap();
     icarus_replay(&d, run.trace.as_ref().unwrap(), t.path()).unwrap();
+    // The 16-bit extremes: results past 32 bits (up to 43 bits at max_dot_len).
     let dots = self_check_vectors(&config(16, 4, Encoding::Sm), 100, 3);
     let run = run_mac_pe::<16, 16, 44>(&dots, Some(&mut stall), true);
+    assert_eq!(run.results, exact(&dots));
+    assert!(run.results.iter().any(|r| r.abs() > 1i128 << 42));
     let d = emit_block(
         &mut MacPe::<16, 16, 44>::default(),
         "cosim_mac16",
@@ -123,6 +145,7 @@ fn mac_pe_verilog_matches_rust_w8_and_w16() {
 fn sac_design_verilog_matches_rust_w8_sm_ks4() {
     let dots = self_check_vectors(&config(8, 4, Encoding::Sm), 100, 4);
     let run = run_sac_design::<8, 7, 4, 2, 8, 22, 28>(&dots, false, true);
+    assert_eq!(run.results, exact(&dots));
     let d = emit_block(
         &mut SacDesign::<8, 7, 4, 2, 8, 22, 28>::new(false),
         "cosim_design",
@@ -159,10 +182,11 @@ fn replay_detects_a_wrong_expectation() {
 #[test]
 fn sac_pe_verilog_matches_rust_w16_ks16_wide_result() {
     // 44-bit results and 30-bit segments: past rust-hdl's 32-bit fast path and Verilog's
-    // 32-bit default expression width.
+    // 32-bit default expression width, with results that use those bits.
     let c = config(16, 16, Encoding::Sm);
-    let dots: Vec<SacDot> = self_check_vectors(&c, 25, 8)
-        .into_iter()
+    let vectors = self_check_vectors(&c, 25, 8);
+    let dots: Vec<SacDot> = vectors
+        .iter()
         .map(|d| SacDot {
             groups: d
                 .weights
@@ -174,6 +198,8 @@ fn sac_pe_verilog_matches_rust_w16_ks16_wide_result() {
         .collect();
     let mut stall = SplitMix64(10);
     let run = run_sac_pe::<15, 16, 4, 16, 30, 44>(&dots, Some(&mut stall), true);
+    assert_eq!(run.results, exact(&vectors));
+    assert!(run.results.iter().any(|r| r.abs() > 1i128 << 42));
     let d = emit_block(
         &mut SacPe::<15, 16, 4, 16, 30, 44>::default(),
         "cosim_sac16",

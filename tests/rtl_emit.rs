@@ -7,7 +7,6 @@
 use std::path::Path;
 use tetris_hdl::config::{Config, PeKind};
 use tetris_hdl::flow::gen::{build, generate, write_outputs, ToolChecks};
-use tetris_hdl::flow::verilog::{postprocess, Header};
 use tetris_hdl::model::encoding::Encoding;
 
 fn cfg(kind: PeKind, bits: u32, enc: Encoding) -> Config {
@@ -121,23 +120,6 @@ fn unsupported_config_names_the_fields() {
         e.contains("pe.weight_bits = 12") && e.contains("pe.ks = 5"),
         "{e}"
     );
-}
-
-#[test]
-fn emitter_refuses_malformed_verilog() {
-    let h = Header::new("0", "test");
-    assert!(postprocess("", "x", &h).is_err());
-    assert!(postprocess("module top(a);\n", "x", &h).is_err());
-    assert!(postprocess("module other(a);\nendmodule\n", "x", &h).is_err());
-    // `$` sanitizing must not merge two distinct names.
-    let clash = "module top(a_b,a$b);\n    input wire  a_b;\n    input wire  a$b;\nendmodule\n";
-    let e = postprocess(clash, "x", &h).unwrap_err().to_string();
-    assert!(e.contains("a_b"), "{e}");
-    let kw = "module top(x);\n    reg  release;\nendmodule\n";
-    assert!(postprocess(kw, "x", &h)
-        .unwrap_err()
-        .to_string()
-        .contains("keyword"));
 }
 
 #[test]

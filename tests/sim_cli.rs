@@ -5,26 +5,8 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
+use common::npy::write_npy_f32 as npy;
 use common::onnx_writer::*;
-
-fn npy(path: &Path, shape: &[usize], data: &[f32]) {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let mut h = format!(
-        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}",
-        dims.join(", ")
-    );
-    while !(10 + h.len() + 1).is_multiple_of(64) {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut buf = b"\x93NUMPY\x01\x00".to_vec();
-    buf.extend((h.len() as u16).to_le_bytes());
-    buf.extend(h.as_bytes());
-    for x in data {
-        buf.extend(x.to_le_bytes());
-    }
-    std::fs::write(path, buf).unwrap();
-}
 
 fn tetris() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tetris"))
@@ -71,6 +53,7 @@ fn sim_model_and_rtl_write_the_issue_json() {
         .map(|i| ((i * 37 % 101) as f32 - 50.0) / (1.0 + (i % 7) as f32))
         .collect();
     npy(&w, &[5, 3, 3, 3], &data);
+    let mut model_layer = serde_json::Value::Null;
     for engine in ["model", "rtl"] {
         let json = dir.path().join(format!("{engine}.json"));
         let args = ["--engine", engine, "--input-hw", "4,5", "--rtl-tiles", "3"];
@@ -78,6 +61,7 @@ fn sim_model_and_rtl_write_the_issue_json() {
         let layer = &v["layers"][0];
         for key in [
             "name",
+            "op",
             "tetris_cycles",
             "mac_cycles",
             "speedup",
@@ -86,17 +70,46 @@ fn sim_model_and_rtl_write_the_issue_json() {
             "utilization",
         ] {
             assert!(!layer[key].is_null(), "{engine}: layers[0].{key} missing");
+        }
+        // The total names its two ideal speedups apart.
+        for key in [
+            "tetris_cycles",
+            "mac_cycles",
+            "speedup",
+            "ideal_speedup_by_work",
+            "ideal_speedup_by_weights",
+            "ideal_share",
+            "utilization",
+        ] {
             assert!(!v["total"][key].is_null(), "{engine}: total.{key} missing");
         }
+        assert!(v["total"].get("ideal_speedup").is_none());
         assert!(v["settings"]["activations"].is_string());
+        assert_eq!(v["settings"]["input_hw"], serde_json::json!([4, 5]));
         let t = layer["tetris_cycles"].as_u64().unwrap();
         let m = layer["mac_cycles"].as_u64().unwrap();
         assert!(t > 0 && m >= t, "{engine}: {t} vs {m}");
         if engine == "rtl" {
             assert_eq!(layer["outputs_match"], true);
             assert_eq!(layer["model_agrees"], true);
+            // The layer row is the whole layer (the cycle model's); the RTL's own run of 3 of
+            // its 4x5/2 = 10 pixel tiles is labelled apart, with the MACs of those tiles.
+            assert_eq!(layer["tetris_cycles"], model_layer["tetris_cycles"]);
+            assert_eq!(layer["mac_cycles"], model_layer["mac_cycles"]);
+            let s = &layer["rtl_sample"];
+            assert_eq!(s["tiles"], 3);
+            assert_eq!(s["of_tiles"], 10);
+            assert_eq!(
+                s["macs"],
+                3 * 2 * 5 * 27,
+                "3 tiles of 2 pixels x 5 filters x 27"
+            );
+            let st = s["tetris_cycles"].as_u64().unwrap();
+            assert!(st > 0 && st < t, "sampled {st} vs whole layer {t}");
         } else {
             assert!(layer.get("outputs_match").is_none());
+            assert!(layer.get("rtl_sample").is_none());
+            model_layer = layer.clone();
         }
         assert!(dir.path().join(format!("{engine}.svg")).exists());
     }
@@ -265,4 +278,148 @@ fn sim_reads_onnx_shapes_attributes_and_encoded_weights() {
     }
     // Same real weights, so the same kneaded lengths, cycles and ideal speedups.
     assert_eq!(reports[0], reports[1]);
+}
+
+/// Non-zero digit positions of the non-adjacent form (CSD) of `v >= 0`, by the textbook
+/// recurrence: an odd v takes the digit 2 - (v mod 4) (so +1 or -1), then halve.
+fn naf_positions(mut v: i64) -> Vec<usize> {
+    let mut out = vec![];
+    let mut pos = 0;
+    while v != 0 {
+        if v % 2 != 0 {
+            v -= 2 - v % 4;
+            out.push(pos);
+        }
+        v /= 2;
+        pos += 1;
+    }
+    out
+}
+
+/// `tetris sim`'s cycles, speedup and utilizations against a count done here from first
+/// principles, for both engines (the RTL one also reports its own sampled run). On a
+/// rows x 1 array every column beat runs back to back: the first activation write takes a
+/// cycle, each kneading group of a filter costs its kneaded length (the largest per-digit
+/// count of non-zero CSD digits over its KS weights), an all-zero group costs nothing unless
+/// it is the last of its filter (one null beat carries `last`), and the result is read a cycle
+/// after the last beat; a MAC column costs one cycle per weight.
+#[test]
+fn sim_speedup_and_utilization_equal_an_independent_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rows, ks) = (3usize, 16usize);
+    let cfg = dir.path().join("r3.toml");
+    std::fs::write(
+        &cfg,
+        format!("[array]\nrows = {rows}\ncols = 1\n[pe]\nkind = \"sac\"\nweight_bits = 8\nact_bits = 8\nks = {ks}\nencoding = \"csd\"\n[top]\nname = \"t\"\n"),
+    )
+    .unwrap();
+    // 4 filters of 3x3x3 = 27 weights (2 kneading groups: 16 + 11). Integers with max |w| =
+    // 127, so the 8-bit max-abs quantization is the identity. Filter 2's first group and
+    // filter 3's last group are all zero.
+    let (cout, dot) = (4usize, 27usize);
+    let q: Vec<i64> = (0..cout * dot)
+        .map(|i| {
+            let (o, k) = (i / dot, i % dot);
+            match (o, k) {
+                (0, 0) => 127,
+                (2, k) if k < ks => 0,
+                (3, k) if k >= ks => 0,
+                _ => ((i * 37 + 11) % 255) as i64 - 127,
+            }
+        })
+        .collect();
+    let w = dir.path().join("conv.npy");
+    let data: Vec<f32> = q.iter().map(|&v| v as f32).collect();
+    npy(&w, &[cout, 3, 3, 3], &data);
+
+    // Kneaded lengths and beat costs, counted here.
+    let mut lens_sum = 0u64;
+    let mut sac_cost = 0u64;
+    for f in q.chunks(dot) {
+        let groups: Vec<&[i64]> = f.chunks(ks).collect();
+        for (g, group) in groups.iter().enumerate() {
+            let mut per_digit = [0u64; 16];
+            for &v in group.iter() {
+                for p in naf_positions(v.abs()) {
+                    per_digit[p] += 1;
+                }
+            }
+            let len = *per_digit.iter().max().unwrap();
+            lens_sum += len;
+            sac_cost += match (len, g + 1 == groups.len()) {
+                (0, true) => 1,
+                (len, _) => len,
+            };
+        }
+    }
+    // Input 4x5, same padding, stride 1: 20 output pixels, 7 tiles of 3 rows.
+    let pixels = 20u64;
+    let tiles = pixels.div_ceil(rows as u64);
+    let pes = rows as f64;
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+    for (engine, run_tiles) in [("model", tiles), ("rtl", tiles), ("rtl", 2)] {
+        let json = dir.path().join(format!("{engine}{run_tiles}.json"));
+        let n = run_tiles.to_string();
+        let args = ["--engine", engine, "--input-hw", "4,5", "--rtl-tiles", &n];
+        let v = sim_report(&cfg, &w, &args, &json);
+        let l = &v["layers"][0];
+        let what = format!("{engine} on {run_tiles} tiles");
+        // The layer row is the whole layer; the RTL's own run is its rtl_sample.
+        let cycles = |tiles: u64| (2 + tiles * sac_cost, 2 + tiles * cout as u64 * dot as u64);
+        let (t, m) = cycles(tiles);
+        assert_eq!(l["tetris_cycles"], t, "{what}");
+        assert_eq!(l["mac_cycles"], m, "{what}");
+        if engine == "rtl" {
+            let s = &l["rtl_sample"];
+            let (st, sm) = cycles(run_tiles);
+            assert_eq!(s["tetris_cycles"], st, "{what}");
+            assert_eq!(s["mac_cycles"], sm, "{what}");
+            assert_eq!(s["tiles"], run_tiles, "{what}");
+            assert_eq!(s["of_tiles"], tiles, "{what}");
+            // The 2 sampled tiles are evenly spaced (0 and 3), both full; all 7 hold the 20
+            // pixels.
+            let ran = if run_tiles == tiles {
+                pixels
+            } else {
+                run_tiles * rows as u64
+            };
+            assert_eq!(s["macs"], ran * (cout * dot) as u64, "{what}");
+            let sp = s["speedup"].as_f64().unwrap();
+            assert!(
+                close(sp, sm as f64 / st as f64),
+                "{what}: sample speedup {sp}"
+            );
+        }
+        let f = |k: &str| l[k].as_f64().unwrap();
+        assert!(close(f("speedup"), m as f64 / t as f64), "{what}");
+        let ideal = (cout * dot) as f64 / lens_sum as f64;
+        assert!(close(f("ideal_speedup"), ideal), "{what}");
+        assert!(
+            close(f("ideal_share"), m as f64 / t as f64 / ideal),
+            "{what}"
+        );
+        // Useful PE cycles of the layer's pixels over the PE-cycles spent.
+        assert!(
+            close(
+                f("utilization"),
+                lens_sum as f64 * pixels as f64 / (pes * t as f64)
+            ),
+            "{what}: {}",
+            f("utilization")
+        );
+        assert!(
+            close(
+                f("mac_utilization"),
+                (cout * dot) as f64 * pixels as f64 / (pes * m as f64)
+            ),
+            "{what}"
+        );
+        // The only layer: the totals are its figures.
+        assert_eq!(v["total"]["tetris_cycles"], t, "{what}");
+        assert_eq!(v["total"]["mac_cycles"], m, "{what}");
+        for k in ["speedup", "utilization", "mac_utilization", "ideal_speedup"] {
+            let total = v["total"][k].as_f64().unwrap();
+            assert!(close(total, f(k)), "{what}: total.{k} {total}");
+        }
+    }
 }

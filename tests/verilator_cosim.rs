@@ -11,10 +11,15 @@ use tetris_hdl::array::network::{run_rtl_with, PreparedLayer};
 use tetris_hdl::array::rtl_driver::run_layer_rtl;
 use tetris_hdl::array::verilator_driver::{build_array_sim, run_layer_verilator};
 use tetris_hdl::config::{Config, PeKind};
+use tetris_hdl::flow::array_gen::random_layer_data;
 use tetris_hdl::flow::verilator_cosim::{cosim, run_stimulus, stimulus, CosimOptions};
+use tetris_hdl::hdl::select::SUPPORTED_BITS;
 use tetris_hdl::hdl::sim::SplitMix64;
-use tetris_hdl::model::conv::{conv2d, ConvParams};
-use tetris_hdl::model::encoding::{max_magnitude, Encoding};
+use tetris_hdl::model::conv::ConvParams;
+use tetris_hdl::model::encoding::Encoding;
+
+mod common;
+use common::conv_oracle::{features, oracle};
 
 fn cache() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("verilator-cache")
@@ -40,16 +45,52 @@ fn config(bits: u32, enc: Encoding, name: &str) -> Config {
     c
 }
 
+/// Every PE design at every supported width (SAC sm and csd, MAC) on the self-check stimulus,
+/// whose first dot products are the extremes (max-magnitude weights x most negative
+/// activations, results past 32 bits at 16-bit, the full `max_dot_len`, all-zero groups:
+/// guarded in tests/extremes.rs): Verilator equals rust-hdl on every port in every cycle, and
+/// rust-hdl equals the golden model.
 #[test]
-fn pe_designs_match_in_verilator() {
-    for (bits, enc) in [(8, Encoding::Csd), (16, Encoding::Sm)] {
-        let cfg = config(bits, enc, &format!("vpe{bits}{enc}"));
-        let t = tempfile::tempdir().unwrap();
-        let r = cosim(&cfg, &options(60, &t)).unwrap();
-        assert_eq!(r.mismatches, 0, "{bits}-bit {enc}: {:?}", r.first_mismatch);
-        assert_eq!(r.golden_mismatches, 0);
-        assert_eq!(r.results_checked, 60);
-        assert!(r.cycles > 300, "{} cycles", r.cycles);
+fn pe_designs_at_every_width_match_in_verilator() {
+    for bits in SUPPORTED_BITS {
+        for (kind, enc) in [
+            (PeKind::Sac, Encoding::Sm),
+            (PeKind::Sac, Encoding::Csd),
+            (PeKind::Mac, Encoding::Sm),
+        ] {
+            let mut cfg = config(bits, enc, &format!("vpe{bits}{enc}{kind:?}"));
+            cfg.pe.kind = kind;
+            let t = tempfile::tempdir().unwrap();
+            let r = cosim(&cfg, &options(30, &t)).unwrap();
+            let what = format!("{bits}-bit {kind:?} {enc}");
+            assert_eq!(r.mismatches, 0, "{what}: {:?}", r.first_mismatch);
+            assert_eq!(r.golden_mismatches, 0, "{what}");
+            assert_eq!(r.results_checked, 30, "{what}");
+            // The full-length extreme alone streams max_dot_len pairs or kneaded beats.
+            assert!(r.cycles > 4608, "{what}: {} cycles", r.cycles);
+        }
+    }
+}
+
+/// SAC and MAC arrays (2x2) at every supported width on the array stimulus with its planted
+/// extremes (tests/extremes.rs): every port, every cycle, and the golden outputs.
+#[test]
+fn arrays_at_every_width_match_in_verilator() {
+    for bits in SUPPORTED_BITS {
+        for (kind, enc) in [(PeKind::Sac, Encoding::Csd), (PeKind::Mac, Encoding::Sm)] {
+            let mut cfg = config(bits, enc, &format!("varr2w{bits}{kind:?}"));
+            cfg.pe.kind = kind;
+            cfg.array.rows = 2;
+            cfg.array.cols = 2;
+            cfg.array.emit = true;
+            let t = tempfile::tempdir().unwrap();
+            let r = cosim(&cfg, &options(2, &t)).unwrap();
+            let what = format!("{bits}-bit {kind:?} {enc}");
+            assert_eq!(r.mismatches, 0, "{what}: {:?}", r.first_mismatch);
+            assert_eq!(r.golden_mismatches, 0, "{what}");
+            // Two pixel tiles of the random layer (2 + 1 pixels) x 3 filters.
+            assert_eq!(r.results_checked, 9, "{what}");
+        }
     }
 }
 
@@ -133,8 +174,9 @@ fn corrupted_verilog_is_caught() {
     );
 }
 
-/// The fast engine on a whole small layer (every pixel tile, SAC and MAC arrays): outputs ==
-/// golden convolution, cycles == cycle model == in-process RTL counter on the same tiles.
+/// The fast engine on a whole small layer (every pixel tile, SAC and MAC arrays) with a
+/// per-axis stride and dilation, asymmetric pads and two groups: outputs == the ONNX Conv
+/// oracle, cycles == cycle model == in-process RTL counter on the same tiles.
 #[test]
 fn verilator_engine_runs_a_whole_layer() {
     // 2x3 keeps the two Verilator builds (SAC, MAC) short; 4x4 is co-simulated above.
@@ -143,28 +185,26 @@ fn verilator_engine_runs_a_whole_layer() {
     cfg.array.cols = 3;
     let p = ConvParams {
         batch: 1,
-        cin: 5,
+        cin: 10,
         cout: 6,
-        in_h: 6,
-        in_w: 5,
+        in_h: 7,
+        in_w: 6,
         kh: 3,
-        kw: 3,
-        stride: (1, 1),
-        pad: (1, 1, 1, 1),
-        dilation: (1, 1),
-        groups: 1,
+        kw: 2,
+        stride: (1, 2),
+        pad: (2, 1, 0, 2),
+        dilation: (2, 1),
+        groups: 2,
     };
-    let mut r = SplitMix64(77);
-    let m = max_magnitude(8);
-    let w: Vec<i64> = (0..p.weight_len())
-        .map(|_| if r.chance(1, 4) { 0 } else { r.range(-m, m) })
-        .collect();
-    let x: Vec<i64> = (0..p.input_len()).map(|_| r.range(-128, 127)).collect();
+    assert_eq!(features(&p), [true, true, true, true, false]);
+    let (w, x) = random_layer_data(&cfg, &p, &mut SplitMix64(77));
     let lens = kneaded_lengths(&w, p.dot_len(), 8, Encoding::Sm, 16);
     let map = map_layer(&p, 2, 3, 16, &lens).unwrap();
-    let golden = conv2d(&p, &x, &w).unwrap();
+    let golden = oracle(&p, &x, &w);
     let pl = PreparedLayer {
         name: "random".into(),
+        op: tetris_hdl::weights::OpKind::Conv,
+        repeat: 1,
         qweights: w.clone(),
         lens: lens.clone(),
         map: map.clone(),

@@ -237,34 +237,44 @@ mod tests {
 
     #[allow(clippy::needless_range_loop)] // index-parallel arrays read more plainly here
     /// A plain cycle-by-cycle simulation of the same queue semantics, to check the recurrence
-    /// and the period extrapolation.
+    /// and the period extrapolation. It applies the beat rules of the module doc itself (not
+    /// through `effective_beats`): a SAC column does not queue a kneading group whose kneaded
+    /// length is 0 unless it is the last group of the dot product (that one costs a null
+    /// beat), and a beat no column queues is not written.
     fn stepped(map: &LayerMap, lens: &[Vec<u32>], engine: Engine, timing: Timing) -> u64 {
         let cols = map.cols;
-        let mut beats = Vec::new();
-        let eff: Vec<Vec<crate::array::mapper::Beat>> = map
-            .passes
-            .iter()
-            .map(|p| effective_beats(map, p, lens, engine))
-            .collect();
-        for (pass, e) in map.passes.iter().zip(&eff) {
+        // The written beats in stream order, each with (column, cost) of the columns queueing it.
+        let mut beats: Vec<Vec<(usize, i64)>> = Vec::new();
+        for pass in &map.passes {
             for _ in 0..map.pixel_tiles() {
-                for b in e {
-                    beats.push((b, pass));
+                for b in &pass.beats {
+                    let last_group = b.kgroup == map.kgroups - 1;
+                    let takers: Vec<(usize, i64)> = (0..cols)
+                        .filter(|&c| b.mask >> c & 1 == 1)
+                        .filter_map(|c| {
+                            let o = pass.slots[c][b.slot].expect("a masked column has a filter");
+                            let cost = match engine {
+                                Engine::Mac => map.group_size(b.kgroup) as i64,
+                                Engine::Sac => match lens[o][b.kgroup] {
+                                    0 if !last_group => return None,
+                                    0 => 1,
+                                    l => l as i64,
+                                },
+                            };
+                            Some((c, cost))
+                        })
+                        .collect();
+                    if !takers.is_empty() {
+                        beats.push(takers);
+                    }
                 }
             }
         }
         // Per column: its beats' costs in order.
         let mut seq: Vec<Vec<(usize, i64)>> = vec![Vec::new(); cols];
-        for (n, (b, pass)) in beats.iter().enumerate() {
-            for c in 0..cols {
-                if b.mask >> c & 1 == 1 {
-                    let o = pass.slots[c][b.slot].unwrap();
-                    let cost = match engine {
-                        Engine::Sac => lens[o][b.kgroup].max(1) as i64,
-                        Engine::Mac => map.group_size(b.kgroup) as i64,
-                    };
-                    seq[c].push((n, cost));
-                }
+        for (n, takers) in beats.iter().enumerate() {
+            for &(c, cost) in takers {
+                seq[c].push((n, cost));
             }
         }
         let mut written = 0usize; // beats written so far
@@ -276,8 +286,9 @@ mod tests {
         loop {
             // Start of cycle: decisions on start-of-cycle state.
             let can_write = written < beats.len()
-                && (0..cols)
-                    .all(|c| beats[written].0.mask >> c & 1 == 0 || queue[c].len() < timing.window);
+                && beats[written]
+                    .iter()
+                    .all(|&(c, _)| queue[c].len() < timing.window);
             let mut pops = Vec::new();
             for c in 0..cols {
                 if left[c] == 0 && pos[c] < seq[c].len() && !queue[c].is_empty() {
@@ -296,10 +307,8 @@ mod tests {
                 queue[c].pop_front();
             }
             if can_write {
-                for c in 0..cols {
-                    if beats[written].0.mask >> c & 1 == 1 {
-                        queue[c].push_back(written);
-                    }
+                for &(c, _) in &beats[written] {
+                    queue[c].push_back(written);
                 }
                 written += 1;
             }

@@ -1,314 +1,59 @@
-//! Whole-network evaluation behind `tetris sim`: conv/GEMM layers from a weight file, quantized,
-//! kneaded, mapped, and timed on the SAC array and on the MAC array of the same size.
+//! Whole-network evaluation behind `tetris sim`: the layers of a weight file that map onto the
+//! array (read by `weights`, the one reader of weight files), quantized, kneaded, mapped, and
+//! timed on the SAC array and on the MAC array of the same size.
 
 use super::cycle_model::{layer_cycles, useful_pe_cycles, Engine, Timing};
 use super::mapper::{kneaded_lengths, map_layer, LayerMap};
 use crate::config::Config;
-use crate::model::conv::ConvParams;
 use crate::model::quant::quantize;
-use crate::weights::npy;
-use crate::weights::onnx::{self, Constants, Graph};
+use crate::weights::{self, npy, InputSpec, Layer, LoadOptions, Loaded, OpKind, Work};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::Path;
 
-/// A conv or GEMM layer with float weights in `[Cout, Cin/groups, KH, KW]` order.
-#[derive(Debug, Clone)]
-pub struct Layer {
-    pub name: String,
-    pub params: ConvParams,
-    pub weights: Vec<f32>,
-}
-
-/// Read the conv/GEMM layers of a weight file. ONNX: every Conv, ConvTranspose (as the
-/// equivalent stride-1 conv over the zero-inserted input), Gemm and MatMul with a constant
-/// weight, with spatial sizes propagated from the declared input (symbolic sizes replaced by
-/// `input_hw`). `.npy`: one 4-D `[Cout, Cin, KH, KW]` conv (same padding, stride 1, input
-/// `input_hw`) or a 2-D `[Cout, K]` GEMM of one row.
-pub fn load_layers(path: &Path, input_hw: (usize, usize)) -> Result<Vec<Layer>> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match ext.as_str() {
-        "onnx" => {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            let g = onnx::parse_model(&bytes).with_context(|| format!("{}", path.display()))?;
-            onnx_layers(&g, input_hw).with_context(|| format!("{}", path.display()))
-        }
-        "npy" => {
-            let npy::NpyArray { shape, data } = npy::read(path)?;
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let params = match shape[..] {
-                [co, ci, kh, kw] => ConvParams {
-                    batch: 1,
-                    cin: ci,
-                    cout: co,
-                    in_h: input_hw.0,
-                    in_w: input_hw.1,
-                    kh,
-                    kw,
-                    stride: (1, 1),
-                    pad: (kh / 2, kw / 2, (kh - 1) / 2, (kw - 1) / 2),
-                    dilation: (1, 1),
-                    groups: 1,
-                },
-                [co, k] => ConvParams::gemm(1, k, co),
-                _ => bail!(
-                    "{}: shape {:?}: expected [Cout, Cin, KH, KW] or [Cout, K]",
-                    path.display(),
-                    shape
-                ),
-            };
-            params
-                .validate()
-                .with_context(|| format!("{}", path.display()))?;
-            Ok(vec![Layer {
-                name,
-                params,
-                weights: data,
-            }])
-        }
-        _ => bail!(
-            "{}: unsupported weight file extension {ext:?} (expected .onnx or .npy)",
-            path.display()
-        ),
-    }
-}
-
-/// The values of constant `name` (Resize scales or sizes), None if it is not a constant.
-fn constant_values(c: &Constants, name: Option<&String>) -> Result<Option<Vec<f32>>> {
-    match name.and_then(|s| c.get(s)) {
-        Some(t) => Ok(Some(t.decode()?.1)),
-        None => Ok(None),
-    }
-}
-
-fn pair(v: &[i64], default: usize) -> (usize, usize) {
-    match v {
-        [a, b, ..] => (*a as usize, *b as usize),
-        _ => (default, default),
-    }
-}
-
-fn onnx_layers(g: &Graph, input_hw: (usize, usize)) -> Result<Vec<Layer>> {
-    let constants = Constants::new(g);
-    // Spatial size (H, W) of every tensor we can follow.
-    let mut hw: HashMap<String, (usize, usize)> = HashMap::new();
-    for input in &g.inputs {
-        // Old exporters also list initializers as graph inputs.
-        if g.initializers.iter().any(|t| t.name == input.name) {
-            continue;
-        }
-        let dim = |i: usize| input.dims.get(i).copied().flatten();
-        hw.insert(
-            input.name.clone(),
-            (dim(2).unwrap_or(input_hw.0), dim(3).unwrap_or(input_hw.1)),
+/// Refuse to simulate a network whose input sizes are not all known: every free input dim must
+/// be given (`--input-hw`, `--input-shape`), never guessed. The error names the file, the
+/// inputs and what to give.
+pub fn check_inputs(loaded: &Loaded, file: &Path) -> Result<()> {
+    let missing: Vec<String> = loaded
+        .inputs
+        .iter()
+        .filter(|i| i.used.is_none())
+        .map(|i| format!("input {:?}: {}", i.name, i.how))
+        .chain(loaded.layers.iter().filter_map(|l| match &l.work {
+            Work::NeedsInput(why) => Some(format!("layer {:?}: {why}", l.name)),
+            _ => None,
+        }))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "{}: the input size is needed and not known: {}",
+            file.display(),
+            missing.join("; ")
         );
     }
-    let mut layers = Vec::new();
-    for (idx, n) in g.nodes.iter().enumerate() {
-        let name = if n.name.is_empty() {
-            format!("{}_{idx}", n.op_type)
-        } else {
-            n.name.clone()
-        };
-        let in_hw = n.inputs.first().and_then(|i| hw.get(i)).copied();
-        let weight = n.inputs.get(1).and_then(|w| constants.get(w));
-        let out_hw: Option<(usize, usize)> = match n.op_type.as_str() {
-            "Conv" | "ConvTranspose" => {
-                let w = weight.with_context(|| format!("node {name}: weight is not a constant"))?;
-                let (ih, iw) = in_hw.with_context(|| format!("node {name}: input size unknown"))?;
-                let dims = &w.tensor().dims;
-                if dims.len() != 4 {
-                    bail!("node {name}: weight dims {dims:?}: only 2-D convolutions are supported");
-                }
-                let (d, w_data) = w.decode().with_context(|| format!("node {name}"))?;
-                let groups = n.int_attr("group", 1) as usize;
-                let stride = pair(n.ints_attr("strides"), 1);
-                let dilation = pair(n.ints_attr("dilations"), 1);
-                let pads = n.ints_attr("pads");
-                let (kh, kw) = (d[2], d[3]);
-                let mut pad = match pads[..] {
-                    [t, l, b, r] => (t as usize, l as usize, b as usize, r as usize),
-                    _ => (0, 0, 0, 0),
-                };
-                let auto = n.has_attr("auto_pad");
-                if auto && n.op_type == "Conv" && pads.is_empty() {
-                    // SAME padding (auto_pad attribute present): keep ceil(in / stride).
-                    let need = |i: usize, s: usize, k: usize, dl: usize| {
-                        ((i.div_ceil(s) - 1) * s + (k - 1) * dl + 1).saturating_sub(i)
-                    };
-                    let ph = need(ih, stride.0, kh, dilation.0);
-                    let pw = need(iw, stride.1, kw, dilation.1);
-                    pad = (ph / 2, pw / 2, ph - ph / 2, pw - pw / 2);
-                }
-                let params;
-                let weights;
-                if n.op_type == "Conv" {
-                    params = ConvParams {
-                        batch: 1,
-                        cin: d[1] * groups,
-                        cout: d[0],
-                        in_h: ih,
-                        in_w: iw,
-                        kh,
-                        kw,
-                        stride,
-                        pad,
-                        dilation,
-                        groups,
-                    };
-                    weights = w_data;
-                } else {
-                    // y = conv(zero-insert(x, stride), flip(W^T)), stride 1, pad dil*(k-1)-p.
-                    let out_pad = pair(n.ints_attr("output_padding"), 0);
-                    let (cin, cout_g) = (d[0], d[1]);
-                    let cin_g = cin / groups;
-                    let cout = cout_g * groups;
-                    let eh = dilation.0 * (kh - 1);
-                    let ew = dilation.1 * (kw - 1);
-                    params = ConvParams {
-                        batch: 1,
-                        cin,
-                        cout,
-                        in_h: (ih - 1) * stride.0 + 1,
-                        in_w: (iw - 1) * stride.1 + 1,
-                        kh,
-                        kw,
-                        stride: (1, 1),
-                        pad: (
-                            eh.saturating_sub(pad.0),
-                            ew.saturating_sub(pad.1),
-                            eh.saturating_sub(pad.2) + out_pad.0,
-                            ew.saturating_sub(pad.3) + out_pad.1,
-                        ),
-                        dilation,
-                        groups,
-                    };
-                    let mut t = vec![0f32; cout * cin_g * kh * kw];
-                    for o in 0..cout {
-                        let q = o / cout_g;
-                        for i in 0..cin_g {
-                            for ky in 0..kh {
-                                for kx in 0..kw {
-                                    let src = (((q * cin_g + i) * cout_g + o % cout_g) * kh
-                                        + (kh - 1 - ky))
-                                        * kw
-                                        + (kw - 1 - kx);
-                                    t[((o * cin_g + i) * kh + ky) * kw + kx] = w_data[src];
-                                }
-                            }
-                        }
-                    }
-                    weights = t;
-                }
-                params.validate().with_context(|| format!("node {name}"))?;
-                if weights.len() != params.weight_len() {
-                    bail!(
-                        "node {name}: weight has {} values, shape needs {}",
-                        weights.len(),
-                        params.weight_len()
-                    );
-                }
-                let out = (params.out_h(), params.out_w());
-                layers.push(Layer {
-                    name: name.clone(),
-                    params,
-                    weights,
-                });
-                Some(out)
-            }
-            "Gemm" | "MatMul" => {
-                if let Some(w) = weight.filter(|w| w.tensor().dims.len() == 2) {
-                    let (d, w_data) = w.decode().with_context(|| format!("node {name}"))?;
-                    let (r, c) = (d[0], d[1]);
-                    // Gemm with transB=1 stores [N, K]; MatMul and Gemm transB=0 store [K, N].
-                    let trans_b = n.op_type == "Gemm" && n.int_attr("transB", 0) == 1;
-                    let (k, outs) = if trans_b { (c, r) } else { (r, c) };
-                    let weights = if trans_b {
-                        w_data
-                    } else {
-                        let mut t = vec![0f32; k * outs];
-                        for i in 0..k {
-                            for o in 0..outs {
-                                t[o * k + i] = w_data[i * outs + o];
-                            }
-                        }
-                        t
-                    };
-                    layers.push(Layer {
-                        name: name.clone(),
-                        params: ConvParams::gemm(1, k, outs),
-                        weights,
-                    });
-                }
-                Some((1, 1))
-            }
-            "MaxPool" | "AveragePool" => in_hw.map(|(ih, iw)| {
-                let k = pair(n.ints_attr("kernel_shape"), 1);
-                let s = pair(n.ints_attr("strides"), 1);
-                let p = n.ints_attr("pads");
-                let (pt, pl, pb, pr) = match p[..] {
-                    [t, l, b, r] => (t as usize, l as usize, b as usize, r as usize),
-                    _ => (0, 0, 0, 0),
-                };
-                let ceil = n.int_attr("ceil_mode", 0) == 1;
-                let f = |i: usize, a: usize, b: usize, k: usize, s: usize| {
-                    let span = (i + a + b).saturating_sub(k);
-                    if ceil {
-                        span.div_ceil(s) + 1
-                    } else {
-                        span / s + 1
-                    }
-                };
-                (f(ih, pt, pb, k.0, s.0), f(iw, pl, pr, k.1, s.1))
-            }),
-            "GlobalAveragePool" | "GlobalMaxPool" | "Flatten" => Some((1, 1)),
-            "Resize" | "Upsample" => match in_hw {
-                None => None,
-                Some((ih, iw)) => {
-                    let scales = if n.op_type == "Upsample" || n.inputs.len() == 2 {
-                        n.inputs.get(1)
-                    } else {
-                        n.inputs.get(2)
-                    };
-                    let four = |input| -> Result<Option<Vec<f32>>> {
-                        let v = constant_values(&constants, input)
-                            .with_context(|| format!("node {name}"))?;
-                        Ok(v.filter(|v| v.len() == 4))
-                    };
-                    Some(if let Some(v) = four(n.inputs.get(3))? {
-                        (v[2] as usize, v[3] as usize)
-                    } else if let Some(v) = four(scales)? {
-                        (
-                            (ih as f32 * v[2]).floor() as usize,
-                            (iw as f32 * v[3]).floor() as usize,
-                        )
-                    } else {
-                        (ih, iw)
-                    })
-                }
-            },
-            // Elementwise, activation, normalization, concat and the rest: the size of the
-            // first input whose size is known.
-            _ => n.inputs.iter().find_map(|i| hw.get(i)).copied(),
-        };
-        if let Some(o) = out_hw {
-            for out in &n.outputs {
-                hw.insert(out.clone(), o);
-            }
-        }
-    }
+    Ok(())
+}
+
+/// The layers of a weight file that run on the array (a missing input size is an error; layers
+/// that do not map are left out), for the commands that only time or drive layers
+/// (`compare`, `cosim`).
+pub fn load_array_layers(path: &Path, inputs: &InputSpec) -> Result<Vec<Layer>> {
+    let opts = LoadOptions {
+        inputs: inputs.clone(),
+        ..LoadOptions::default()
+    };
+    let loaded = weights::load_with(path, &opts)?;
+    check_inputs(&loaded, path)?;
+    let layers: Vec<Layer> = loaded
+        .layers
+        .into_iter()
+        .filter(|l| l.array().is_some())
+        .collect();
     if layers.is_empty() {
-        bail!("no Conv, ConvTranspose, Gemm or MatMul layer with constant weights found");
+        bail!("{}: no layer maps onto the array", path.display());
     }
     Ok(layers)
 }
@@ -317,6 +62,13 @@ fn onnx_layers(g: &Graph, input_hw: (usize, usize)) -> Result<Vec<Layer>> {
 #[derive(Debug, Clone, Serialize)]
 pub struct LayerReport {
     pub name: String,
+    /// The operator family (`--ops` name).
+    pub op: OpKind,
+    /// Times the layer runs one after the other (an LSTM's recurrent matrix: once per time
+    /// step); cycles, MACs and work below include every run.
+    pub repeat: usize,
+    /// Output filters (columns' work is dealt in filters).
+    pub cout: usize,
     pub tetris_cycles: u64,
     pub mac_cycles: u64,
     pub speedup: f64,
@@ -336,24 +88,90 @@ pub struct LayerReport {
     /// Engine rtl: the cycle model predicted the RTL's cycle counts exactly.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_agrees: Option<bool>,
+    /// Engines rtl/verilator: what the RTL itself ran (the layer's cycles above are the whole
+    /// layer's, from the cycle model that the RTL matched on these tiles).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtl_sample: Option<RtlSample>,
+    /// Kneaded lengths x pixels: the SAC work at the ideal per-group bound.
     #[serde(skip)]
     pub(crate) ideal_sac_work: u64,
     #[serde(skip)]
     pub(crate) mac_work: u64,
+    /// Sum of kneaded lengths over the weights (one pass, no pixels).
+    #[serde(skip)]
+    pub(crate) kneaded: u64,
 }
+
+/// The sampled tiles an RTL engine ran for one layer (one repetition of it).
+#[derive(Debug, Clone, Serialize)]
+pub struct RtlSample {
+    pub tiles: usize,
+    pub of_tiles: usize,
+    /// MACs of those tiles.
+    pub macs: u64,
+    pub tetris_cycles: u64,
+    pub mac_cycles: u64,
+    pub speedup: f64,
+}
+
+/// Network totals. Two ideal speedups, named apart: `ideal_speedup_by_work` weights each
+/// layer's per-group bound by its work (pixels x weights, the bound this array could reach on
+/// the network); `ideal_speedup_by_weights` by its weights only (what `tetris knead` reports
+/// for the same layers and settings).
+#[derive(Debug, Clone, Serialize)]
+pub struct TotalReport {
+    pub layers: usize,
+    pub tetris_cycles: u64,
+    pub mac_cycles: u64,
+    pub speedup: f64,
+    pub ideal_speedup_by_work: f64,
+    pub ideal_speedup_by_weights: f64,
+    /// speedup / ideal_speedup_by_work.
+    pub ideal_share: f64,
+    pub utilization: f64,
+    pub mac_utilization: f64,
+    pub mapping_efficiency: f64,
+    pub macs: u64,
+    pub weights: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outputs_match: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_agrees: Option<bool>,
+}
+
+/// Largest layer the cycle model times, in MAC-array cycles (about an hour of modelling at the
+/// ~2*10^8 cycles/s it reaches here).
+pub const MAX_MAC_CYCLES: u64 = 1 << 40;
 
 /// A layer ready for the array: quantized weights, kneaded lengths, mapping.
 pub struct PreparedLayer {
     pub name: String,
+    pub op: OpKind,
+    /// Runs of the layer one after the other (see `weights::ArrayWork::repeat`).
+    pub repeat: usize,
     pub qweights: Vec<i64>,
     pub lens: Vec<Vec<u32>>,
     pub map: LayerMap,
 }
 
 pub fn prepare(layer: &Layer, cfg: &Config) -> Result<PreparedLayer> {
-    let p = &layer.params;
+    let work = layer
+        .array()
+        .with_context(|| format!("layer {}: not mapped onto the array", layer.name))?;
+    let p = &work.params;
+    let pes = cfg.array.rows as u64 * cfg.array.cols as u64;
+    let mac_cycles = (p.checked_counts()? / pes.max(1)).saturating_mul(work.repeat.max(1) as u64);
+    if mac_cycles > MAX_MAC_CYCLES {
+        bail!(
+            "layer {}: about {mac_cycles} MAC-array cycles ({} MACs x {} runs on {} PEs) is beyond what the cycle model runs (at most 2^40); give a smaller input size",
+            layer.name,
+            p.macs(),
+            work.repeat,
+            pes
+        );
+    }
     let bits = cfg.pe.weight_bits;
-    let q = quantize(&layer.weights, p.cout, bits, false)
+    let q = quantize(&layer.data, p.cout, bits, false)
         .with_context(|| format!("layer {}", layer.name))?;
     let ks = cfg.pe.ks as usize;
     let lens = kneaded_lengths(&q, p.dot_len(), bits, cfg.pe.encoding, ks);
@@ -367,6 +185,8 @@ pub fn prepare(layer: &Layer, cfg: &Config) -> Result<PreparedLayer> {
     .with_context(|| format!("layer {}", layer.name))?;
     Ok(PreparedLayer {
         name: layer.name.clone(),
+        op: layer.kind,
+        repeat: work.repeat.max(1),
         qweights: q,
         lens,
         map,
@@ -377,6 +197,7 @@ pub fn prepare(layer: &Layer, cfg: &Config) -> Result<PreparedLayer> {
 pub fn evaluate(pl: &PreparedLayer, timing: Timing) -> LayerReport {
     let map = &pl.map;
     let p = &map.params;
+    let rep = pl.repeat as u64;
     let t = layer_cycles(map, &pl.lens, Engine::Sac, timing);
     let m = layer_cycles(map, &pl.lens, Engine::Mac, timing);
     let pes = (map.rows * map.cols) as f64;
@@ -394,61 +215,78 @@ pub fn evaluate(pl: &PreparedLayer, timing: Timing) -> LayerReport {
     let offered = (map.pixel_tiles() * slots) as f64 * pes;
     LayerReport {
         name: pl.name.clone(),
-        tetris_cycles: t,
-        mac_cycles: m,
+        op: pl.op,
+        repeat: pl.repeat,
+        cout: p.cout,
+        tetris_cycles: t * rep,
+        mac_cycles: m * rep,
         speedup,
         ideal_speedup: ideal,
         ideal_share: speedup / ideal,
         utilization: useful_pe_cycles(map, &pl.lens, Engine::Sac) as f64 / (pes * t as f64),
         mac_utilization: useful_pe_cycles(map, &pl.lens, Engine::Mac) as f64 / (pes * m as f64),
         mapping_efficiency: used / offered,
-        macs: p.macs(),
+        macs: p.macs() * rep,
         weights,
         outputs_match: None,
         model_agrees: None,
-        ideal_sac_work: sum_lens * p.pixels() as u64,
-        mac_work: p.macs(),
+        rtl_sample: None,
+        ideal_sac_work: sum_lens * p.pixels() as u64 * rep,
+        mac_work: p.macs() * rep,
+        kneaded: sum_lens,
     }
 }
 
-/// Network totals: cycles add up; the ideal speedup is weighted by work (pixels x weights),
-/// the bound the array could reach on this network.
-pub fn total(layers: &[LayerReport]) -> LayerReport {
+/// Network totals (see [`TotalReport`]): cycles add up, the rest is weighted as named.
+pub fn total(layers: &[LayerReport]) -> TotalReport {
     let t: u64 = layers.iter().map(|l| l.tetris_cycles).sum();
     let m: u64 = layers.iter().map(|l| l.mac_cycles).sum();
     let ideal_work: u64 = layers.iter().map(|l| l.ideal_sac_work).sum();
     let mac_work: u64 = layers.iter().map(|l| l.mac_work).sum();
+    let weights: u64 = layers.iter().map(|l| l.weights).sum();
+    let kneaded: u64 = layers.iter().map(|l| l.kneaded).sum();
     let ideal = mac_work as f64 / ideal_work as f64;
     let speedup = m as f64 / t as f64;
     let wsum = |f: &dyn Fn(&LayerReport) -> f64, w: &dyn Fn(&LayerReport) -> f64| {
         let den: f64 = layers.iter().map(w).sum();
         layers.iter().map(|l| f(l) * w(l)).sum::<f64>() / den
     };
-    LayerReport {
-        name: "total".into(),
+    let all = |f: &dyn Fn(&LayerReport) -> Option<bool>| {
+        layers
+            .iter()
+            .all(|l| f(l).is_some())
+            .then(|| layers.iter().all(|l| f(l) == Some(true)))
+    };
+    TotalReport {
+        layers: layers.len(),
         tetris_cycles: t,
         mac_cycles: m,
         speedup,
-        ideal_speedup: ideal,
+        ideal_speedup_by_work: ideal,
+        ideal_speedup_by_weights: weights as f64 / kneaded as f64,
         ideal_share: speedup / ideal,
         utilization: wsum(&|l| l.utilization, &|l| l.tetris_cycles as f64),
         mac_utilization: wsum(&|l| l.mac_utilization, &|l| l.mac_cycles as f64),
         mapping_efficiency: wsum(&|l| l.mapping_efficiency, &|l| l.mac_cycles as f64),
         macs: layers.iter().map(|l| l.macs).sum(),
-        weights: layers.iter().map(|l| l.weights).sum(),
-        outputs_match: if layers.iter().all(|l| l.outputs_match.is_some()) {
-            Some(layers.iter().all(|l| l.outputs_match == Some(true)))
-        } else {
-            None
-        },
-        model_agrees: if layers.iter().all(|l| l.model_agrees.is_some()) {
-            Some(layers.iter().all(|l| l.model_agrees == Some(true)))
-        } else {
-            None
-        },
-        ideal_sac_work: ideal_work,
-        mac_work,
+        weights,
+        outputs_match: all(&|l| l.outputs_match),
+        model_agrees: all(&|l| l.model_agrees),
     }
+}
+
+/// Totals per operator family, in `OpKind` order.
+pub fn totals_by_op(layers: &[LayerReport]) -> BTreeMap<OpKind, TotalReport> {
+    let mut kinds: Vec<OpKind> = layers.iter().map(|l| l.op).collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+        .into_iter()
+        .map(|k| {
+            let sub: Vec<LayerReport> = layers.iter().filter(|l| l.op == k).cloned().collect();
+            (k, total(&sub))
+        })
+        .collect()
 }
 
 /// Prepare and time every layer (in parallel).
@@ -512,6 +350,8 @@ pub fn quantize_activations(x: &[f32], act_bits: u32) -> Result<Vec<i64>> {
 /// Outcome of an RTL run of sampled pixel tiles of one layer.
 pub struct RtlLayerRun {
     pub tiles: usize,
+    /// Output pixels in those tiles (the last tile of a layer may be partial).
+    pub pixels: usize,
     pub tetris_cycles: u64,
     pub mac_cycles: u64,
     pub outputs_match: bool,
@@ -635,6 +475,7 @@ pub fn run_rtl_with(
     let map = &pl.map;
     let n = map.pixel_tiles().min(tiles.max(1));
     let picked = sample_tiles(map, n);
+    let pixels: usize = picked.iter().map(|&t| map.tile_pixels(t).len()).sum();
     let mut ok = true;
     let mut checked = 0;
     let mut cycles = [0u64; 2];
@@ -661,6 +502,7 @@ pub fn run_rtl_with(
     }
     Ok(RtlLayerRun {
         tiles: n,
+        pixels,
         tetris_cycles: cycles[0],
         mac_cycles: cycles[1],
         outputs_match: ok,

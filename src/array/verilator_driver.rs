@@ -12,6 +12,7 @@ use super::rtl_driver::{build_streams, signed_of, RtlRun, Streams};
 use crate::config::{Config, PeKind};
 use crate::flow::array_gen::emit_array;
 use crate::flow::verilator::{build, stream_harness, top_ports, ArrayShape, Wave};
+use crate::flow::verilog::Design;
 use crate::fsutil::write_atomic;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -50,6 +51,18 @@ pub fn build_array_sim(cfg: &Config, engine: Engine, cache: &Path) -> Result<Arr
     let t0 = Instant::now();
     let (design, _) = emit_array(&c)?;
     let emit_s = t0.elapsed().as_secs_f64();
+    build_array_design(design, &c, engine, cache, emit_s)
+}
+
+/// Build the stream harness around an emitted array `design` of `c` (the design the config
+/// emits, or another emission of it with the same ports: the old-emission benchmark).
+pub fn build_array_design(
+    design: Design,
+    c: &Config,
+    engine: Engine,
+    cache: &Path,
+    emit_s: f64,
+) -> Result<ArraySim> {
     let ports = top_ports(&design)?;
     let shape = ArrayShape {
         rows: c.array.rows as usize,
@@ -61,7 +74,7 @@ pub fn build_array_sim(cfg: &Config, engine: Engine, cache: &Path) -> Result<Arr
     let result_bits = ports
         .iter()
         .find(|p| p.name == "out_data_0")
-        .map(|p| p.width)
+        .map(|p| p.width as usize)
         .context("the array top has no out_data_0 port")?;
     let harness = stream_harness(&design.top, &ports, shape)?;
     let built = build(&design, "array_stream", &harness, Wave::None, cache)?;

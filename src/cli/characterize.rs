@@ -1,22 +1,26 @@
-//! `tetris characterize`: a multiplier given as Verilog, built with Verilator and swept.
+//! `tetris characterize`: a multiplier given as Verilog, proved combinational by Yosys,
+//! built with Verilator and swept.
 
 use super::noise_profile::{OutArgs, SweepArgs};
+use crate::fsutil::OutputPlan;
 use crate::noise::characterize::{build, default_work_dir};
-use crate::noise::engine::{exhaustive, over_pairs, progress, sample_pairs, Method, Operands};
-use crate::noise::lut::Lut8;
+use crate::noise::engine::{progress, Method, Operands, SampleAccumulator, SAMPLE_BLOCK};
+use crate::noise::lut::{Lut8, Roles};
+use crate::noise::metrics::Acc;
 use crate::noise::outputs::{report_written, summary};
 use crate::noise::profile::{profile_json, Source};
+use crate::noise::sweep::{block_rows, exhaustive_rows, TableKernel};
 use anyhow::{bail, Result};
-use indicatif::ProgressBar;
 use std::path::PathBuf;
 
-/// Widest operands swept exhaustively by default, and with --exhaustive.
-pub const DEFAULT_EXHAUSTIVE_MAX: u32 = 8;
-pub const FORCED_EXHAUSTIVE_MAX: u32 = 12;
+/// Widest operands swept exhaustively with --exhaustive (the default up to
+/// `noise_profile::DEFAULT_EXHAUSTIVE_MAX_WIDTH`, like noise-profile).
+pub const FORCED_EXHAUSTIVE_MAX: u32 = 16;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Verilog file of a combinational multiplier (submodules in the same file).
+    /// Verilog file of a combinational multiplier (submodules in the same file). Yosys checks
+    /// that it holds no flip-flop, latch or combinational loop.
     #[arg(long, value_name = "FILE")]
     pub verilog: PathBuf,
     /// Top module (default: the one module no other module instantiates).
@@ -41,6 +45,10 @@ pub struct Args {
     /// Two's-complement operands and product.
     #[arg(long)]
     pub signed: bool,
+    /// Accept a product port narrower than 2 x --width: its value is what the port holds, so
+    /// the dropped high bits count as errors.
+    #[arg(long)]
+    pub truncate_output: bool,
     /// Folder for cached Verilator builds (default: <tmp>/tetris-characterize).
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
@@ -82,19 +90,22 @@ pub fn run(a: Args) -> Result<()> {
         bail!("--param {n} is given more than once");
     }
     let paths = a.out.paths();
+    let work = a.work_dir.clone().unwrap_or_else(default_work_dir);
     paths.validate(a.width, a.signed)?;
-    let mut plan = crate::fsutil::OutputPlan::new(false);
+    let mut plan = OutputPlan::new(false);
     plan.input("--verilog", Some(&a.verilog));
     paths.plan(&mut plan);
-    plan.check()?;
+    plan.dir("--work-dir", Some(&work)).check()?;
     let method = match (a.sweep.samples, a.sweep.exhaustive) {
-        (Some(count), _) => Method::Samples { count, seed: a.sweep.seed },
-        (None, true) if a.width <= FORCED_EXHAUSTIVE_MAX => Method::Exhaustive,
-        (None, true) => bail!("--exhaustive: Verilator sweeps are limited to --width {FORCED_EXHAUSTIVE_MAX} (2^24 pairs); use --samples"),
-        (None, false) if a.width <= DEFAULT_EXHAUSTIVE_MAX => Method::Exhaustive,
-        (None, false) => Method::Samples { count: super::noise_profile::DEFAULT_SAMPLES, seed: a.sweep.seed },
+        (Some(count), _) => Method::Samples {
+            count,
+            seed: a.sweep.seed,
+        },
+        (None, true) if a.width > FORCED_EXHAUSTIVE_MAX => {
+            bail!("--exhaustive: at most --width {FORCED_EXHAUSTIVE_MAX}")
+        }
+        _ => a.sweep.method(a.width),
     };
-    let work = a.work_dir.clone().unwrap_or_else(default_work_dir);
     let t = std::time::Instant::now();
     let h = build(
         &a.verilog,
@@ -108,29 +119,75 @@ pub fn run(a: Args) -> Result<()> {
         a.width,
         &work,
     )?;
+    let fname = a.verilog.display();
+    if h.ports.y.width < 2 * a.width && !a.truncate_output {
+        bail!(
+            "{fname}: output {} of module {} is {} bits, but an {n}x{n} product needs {}; \
+             pass --truncate-output to characterize what the port holds (the dropped high bits \
+             count as errors)",
+            h.ports.y.name,
+            h.ports.top,
+            h.ports.y.width,
+            2 * a.width,
+            n = a.width
+        );
+    }
+    if !a.signed {
+        for p in h.elaborated.iter().filter(|p| p.signed) {
+            eprintln!(
+                "warning: {fname}: port {} of module {} is declared signed, but without --signed \
+                 operands and product are read as unsigned",
+                p.name, h.ports.top
+            );
+        }
+    }
     let t_build = t.elapsed().as_secs_f64();
     let ops = Operands {
         width: a.width,
         signed: a.signed,
     };
     let label = format!("{} {}-bit", h.ports.top, a.width);
-    let (acc, table) = match method {
-        Method::Exhaustive => {
-            let table = h.sweep_all(a.width, a.signed)?;
-            let pb = progress(1 << a.width, 1 << (2 * a.width), &label);
-            let n = a.width;
-            let acc = exhaustive(ops, |x, y| table[((x as usize) << n) | y as usize], &pb);
-            (acc, Some(table))
-        }
-        Method::Samples { count, seed } => {
-            let pairs = sample_pairs(a.width, count, seed);
-            std::fs::create_dir_all(&work)?;
-            let out = h.sweep_pairs(&pairs, a.signed, &work)?;
-            let acc = over_pairs(ops, &pairs, |i, _, _| out[i], &ProgressBar::hidden());
-            (acc, None)
-        }
-    };
+    let keep_table = paths.wants_lut() && a.width == 8;
+    let mut table = Vec::new();
+    let acc =
+        match method {
+            Method::Exhaustive => {
+                // Streamed block by block, merged in order: the same figures as the engine's
+                // exhaustive sweep of the same products, in bounded memory.
+                let per_block = block_rows(a.width);
+                let pb = progress(1 << a.width, 1 << (2 * a.width), &label);
+                let mut total = Acc::new(a.width);
+                h.sweep_rows(a.width, a.signed, per_block, |a0, products| {
+                    let kernel = TableKernel {
+                        width: ops.width,
+                        first_row: a0,
+                        table: products,
+                    };
+                    total = std::mem::replace(&mut total, Acc::new(ops.width))
+                        .merge(exhaustive_rows(ops, &kernel, a0..a0 + per_block));
+                    if keep_table {
+                        table.extend_from_slice(products);
+                    }
+                    pb.inc(per_block as u64);
+                    Ok(())
+                })?;
+                pb.finish_and_clear();
+                total
+            }
+            Method::Samples { count, seed } => {
+                let pb = progress(count.div_ceil(SAMPLE_BLOCK), count, &label);
+                let mut acc = SampleAccumulator::new(ops, seed);
+                h.sweep_samples(a.width, count, seed, a.signed, |products| {
+                    acc.push(products);
+                    pb.inc(1);
+                    Ok(())
+                })?;
+                pb.finish_and_clear();
+                acc.finish()
+            }
+        };
     let secs = t.elapsed().as_secs_f64();
+    let roles = Roles::new(a.out.activation, &h.ports.a.name, &h.ports.b.name);
     let src = Source {
         spec: format!("verilog:{}#{}", a.verilog.display(), h.ports.top),
         width: a.width,
@@ -141,7 +198,7 @@ pub fn run(a: Args) -> Result<()> {
             "unsigned".into()
         },
         origin: format!(
-            "Verilator simulation of {}{} (ports a={} b={} y={}[{}])",
+            "Verilator simulation of {}{} (ports a={} b={} y={}[{}]{})",
             a.verilog.display(),
             a.params
                 .iter()
@@ -150,8 +207,14 @@ pub fn run(a: Args) -> Result<()> {
             h.ports.a.name,
             h.ports.b.name,
             h.ports.y.name,
-            h.ports.y.width
+            h.ports.y.width,
+            if h.ports.y.width < 2 * a.width {
+                ", truncated output: high product bits dropped"
+            } else {
+                ""
+            }
         ),
+        roles: roles.clone(),
     };
     let mut doc = profile_json(&src, method, &acc, None);
     let params: serde_json::Map<String, serde_json::Value> = a
@@ -160,18 +223,18 @@ pub fn run(a: Args) -> Result<()> {
         .map(|(n, v)| (n.clone(), serde_json::json!(v)))
         .collect();
     doc["multiplier"]["parameters"] = serde_json::Value::Object(params);
+    doc["multiplier"]["output_bits"] = serde_json::json!(h.ports.y.width);
     print!("{}", summary(&doc));
+    println!("  {}", roles.describe());
     println!(
         "  Verilator build {t_build:.2} s ({}), total {secs:.2} s",
         if h.built { "built" } else { "cached" }
     );
-    let lut = match (&table, a.width) {
-        (Some(t), 8) => Some(Lut8 {
-            values: t.clone(),
-            signed: a.signed,
-        }),
-        _ => None,
-    };
+    let lut = keep_table.then_some(Lut8 {
+        values: table,
+        signed: a.signed,
+        roles,
+    });
     let written = paths.write(&doc, lut.as_ref(), &h.ports.top)?;
     report_written(&written);
     Ok(())

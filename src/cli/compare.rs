@@ -1,7 +1,7 @@
 //! `tetris compare`: SAC vs MAC area, clock and throughput per area (PE and arrays) as a
 //! markdown table, JSON and an SVG plot, from Yosys, nextpnr-ice40 and the cycle model.
 
-use crate::array::network::load_layers;
+use crate::array::network::load_array_layers;
 use crate::flow::compare::{compare, CompareOptions};
 use anyhow::{bail, Result};
 use std::path::PathBuf;
@@ -15,9 +15,8 @@ pub struct Args {
     /// Only the first N layers of the weight file.
     #[arg(long)]
     pub layers: Option<usize>,
-    /// Input height,width where the model's input size is symbolic.
-    #[arg(long, default_value = "640,640", value_parser = parse_hw)]
-    pub input_hw: (usize, usize),
+    #[command(flatten)]
+    pub input: crate::cli::InputArgs,
     /// Weight (= activation) widths to compare: 4, 8, 16.
     #[arg(long, value_delimiter = ',', default_value = "8,16")]
     pub bits: Vec<u32>,
@@ -39,14 +38,6 @@ pub struct Args {
     /// Let --out be a folder tetris did not write (compare writes its files and design folders into it).
     #[arg(long)]
     pub force: bool,
-}
-
-fn parse_hw(s: &str) -> Result<(usize, usize), String> {
-    let (h, w) = s
-        .split_once(',')
-        .ok_or_else(|| format!("{s:?}: expected H,W"))?;
-    let p = |x: &str| x.trim().parse::<usize>().map_err(|e| format!("{x:?}: {e}"));
-    Ok((p(h)?, p(w)?))
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -73,7 +64,7 @@ pub fn run(a: Args) -> Result<()> {
         .dir("--out", Some(&a.out))
         .prepare()?;
     crate::fsutil::ensure_work_dir("--out", &a.out, a.force)?;
-    let mut layers = load_layers(&a.weights, a.input_hw)?;
+    let mut layers = load_array_layers(&a.weights, &a.input.spec())?;
     if let Some(n) = a.layers {
         if n == 0 {
             bail!("--layers 0: give at least 1");

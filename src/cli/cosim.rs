@@ -1,7 +1,7 @@
 //! `tetris cosim`: the emitted Verilog, built with Verilator, checked cycle by cycle against the
 //! in-process rust-hdl simulation of the same stimulus (and that against the golden model).
 
-use crate::array::network::load_layers;
+use crate::array::network::load_array_layers;
 use crate::config::Config;
 use crate::flow::verilator::default_cache_dir;
 use crate::flow::verilator_cosim::{cosim, default_work_dir, CosimOptions};
@@ -21,9 +21,8 @@ pub struct Args {
     /// The layer of --weights (its name as `tetris sim` lists it).
     #[arg(long, requires = "weights")]
     pub layer: Option<String>,
-    /// Input height,width where the model's input size is symbolic (as in `tetris sim`).
-    #[arg(long, default_value = "640,640", value_parser = crate::cli::sim::parse_hw)]
-    pub input_hw: (usize, usize),
+    #[command(flatten)]
+    pub input: crate::cli::InputArgs,
     /// Random dot products (PE) or pixel tiles (array) to drive. The in-process simulation
     /// that records the stimulus runs ~200 cycles/s at 8x8, so keep array runs small.
     #[arg(long, default_value_t = 200)]
@@ -74,7 +73,7 @@ pub fn run(a: Args) -> Result<()> {
         .prepare()?;
     let layer = match (&a.weights, &a.layer) {
         (Some(w), Some(name)) => {
-            let layers = load_layers(w, a.input_hw)?;
+            let layers = load_array_layers(w, &a.input.spec())?;
             let l = layers
                 .into_iter()
                 .find(|l| &l.name == name)

@@ -6,9 +6,10 @@
 
 use crate::analysis::knead_stats::{layer_stats_with_progress, Settings, Stats};
 use crate::model::encoding::Encoding;
-use crate::weights::{self, Layer};
-use anyhow::{Context, Result};
+use crate::weights::{self, Layer, Layout, LoadOptions, Loaded, OpKind};
+use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -33,9 +34,22 @@ pub struct Args {
     /// Write the report as JSON to this file.
     #[arg(long, value_name = "OUT")]
     pub json: Option<PathBuf>,
-    /// Write the report as CSV (one row per layer, then a TOTAL row) to this file.
+    /// Write the report as CSV (one row per layer, then per-op TOTAL rows and a TOTAL row)
+    /// to this file.
     #[arg(long, value_name = "OUT")]
     pub csv: Option<PathBuf>,
+    /// Operator families to count: conv,convtranspose,gemm,matmul,recurrent,tensor (default:
+    /// all).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = OpKind::parse)]
+    pub ops: Vec<OpKind>,
+    /// Keep BatchNormalization separate instead of folding it into the conv before it (as
+    /// inference runtimes do).
+    #[arg(long)]
+    pub no_fold_bn: bool,
+    /// Axis order of numpy arrays, e.g. oihw (the default: axis 0 is the output channel),
+    /// iohw (PyTorch ConvTranspose), hwio (TensorFlow).
+    #[arg(long, value_name = "LETTERS")]
+    pub layout: Option<Layout>,
 }
 
 fn parse_encoding(s: &str) -> Result<Encoding, String> {
@@ -46,6 +60,7 @@ fn parse_encoding(s: &str) -> Result<Encoding, String> {
 pub struct LayerReport {
     pub name: String,
     pub op: String,
+    pub kind: OpKind,
     pub shape: Vec<usize>,
     pub stats: Stats,
 }
@@ -61,25 +76,50 @@ pub fn run(a: Args) -> Result<()> {
         per_channel: a.per_channel,
     };
     settings.validate()?;
-    crate::fsutil::OutputPlan::new(false)
-        .input("--weights", Some(&a.weights))
-        .file("--json", a.json.as_deref())
-        .file("--csv", a.csv.as_deref())
-        .check()?;
+    let outputs: Vec<(&str, &std::path::Path)> = [("--json", &a.json), ("--csv", &a.csv)]
+        .into_iter()
+        .filter_map(|(f, p)| Some((f, p.as_deref()?)))
+        .collect();
+    let mut plan = crate::fsutil::OutputPlan::new(false);
+    plan.input("--weights", Some(&a.weights));
+    for (flag, p) in &outputs {
+        plan.file(flag, Some(p));
+    }
+    plan.check()?;
     let file = a.weights.display().to_string();
-    let loaded = weights::load_with_notes(&a.weights)?;
+    let opts = LoadOptions {
+        fold_bn: !a.no_fold_bn,
+        layout: a.layout.clone(),
+        ..LoadOptions::default()
+    };
+    let loaded = weights::load_with(&a.weights, &opts)?;
     for n in &loaded.notes {
         eprintln!("note: {n}");
     }
-    let layers = loaded.layers;
+    let ops = OpKind::selection(&a.ops);
+    let layers: Vec<&Layer> = loaded
+        .layers
+        .iter()
+        .filter(|l| ops.contains(&l.kind))
+        .collect();
+    if layers.is_empty() {
+        let names: Vec<&str> = ops.iter().map(|k| k.name()).collect();
+        bail!("{file}: no layer of --ops {}", names.join(","));
+    }
     let reports = analyse(&layers, &settings, &file)?;
+    let context = ReportContext {
+        loaded: &loaded,
+        ops: &ops,
+        fold_bn: !a.no_fold_bn,
+    };
 
     print_table(&reports, &settings, &file);
+    print_context(&context);
     // Render both reports before writing either, so an error leaves no file behind.
     let json_text = a
         .json
         .as_ref()
-        .map(|_| serde_json::to_string_pretty(&to_json(&reports, &settings, &file)))
+        .map(|_| serde_json::to_string_pretty(&to_json(&reports, &settings, &file, &context)))
         .transpose()?;
     let csv_text = a.csv.as_ref().map(|_| to_csv(&reports, &settings));
     let mut files: Vec<(&std::path::Path, Vec<u8>)> = vec![];
@@ -94,8 +134,60 @@ pub fn run(a: Args) -> Result<()> {
     crate::fsutil::write_files_atomic(&refs)
 }
 
+/// What the report says besides the layers: the ops counted, batch norms folded, what holds
+/// constants but is not counted, the numpy layout.
+pub struct ReportContext<'a> {
+    pub loaded: &'a Loaded,
+    pub ops: &'a [OpKind],
+    pub fold_bn: bool,
+}
+
+fn print_context(c: &ReportContext) {
+    if let Some(l) = &c.loaded.layout {
+        println!("# {l}");
+    }
+    if !c.fold_bn {
+        println!("# batch norm: not folded (--no-fold-bn)");
+    } else if !c.loaded.folded.is_empty() {
+        println!(
+            "# batch norm folded into the layer before it (as inference runtimes do; --no-fold-bn to keep them apart): {}",
+            c.loaded.folded.len()
+        );
+    }
+    let excluded: Vec<&Layer> = c
+        .loaded
+        .layers
+        .iter()
+        .filter(|l| !c.ops.contains(&l.kind))
+        .collect();
+    if !excluded.is_empty() {
+        let n: usize = excluded.iter().map(|l| l.data.len()).sum();
+        println!(
+            "# left out by --ops: {} layer(s), {n} weights",
+            excluded.len()
+        );
+    }
+    if !c.loaded.not_mapped.is_empty() {
+        let mut by_op: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        for n in &c.loaded.not_mapped {
+            let e = by_op.entry(&n.op).or_default();
+            e.0 += 1;
+            e.1 += n.weights;
+        }
+        let list: Vec<String> = by_op
+            .iter()
+            .map(|(op, (n, w))| format!("{op} x{n}: {w}"))
+            .collect();
+        println!(
+            "# not counted (constants of other operators: biases, scales, tables): {}",
+            list.join(", ")
+        );
+    }
+    println!("# TOTAL ideal speedup: weighted by weights (sum of baseline cycles / sum of kneaded lengths); `tetris sim` also weights by work");
+}
+
 /// Statistics of every layer, with a progress bar on stderr for large models.
-pub fn analyse(layers: &[Layer], s: &Settings, file: &str) -> Result<Vec<LayerReport>> {
+pub fn analyse(layers: &[&Layer], s: &Settings, file: &str) -> Result<Vec<LayerReport>> {
     let total: usize = layers.iter().map(|l| l.data.len()).sum();
     let bar = if total >= PROGRESS_MIN_WEIGHTS {
         let b = indicatif::ProgressBar::new(total as u64);
@@ -116,6 +208,7 @@ pub fn analyse(layers: &[Layer], s: &Settings, file: &str) -> Result<Vec<LayerRe
         out.push(LayerReport {
             name: l.name.clone(),
             op: l.op.clone(),
+            kind: l.kind,
             shape: l.shape.clone(),
             stats,
         });
@@ -130,6 +223,15 @@ pub fn total(reports: &[LayerReport]) -> Stats {
         t.add(&r.stats);
     }
     t
+}
+
+/// Totals per operator family (`OpKind` order).
+pub fn totals_by_op(reports: &[LayerReport]) -> BTreeMap<OpKind, Stats> {
+    let mut m: BTreeMap<OpKind, Stats> = BTreeMap::new();
+    for r in reports {
+        m.entry(r.kind).or_default().add(&r.stats);
+    }
+    m
 }
 
 fn stats_fields(st: &Stats, s: &Settings) -> serde_json::Map<String, Value> {
@@ -147,13 +249,14 @@ fn stats_fields(st: &Stats, s: &Settings) -> serde_json::Map<String, Value> {
     m
 }
 
-pub fn to_json(reports: &[LayerReport], s: &Settings, file: &str) -> Value {
+pub fn to_json(reports: &[LayerReport], s: &Settings, file: &str, c: &ReportContext) -> Value {
     let layers: Vec<Value> = reports
         .iter()
         .map(|r| {
             let mut m = serde_json::Map::new();
             m.insert("name".into(), json!(r.name));
             m.insert("op".into(), json!(r.op));
+            m.insert("kind".into(), json!(r.kind));
             m.insert("shape".into(), json!(r.shape));
             m.extend(stats_fields(&r.stats, s));
             Value::Object(m)
@@ -167,9 +270,19 @@ pub fn to_json(reports: &[LayerReport], s: &Settings, file: &str) -> Value {
             "encoding": s.encoding.name(),
             "per_channel": s.per_channel,
             "digit_budget": s.digit_budget(),
+            "ops": c.ops.iter().map(|k| k.name()).collect::<Vec<_>>(),
+            "fold_bn": c.fold_bn,
+            "numpy_layout": c.loaded.layout,
+            "ideal_speedup_is": "weighted by weights: baseline_cycles / tetris_cycles summed over the layers",
         },
         "layers": layers,
         "total": Value::Object(stats_fields(&total(reports), s)),
+        "total_by_op": totals_by_op(reports)
+            .iter()
+            .map(|(k, st)| (k.name().to_string(), Value::Object(stats_fields(st, s))))
+            .collect::<serde_json::Map<_, _>>(),
+        "folded_batch_norms": c.loaded.folded,
+        "not_mapped": c.loaded.not_mapped,
     })
 }
 
@@ -210,12 +323,19 @@ fn shape_text(shape: &[usize]) -> String {
 }
 
 /// CSV with the JSON's columns; the shape is written as `64x3x3x3`, a missing speedup (no
-/// non-zero weight) as an empty field; the last row is `TOTAL`.
+/// non-zero weight) as an empty field; with more than one operator family, `TOTAL:conv`,
+/// `TOTAL:gemm`, ... rows; the last row is `TOTAL`.
 pub fn to_csv(reports: &[LayerReport], s: &Settings) -> String {
     let mut out = String::from(CSV_HEADER);
     out.push('\n');
     for r in reports {
         out += &csv_row(&r.name, &r.op, &shape_text(&r.shape), &r.stats, s);
+    }
+    let by_op = totals_by_op(reports);
+    if by_op.len() > 1 {
+        for (k, st) in &by_op {
+            out += &csv_row(&format!("TOTAL:{k}"), "", "", st, s);
+        }
     }
     out += &csv_row("TOTAL", "", "", &total(reports), s);
     out
@@ -234,9 +354,11 @@ fn print_table(reports: &[LayerReport], s: &Settings, file: &str) {
             "per-tensor"
         }
     );
+    // Wide enough for the names and the per-op TOTAL rows.
     let w = reports
         .iter()
         .map(|r| r.name.chars().count())
+        .chain([19])
         .max()
         .unwrap_or(5)
         .clamp(5, 48);
@@ -268,6 +390,12 @@ fn print_table(reports: &[LayerReport], s: &Settings, file: &str) {
     };
     for r in reports {
         row(&r.name, &r.op, &shape_text(&r.shape), &r.stats);
+    }
+    let by_op = totals_by_op(reports);
+    if by_op.len() > 1 {
+        for (k, st) in &by_op {
+            row(&format!("TOTAL {k}"), "", "", st);
+        }
     }
     row("TOTAL", "", "", &total(reports));
 }

@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod axtrain;
 pub mod characterize;
 pub mod compare;
 pub mod config_cmd;
@@ -50,6 +51,66 @@ pub enum Command {
     NoiseProfile(noise_profile::Args),
     /// Noise profile of a combinational multiplier given as Verilog (built with Verilator).
     Characterize(characterize::Args),
+    /// Train networks that tolerate an approximate multiplier (AxTrain passive/active) and
+    /// evaluate them with bit-exact approximate inference.
+    Axtrain(axtrain::Args),
+}
+
+/// The input-size flags of the commands that run a network on the array (`sim`, `compare`,
+/// `cosim`): free input dims are never guessed.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct InputArgs {
+    /// Height,width of a 4-D (image) model input where the model leaves them free, and the
+    /// input size of a .npy conv. Static sizes declared in the model are kept; a free batch
+    /// dim is 1.
+    #[arg(long, value_name = "H,W", value_parser = parse_hw)]
+    pub input_hw: Option<(usize, usize)>,
+    /// The whole shape of one named model input, e.g. `--input-shape x=1x3x48x320`
+    /// (repeatable; must agree with the dims the model declares).
+    #[arg(long, value_name = "NAME=D0xD1x...", value_parser = parse_input_shape)]
+    pub input_shape: Vec<(String, Vec<usize>)>,
+}
+
+impl InputArgs {
+    pub fn spec(&self) -> crate::weights::InputSpec {
+        crate::weights::InputSpec {
+            hw: self.input_hw,
+            shapes: self.input_shape.clone(),
+        }
+    }
+}
+
+/// `H,W`: two positive sizes.
+pub fn parse_hw(s: &str) -> Result<(usize, usize), String> {
+    let v: Vec<&str> = s.split(',').collect();
+    match v[..] {
+        [h, w] => match (h.trim().parse::<usize>(), w.trim().parse::<usize>()) {
+            (Ok(h), Ok(w)) if h > 0 && w > 0 => Ok((h, w)),
+            _ => Err(format!("{s:?}: expected two positive integers H,W")),
+        },
+        _ => Err(format!("{s:?}: expected H,W")),
+    }
+}
+
+/// `NAME=D0xD1x...`: an input name and its positive dims.
+pub fn parse_input_shape(s: &str) -> Result<(String, Vec<usize>), String> {
+    let (name, dims) = s
+        .rsplit_once('=')
+        .ok_or_else(|| format!("{s:?}: expected NAME=D0xD1x... (e.g. x=1x3x48x320)"))?;
+    let dims: Result<Vec<usize>, String> = dims
+        .split(['x', 'X', ','])
+        .map(|d| {
+            d.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|&d| d > 0)
+                .ok_or_else(|| format!("{s:?}: dim {d:?} is not a positive integer"))
+        })
+        .collect();
+    if name.is_empty() {
+        return Err(format!("{s:?}: no input name before '='"));
+    }
+    Ok((name.to_string(), dims?))
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -65,5 +126,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Prove(a) => prove_cmd::run(a),
         Command::NoiseProfile(a) => noise_profile::run(a),
         Command::Characterize(a) => characterize::run(a),
+        Command::Axtrain(a) => axtrain::run(a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_or_say_what_is_wrong() {
+        assert_eq!(parse_hw("48, 320"), Ok((48, 320)));
+        assert!(parse_hw("0,5").is_err() && parse_hw("5").is_err() && parse_hw("-1,5").is_err());
+        assert_eq!(
+            parse_input_shape("x=1x3x48x320"),
+            Ok(("x".into(), vec![1, 3, 48, 320]))
+        );
+        assert_eq!(parse_input_shape("a=b=2x3"), Ok(("a=b".into(), vec![2, 3])));
+        assert!(parse_input_shape("x=1x0").unwrap_err().contains("\"0\""));
+        assert!(parse_input_shape("=4").is_err() && parse_input_shape("x").is_err());
     }
 }

@@ -1,15 +1,17 @@
-//! `tetris noise-profile`: characterize a built-in approximate multiplier and write its profile.
+//! `tetris noise-profile`: characterize a built-in approximate multiplier (or a family of
+//! them, one parameter swept over a range) and write its profile.
 
 use crate::fsutil::{Existing, OutputPlan};
 use crate::hdl::approx_mult;
 use crate::noise::engine::{characterize_fn, characterize_model, Method, Operands};
-use crate::noise::lut::Lut8;
+use crate::noise::lut::{ActivationOperand, Lut8, Roles};
 use crate::noise::models::Multiplier;
 use crate::noise::outputs::{report_written, summary, OutputPaths};
 use crate::noise::profile::{profile_json, Source};
+use crate::noise::spec::MultKind;
 use crate::noise::timing::{BitDepths, DepthSource, TimingModel};
-use anyhow::Result;
-use serde_json::json;
+use anyhow::{bail, Result};
+use serde_json::{json, Value};
 use std::path::PathBuf;
 
 /// Output flags shared by `noise-profile` and `characterize`.
@@ -21,18 +23,26 @@ pub struct OutArgs {
     /// Write the profile as TOML.
     #[arg(long, value_name = "OUT")]
     pub toml: Option<PathBuf>,
-    /// TFApprox/ALWANN table: raw little-endian uint16[65536], index (a<<8)|b (8-bit unsigned).
+    /// TFApprox/ALWANN table: raw little-endian uint16[65536] at index (activation << 8) | weight
+    /// (8-bit unsigned).
     #[arg(long, value_name = "OUT")]
     pub lut_bin: Option<PathBuf>,
-    /// 256x256 int32 NumPy table indexed by the operands' byte patterns (8-bit).
+    /// TorchApprox table: 256x256 int32 NumPy array lut[activation][weight] by the operands'
+    /// byte patterns (8-bit).
     #[arg(long, value_name = "OUT")]
     pub lut_npy: Option<PathBuf>,
-    /// AdaPT-style C header lut[256][256] (int16_t signed, uint16_t unsigned; 8-bit).
+    /// AdaPT C header: static const lut[256][256], lut[activation][weight] (int16_t signed,
+    /// uint16_t unsigned; 8-bit).
     #[arg(long, value_name = "OUT")]
     pub lut_header: Option<PathBuf>,
-    /// Plot of the error distribution and error vs operand magnitude (.svg or .png, by extension).
+    /// Plot of the error distribution and error vs operand magnitude (.svg or .png, by extension);
+    /// for a family, the metrics against the swept parameter.
     #[arg(long, value_name = "OUT")]
     pub plot: Option<PathBuf>,
+    /// Which operand takes the activation in the tables (the other takes the weight). The
+    /// default, b, is TFApprox's assignment for EvoApprox circuits (weight on port A).
+    #[arg(long, value_enum, value_name = "OPERAND", default_value_t = ActivationOperand::B)]
+    pub activation: ActivationOperand,
 }
 
 impl OutArgs {
@@ -51,10 +61,12 @@ impl OutArgs {
 /// Sweep flags shared by `noise-profile` and `characterize`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct SweepArgs {
-    /// Sweep all 2^(2n) operand pairs (the default up to --width 12).
+    /// Sweep all 2^(2n) operand pairs. The default when there are at most 2^24 pairs
+    /// (--width 12 and below); wider operands are sampled unless this is given.
     #[arg(long, conflicts_with = "samples")]
     pub exhaustive: bool,
-    /// Characterize on K uniform random pairs (default above --width 12: 1000000).
+    /// Characterize on K uniform random pairs instead (default above --width 12: 1000000).
+    /// Streamed: memory does not grow with K.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..=10_000_000_000))]
     pub samples: Option<u64>,
     /// Seed of the sampled pairs.
@@ -62,7 +74,7 @@ pub struct SweepArgs {
     pub seed: u64,
 }
 
-/// Widths swept exhaustively unless told otherwise.
+/// Widths swept exhaustively unless told otherwise: at most 2^24 pairs.
 pub const DEFAULT_EXHAUSTIVE_MAX_WIDTH: u32 = 12;
 pub const DEFAULT_SAMPLES: u64 = 1_000_000;
 
@@ -85,6 +97,8 @@ impl SweepArgs {
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Multiplier spec: exact, trunc:t=T[,corr], bam:hbl=H,vbl=V, drum:k=K, mitchell, kulkarni.
+    /// One parameter may be a range, e.g. drum:k=2..15: a family, one profile per value, with
+    /// a table, and a plot of the metrics against the parameter.
     #[arg(long, value_name = "SPEC")]
     pub mult: String,
     /// Operand width n (2..=16).
@@ -102,7 +116,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = TimingDepths::Static, requires = "timing")]
     pub timing_depths: TimingDepths,
     /// Also write the multiplier's rust-hdl RTL into DIR: one Verilog file per module,
-    /// files.f and the Verilator waiver file (any --width, unsigned or --signed).
+    /// and files.f (any --width, unsigned or --signed). DIR must be new, empty or written by
+    /// tetris.
     #[arg(long, value_name = "DIR")]
     pub emit_rtl: Option<PathBuf>,
     /// Let --emit-rtl replace a folder tetris did not write (its files are deleted).
@@ -122,23 +137,32 @@ pub enum TimingDepths {
 }
 
 pub fn run(a: Args) -> Result<()> {
+    let family = MultKind::parse_family(&a.mult)?;
+    if family.parameter.is_some() {
+        return run_family(
+            &a,
+            &family.members,
+            family.parameter.as_deref().unwrap_or(""),
+        );
+    }
     let m = Multiplier::from_spec(&a.mult, a.width, a.signed)?;
+    let paths = a.out.paths();
+    paths.validate(a.width, a.signed)?;
+    let mut plan = OutputPlan::new(a.force);
+    paths.plan(&mut plan);
+    plan.dir("--emit-rtl", a.emit_rtl.as_deref()).check()?;
     // Built before the sweep so that a multiplier without RTL fails before any work.
     let rtl = a
         .emit_rtl
         .as_ref()
         .map(|_| approx_mult::emit(&m))
         .transpose()?;
-    let paths = a.out.paths();
-    paths.validate(a.width, a.signed)?;
-    let mut plan = OutputPlan::new(a.force);
-    paths.plan(&mut plan);
-    plan.dir("--emit-rtl", a.emit_rtl.as_deref()).check()?;
     let method = a.sweep.method(a.width);
     let timing = a.timing.as_deref().map(TimingModel::parse).transpose()?;
     if timing.is_some() && paths.wants_lut() {
-        anyhow::bail!("lookup tables are not written with --timing (timing errors are random, not a function of the operands)");
+        bail!("lookup tables are not written with --timing (timing errors are random, not a function of the operands)");
     }
+    let roles = Roles::new(a.out.activation, "a", "b");
     let t = std::time::Instant::now();
     let (acc, extra, spec) = match &timing {
         None => (
@@ -185,17 +209,80 @@ pub fn run(a: Args) -> Result<()> {
         signed: m.signed,
         signed_convention: m.signed_convention().into(),
         origin: "built-in bit-exact Rust model (src/noise/models.rs)".into(),
+        roles: roles.clone(),
     };
     let doc = profile_json(&src, method, &acc, extra);
     print!("{}", summary(&doc));
+    println!("  {}", roles.describe());
     println!("  sweep time {secs:.3} s");
-    let lut =
-        (paths.wants_lut() && a.width == 8).then(|| Lut8::build(m.signed, |x, y| m.eval(x, y)));
+    let lut = (paths.wants_lut() && a.width == 8)
+        .then(|| Lut8::build(m.signed, roles, |x, y| m.eval(x, y)));
     let mut written = paths.write(&doc, lut.as_ref(), &m.kind.slug())?;
     if let (Some(dir), Some(design)) = (&a.emit_rtl, &rtl) {
         approx_mult::write_rtl_dir(dir, design, Existing::from_force(a.force))?;
         written.push(dir.clone());
     }
+    report_written(&written);
+    Ok(())
+}
+
+/// `--mult` with a range: every member characterized, a table, one document and one plot.
+fn run_family(a: &Args, members: &[(u32, MultKind)], parameter: &str) -> Result<()> {
+    let paths = a.out.paths();
+    if paths.wants_lut() || a.emit_rtl.is_some() || a.timing.is_some() {
+        bail!("--mult {}: a family writes --json/--toml/--plot only (tables, --emit-rtl and --timing take one multiplier)", a.mult);
+    }
+    paths.validate(a.width, a.signed)?;
+    let mut plan = OutputPlan::new(false);
+    paths.plan(&mut plan);
+    plan.check()?;
+    // Every member is validated before the first sweep.
+    let ms = members
+        .iter()
+        .map(|(v, k)| Ok((*v, Multiplier::new(*k, a.width, a.signed)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let method = a.sweep.method(a.width);
+    let roles = Roles::new(a.out.activation, "a", "b");
+    let mut docs = Vec::new();
+    println!(
+        "{:<16} {:>12} {:>12} {:>14} {:>12} {:>10} {:>9}",
+        "spec", "MAE %", "MRE %", "WCE", "WCE %", "EP %", "time s"
+    );
+    for (v, m) in &ms {
+        let t = std::time::Instant::now();
+        let acc = characterize_model(m, method, true);
+        let src = Source {
+            spec: m.kind.to_string(),
+            width: m.width,
+            signed: m.signed,
+            signed_convention: m.signed_convention().into(),
+            origin: "built-in bit-exact Rust model (src/noise/models.rs)".into(),
+            roles: roles.clone(),
+        };
+        let mut doc = profile_json(&src, method, &acc, None);
+        let mt = &doc["metrics"];
+        println!(
+            "{:<16} {:>12.6} {:>12.6} {:>14}{} {:>12.6} {:>10.4} {:>9.2}",
+            m.kind.to_string(),
+            mt["mae_percent"].as_f64().unwrap_or(f64::NAN),
+            mt["mre_percent"].as_f64().unwrap_or(f64::NAN),
+            mt["wce"],
+            if method.is_exhaustive() { " " } else { "+" },
+            mt["wce_percent"].as_f64().unwrap_or(f64::NAN),
+            mt["ep_percent"].as_f64().unwrap_or(f64::NAN),
+            t.elapsed().as_secs_f64()
+        );
+        doc["family_value"] = json!(v);
+        docs.push(doc);
+    }
+    if !method.is_exhaustive() {
+        println!("(+: sampled, WCE is a lower bound)");
+    }
+    let family: Value = json!({
+        "family": {"spec": a.mult, "parameter": parameter, "width": a.width, "signed": a.signed},
+        "members": docs,
+    });
+    let written = paths.write(&family, None, &a.mult)?;
     report_written(&written);
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! real standard-cell library (Yosys + gate-level simulation of a real layer + OpenSTA).
 
 use crate::array::network::{
-    load_layers, quantize_activations, read_activations, synthetic_relu_activations,
+    load_array_layers, quantize_activations, read_activations, synthetic_relu_activations,
 };
 use crate::config::Config;
 use crate::fsutil::{write_atomic, write_dir_atomic, OutputPlan};
@@ -48,9 +48,8 @@ pub struct Args {
     /// Max-fanout rule: nets with more loads get a buffer tree.
     #[arg(long, default_value_t = DEFAULT_MAX_FANOUT)]
     pub max_fanout: usize,
-    /// Input height,width where the model's input size is symbolic.
-    #[arg(long, default_value = "640,640", value_parser = super::sim::parse_hw)]
-    pub input_hw: (usize, usize),
+    #[command(flatten)]
+    pub input: crate::cli::InputArgs,
     /// The layer's input activations (.npy, [N, Cin, H, W] float); default: seeded synthetic
     /// post-ReLU values.
     #[arg(long)]
@@ -65,6 +64,8 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     let cfg = Config::load(a.config.as_deref())?;
+    // A design this command cannot drive is refused before any file is read.
+    crate::power::flow::power_config(&cfg)?;
     if a.tiles == 0 {
         bail!("--tiles 0: give at least 1");
     }
@@ -89,7 +90,7 @@ pub fn run(a: Args) -> Result<()> {
         .dir("--work-dir", Some(&work))
         .file("--json", a.json.as_deref())
         .prepare()?;
-    let layers = load_layers(&a.weights, a.input_hw)?;
+    let layers = load_array_layers(&a.weights, &a.input.spec())?;
     let layer = match &a.layer {
         Some(name) => layers
             .iter()
@@ -97,13 +98,13 @@ pub fn run(a: Args) -> Result<()> {
             .with_context(|| format!("{}: no layer named {name:?}", a.weights.display()))?,
         None => layers
             .iter()
-            .max_by_key(|l| l.params.macs())
+            .max_by_key(|l| l.array().map_or(0, |w| w.params.macs()))
             .context("the weight file has no layer")?,
     };
     let (input, activations) = match &a.activations {
         Some(f) => {
             let (shape, x) = read_activations(f)?;
-            let p = &layer.params;
+            let p = layer.params()?;
             let want = [p.batch, p.cin, p.in_h, p.in_w];
             if shape != want {
                 bail!(
@@ -119,7 +120,7 @@ pub fn run(a: Args) -> Result<()> {
             )
         }
         None => (
-            synthetic_relu_activations(layer.params.input_len(), cfg.pe.act_bits, a.seed),
+            synthetic_relu_activations(layer.params()?.input_len(), cfg.pe.act_bits, a.seed),
             format!("seeded synthetic post-ReLU Gaussian (seed {})", a.seed),
         ),
     };

@@ -1,18 +1,23 @@
-//! `tetris sim`: run a network's conv/GEMM layers on the Tetris array and on the MAC array of
-//! the same size, per layer and in total (cycle model, or the in-process RTL on sampled tiles).
+//! `tetris sim`: run a network's layers on the Tetris array and on the MAC array of the same
+//! size, per layer, per operator family and in total (cycle model, or the RTL on sampled
+//! tiles), with every layer's true work (batch, sequence and time steps from the input sizes
+//! used) and a list of what does not run on the array.
 
 use crate::array::cycle_model::Engine;
 use crate::array::cycle_model::{Timing, DEFAULT_WINDOW};
-use crate::array::network::run_rtl_with;
 use crate::array::network::{
-    evaluate, evaluate_all, load_layers, prepare, quantize_activations, read_activations, run_rtl,
-    synthetic_activations, total, Layer, LayerReport,
+    check_inputs, evaluate, evaluate_all, prepare, quantize_activations, read_activations, run_rtl,
+    run_rtl_with, synthetic_activations, total, totals_by_op, LayerReport, RtlSample, TotalReport,
 };
 use crate::array::verilator_driver::{build_array_sim, run_layer_verilator, ArraySim};
+use crate::cli::InputArgs;
 use crate::config::Config;
 use crate::flow::verilator::default_cache_dir;
 use crate::fsutil::{write_files_atomic, OutputPlan, ScratchDir};
+use crate::weights::shapes::shape_text;
+use crate::weights::{self, Layer, Layout, LoadOptions, Loaded, OpKind, Work};
 use anyhow::{bail, Context, Result};
+use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -31,7 +36,8 @@ pub struct Args {
     /// Design config (TOML); the built-in default when omitted.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Weight file: .onnx (every Conv/ConvTranspose/Gemm/MatMul) or .npy (one layer).
+    /// Weight file: .onnx (every Conv/ConvTranspose/Gemm/MatMul/LSTM/GRU/RNN with constant
+    /// weights), .npy or .npz (4-D convs, 2-D matrices).
     #[arg(long)]
     pub weights: PathBuf,
     /// Only the layer with this name.
@@ -40,6 +46,19 @@ pub struct Args {
     /// Only the first N layers.
     #[arg(long)]
     pub layers: Option<usize>,
+    /// Operator families to run: conv,convtranspose,gemm,matmul,recurrent,tensor (default:
+    /// all the array can run).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = OpKind::parse)]
+    pub ops: Vec<OpKind>,
+    /// Keep BatchNormalization separate instead of folding it into the conv before it.
+    #[arg(long)]
+    pub no_fold_bn: bool,
+    /// Axis order of numpy arrays, e.g. oihw (the default: axis 0 is the output channel),
+    /// iohw (PyTorch ConvTranspose), hwio (TensorFlow).
+    #[arg(long, value_name = "LETTERS")]
+    pub layout: Option<Layout>,
+    #[command(flatten)]
+    pub input: InputArgs,
     #[arg(long, value_enum, default_value = "model")]
     pub engine: SimEngine,
     /// Write the report as JSON here (and the speedup plot next to it, as .svg).
@@ -48,9 +67,6 @@ pub struct Args {
     /// Write the speedup-per-layer plot (SVG) here.
     #[arg(long)]
     pub plot: Option<PathBuf>,
-    /// Input height,width used where the model's input size is symbolic.
-    #[arg(long, default_value = "640,640", value_parser = parse_hw)]
-    pub input_hw: (usize, usize),
     /// Activation queue depth per column (beats).
     #[arg(long, default_value_t = DEFAULT_WINDOW)]
     pub window: usize,
@@ -77,10 +93,11 @@ pub struct Args {
     pub seed: u64,
 }
 
-/// Engines rtl/verilator: per layer, run (sampled) tiles on the RTL; the report's cycles are
-/// the RTL's cycle counter on those tiles (SAC streams and MAC streams).
+/// Engines rtl/verilator: per layer, run (sampled) tiles on the RTL, check every output and
+/// the cycle model's count for those tiles. The layer's cycles stay the cycle model's for the
+/// whole layer; the RTL's own run is `rtl_sample`.
 fn rtl_reports(
-    layers: &[Layer],
+    layers: &[&Layer],
     cfg: &Config,
     a: &Args,
     timing: Timing,
@@ -104,10 +121,11 @@ fn rtl_reports(
     let mut sims: [Option<ArraySim>; 2] = [None, None];
     for (i, l) in layers.iter().enumerate() {
         let pl = prepare(l, cfg)?;
+        let p = &pl.map.params;
         let input = match (&a.activations, i) {
             (Some(f), 0) => {
                 let (shape, x) = read_activations(f)?;
-                let want = [l.params.batch, l.params.cin, l.params.in_h, l.params.in_w];
+                let want = [p.batch, p.cin, p.in_h, p.in_w];
                 if shape != want {
                     bail!(
                         "{}: shape {:?} does not match layer {}'s input {:?}",
@@ -120,15 +138,20 @@ fn rtl_reports(
                 quantize_activations(&x, cfg.pe.act_bits)
                     .with_context(|| format!("{}", f.display()))?
             }
-            _ => synthetic_activations(l.params.input_len(), cfg.pe.act_bits, a.seed + i as u64),
+            _ => synthetic_activations(p.input_len(), cfg.pe.act_bits, a.seed + i as u64),
         };
         eprintln!(
-            "layer {} ({}/{}): {} of {} pixel tiles on the RTL",
+            "layer {} ({}/{}): {} of {} pixel tiles on the RTL{}",
             l.name,
             i + 1,
             layers.len(),
             rtl_tiles.clamp(1, pl.map.pixel_tiles()),
-            pl.map.pixel_tiles()
+            pl.map.pixel_tiles(),
+            if pl.repeat > 1 {
+                format!(" (one of its {} runs)", pl.repeat)
+            } else {
+                String::new()
+            }
         );
         let run = if verilator {
             let t0 = Instant::now();
@@ -186,16 +209,16 @@ fn rtl_reports(
             run_rtl(&pl, cfg, &input, rtl_tiles, timing, true, !a.no_mac_rtl)?
         };
         let mut r = evaluate(&pl, timing);
-        // Utilizations of the sampled run: the same useful work per tile, over the RTL cycles.
-        let share = run.tiles as f64 / pl.map.pixel_tiles() as f64;
-        r.utilization *= r.tetris_cycles as f64 / run.tetris_cycles as f64 * share;
-        r.mac_utilization *= r.mac_cycles as f64 / run.mac_cycles as f64 * share;
-        r.tetris_cycles = run.tetris_cycles;
-        r.mac_cycles = run.mac_cycles;
-        r.speedup = run.mac_cycles as f64 / run.tetris_cycles as f64;
-        r.ideal_share = r.speedup / r.ideal_speedup;
         r.outputs_match = Some(run.outputs_match);
         r.model_agrees = Some(run.model_agrees);
+        r.rtl_sample = Some(RtlSample {
+            tiles: run.tiles,
+            of_tiles: pl.map.pixel_tiles(),
+            macs: run.pixels as u64 * p.weight_len() as u64,
+            tetris_cycles: run.tetris_cycles,
+            mac_cycles: run.mac_cycles,
+            speedup: run.mac_cycles as f64 / run.tetris_cycles.max(1) as f64,
+        });
         eprintln!(
             "  {} outputs checked: {}; cycle model agrees: {}{}{}",
             run.checked_outputs,
@@ -224,17 +247,34 @@ fn rtl_reports(
     Ok(out)
 }
 
-pub(crate) fn parse_hw(s: &str) -> Result<(usize, usize), String> {
-    let v: Vec<&str> = s.split(',').collect();
-    match v[..] {
-        [h, w] => match (h.trim().parse::<usize>(), w.trim().parse::<usize>()) {
-            (Ok(h), Ok(w)) if h > 0 && w > 0 => Ok((h, w)),
-            _ => Err(format!(
-                "--input-hw {s:?}: expected two positive integers H,W"
-            )),
-        },
-        _ => Err(format!("--input-hw {s:?}: expected H,W")),
-    }
+/// A layer that is not run, in the report.
+#[derive(Debug, Clone, Serialize)]
+struct Skipped {
+    name: String,
+    op: String,
+    weights: usize,
+    reason: String,
+}
+
+/// Everything not run on the array: weighted layers that do not map and other nodes holding
+/// constants.
+fn not_run(loaded: &Loaded) -> Vec<Skipped> {
+    let layers = loaded.layers.iter().filter_map(|l| match &l.work {
+        Work::Array(_) => None,
+        Work::NeedsInput(why) | Work::NotMapped(why) => Some(Skipped {
+            name: l.name.clone(),
+            op: l.op.clone(),
+            weights: l.data.len(),
+            reason: why.clone(),
+        }),
+    });
+    let others = loaded.not_mapped.iter().map(|n| Skipped {
+        name: n.name.clone(),
+        op: n.op.clone(),
+        weights: n.weights,
+        reason: n.reason.clone(),
+    });
+    layers.chain(others).collect()
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -253,11 +293,29 @@ pub fn run(a: Args) -> Result<()> {
         .file("--json", a.json.as_deref())
         .file("--plot (or next to --json)", plot.as_deref())
         .prepare()?;
-    let mut layers = load_layers(&a.weights, a.input_hw)?;
+    let opts = LoadOptions {
+        fold_bn: !a.no_fold_bn,
+        inputs: a.input.spec(),
+        layout: a.layout.clone(),
+    };
+    let loaded = weights::load_with(&a.weights, &opts)?;
+    for n in &loaded.notes {
+        eprintln!("note: {n}");
+    }
+    check_inputs(&loaded, &a.weights)?;
+    let ops = OpKind::selection(&a.ops);
+    let mut layers: Vec<&Layer> = loaded
+        .layers
+        .iter()
+        .filter(|l| l.array().is_some() && ops.contains(&l.kind))
+        .collect();
     if let Some(name) = &a.layer {
         layers.retain(|l| &l.name == name);
         if layers.is_empty() {
-            bail!("{}: no layer named {name:?}", a.weights.display());
+            bail!(
+                "{}: no layer named {name:?} runs on the array",
+                a.weights.display()
+            );
         }
     }
     if let Some(n) = a.layers {
@@ -265,6 +323,14 @@ pub fn run(a: Args) -> Result<()> {
             bail!("--layers 0: give at least 1");
         }
         layers.truncate(n);
+    }
+    if layers.is_empty() {
+        let names: Vec<&str> = ops.iter().map(|k| k.name()).collect();
+        bail!(
+            "{}: no layer of --ops {} runs on the array",
+            a.weights.display(),
+            names.join(",")
+        );
     }
     let timing = Timing {
         window: a.window,
@@ -277,11 +343,20 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
     let reports = match a.engine {
-        SimEngine::Model => evaluate_all(&layers, &cfg, timing)?,
-        SimEngine::Rtl | SimEngine::Verilator => rtl_reports(&layers, &cfg, &a, timing)?,
-    };
+        SimEngine::Model => {
+            let owned: Vec<Layer> = layers.iter().map(|l| (*l).clone()).collect();
+            evaluate_all(&owned, &cfg, timing)
+        }
+        SimEngine::Rtl | SimEngine::Verilator => rtl_reports(&layers, &cfg, &a, timing),
+    }
+    .with_context(|| format!("{}", a.weights.display()))?;
     let tot = total(&reports);
-    print_table(&reports, &tot);
+    let by_op = totals_by_op(&reports);
+    let skipped = not_run(&loaded);
+    print_table(&reports, &by_op, &tot);
+    if reports.iter().any(|r| r.rtl_sample.is_some()) {
+        print_rtl_samples(&reports);
+    }
     let activations = match (a.engine, &a.activations) {
         (SimEngine::Model, _) => {
             "not used: the cycle model's timing does not depend on activation values".to_string()
@@ -308,20 +383,45 @@ pub fn run(a: Args) -> Result<()> {
         cfg.pe.ks,
         a.window
     );
+    print_context(&loaded, &skipped, &tot, a.no_fold_bn);
+    let notes = share_notes(&reports, &tot, cfg.array.cols as usize);
+    for n in &notes {
+        println!("# {n}");
+    }
     let mut files = vec![];
     if let Some(j) = &a.json {
+        let op_names: Vec<&str> = ops.iter().map(|k| k.name()).collect();
         let settings = serde_json::json!({
             "weights": a.weights.display().to_string(),
             "config": cfg,
             "engine": format!("{:?}", a.engine).to_lowercase(),
             "window_beats": a.window,
-            "input_hw": [a.input_hw.0, a.input_hw.1],
+            "input_hw": a.input.input_hw.map(|(h, w)| [h, w]),
+            "input_shape": a.input.input_shape.iter().map(|(n, s)| format!("{n}={}", shape_text(s))).collect::<Vec<_>>(),
+            "inputs": loaded.inputs,
+            "ops": op_names,
+            "fold_bn": !a.no_fold_bn,
+            "folded_batch_norms": loaded.folded,
+            "numpy_layout": loaded.layout,
             "quantization": "per-tensor symmetric max-abs",
             "activations": activations,
             "rtl_tiles_per_layer": (a.engine != SimEngine::Model).then_some(a.rtl_tiles.map_or("default".to_string(), |t| t.to_string())),
-            "ideal_speedup_total_is": "work-weighted (pixels x weights) over the layers",
+            "definitions": {
+                "ideal_speedup": "per layer: weights / sum of kneaded lengths (the per-group bound); equal weighted by work or by weights within a layer",
+                "ideal_speedup_by_work": "total: MAC work / ideal SAC work, each layer weighted by pixels x weights (x repeats): the bound this array could reach on the network",
+                "ideal_speedup_by_weights": "total: weights / kneaded lengths over the layers, each weight counted once: the figure `tetris knead` reports for the same layers",
+                "ideal_share": "speedup / ideal speedup (by work in the total); above 1 where the MAC baseline loses more to the schedule than the SAC array (see docs/array.md)",
+                "cycles": "whole layer, cycle model; with engines rtl/verilator the RTL ran the tiles in rtl_sample and the model matched it there (model_agrees)",
+            },
         });
-        let doc = serde_json::json!({"settings": settings, "layers": reports, "total": tot});
+        let doc = serde_json::json!({
+            "settings": settings,
+            "layers": reports,
+            "total": tot,
+            "total_by_op": by_op.iter().map(|(k, t)| (k.name(), t)).collect::<std::collections::BTreeMap<_, _>>(),
+            "not_mapped": skipped,
+            "notes": notes,
+        });
         files.push((
             j.as_path(),
             serde_json::to_string_pretty(&doc)?.into_bytes(),
@@ -338,10 +438,107 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
-fn print_table(reports: &[LayerReport], tot: &LayerReport) {
+/// Inputs used, batch norms folded, what is not run, and the two ideal figures.
+/// Why a share of the ideal is above 1, for every layer (and the total) where it is.
+fn share_notes(reports: &[LayerReport], tot: &TotalReport, cols: usize) -> Vec<String> {
+    let mut notes = Vec::new();
+    let above: Vec<&LayerReport> = reports
+        .iter()
+        .filter(|r| r.ideal_share > 1.0 + 1e-9)
+        .collect();
+    let (uneven, other): (Vec<&LayerReport>, Vec<&LayerReport>) =
+        above.iter().partition(|r| r.cout % cols.max(1) != 0);
+    if !uneven.is_empty() {
+        notes.push(format!(
+            "share above 1 in {} layer(s) ({}): their filters do not divide evenly over the {cols} columns. The MAC array's busiest column holds one filter more than others, each costing the full dot product; the balancer gives the SAC columns that hold one more filter the lightest ones, so the SAC's busiest column carries less than that extra share of kneaded work. The per-group bound assumes both arrays spread their work evenly.",
+            uneven.len(),
+            uneven.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if !other.is_empty() {
+        notes.push(format!(
+            "share above 1 in {} layer(s) ({}): the MAC schedule loses more cycles to the mapping than the SAC schedule",
+            other.len(),
+            other.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if tot.ideal_share > 1.0 + 1e-9 {
+        notes.push("total share above 1: the total's ideal weights layers by work, its speedup by cycles; layers that use the array poorly (e.g. a recurrent matrix over one batch row) weigh more in cycles than in work, and where they speed up more than the rest they lift the total above the work-weighted bound".into());
+    }
+    notes
+}
+
+fn print_context(loaded: &Loaded, skipped: &[Skipped], tot: &TotalReport, no_fold: bool) {
+    for i in &loaded.inputs {
+        println!(
+            "# input {}: {} ({})",
+            i.name,
+            i.used.as_deref().map_or("?".into(), shape_text),
+            i.how
+        );
+    }
+    if let Some(l) = &loaded.layout {
+        println!("# {l}");
+    }
+    if no_fold {
+        println!("# batch norm: not folded (--no-fold-bn)");
+    } else if !loaded.folded.is_empty() {
+        println!(
+            "# batch norm folded into the conv before it: {} ({})",
+            loaded.folded.len(),
+            loaded
+                .folded
+                .iter()
+                .map(|f| format!("{} <- {}", f.layer, f.batch_norm))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if !skipped.is_empty() {
+        let total: usize = skipped.iter().map(|s| s.weights).sum();
+        println!(
+            "# not run on the array: {} node(s) holding {total} constant values (all listed in the JSON):",
+            skipped.len()
+        );
+        // One line per (operator, reason); names where there are few.
+        let mut groups: Vec<(&str, &str, Vec<&Skipped>)> = Vec::new();
+        for s in skipped {
+            match groups.iter_mut().find(|g| g.0 == s.op && g.1 == s.reason) {
+                Some(g) => g.2.push(s),
+                None => groups.push((&s.op, &s.reason, vec![s])),
+            }
+        }
+        for (op, reason, list) in groups {
+            let values: usize = list.iter().map(|s| s.weights).sum();
+            let names = if list.len() <= 3 {
+                format!(
+                    " ({})",
+                    list.iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                String::new()
+            };
+            println!("#   {op} x{}{names}: {values} values, {reason}", list.len());
+        }
+    }
     println!(
-        "{:<40} {:>14} {:>14} {:>8} {:>8} {:>8} {:>16} {:>19} {:>22}",
+        "# ideal speedup: {:.4} weighted by work (pixels x weights, the Ideal of the total row), {:.4} weighted by weights (as `tetris knead`)",
+        tot.ideal_speedup_by_work, tot.ideal_speedup_by_weights
+    );
+}
+
+fn print_table(
+    reports: &[LayerReport],
+    by_op: &std::collections::BTreeMap<OpKind, TotalReport>,
+    tot: &TotalReport,
+) {
+    println!(
+        "{:<40} {:<13} {:>14} {:>14} {:>8} {:>8} {:>8} {:>16} {:>19} {:>22}",
         "LayerName",
+        "Op",
         "Total Cycles",
         "MAC Cycles",
         "Speedup",
@@ -351,19 +548,107 @@ fn print_table(reports: &[LayerReport], tot: &LayerReport) {
         "MAC Compute Util %",
         "Mapping Efficiency %"
     );
-    for r in reports.iter().chain(std::iter::once(tot)) {
+    let row = |name: &str,
+               op: &str,
+               t: u64,
+               m: u64,
+               s: f64,
+               i: f64,
+               sh: f64,
+               u: f64,
+               mu: f64,
+               me: f64| {
         println!(
-            "{:<40} {:>14} {:>14} {:>8.3} {:>8.3} {:>8.3} {:>16.1} {:>19.1} {:>22.1}",
-            truncate(&r.name, 40),
+            "{:<40} {:<13} {:>14} {:>14} {:>8.3} {:>8.3} {:>8.3} {:>16.1} {:>19.1} {:>22.1}",
+            truncate(name, 40),
+            op,
+            t,
+            m,
+            s,
+            i,
+            sh,
+            100.0 * u,
+            100.0 * mu,
+            100.0 * me
+        );
+    };
+    for r in reports {
+        let op = if r.repeat > 1 {
+            format!("{} x{}", r.op, r.repeat)
+        } else {
+            r.op.to_string()
+        };
+        row(
+            &r.name,
+            &op,
             r.tetris_cycles,
             r.mac_cycles,
             r.speedup,
             r.ideal_speedup,
             r.ideal_share,
-            100.0 * r.utilization,
-            100.0 * r.mac_utilization,
-            100.0 * r.mapping_efficiency
+            r.utilization,
+            r.mac_utilization,
+            r.mapping_efficiency,
         );
+    }
+    let trow = |name: &str, op: &str, t: &TotalReport| {
+        row(
+            name,
+            op,
+            t.tetris_cycles,
+            t.mac_cycles,
+            t.speedup,
+            t.ideal_speedup_by_work,
+            t.ideal_share,
+            t.utilization,
+            t.mac_utilization,
+            t.mapping_efficiency,
+        )
+    };
+    if by_op.len() > 1 {
+        for (k, t) in by_op {
+            trow(&format!("total {k} ({} layers)", t.layers), k.name(), t);
+        }
+    }
+    trow("total", "", tot);
+}
+
+/// The RTL's own runs: sampled tiles only, labelled as such.
+fn print_rtl_samples(reports: &[LayerReport]) {
+    println!("# RTL runs (sampled pixel tiles only; the rows above are whole layers from the cycle model, which matched the RTL on these tiles where model_agrees):");
+    println!(
+        "{:<40} {:>12} {:>14} {:>14} {:>14} {:>8} {:>8} {:>7}",
+        "LayerName",
+        "Tiles",
+        "Sampled MACs",
+        "Tetris Cycles",
+        "MAC Cycles",
+        "Speedup",
+        "Outputs",
+        "Model"
+    );
+    for r in reports {
+        if let Some(s) = &r.rtl_sample {
+            println!(
+                "{:<40} {:>12} {:>14} {:>14} {:>14} {:>8.3} {:>8} {:>7}",
+                truncate(&r.name, 40),
+                format!("{}/{}", s.tiles, s.of_tiles),
+                s.macs,
+                s.tetris_cycles,
+                s.mac_cycles,
+                s.speedup,
+                if r.outputs_match == Some(true) {
+                    "match"
+                } else {
+                    "MISMATCH"
+                },
+                if r.model_agrees == Some(true) {
+                    "agrees"
+                } else {
+                    "DIFFERS"
+                }
+            );
+        }
     }
 }
 
@@ -382,7 +667,7 @@ fn esc(s: &str) -> String {
 }
 
 /// Bars of the array speedup per layer, with the ideal per-group bound as a tick per layer.
-pub fn speedup_svg(reports: &[LayerReport], tot: &LayerReport) -> String {
+pub fn speedup_svg(reports: &[LayerReport], tot: &TotalReport) -> String {
     let n = reports.len().max(1);
     let (w, h, left, bottom, top) = (60.0 + 14.0 * n as f64 + 40.0, 420.0, 60.0, 60.0, 40.0);
     let ymax = reports
@@ -395,9 +680,9 @@ pub fn speedup_svg(reports: &[LayerReport], tot: &LayerReport) -> String {
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{left}\" y=\"20\" font-size=\"14\">Tetris array speedup over the MAC array per layer (bars); ideal per-group bound (ticks). Total {:.3}x of ideal {:.3}x ({:.1}%)</text>\n",
+         <text x=\"{left}\" y=\"20\" font-size=\"14\">Tetris array speedup over the MAC array per layer (bars); ideal per-group bound (ticks). Total {:.3}x of ideal {:.3}x by work ({:.1}%)</text>\n",
         tot.speedup,
-        tot.ideal_speedup,
+        tot.ideal_speedup_by_work,
         100.0 * tot.ideal_share
     );
     for k in 0..=(ymax as usize * 2) {
@@ -413,10 +698,11 @@ pub fn speedup_svg(reports: &[LayerReport], tot: &LayerReport) -> String {
     for (i, r) in reports.iter().enumerate() {
         let x = left + 14.0 * i as f64 + 2.0;
         s += &format!(
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"10\" height=\"{:.1}\" fill=\"#4a7bd0\"><title>{}: {:.3}x (ideal {:.3}x)</title></rect>\n",
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"10\" height=\"{:.1}\" fill=\"#4a7bd0\"><title>{} ({}): {:.3}x (ideal {:.3}x)</title></rect>\n",
             y(r.speedup),
             y(0.0) - y(r.speedup),
             esc(&r.name),
+            r.op,
             r.speedup,
             r.ideal_speedup
         );

@@ -2,21 +2,22 @@
 //! (docs/array.md) emitted through the shared emitter, self-checked in-process on a small
 //! random layer against the golden convolution.
 
-use super::array_top::{scale_array, scale_knead_array};
-use super::gen::{emit_block, Built, SelfCheck};
-use super::verilog::Header;
+use super::gen::{Built, SelfCheck};
+use super::verilog::{Design, Header};
 use crate::array::cycle_model::Engine;
 use crate::array::mapper::{kneaded_lengths, map_layer};
 use crate::array::rtl_driver::run_layer_rtl;
 use crate::config::{Config, PeKind};
-use crate::hdl::array::SacArray;
-use crate::hdl::array_knead::SacArrayKnead;
-use crate::hdl::mac_array::MacArray;
+use crate::hdl::array_glue::{array_top, knead_array_top};
+use crate::hdl::knead_unit::KneadUnit;
+use crate::hdl::mac_array::MacCell;
+use crate::hdl::sac_pe::SacPe;
 use crate::hdl::select::{check_supported, dispatch, PeVisitor};
 use crate::hdl::sim::SplitMix64;
 use crate::model::conv::{conv2d, ConvParams};
 use crate::model::encoding::max_magnitude;
-use anyhow::{bail, Result};
+use crate::netlist::{from_block, Netlist};
+use anyhow::{bail, Context, Result};
 
 /// Whether `tetris gen` emits the array rather than a single PE: `[array] emit = true`.
 pub fn wants_array(cfg: &Config) -> bool {
@@ -27,8 +28,35 @@ struct EmitArray<'a> {
     cfg: &'a Config,
 }
 
+/// The netlist of one rust-hdl block whose root module is named `root` (its sub-modules
+/// `<top>_<block>`).
+fn block_netlist<B: rust_hdl::prelude::Block>(
+    b: &mut B,
+    cfg: &Config,
+    root: &str,
+    header: &Header,
+) -> Result<Netlist> {
+    let mut nl = from_block(b, &cfg.top.name, &header.doc())?;
+    nl.rename_module(&cfg.top.name, root)?;
+    Ok(nl)
+}
+
+/// The array top over `pe` (the PE netlist), written with `pe`'s modules.
+fn with_array_top(mut pe: Netlist, cfg: &Config, name: &str, header: &Header) -> Result<Netlist> {
+    let (rows, cols) = (cfg.array.rows, cfg.array.cols);
+    let mut doc = header.doc();
+    doc.push(format!(
+        "Array top: a generate grid of {} {rows}x{cols}, glue from src/hdl/array_glue.rs.",
+        pe.top
+    ));
+    let top = array_top(name, pe.top_module(), rows, cols, doc)?;
+    pe.instances = 1 + (rows * cols) as usize * pe.instances;
+    pe.add_top(top)?;
+    Ok(pe)
+}
+
 impl PeVisitor for EmitArray<'_> {
-    type Out = Result<(super::verilog::Design, String)>;
+    type Out = Result<(Design, String)>;
 
     fn sac<
         const W: usize,
@@ -42,28 +70,46 @@ impl PeVisitor for EmitArray<'_> {
         self,
         csd: bool,
     ) -> Self::Out {
-        let (rows, cols) = (self.cfg.array.rows as usize, self.cfg.array.cols as usize);
-        let kneading = if self.cfg.array.knead_on_chip {
+        let cfg = self.cfg;
+        let (rows, cols) = (cfg.array.rows, cfg.array.cols);
+        let kneading = if cfg.array.knead_on_chip {
             "on-chip kneading units"
         } else {
             "host-kneaded weights"
         };
         let description = format!(
             "Tetris SAC array {rows}x{cols}, {kneading} (docs/array.md): weight_bits={W} act_bits={A} ks={KS} encoding={} lanes={L} segment_bits={SEG} result_bits={RES}",
-            self.cfg.pe.encoding
+            cfg.pe.encoding
         );
-        let header = Header::new(&self.cfg.hash_hex(), &description);
-        let top = &self.cfg.top.name;
-        // rust-hdl emits the PE (and kneading unit) from a 1x1 array; the rows x cols tops
-        // are generate loops (src/flow/array_top.rs).
-        let design = if self.cfg.array.knead_on_chip {
-            let mut uut = SacArrayKnead::<W, L, KS, P, A, SEG, RES>::new(1, 1, csd);
-            scale_knead_array(emit_block(&mut uut, top, &header)?, rows, cols, KS, &header)?
+        let header = Header::new(&cfg.hash_hex(), &description);
+        let top = &cfg.top.name;
+        let mut pe = SacPe::<L, KS, P, A, SEG, RES>::default();
+        let pe = block_netlist(&mut pe, cfg, &format!("{top}_pe"), &header)?;
+        let nl = if cfg.array.knead_on_chip {
+            let mut array = with_array_top(pe, cfg, &format!("{top}_array"), &header)?;
+            let mut unit = KneadUnit::<W, L, KS, P>::new(csd);
+            let knead = block_netlist(&mut unit, cfg, &format!("{top}_knead_unit"), &header)?;
+            let knead_instances = knead.instances;
+            let knead_top = knead.top.clone();
+            array.merge(knead)?;
+            let mut doc = header.doc();
+            doc.push(format!(
+                "On-chip kneading array top: a row of {cols} {knead_top} in front of {top}_array."
+            ));
+            let t = knead_array_top(
+                top,
+                array.module(&knead_top).context("kneading unit")?,
+                array.top_module(),
+                cols,
+                doc,
+            )?;
+            array.instances += cols as usize * knead_instances + 1;
+            array.add_top(t)?;
+            array
         } else {
-            let mut uut = SacArray::<L, KS, P, A, SEG, RES>::new(1, 1);
-            scale_array(emit_block(&mut uut, top, &header)?, rows, cols, KS, &header)?
+            with_array_top(pe, cfg, top, &header)?
         };
-        Ok((design, description))
+        Ok((Design::from_netlist(nl)?, description))
     }
 
     fn mac<const W: usize, const A: usize, const RES: usize>(self) -> Self::Out {
@@ -73,19 +119,21 @@ impl PeVisitor for EmitArray<'_> {
 
 fn mac_array<const W: usize, const KS: usize, const P: usize, const A: usize, const RES: usize>(
     cfg: &Config,
-) -> Result<(super::verilog::Design, String)> {
-    let (rows, cols) = (cfg.array.rows as usize, cfg.array.cols as usize);
+) -> Result<(Design, String)> {
+    let (rows, cols) = (cfg.array.rows, cfg.array.cols);
     let description = format!(
         "MAC baseline array {rows}x{cols} (docs/array.md): weight_bits={W} act_bits={A} ks={KS} result_bits={RES}"
     );
     let header = Header::new(&cfg.hash_hex(), &description);
-    let mut uut = MacArray::<W, KS, P, A, RES>::new(1, 1);
-    let one = emit_block(&mut uut, &cfg.top.name, &header)?;
-    Ok((scale_array(one, rows, cols, KS, &header)?, description))
+    let top = &cfg.top.name;
+    let mut cell = MacCell::<W, KS, P, A, RES>::default();
+    let pe = block_netlist(&mut cell, cfg, &format!("{top}_pe"), &header)?;
+    let nl = with_array_top(pe, cfg, top, &header)?;
+    Ok((Design::from_netlist(nl)?, description))
 }
 
 /// The MAC array's compile-time widths (the same supported set as the SAC designs).
-fn emit_mac_array(cfg: &Config) -> Result<(super::verilog::Design, String)> {
+fn emit_mac_array(cfg: &Config) -> Result<(Design, String)> {
     let mut c = cfg.clone();
     c.pe.kind = PeKind::Sac;
     check_supported(&c)?;
@@ -104,7 +152,7 @@ fn emit_mac_array(cfg: &Config) -> Result<(super::verilog::Design, String)> {
 
 /// The array design of `cfg` (SAC or MAC by `pe.kind`) and its one-line description, without
 /// the in-process self-check.
-pub fn emit_array(cfg: &Config) -> Result<(super::verilog::Design, String)> {
+pub fn emit_array(cfg: &Config) -> Result<(Design, String)> {
     if cfg.array.cols > 64 {
         bail!(
             "field array.cols = {}: the array supports at most 64 columns",
@@ -160,20 +208,55 @@ pub fn build_array(cfg: &Config, dots: usize) -> Result<Built> {
     })
 }
 
-/// Seeded weights (a quarter zero, so that skipped all-zero groups occur) and activations of
-/// `cfg`'s widths for a test layer `p`: the gen self-check's and `tetris cosim`'s stimulus.
-pub(crate) fn random_layer_data(
-    cfg: &Config,
-    p: &ConvParams,
-    r: &mut SplitMix64,
-) -> (Vec<i64>, Vec<i64>) {
+/// Seeded weights and activations of `cfg`'s widths for a test layer `p`: the gen self-check's
+/// and `tetris cosim`'s stimulus, with the extremes random values almost never hit planted in.
+/// Filters by index mod 4: all +max magnitude; all -max magnitude; random with the first and
+/// the last kneading group all zero (a skipped group, the null beat that carries `last`; the
+/// whole filter is zero when it has one group); random (a quarter zero). Activations: the most
+/// negative value under every kernel tap of output pixel 0 (in the first pixel tile, which
+/// every run includes), so filters 0 and 1 give the largest |result| the layer allows there
+/// (past 32 bits at 16-bit widths); elsewhere a quarter most negative, an eighth most
+/// positive, an eighth zero, the rest uniform.
+pub fn random_layer_data(cfg: &Config, p: &ConvParams, r: &mut SplitMix64) -> (Vec<i64>, Vec<i64>) {
     let m = max_magnitude(cfg.pe.weight_bits);
-    let amax = 1i64 << (cfg.pe.act_bits - 1);
-    let w: Vec<i64> = (0..p.weight_len())
-        .map(|_| if r.chance(1, 4) { 0 } else { r.range(-m, m) })
+    let (amin, amax) = (
+        -(1i64 << (cfg.pe.act_bits - 1)),
+        (1i64 << (cfg.pe.act_bits - 1)) - 1,
+    );
+    let (dot, ks) = (p.dot_len(), cfg.pe.ks as usize);
+    let last_group = (dot - 1) / ks * ks;
+    let mut w = Vec::with_capacity(p.weight_len());
+    for o in 0..p.cout {
+        for i in 0..dot {
+            w.push(match o % 4 {
+                0 => m,
+                1 => -m,
+                2 if i < ks || i >= last_group => 0,
+                _ if r.chance(1, 4) => 0,
+                _ => r.range(-m, m),
+            });
+        }
+    }
+    let mut x: Vec<i64> = (0..p.input_len())
+        .map(|_| match r.range(0, 7) {
+            0 | 1 => amin,
+            2 => amax,
+            3 => 0,
+            _ => r.range(amin, amax),
+        })
         .collect();
-    let x: Vec<i64> = (0..p.input_len())
-        .map(|_| r.range(-amax, amax - 1))
-        .collect();
+    for c in 0..p.cin {
+        for ky in 0..p.kh {
+            for kx in 0..p.kw {
+                let y = (ky * p.dilation.0).checked_sub(p.pad.0);
+                let xx = (kx * p.dilation.1).checked_sub(p.pad.1);
+                if let (Some(y), Some(xx)) = (y, xx) {
+                    if y < p.in_h && xx < p.in_w {
+                        x[(c * p.in_h + y) * p.in_w + xx] = amin;
+                    }
+                }
+            }
+        }
+    }
     (w, x)
 }

@@ -5,22 +5,9 @@ use super::tools::{run, Tool};
 use anyhow::{bail, Result};
 use std::path::Path;
 
-/// Verilator waivers shipped with every design: one rule, one reason.
-pub const VERILATOR_WAIVERS: &str = "`verilator_config
-// UNOPTFLAT: rust-hdl emits one always @(*) block per module. When that block drives a
-// sub-module's input and reads another of its outputs, Verilator sees a loop through the
-// sub-module although no combinational path closes (Yosys `check -assert` on the
-// synthesized design, run by the tests, reports no logic loop). It is a simulation-speed note,
-// not a correctness warning.
-lint_off -rule UNOPTFLAT
-";
-
-/// File name of the waiver file inside an output directory.
-pub const WAIVER_FILE: &str = "verilator_waivers.vlt";
-
-/// `verilator --lint-only -Wall` with the waiver file; any warning is an error.
+/// `verilator --lint-only -Wall`, no waiver; any warning is an error.
 pub fn verilator_lint(dir: &Path, top: &str, files: &[String]) -> Result<()> {
-    let mut args = vec!["--lint-only", "-Wall", "--top-module", top, WAIVER_FILE];
+    let mut args = vec!["--lint-only", "-Wall", "--top-module", top];
     args.extend(files.iter().map(String::as_str));
     let r = run(Tool::Verilator, &args, dir)?;
     let log = r.log();

@@ -11,9 +11,10 @@
 use super::gen::{generate, ToolChecks};
 use super::synth::{synthesize, Figures, SynthInput, SynthOptions, Target};
 use crate::array::cycle_model::Timing;
-use crate::array::network::{evaluate_all, total, Layer};
+use crate::array::network::{evaluate_all, total};
 use crate::config::{Config, PeKind};
 use crate::fsutil::write_atomic;
+use crate::weights::Layer;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::path::Path;

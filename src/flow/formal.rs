@@ -22,6 +22,7 @@ use super::verilog::Design;
 use crate::config::{Config, PeKind};
 use crate::fsutil::write_dir_atomic;
 use crate::model::encoding::Encoding;
+use crate::netlist::{BinOp, Expr, Stmt};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -60,15 +61,24 @@ impl Geom {
     }
 }
 
-/// A deliberate change to one emitted module before the proof (for the mutation tests: the
+/// A deliberate change to one module's netlist before the proof (for the mutation tests: the
 /// proof must fail on a wrong design).
 #[derive(Debug, Clone, Serialize)]
 pub struct Mutation {
     /// Module name, e.g. `tetris_top_seg_lane`.
     pub module: String,
-    /// Exact text to find (its first occurrence is replaced).
-    pub find: String,
-    pub replace: String,
+    /// The signal whose assignments are edited (the first node that matches is changed).
+    pub target: String,
+    pub edit: Edit,
+}
+
+/// What a [`Mutation`] changes.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub enum Edit {
+    /// An operator (`-` becomes `+`).
+    Op { from: BinOp, to: BinOp },
+    /// A constant value (a pointer 2 becomes 3).
+    Value { from: u64, to: u64 },
 }
 
 /// Options of a proof run.
@@ -175,30 +185,81 @@ pub fn emit_sac_design(cfg: &Config) -> Result<Built> {
 }
 
 fn apply_mutations(design: &mut Design, mutations: &[Mutation]) -> Result<()> {
-    let names = design_module_names(design);
-    for m in mutations {
-        let module = design
-            .modules
-            .iter_mut()
-            .find(|x| x.name == m.module)
-            .with_context(|| {
-                format!(
-                    "mutation: the design has no module {:?} (modules: {})",
-                    m.module, names
-                )
-            })?;
-        let Some(pos) = module.text.find(&m.find) else {
-            bail!(
-                "mutation: text {:?} not found in module {}",
-                m.find,
-                m.module
-            );
-        };
-        module
-            .text
-            .replace_range(pos..pos + m.find.len(), &m.replace);
+    if mutations.is_empty() {
+        return Ok(());
     }
+    let names = design_module_names(design);
+    let mut nl = design.netlist.clone();
+    for mu in mutations {
+        let module = nl.module_mut(&mu.module).with_context(|| {
+            format!(
+                "mutation: the design has no module {:?} (modules: {})",
+                mu.module, names
+            )
+        })?;
+        let mut done = false;
+        for p in module
+            .comb
+            .iter_mut()
+            .filter(|p| p.targets.contains(&mu.target))
+        {
+            for s in &mut p.body {
+                done = done || edit_stmt(s, &mu.target, mu.edit);
+            }
+        }
+        if !done {
+            bail!(
+                "mutation: no {:?} in the assignments of {} in module {}",
+                mu.edit,
+                mu.target,
+                mu.module
+            );
+        }
+    }
+    *design = Design::from_netlist(nl)?;
     Ok(())
+}
+
+/// Apply `edit` to the first matching node in the assignments of `target`; whether it did.
+fn edit_stmt(s: &mut Stmt, target: &str, edit: Edit) -> bool {
+    match s {
+        Stmt::Assign(lv, e) => lv.net() == target && edit_expr(e, edit),
+        Stmt::If(_, a, b) => a
+            .iter_mut()
+            .chain(b.iter_mut())
+            .any(|s| edit_stmt(s, target, edit)),
+        Stmt::Case(_, arms, d) => arms
+            .iter_mut()
+            .flat_map(|(_, b)| b.iter_mut())
+            .chain(d.iter_mut())
+            .any(|s| edit_stmt(s, target, edit)),
+    }
+}
+
+fn edit_expr(e: &mut Expr, edit: Edit) -> bool {
+    match (e, edit) {
+        (Expr::Binary(op, _, _), Edit::Op { from, to }) if *op == from => {
+            *op = to;
+            true
+        }
+        (Expr::Int(v), Edit::Value { from, to }) if *v == from as i64 => {
+            *v = to as i64;
+            true
+        }
+        (Expr::Lit(_, v), Edit::Value { from, to }) if *v == from.into() => {
+            *v = to.into();
+            true
+        }
+        (Expr::Unary(_, a) | Expr::Resize(a, _), edit) => edit_expr(a, edit),
+        (Expr::Binary(_, a, b) | Expr::Bit(a, b) | Expr::Slice(a, _, b), edit) => {
+            edit_expr(a, edit) || edit_expr(b, edit)
+        }
+        (Expr::ReplaceBit(a, b, c) | Expr::Mux(a, b, c), edit) => {
+            edit_expr(a, edit) || edit_expr(b, edit) || edit_expr(c, edit)
+        }
+        (Expr::Concat(v), edit) => v.iter_mut().any(|x| edit_expr(x, edit)),
+        _ => false,
+    }
 }
 
 fn design_module_names(d: &Design) -> String {
@@ -806,14 +867,14 @@ fn knead_harness(top: &str, g: &Geom) -> String {
 /// the SAC semantics (docs/rtl.md): a current and a waiting activation bank, per lane a segment
 /// accumulator S_b += +-a[ptr_b] (the activation picked by index, not by the design's one-hot
 /// AND-OR), on `last` the result sum_b S_b << b. Its registers carry the names the design's
-/// registers have after `flatten` (`\sac_core.cur_0.q`, ..): that is the register
+/// registers have after `flatten` (`\sac_core.cur_0_q`, ..): that is the register
 /// correspondence `equiv_make` pairs them by.
 fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> String {
     let (a, l, ks, p, res) = (g.a, g.l, g.ks, g.p, g.res);
     let seg = w.segment_bits;
-    // Registers (`.q` of the design's DFF instances) and combinational cut points, by the
+    // Registers (`<dff>_q`, rust-hdl's DFFs as the netlist writes them) and cut points, by the
     // names they have in the flattened design.
-    let r = |n: &str| format!("\\sac_core.{n}.q ");
+    let r = |n: &str| format!("\\sac_core.{n}_q ");
     let sc = |n: &str| format!("\\sac_core.{n} ");
     let mut ports: Vec<String> = ["clock", "reset", "act_valid", "act_ready"]
         .iter()

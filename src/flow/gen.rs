@@ -5,11 +5,10 @@
 //! Reuse for another top (the array): build a [`Design`] with [`emit_block`], then call
 //! [`write_outputs`] with it.
 
-use super::check::{self, SynthStats, VERILATOR_WAIVERS, WAIVER_FILE};
+use super::check::{self, SynthStats};
 use super::constraints::{constraint_files, ice40_device};
-use super::ports::parse_ports;
 use super::tools::Tool;
-use super::verilog::{postprocess, Design, Header};
+use super::verilog::{Design, Header};
 use crate::config::{Config, PeKind};
 use crate::fsutil::write_dir_atomic;
 use crate::hdl::select::{dispatch, PeVisitor};
@@ -21,11 +20,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// Generate rust-hdl Verilog for any top block and post-process it.
+/// Read any top block into the netlist and write its Verilog.
 pub fn emit_block<B: Block>(uut: &mut B, top_name: &str, header: &Header) -> Result<Design> {
-    uut.connect_all();
-    let raw = generate_verilog(uut);
-    postprocess(&raw, top_name, header)
+    Design::from_netlist(crate::netlist::from_block(uut, top_name, &header.doc())?)
 }
 
 /// Outcome of the in-process self-check.
@@ -45,34 +42,84 @@ pub struct Built {
     pub description: String,
 }
 
-/// Random dot products for the self-check: 1..=3 groups of KS, sparse-ish weights.
+/// The self-check's (and `tetris cosim`'s) dot products: first the extremes, then seeded
+/// random ones (1..=3 groups of KS, a quarter zero weights, magnitudes of every bit length).
+/// `n` dot products in all (the first `n` extremes if `n` is smaller).
+///
+/// The extremes are what random vectors almost never hit (a max-magnitude weight has a 2^-15
+/// chance per weight at 16 bits, the most negative activation 2^-16): max-magnitude weights
+/// of both signs against the most negative and the most positive activations, over 3 groups
+/// and over `max_dot_len` (the longest dot product the widths are derived for: the result's
+/// top bit, past 32 bits from 8-bit operands on); all-zero groups first, last and throughout
+/// (skipped groups, the null beat that carries `last`, a zero result); a single pair.
 pub fn self_check_vectors(cfg: &Config, n: usize, seed: u64) -> Vec<MacDot> {
+    let mut dots = extreme_dots(cfg);
+    dots.truncate(n);
     let mut r = SplitMix64(seed);
     let bits = cfg.pe.weight_bits;
     let ks = cfg.pe.ks as i64;
     let amax = 1i64 << (cfg.pe.act_bits - 1);
-    (0..n)
-        .map(|_| {
-            let len = r.range(1, 3 * ks) as usize;
-            let weights = (0..len)
-                .map(|_| {
-                    if r.chance(1, 4) {
-                        0
+    while dots.len() < n {
+        let len = r.range(1, 3 * ks) as usize;
+        let weights = (0..len)
+            .map(|_| {
+                if r.chance(1, 4) {
+                    0
+                } else {
+                    let l = r.range(1, bits as i64 - 1) as u32;
+                    let m = r.range(0, (1i64 << l) - 1);
+                    if r.chance(1, 2) {
+                        -m
                     } else {
-                        let l = r.range(1, bits as i64 - 1) as u32;
-                        let m = r.range(0, (1i64 << l) - 1);
-                        if r.chance(1, 2) {
-                            -m
-                        } else {
-                            m
-                        }
+                        m
                     }
-                })
-                .collect();
-            let acts = (0..len).map(|_| r.range(-amax, amax - 1)).collect();
-            MacDot { weights, acts }
-        })
-        .collect()
+                }
+            })
+            .collect();
+        let acts = (0..len).map(|_| r.range(-amax, amax - 1)).collect();
+        dots.push(MacDot { weights, acts });
+    }
+    dots
+}
+
+/// The fixed extreme dot products of [`self_check_vectors`], in order.
+fn extreme_dots(cfg: &Config) -> Vec<MacDot> {
+    let m = crate::model::encoding::max_magnitude(cfg.pe.weight_bits);
+    let (amin, amax) = (
+        -(1i64 << (cfg.pe.act_bits - 1)),
+        (1i64 << (cfg.pe.act_bits - 1)) - 1,
+    );
+    let ks = cfg.pe.ks as usize;
+    let full = cfg.pe.max_dot_len as usize;
+    let dot = |weights: Vec<i64>, acts: Vec<i64>| MacDot { weights, acts };
+    let alternate = |a: i64, b: i64, len: usize| -> Vec<i64> {
+        (0..len).map(|i| if i % 2 == 0 { a } else { b }).collect()
+    };
+    let zeros_then = |zeros: usize, w: i64, len: usize| -> Vec<i64> {
+        (0..len).map(|i| if i < zeros { 0 } else { w }).collect()
+    };
+    let g3 = 3 * ks;
+    vec![
+        // Every product -m * 2^(A-1): the most negative sum of 3 groups.
+        dot(vec![m; g3], vec![amin; g3]),
+        // -m * -2^(A-1): the most positive (the negated most negative activation).
+        dot(vec![-m; g3], vec![amin; g3]),
+        dot(vec![m; g3], vec![amax; g3]),
+        dot(alternate(m, -m, g3), alternate(amin, amax, g3)),
+        // All-zero groups: everything, the first (skipped), the last (one null beat).
+        dot(vec![0; 2 * ks], vec![amin; 2 * ks]),
+        dot(zeros_then(ks, -m, 2 * ks), vec![amin; 2 * ks]),
+        dot(
+            zeros_then(0, m, ks)
+                .into_iter()
+                .chain(vec![0; ks])
+                .collect(),
+            vec![amin; 2 * ks],
+        ),
+        dot(vec![-m], vec![amin]),
+        // The longest dot product the widths allow, at the largest |result|.
+        dot(vec![-m; full], vec![amin; full]),
+    ]
 }
 
 struct Build<'a> {
@@ -253,17 +300,12 @@ pub fn params_json(cfg: &Config, extra: &[(&str, u64)]) -> String {
 /// The constraint files of an emitted design (src/flow/constraints.rs): SDC, XDC and the
 /// iCE40 timing wrapper with its PCF for the HX8K, clocked at `[top] clock_mhz`.
 pub fn design_constraints(cfg: &Config, design: &Design) -> Result<Vec<(String, String)>> {
-    let top = design
-        .modules
-        .iter()
-        .find(|m| m.name == design.top)
-        .ok_or_else(|| anyhow::anyhow!("the design has no module named {}", design.top))?;
-    let ports = parse_ports(&top.text, &design.top)?;
+    let ports = &design.netlist.top_module().ports;
     let dev = ice40_device("hx8k")?;
-    constraint_files(&design.top, &ports, cfg.top.clock_mhz, &dev)
+    constraint_files(&design.top, ports, cfg.top.clock_mhz, &dev)
 }
 
-/// Write the output directory atomically: `rtl/*.v`, `files.f`, the Verilator waiver file,
+/// Write the output directory atomically: `rtl/*.v`, `files.f`,
 /// `params.vh`, `params.json`, `constraints/*`, then run the tool checks inside it and write `manifest.json`.
 /// Any failure (including a failed check) leaves no directory behind and the old one intact.
 pub fn write_outputs(
@@ -295,11 +337,6 @@ pub fn write_outputs(
         }
         let filelist = rel_files.join("\n") + "\n";
         put("files.f".into(), filelist.as_bytes(), &mut written)?;
-        put(
-            WAIVER_FILE.into(),
-            VERILATOR_WAIVERS.as_bytes(),
-            &mut written,
-        )?;
         put(
             "params.vh".into(),
             params_vh(cfg, extra_params).as_bytes(),
@@ -347,7 +384,7 @@ pub fn write_outputs(
             "instances_before_merge": design.instances,
             "files": files,
             "checked_with": checked_with,
-            "checks": "verilator --lint-only -Wall (waivers: verilator_waivers.vlt); iverilog -g2005; yosys read_verilog, hierarchy -check, proc, synth, check -assert, no latch",
+            "checks": "verilator --lint-only -Wall (no waiver); iverilog -g2005; yosys read_verilog, hierarchy -check, proc, synth, check -assert, no latch",
         });
         std::fs::write(
             tmp.join("manifest.json"),

@@ -1,7 +1,6 @@
 //! The Verilog flow: emission post-processing, files on disk, external tools.
 
 pub mod array_gen;
-pub mod array_top;
 pub mod check;
 pub mod compare;
 pub mod constraints;

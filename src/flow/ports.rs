@@ -1,26 +1,13 @@
-//! The ports of an emitted top module, read back from its Verilog: what the constraints and
-//! the FPGA timing wrapper are generated from.
+//! Ports of a top module given as Verilog *files* (`tetris synth --filelist`, third-party
+//! designs): read with the noise extractor's Verilog reader. Designs the generator emits carry
+//! their ports in their netlist and are never read back from text.
 
+pub use crate::netlist::{Dir, Port};
 use crate::noise::verilog_ports::modules;
 use anyhow::{bail, Context, Result};
-use std::path::Path;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dir {
-    Input,
-    Output,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Port {
-    pub name: String,
-    pub dir: Dir,
-    pub width: u32,
-}
 
 /// The ports of `top` in `verilog` (the text of the file defining it), in declaration order.
-/// Read with the noise extractor's Verilog reader (src/noise/verilog_ports.rs), which also
-/// serves third-party netlists: one reader for ANSI and non-ANSI lists, comments, parameters.
+/// One reader for ANSI and non-ANSI lists, comments, parameters (src/noise/verilog_ports.rs).
 pub fn parse_ports(verilog: &str, top: &str) -> Result<Vec<Port>> {
     let label = format!("module {top}");
     let mods = modules(verilog, &label)?;
@@ -34,27 +21,15 @@ pub fn parse_ports(verilog: &str, top: &str) -> Result<Vec<Port>> {
     }
     Ok(ports
         .into_iter()
-        .map(|p| Port {
-            name: p.name,
-            dir: if p.input { Dir::Input } else { Dir::Output },
-            width: p.width,
-        })
+        .map(|p| Port::new(p.name, if p.input { Dir::In } else { Dir::Out }, p.width))
         .collect())
-}
-
-/// The ports of `top`, read from `dir/rtl/<top>.v` (the emitter's one-file-per-module layout).
-pub fn read_top_ports(dir: &Path, top: &str) -> Result<Vec<Port>> {
-    let file = dir.join("rtl").join(format!("{top}.v"));
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    parse_ports(&text, top).with_context(|| format!("{}", file.display()))
 }
 
 /// The clock input: a 1-bit input named `clock` or `clk`.
 pub fn clock_port(ports: &[Port]) -> Result<&Port> {
     ports
         .iter()
-        .find(|p| p.dir == Dir::Input && p.width == 1 && (p.name == "clock" || p.name == "clk"))
+        .find(|p| p.dir == Dir::In && p.width == 1 && (p.name == "clock" || p.name == "clk"))
         .context("the top has no 1-bit input named `clock` or `clk`")
 }
 
@@ -77,11 +52,11 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                ("clock", Dir::Input, 1),
-                ("reset", Dir::Input, 1),
-                ("a", Dir::Input, 16),
-                ("b", Dir::Input, 4),
-                ("y", Dir::Output, 44)
+                ("clock", Dir::In, 1),
+                ("reset", Dir::In, 1),
+                ("a", Dir::In, 16),
+                ("b", Dir::In, 4),
+                ("y", Dir::Out, 44)
             ]
         );
         assert_eq!(clock_port(&p).unwrap().name, "clock");

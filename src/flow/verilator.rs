@@ -24,39 +24,13 @@ const REPLAY_TEMPLATE: &str = include_str!("../../testbenches/replay.cpp");
 const STREAM_TEMPLATE: &str = include_str!("../../testbenches/array_stream.cpp");
 const GENERATED_MARK: &str = "// ---- GENERATED ----";
 
-/// One top-level port of the emitted Verilog.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Port {
-    pub name: String,
-    pub input: bool,
-    pub width: usize,
-}
+pub use crate::netlist::Port;
 
-impl Port {
-    /// 32-bit words of the port in the harness files.
-    pub fn words(&self) -> usize {
-        self.width.div_ceil(32)
-    }
-}
-
-/// The top module's ports, from its declarations (`input wire [15:0] act_0;`), read by the
-/// same parser as the constraints (`flow::ports`).
+/// The top module's ports, from the design's netlist.
 pub fn top_ports(design: &Design) -> Result<Vec<Port>> {
-    let top = design
-        .modules
-        .iter()
-        .find(|m| m.name == design.top)
-        .with_context(|| format!("the design has no module named {}", design.top))?;
-    let ports: Vec<Port> = super::ports::parse_ports(&top.text, &design.top)?
-        .into_iter()
-        .map(|p| Port {
-            name: p.name,
-            input: p.dir == super::ports::Dir::Input,
-            width: p.width as usize,
-        })
-        .collect();
+    let ports = design.netlist.top_module().ports.clone();
     for needed in ["clock", "reset"] {
-        if !ports.iter().any(|p| p.name == needed && p.input) {
+        if !ports.iter().any(|p| p.name == needed && p.is_input()) {
             bail!("{}: the top has no `{needed}` input", design.top);
         }
     }
@@ -134,9 +108,9 @@ pub fn replay_harness(top: &str, ports: &[Port]) -> String {
     let mut g = String::new();
     let ins: Vec<&Port> = ports
         .iter()
-        .filter(|p| p.input && p.name != "clock")
+        .filter(|p| p.is_input() && p.name != "clock")
         .collect();
-    let outs: Vec<&Port> = ports.iter().filter(|p| !p.input).collect();
+    let outs: Vec<&Port> = ports.iter().filter(|p| !p.is_input()).collect();
     let words = |v: &[&Port]| v.iter().map(|p| p.words()).sum::<usize>();
     let _ = writeln!(g, "#define IN_WORDS {}", words(&ins));
     let _ = writeln!(g, "#define OUT_WORDS {}", words(&outs));
@@ -263,7 +237,7 @@ pub fn stream_harness(top: &str, ports: &[Port], shape: ArrayShape) -> Result<St
                 shape.lanes
             );
         }
-        let _ = writeln!(g, "    {}* {base}[{n}];", c_type(ps[0].width));
+        let _ = writeln!(g, "    {}* {base}[{n}];", c_type(ps[0].width as usize));
         for (i, p) in ps.iter().enumerate() {
             let _ = writeln!(ctor, "        {base}[{i}] = &t.{};", p.name);
         }
@@ -287,6 +261,12 @@ pub fn stream_harness(top: &str, ports: &[Port], shape: ArrayShape) -> Result<St
 
 /// Build `harness` (C++ source) against `design` with Verilator, or reuse the cached build
 /// with the same content hash under `cache`.
+/// Whether array builds verilate the PE once as a hierarchical block (default) or inline it
+/// (`TETRIS_VERILATOR_HIER=0`, for measurements: docs/cosim.md).
+fn hierarchical() -> bool {
+    std::env::var("TETRIS_VERILATOR_HIER").map_or(true, |v| v != "0")
+}
+
 pub fn build(
     design: &Design,
     kind: &str,
@@ -306,19 +286,23 @@ pub fn build(
         "fast",
         "--x-initial",
         "fast",
-        // The emitted Verilog is lint-clean under the project's waivers (tetris gen checks
-        // that); the harness build must not stop on warnings Verilator reports per instance.
+        // The emitted Verilog is lint-clean (tetris gen checks that, no waiver); the C++
+        // harness and hierarchical builds may still draw style notes, which must not stop it.
         "-Wno-fatal",
         "-Wno-lint",
         "-Wno-style",
-        "-Wno-UNOPTFLAT",
     ];
     flags.extend(wave.flag());
     // Arrays: the PE is verilated and compiled once as a hierarchical block and instantiated
     // rows x cols times. Inlined, a 16x16 array is >100 MB of C++ (the build did not finish in
     // 25 min); hierarchical, ~5 MB and about 30 s (docs/cosim.md).
-    let pe_block = format!("{}_pes", design.top);
-    let hier = design.modules.iter().any(|m| m.name == pe_block);
+    // The PE module: `<top>_pe` (`<top>_pes` in designs written before the netlist).
+    let pe_block = ["pe", "pes"]
+        .map(|s| format!("{}_{s}", design.top))
+        .into_iter()
+        .find(|n| design.modules.iter().any(|m| m.name == *n))
+        .unwrap_or_default();
+    let hier = hierarchical() && !pe_block.is_empty();
     if hier {
         flags.push("--hierarchical");
     }
@@ -478,9 +462,9 @@ pub fn replay(
     let built = build(design, "replay", &harness, fmt, cache)?;
     let ins: Vec<&Port> = ports
         .iter()
-        .filter(|p| p.input && p.name != "clock")
+        .filter(|p| p.is_input() && p.name != "clock")
         .collect();
-    let outs: Vec<&Port> = ports.iter().filter(|p| !p.input).collect();
+    let outs: Vec<&Port> = ports.iter().filter(|p| !p.is_input()).collect();
     let first = trace.first().context("empty trace: nothing to compare")?;
     let pos: HashMap<&str, usize> = first
         .values
@@ -508,12 +492,12 @@ pub fn replay(
     let mut expected = Vec::with_capacity(trace.len() * out_words);
     for s in trace {
         for (p, &i) in ins.iter().zip(&in_idx) {
-            for w in literal_words(&s.values[i].2, p.width)? {
+            for w in literal_words(&s.values[i].2, p.width as usize)? {
                 stim.extend_from_slice(&w.to_le_bytes());
             }
         }
         for (p, &i) in outs.iter().zip(&out_idx) {
-            expected.extend(literal_words(&s.values[i].2, p.width)?);
+            expected.extend(literal_words(&s.values[i].2, p.width as usize)?);
         }
     }
     crate::fsutil::ensure_work_dir("work folder", work, false)?;
@@ -564,8 +548,8 @@ pub fn replay(
                 first_mismatch.get_or_insert_with(|| Mismatch {
                     cycle,
                     port: p.name.clone(),
-                    expected: words_hex(e, p.width),
-                    actual: words_hex(a, p.width),
+                    expected: words_hex(e, p.width as usize),
+                    actual: words_hex(a, p.width as usize),
                 });
             }
             k += n;

@@ -13,13 +13,14 @@ use super::verilator::{replay, Mismatch};
 use super::verilog::{Design, Header};
 use crate::array::cycle_model::Engine;
 use crate::array::mapper::{kneaded_lengths, map_layer};
-use crate::array::network::{prepare, synthetic_activations, Layer};
+use crate::array::network::{prepare, synthetic_activations};
 use crate::array::rtl_driver::run_layer_rtl_traced;
 use crate::config::{Config, PeKind};
 use crate::hdl::select::{dispatch, PeVisitor};
 use crate::hdl::sim::{run_mac_pe, run_sac_design, SplitMix64, Trace};
 use crate::model::conv::{conv2d, ConvParams};
 use crate::model::mac::mac_dot;
+use crate::weights::Layer;
 use anyhow::{bail, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -185,8 +186,9 @@ fn array_stimulus(cfg: &Config, o: &CosimOptions) -> Result<Stimulus> {
     let (p, w, x, lens, map) = match &o.layer {
         Some(l) => {
             let pl = prepare(l, cfg)?;
-            let x = synthetic_activations(l.params.input_len(), cfg.pe.act_bits, o.seed);
-            (l.params.clone(), pl.qweights, x, pl.lens, pl.map)
+            let p = l.params()?.clone();
+            let x = synthetic_activations(p.input_len(), cfg.pe.act_bits, o.seed);
+            (p, pl.qweights, x, pl.lens, pl.map)
         }
         None => {
             let (p, w, x) = random_layer(cfg, o.vectors, o.seed);

@@ -6,7 +6,6 @@
 //! [`with_block`]; `--signed` multipliers wrap the unsigned core in a sign-magnitude block.
 //! No block uses `*`: rust-hdl only multiplies Bits<16> x Bits<16>, so products are shift-add arrays.
 
-use crate::flow::check::{VERILATOR_WAIVERS, WAIVER_FILE};
 use crate::flow::gen::emit_block;
 use crate::flow::verilog::{Design, Header};
 use crate::fsutil::{publish_dir, Existing};
@@ -626,7 +625,7 @@ pub fn simulate_products(m: &Multiplier, pairs: &[(u32, u32)]) -> Result<Vec<i64
 }
 
 /// Write an emitted design into `dir` atomically: `<module>.v` per module, `files.f` (children
-/// first) and the Verilator waiver file, as `tetris gen` lays out its `rtl/`.
+/// first), as `tetris gen` lays out its `rtl/`.
 pub fn write_rtl_dir(dir: &Path, d: &Design, existing: Existing) -> Result<()> {
     publish_dir(dir, existing, |tmp| {
         let mut list = String::new();
@@ -637,7 +636,6 @@ pub fn write_rtl_dir(dir: &Path, d: &Design, existing: Existing) -> Result<()> {
             list.push('\n');
         }
         std::fs::write(tmp.join("files.f"), list)?;
-        std::fs::write(tmp.join(WAIVER_FILE), VERILATOR_WAIVERS)?;
         Ok(())
     })
     .map(|_| ())

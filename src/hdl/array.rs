@@ -1,16 +1,20 @@
-//! The Tetris array: rows x cols SAC PEs (branch rtl's `SacPe`) with the glue of
-//! `docs/array.md`: one kneaded-weight stream per column (shared by every row of the column),
-//! one activation-beat stream with a column mask (each masked column's PEs load the beat's
-//! group for their row into their free activation bank), one result stream per column (a beat
-//! = the column's `rows` results), start/done and a host-readable cycle counter.
+//! The Tetris array: rows x cols SAC PEs with the glue of `docs/array.md`: one kneaded-weight
+//! stream per column (shared by every row of the column), one activation-beat stream with a
+//! column mask (each masked column's PEs load the beat's group for their row into their free
+//! activation bank), one result stream per column (a beat = the column's `rows` results),
+//! start/done and a host-readable cycle counter.
 //!
 //! Sizes are runtime (`Vec` of PEs and ports, index `r * cols + c` for PEs and results,
 //! `r * KS + i` for activations, `c * L + b` for lanes); the PE widths are const generics.
-//! The glue is written as a plain `Logic::update` (no `#[hdl_gen]`, which cannot loop over
-//! runtime sizes) and mirrored line by line by the hand-written Verilog of `glue_verilog`;
-//! tests/array_cosim.rs replays in-process traces on that Verilog.
+//! The glue is not written here: `update` evaluates the one description of it
+//! (`super::array_glue`), from which the Verilog top is written too.
 
+use super::array_glue::{
+    counter_in, counter_out, drive_pes, put_all, put_common, read_pes, take_outputs, Common,
+    GluePe, GlueSim, GlueValue, Outputs,
+};
 use super::sac_pe::SacPe;
+use crate::netlist::from_rust_hdl::block_ports;
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
@@ -52,6 +56,7 @@ pub struct SacArray<
     count: DFF<Bits<32>>,
     outs: DFF<Bits<32>>,
     running: DFF<Bit>,
+    glue: GlueSim,
 }
 
 impl<
@@ -90,6 +95,7 @@ impl<
             count: Default::default(),
             outs: Default::default(),
             running: Default::default(),
+            glue: sac_glue::<L, KS, P, A, SEG, RES>(rows, cols),
         }
     }
 
@@ -144,164 +150,101 @@ impl<
         self.running.d.connect();
     }
 
-    /// The same glue as `update`, written out as Verilog for this array's size (rust-hdl
-    /// declares the ports, the PE and register instances and their port nets `pes$k$...`).
+    /// The array's Verilog is written from its glue description (`super::array_glue`), not
+    /// from this block.
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(glue_verilog(self.rows(), self.cols(), KS, &|pe, c| {
-            let mut v = String::new();
-            for b in 0..L {
-                let j = c * L + b;
-                v += &format!("    {pe}kw_lane_valid${b} = kw_lane_valid${j};\n");
-                v += &format!("    {pe}kw_lane_ptr${b} = kw_lane_ptr${j};\n");
-                v += &format!("    {pe}kw_lane_neg${b} = kw_lane_neg${j};\n");
-            }
-            v
-        }))
+        Verilog::Empty
     }
 
     fn update(&mut self) {
-        let (rows, cols) = (self.rows(), self.cols());
-        let mask = self.act_mask.val().to_u64();
-        // A beat is taken when every masked column has a free bank in all its rows (the rows
-        // of a column run in lock-step, so they agree; the AND keeps it safe).
-        let mut col_act_ready = vec![true; cols];
-        let mut col_kw_ready = vec![true; cols];
-        let mut col_res_valid = vec![true; cols];
-        for r in 0..rows {
-            for c in 0..cols {
-                let pe = &self.pes[r * cols + c];
-                col_act_ready[c] &= pe.act_ready.val();
-                col_kw_ready[c] &= pe.kw_ready.val();
-                col_res_valid[c] &= pe.res_valid.val();
-            }
-        }
-        let beat_ready = (0..cols).all(|c| mask >> c & 1 == 0 || col_act_ready[c]);
-        self.act_ready.next = beat_ready;
-        let take_beat = self.act_valid.val() && beat_ready;
-        let mut accepted = 0u64;
-        for c in 0..cols {
-            self.kw_ready[c].next = col_kw_ready[c];
-            self.out_valid[c].next = col_res_valid[c];
-            if col_res_valid[c] && self.out_ready[c].val() {
-                accepted += 1;
-            }
-        }
-        for r in 0..rows {
-            for c in 0..cols {
-                let k = r * cols + c;
-                let pe = &mut self.pes[k];
-                pe.clock.next = self.clock.val();
-                pe.reset.next = self.reset.val();
-                pe.act_valid.next = take_beat && mask >> c & 1 == 1;
-                for i in 0..KS {
-                    pe.act[i].next = self.act[r * KS + i].val();
-                }
-                pe.kw_valid.next = self.kw_valid[c].val() && col_kw_ready[c];
-                for b in 0..L {
-                    pe.kw_lane_valid[b].next = self.kw_lane_valid[c * L + b].val();
-                    pe.kw_lane_ptr[b].next = self.kw_lane_ptr[c * L + b].val();
-                    pe.kw_lane_neg[b].next = self.kw_lane_neg[c * L + b].val();
-                }
-                pe.kw_group_end.next = self.kw_group_end[c].val();
-                pe.kw_last.next = self.kw_last[c].val();
-                pe.res_ready.next = self.out_ready[c].val() && col_res_valid[c];
-                self.out_data[k].next = pe.res.val();
-            }
-        }
-        // Cycle counter: cycle 0 is the start cycle; it stops once all results are out.
-        self.count.clock.next = self.clock.val();
-        self.outs.clock.next = self.clock.val();
-        self.running.clock.next = self.clock.val();
-        let finished = self.outs.q.val() == self.expected.val();
-        self.done.next = self.running.q.val() && finished;
-        self.cycles.next = self.count.q.val();
-        self.count.d.next = self.count.q.val();
-        self.outs.d.next = self.outs.q.val();
-        self.running.d.next = self.running.q.val();
-        if self.start.val() {
-            self.count.d.next = 1u64.to_bits();
-            self.outs.d.next = accepted.to_bits();
-            self.running.d.next = true;
-        } else if self.running.q.val() && !finished {
-            self.count.d.next = self.count.q.val() + 1u64.to_bits::<32>();
-            self.outs.d.next = self.outs.q.val() + accepted.to_bits::<32>();
-        }
-        if self.reset.val() {
-            self.running.d.next = false;
-            self.count.d.next = 0u64.to_bits();
-            self.outs.d.next = 0u64.to_bits();
+        let clock = self.clock.val();
+        let g = &mut self.glue;
+        put_common(
+            g,
+            &Common {
+                reset: self.reset.val(),
+                start: self.start.val(),
+                expected: self.expected.val(),
+                act_valid: self.act_valid.val(),
+                act_mask: self.act_mask.val(),
+            },
+        );
+        put_all(g, "act_0", &self.act);
+        put_all(g, "kw_valid_0", &self.kw_valid);
+        put_all(g, "kw_lane_valid_0", &self.kw_lane_valid);
+        put_all(g, "kw_lane_ptr_0", &self.kw_lane_ptr);
+        put_all(g, "kw_lane_neg_0", &self.kw_lane_neg);
+        put_all(g, "kw_group_end_0", &self.kw_group_end);
+        put_all(g, "kw_last_0", &self.kw_last);
+        put_all(g, "out_ready_0", &self.out_ready);
+        read_pes(g, &self.pes);
+        counter_in(g, &self.count, &self.outs, &self.running);
+        g.eval.settle();
+        take_outputs(
+            g,
+            Outputs {
+                act_ready: &mut self.act_ready,
+                done: &mut self.done,
+                cycles: &mut self.cycles,
+                kw_ready: &mut self.kw_ready,
+                out_valid: &mut self.out_valid,
+                out_data: &mut self.out_data,
+            },
+        );
+        counter_out(g, clock, &mut self.count, &mut self.outs, &mut self.running);
+        drive_pes(g, &mut self.pes, clock);
+    }
+}
+
+impl<
+        const L: usize,
+        const KS: usize,
+        const P: usize,
+        const A: usize,
+        const SEG: usize,
+        const RES: usize,
+    > GluePe for SacPe<L, KS, P, A, SEG, RES>
+{
+    fn outputs(&self) -> [u128; 4] {
+        [
+            self.act_ready.val().to_glue(),
+            self.kw_ready.val().to_glue(),
+            self.res_valid.val().to_glue(),
+            self.res.val().to_glue(),
+        ]
+    }
+    fn set_clock(&mut self, clock: Clock) {
+        self.clock.next = clock;
+    }
+    fn set_input(&mut self, field: &str, index: Option<usize>, v: u128) {
+        match (field, index) {
+            ("reset", None) => self.reset.next = GlueValue::from_glue(v),
+            ("act_valid", None) => self.act_valid.next = GlueValue::from_glue(v),
+            ("act", Some(i)) => self.act[i].next = GlueValue::from_glue(v),
+            ("kw_valid", None) => self.kw_valid.next = GlueValue::from_glue(v),
+            ("kw_lane_valid", Some(b)) => self.kw_lane_valid[b].next = GlueValue::from_glue(v),
+            ("kw_lane_ptr", Some(b)) => self.kw_lane_ptr[b].next = GlueValue::from_glue(v),
+            ("kw_lane_neg", Some(b)) => self.kw_lane_neg[b].next = GlueValue::from_glue(v),
+            ("kw_group_end", None) => self.kw_group_end.next = GlueValue::from_glue(v),
+            ("kw_last", None) => self.kw_last.next = GlueValue::from_glue(v),
+            ("res_ready", None) => self.res_ready.next = GlueValue::from_glue(v),
+            other => panic!("SAC PE has no input {other:?}"),
         }
     }
 }
 
-/// Verilog of the array glue (see `SacArray::update`, which it mirrors line by line).
-/// `weight_ports(pe, c)` gives the assignments of the PE's weight-lane inputs from column c's
-/// stream (the only part that differs between the SAC and the MAC array).
-pub(crate) fn glue_verilog(
+fn sac_glue<
+    const L: usize,
+    const KS: usize,
+    const P: usize,
+    const A: usize,
+    const SEG: usize,
+    const RES: usize,
+>(
     rows: usize,
     cols: usize,
-    ks: usize,
-    weight_ports: &dyn Fn(&str, usize) -> String,
-) -> String {
-    let mut v = String::new();
-    let and = |terms: Vec<String>| terms.join(" & ");
-    for c in 0..cols {
-        let col = |port: &str| -> Vec<String> {
-            (0..rows)
-                .map(|r| format!("pes${}${port}", r * cols + c))
-                .collect()
-        };
-        v += &format!("wire col_act_ready_{c} = {};\n", and(col("act_ready")));
-        v += &format!("wire col_kw_ready_{c} = {};\n", and(col("kw_ready")));
-        v += &format!("wire col_res_valid_{c} = {};\n", and(col("res_valid")));
-    }
-    let ready: Vec<String> = (0..cols)
-        .map(|c| format!("(~act_mask[{c}] | col_act_ready_{c})"))
-        .collect();
-    v += &format!("wire beat_ready = {};\n", and(ready));
-    v += "wire take_beat = act_valid & beat_ready;\n";
-    if cols < 64 {
-        // The mask port is 64 bits wide whatever the column count.
-        v += &format!(
-            "/* verilator lint_off UNUSEDSIGNAL */\nwire unused_act_mask = ^act_mask[63:{cols}];\n/* verilator lint_on UNUSEDSIGNAL */\n"
-        );
-    }
-    let acc: Vec<String> = (0..cols)
-        .map(|c| format!("{{31'd0, col_res_valid_{c} & out_ready${c}}}"))
-        .collect();
-    v += &format!("wire [31:0] accepted = {};\n", acc.join(" + "));
-    v += "wire finished = outs$q == expected;\n";
-    v += "always @(*) begin\n    act_ready = beat_ready;\n";
-    for c in 0..cols {
-        v += &format!(
-            "    kw_ready${c} = col_kw_ready_{c};\n    out_valid${c} = col_res_valid_{c};\n"
-        );
-    }
-    for r in 0..rows {
-        for c in 0..cols {
-            let k = r * cols + c;
-            let pe = format!("pes${k}$");
-            v += &format!("    {pe}clock = clock;\n    {pe}reset = reset;\n");
-            v += &format!("    {pe}act_valid = take_beat & act_mask[{c}];\n");
-            for i in 0..ks {
-                v += &format!("    {pe}act${i} = act${};\n", r * ks + i);
-            }
-            v += &format!("    {pe}kw_valid = kw_valid${c} & col_kw_ready_{c};\n");
-            v += &weight_ports(&pe, c);
-            v += &format!(
-                "    {pe}kw_group_end = kw_group_end${c};\n    {pe}kw_last = kw_last${c};\n"
-            );
-            v += &format!("    {pe}res_ready = out_ready${c} & col_res_valid_{c};\n");
-            v += &format!("    out_data${k} = {pe}res;\n");
-        }
-    }
-    v += "    // Cycle counter: cycle 0 is the start cycle; it stops once all results are out.\n";
-    v += "    count$clock = clock;\n    outs$clock = clock;\n    running$clock = clock;\n";
-    v += "    done = running$q & finished;\n    cycles = count$q;\n";
-    v += "    count$d = count$q;\n    outs$d = outs$q;\n    running$d = running$q;\n";
-    v += "    if (start) begin\n        count$d = 32'd1;\n        outs$d = accepted;\n        running$d = 1'b1;\n";
-    v += "    end else if (running$q & ~finished) begin\n        count$d = count$q + 32'd1;\n        outs$d = outs$q + accepted;\n    end\n";
-    v += "    if (reset) begin\n        running$d = 1'b0;\n        count$d = 32'd0;\n        outs$d = 32'd0;\n    end\n";
-    v += "end\n";
-    v
+) -> GlueSim {
+    let pe = SacPe::<L, KS, P, A, SEG, RES>::default();
+    let ports = block_ports(&pe).expect("the SAC PE's ports");
+    GlueSim::new(ports, rows, cols).expect("the SAC array glue compiles")
 }

@@ -145,51 +145,9 @@ impl<
         a.out_ready.iter_mut().for_each(|s| s.connect());
     }
 
-    /// The same wiring as `update`, as Verilog (rust-hdl declares the ports, the instances
-    /// and their port nets `knead$c$...`, `array$...`).
+    /// The array's Verilog is written from its glue description (`super::array_glue`).
     fn hdl(&self) -> Verilog {
-        let (rows, cols) = (self.rows(), self.cols());
-        let mut v = String::from("always @(*) begin\n");
-        for p in [
-            "clock",
-            "reset",
-            "start",
-            "expected",
-            "act_valid",
-            "act_mask",
-        ] {
-            v += &format!("    array${p} = {p};\n");
-        }
-        for k in 0..rows * KS {
-            v += &format!("    array$act${k} = act${k};\n");
-        }
-        v += "    act_ready = array$act_ready;\n    done = array$done;\n    cycles = array$cycles;\n";
-        for c in 0..cols {
-            let k = format!("knead${c}$");
-            v += &format!("    {k}clock = clock;\n    {k}reset = reset;\n");
-            v += &format!("    {k}in_valid = w_valid${c};\n    {k}in_last = w_last${c};\n");
-            for i in 0..KS {
-                v += &format!("    {k}w${i} = w${};\n", c * KS + i);
-            }
-            v += &format!("    w_ready${c} = {k}in_ready;\n    w_skip${c} = {k}in_skip;\n");
-            v += &format!("    array$kw_valid${c} = {k}out_valid;\n");
-            v += &format!("    {k}out_ready = array$kw_ready${c};\n");
-            for b in 0..L {
-                let j = c * L + b;
-                v += &format!("    array$kw_lane_valid${j} = {k}out_lane_valid${b};\n");
-                v += &format!("    array$kw_lane_ptr${j} = {k}out_lane_ptr${b};\n");
-                v += &format!("    array$kw_lane_neg${j} = {k}out_lane_neg${b};\n");
-            }
-            v += &format!("    array$kw_group_end${c} = {k}out_group_end;\n");
-            v += &format!("    array$kw_last${c} = {k}out_last;\n");
-            v += &format!("    array$out_ready${c} = out_ready${c};\n");
-            v += &format!("    out_valid${c} = array$out_valid${c};\n");
-        }
-        for k in 0..rows * cols {
-            v += &format!("    out_data${k} = array$out_data${k};\n");
-        }
-        v += "end\n";
-        Verilog::Custom(v)
+        Verilog::Empty
     }
 
     fn update(&mut self) {

@@ -3,8 +3,12 @@
 //! carries one weight per beat: the sign-magnitude weight and `ptr`, the index of its
 //! activation in the current group; `group_end` / `last` as in the SAC stream.
 
-use super::array::glue_verilog;
+use super::array_glue::{
+    counter_in, counter_out, drive_pes, put_all, put_common, read_pes, take_outputs, Common,
+    GluePe, GlueSim, GlueValue, Outputs,
+};
 use super::mac_pe::MacPe;
+use crate::netlist::from_rust_hdl::block_ports;
 use rust_hdl::prelude::*;
 
 /// A MAC PE behind the SAC PE's two activation banks: a beat multiplies the weight with
@@ -163,6 +167,7 @@ pub struct MacArray<
     count: DFF<Bits<32>>,
     outs: DFF<Bits<32>>,
     running: DFF<Bit>,
+    glue: GlueSim,
 }
 
 fn v<T: Default>(n: usize) -> Vec<T> {
@@ -198,6 +203,11 @@ impl<const W: usize, const KS: usize, const P: usize, const A: usize, const RES:
             count: Default::default(),
             outs: Default::default(),
             running: Default::default(),
+            glue: {
+                let pe = MacCell::<W, KS, P, A, RES>::default();
+                let ports = block_ports(&pe).expect("the MAC cell's ports");
+                GlueSim::new(ports, rows, cols).expect("the MAC array glue compiles")
+            },
         }
     }
 
@@ -240,78 +250,76 @@ impl<const W: usize, const KS: usize, const P: usize, const A: usize, const RES:
         self.running.d.connect();
     }
 
+    /// The array's Verilog is written from its glue description (`super::array_glue`).
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(glue_verilog(self.rows(), self.cols(), KS, &|pe, c| {
-            format!("    {pe}kw_w = kw_w${c};\n    {pe}kw_ptr = kw_ptr${c};\n")
-        }))
+        Verilog::Empty
     }
 
-    #[allow(clippy::needless_range_loop)] // PEs, columns and rows indexed in parallel
     fn update(&mut self) {
-        let (rows, cols) = (self.rows(), self.cols());
-        let mask = self.act_mask.val().to_u64();
-        let mut col_act_ready = vec![true; cols];
-        let mut col_kw_ready = vec![true; cols];
-        let mut col_res_valid = vec![true; cols];
-        for r in 0..rows {
-            for c in 0..cols {
-                let pe = &self.pes[r * cols + c];
-                col_act_ready[c] &= pe.act_ready.val();
-                col_kw_ready[c] &= pe.kw_ready.val();
-                col_res_valid[c] &= pe.res_valid.val();
-            }
-        }
-        let beat_ready = (0..cols).all(|c| mask >> c & 1 == 0 || col_act_ready[c]);
-        self.act_ready.next = beat_ready;
-        let take_beat = self.act_valid.val() && beat_ready;
-        let mut accepted = 0u64;
-        for c in 0..cols {
-            self.kw_ready[c].next = col_kw_ready[c];
-            self.out_valid[c].next = col_res_valid[c];
-            if col_res_valid[c] && self.out_ready[c].val() {
-                accepted += 1;
-            }
-        }
-        for r in 0..rows {
-            for c in 0..cols {
-                let k = r * cols + c;
-                let pe = &mut self.pes[k];
-                pe.clock.next = self.clock.val();
-                pe.reset.next = self.reset.val();
-                pe.act_valid.next = take_beat && mask >> c & 1 == 1;
-                for i in 0..KS {
-                    pe.act[i].next = self.act[r * KS + i].val();
-                }
-                pe.kw_valid.next = self.kw_valid[c].val() && col_kw_ready[c];
-                pe.kw_w.next = self.kw_w[c].val();
-                pe.kw_ptr.next = self.kw_ptr[c].val();
-                pe.kw_group_end.next = self.kw_group_end[c].val();
-                pe.kw_last.next = self.kw_last[c].val();
-                pe.res_ready.next = self.out_ready[c].val() && col_res_valid[c];
-                self.out_data[k].next = pe.res.val();
-            }
-        }
-        self.count.clock.next = self.clock.val();
-        self.outs.clock.next = self.clock.val();
-        self.running.clock.next = self.clock.val();
-        let finished = self.outs.q.val() == self.expected.val();
-        self.done.next = self.running.q.val() && finished;
-        self.cycles.next = self.count.q.val();
-        self.count.d.next = self.count.q.val();
-        self.outs.d.next = self.outs.q.val();
-        self.running.d.next = self.running.q.val();
-        if self.start.val() {
-            self.count.d.next = 1u64.to_bits();
-            self.outs.d.next = accepted.to_bits();
-            self.running.d.next = true;
-        } else if self.running.q.val() && !finished {
-            self.count.d.next = self.count.q.val() + 1u64.to_bits::<32>();
-            self.outs.d.next = self.outs.q.val() + accepted.to_bits::<32>();
-        }
-        if self.reset.val() {
-            self.running.d.next = false;
-            self.count.d.next = 0u64.to_bits();
-            self.outs.d.next = 0u64.to_bits();
+        let clock = self.clock.val();
+        let g = &mut self.glue;
+        put_common(
+            g,
+            &Common {
+                reset: self.reset.val(),
+                start: self.start.val(),
+                expected: self.expected.val(),
+                act_valid: self.act_valid.val(),
+                act_mask: self.act_mask.val(),
+            },
+        );
+        put_all(g, "act_0", &self.act);
+        put_all(g, "kw_valid_0", &self.kw_valid);
+        put_all(g, "kw_w_0", &self.kw_w);
+        put_all(g, "kw_ptr_0", &self.kw_ptr);
+        put_all(g, "kw_group_end_0", &self.kw_group_end);
+        put_all(g, "kw_last_0", &self.kw_last);
+        put_all(g, "out_ready_0", &self.out_ready);
+        read_pes(g, &self.pes);
+        counter_in(g, &self.count, &self.outs, &self.running);
+        g.eval.settle();
+        take_outputs(
+            g,
+            Outputs {
+                act_ready: &mut self.act_ready,
+                done: &mut self.done,
+                cycles: &mut self.cycles,
+                kw_ready: &mut self.kw_ready,
+                out_valid: &mut self.out_valid,
+                out_data: &mut self.out_data,
+            },
+        );
+        counter_out(g, clock, &mut self.count, &mut self.outs, &mut self.running);
+        drive_pes(g, &mut self.pes, clock);
+    }
+}
+
+impl<const W: usize, const KS: usize, const P: usize, const A: usize, const RES: usize> GluePe
+    for MacCell<W, KS, P, A, RES>
+{
+    fn outputs(&self) -> [u128; 4] {
+        [
+            self.act_ready.val().to_glue(),
+            self.kw_ready.val().to_glue(),
+            self.res_valid.val().to_glue(),
+            self.res.val().to_glue(),
+        ]
+    }
+    fn set_clock(&mut self, clock: Clock) {
+        self.clock.next = clock;
+    }
+    fn set_input(&mut self, field: &str, index: Option<usize>, v: u128) {
+        match (field, index) {
+            ("reset", None) => self.reset.next = GlueValue::from_glue(v),
+            ("act_valid", None) => self.act_valid.next = GlueValue::from_glue(v),
+            ("act", Some(i)) => self.act[i].next = GlueValue::from_glue(v),
+            ("kw_valid", None) => self.kw_valid.next = GlueValue::from_glue(v),
+            ("kw_w", None) => self.kw_w.next = GlueValue::from_glue(v),
+            ("kw_ptr", None) => self.kw_ptr.next = GlueValue::from_glue(v),
+            ("kw_group_end", None) => self.kw_group_end.next = GlueValue::from_glue(v),
+            ("kw_last", None) => self.kw_last.next = GlueValue::from_glue(v),
+            ("res_ready", None) => self.res_ready.next = GlueValue::from_glue(v),
+            other => panic!("MAC cell has no input {other:?}"),
         }
     }
 }

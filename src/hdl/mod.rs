@@ -14,6 +14,7 @@
 
 pub mod approx_mult;
 pub mod array;
+pub mod array_glue;
 pub mod array_knead;
 pub mod cycles;
 pub mod design;

@@ -70,6 +70,7 @@ impl ConvParams {
                 self.cout
             );
         }
+        self.checked_counts()?;
         let eff_h = (self.kh - 1) * self.dilation.0 + 1;
         let eff_w = (self.kw - 1) * self.dilation.1 + 1;
         if self.in_h + self.pad.0 + self.pad.2 < eff_h
@@ -85,6 +86,64 @@ impl ConvParams {
             );
         }
         Ok(())
+    }
+
+    /// Every size derived from the fields (padded input, output, pixels, input, weight and
+    /// output lengths, MACs) with checked arithmetic: an error instead of a wrapped count.
+    /// Returns the MACs.
+    pub fn checked_counts(&self) -> Result<u64> {
+        let too_big = |what: &str| {
+            anyhow::anyhow!(
+                "convolution too large: its {what} overflows (input {}x{}x{}x{}, kernel {}x{}, {} filters)",
+                self.batch,
+                self.cin,
+                self.in_h,
+                self.in_w,
+                self.kh,
+                self.kw,
+                self.cout
+            )
+        };
+        let mul = |a: usize, b: usize, what: &str| a.checked_mul(b).ok_or_else(|| too_big(what));
+        let eff = |k: usize, d: usize| {
+            k.checked_sub(1)
+                .and_then(|x| x.checked_mul(d))
+                .and_then(|x| x.checked_add(1))
+                .ok_or_else(|| too_big("dilated kernel"))
+        };
+        let padded = |i: usize, a: usize, b: usize| {
+            i.checked_add(a)
+                .and_then(|x| x.checked_add(b))
+                .ok_or_else(|| too_big("padded input"))
+        };
+        let out = |p: usize, e: usize, s: usize| p.checked_sub(e).map_or(0, |x| x / s.max(1) + 1);
+        let oh = out(
+            padded(self.in_h, self.pad.0, self.pad.2)?,
+            eff(self.kh, self.dilation.0)?,
+            self.stride.0,
+        );
+        let ow = out(
+            padded(self.in_w, self.pad.1, self.pad.3)?,
+            eff(self.kw, self.dilation.1)?,
+            self.stride.1,
+        );
+        let pixels = mul(mul(self.batch, oh, "pixel count")?, ow, "pixel count")?;
+        mul(pixels, self.cout, "output length")?;
+        let input = mul(
+            mul(self.batch, self.cin, "input length")?,
+            self.in_h,
+            "input length",
+        )?;
+        mul(input, self.in_w, "input length")?;
+        let dot = mul(
+            mul(self.cin / self.groups.max(1), self.kh, "dot product")?,
+            self.kw,
+            "dot product",
+        )?;
+        let weights = mul(self.cout, dot, "weight count")?;
+        (pixels as u64)
+            .checked_mul(weights as u64)
+            .ok_or_else(|| too_big("MAC count"))
     }
 
     pub fn out_h(&self) -> usize {

@@ -1,7 +1,8 @@
 //! Error accumulation with the EvoApprox conventions (see `docs/noise-profile.md`).
 //!
-//! An [`Acc`] is filled row by row (one operand `a`, many `b`) with exact integer sums where
-//! they can overflow 64 bits, merged across threads, and summarised into [`Metrics`].
+//! An [`Acc`] is filled pair by pair ([`Acc::add_pair`], sampled sweeps) or by runs of pairs
+//! that share a by-magnitude cell ([`Acc::add_cell`], the exhaustive sweep in `super::sweep`),
+//! with exact integer sums (i128/u128), merged across workers, and summarised into [`Metrics`].
 //! e = approx - exact; relative error r = e / exact over the pairs with exact != 0.
 
 use serde::Serialize;
@@ -10,10 +11,9 @@ use serde::Serialize;
 pub const ERR_LOG_BINS: usize = 40;
 /// Relative-error histogram: 200 bins of width 0.01 over [-1, 1), plus under/overflow.
 pub const REL_BINS: usize = 200;
-const REL_SCALE: f64 = 100.0;
 
 /// Sums for one cell of the by-magnitude table.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct MagCell {
     pub count: u64,
     pub sum_err: i128,
@@ -23,19 +23,29 @@ pub struct MagCell {
     pub sum_abs_rel: f64,
 }
 
-/// Per-row scratch for one leading-one position of b (kept on the stack).
-#[derive(Clone, Copy, Default)]
-struct RowCell {
-    count: u64,
-    sum_err: i64,
-    sum_abs: u64,
-    sum_sq: u128,
-    rel_count: u64,
-    sum_abs_rel: f64,
+impl MagCell {
+    fn add(&mut self, o: &MagCell) {
+        self.count += o.count;
+        self.sum_err += o.sum_err;
+        self.sum_abs += o.sum_abs;
+        self.sum_sq += o.sum_sq;
+        self.rel_count += o.rel_count;
+        self.sum_abs_rel += o.sum_abs_rel;
+    }
+}
+
+/// Sums over a run of pairs that share one by-magnitude cell: what the fast sweep
+/// (`super::sweep`) hands to [`Acc::add_cell`] after counting the histograms itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CellSums {
+    pub cell: MagCell,
+    pub err_count: u64,
+    pub sum_rel: f64,
+    pub sum_sq_rel: f64,
 }
 
 /// Everything a sweep accumulates.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Acc {
     pub width: u32,
     pub count: u64,
@@ -49,11 +59,15 @@ pub struct Acc {
     pub sum_rel: f64,
     pub sum_abs_rel: f64,
     pub sum_sq_rel: f64,
-    pub max_rel: f64,
+    /// Worst relative error as the exact fraction |e| / |exact| (numerator, denominator):
+    /// compared by cross-multiplication, so the worst pair does not depend on rounding or on
+    /// the order of the sweep.
+    pub max_rel: (u64, u64),
     pub max_rel_pair: (u32, u32),
     /// Index ERR_LOG_BINS + s*k for sign s and bit length k of e.
     pub err_hist: Vec<u64>,
     /// Index 0: r < -1; 1..=REL_BINS: [-1 + (i-1)/100, -1 + i/100); REL_BINS+1: r >= 1.
+    /// The bin of r = e / exact is floor(100 e / exact) + 101, computed exactly.
     pub rel_hist: Vec<u64>,
     /// (n+1) x (n+1) cells indexed by the bit length of |a| and of |b| (0 for a zero operand).
     pub mag: Vec<MagCell>,
@@ -63,6 +77,29 @@ pub struct Acc {
 #[inline(always)]
 pub fn bit_len(x: u64) -> usize {
     (64 - x.leading_zeros()) as usize
+}
+
+/// Index into [`Acc::err_hist`] of an error with sign `negative` and magnitude bit length `k`.
+#[inline(always)]
+pub fn err_bin(negative: bool, k: usize) -> usize {
+    let k = k.min(ERR_LOG_BINS);
+    if negative {
+        ERR_LOG_BINS - k
+    } else {
+        ERR_LOG_BINS + k
+    }
+}
+
+/// Index into [`Acc::rel_hist`] of e / exact (exact != 0): floor(100 e / exact) + 101,
+/// clamped to the under/overflow bins, in exact integer arithmetic.
+pub fn rel_bin(e: i128, exact: i128) -> usize {
+    let (num, den) = if exact < 0 {
+        (-100 * e, -exact)
+    } else {
+        (100 * e, exact)
+    };
+    let q = num.div_euclid(den);
+    (q + (REL_BINS / 2 + 1) as i128).clamp(0, REL_BINS as i128 + 1) as usize
 }
 
 impl Acc {
@@ -81,7 +118,7 @@ impl Acc {
             sum_rel: 0.0,
             sum_abs_rel: 0.0,
             sum_sq_rel: 0.0,
-            max_rel: 0.0,
+            max_rel: (0, 1),
             max_rel_pair: (0, 0),
             err_hist: vec![0; 2 * ERR_LOG_BINS + 1],
             rel_hist: vec![0; REL_BINS + 2],
@@ -89,104 +126,94 @@ impl Acc {
         }
     }
 
-    /// Add the pairs (a, b) for every b of `bs`. `a_mag` is |value of a|; `eval(b)` returns
-    /// (|value of b|, exact, approx). No allocation: per-row sums live on the stack.
-    #[inline(always)]
-    pub fn add_row<I, F>(&mut self, a: u32, a_mag: u64, bs: I, mut eval: F)
-    where
-        I: Iterator<Item = u32>,
-        F: FnMut(u32) -> (u64, i64, i64),
-    {
-        let mut row = [RowCell::default(); 17];
-        let mut sum_rel = 0.0f64;
-        let mut sum_sq_rel = 0.0f64;
-        let mut err_count = 0u64;
-        for b in bs {
-            let (b_mag, exact, approx) = eval(b);
-            let e = approx - exact;
-            let ae = e.unsigned_abs();
-            let cell = &mut row[bit_len(b_mag)];
-            cell.count += 1;
-            cell.sum_err += e;
-            cell.sum_abs += ae;
-            cell.sum_sq += (ae as u128) * (ae as u128);
-            err_count += (e != 0) as u64;
-            if ae > self.max_abs {
-                self.max_abs = ae;
-                self.max_abs_pair = (a, b);
-            }
-            let k = bit_len(ae).min(ERR_LOG_BINS);
-            let idx = if e < 0 {
-                ERR_LOG_BINS - k
-            } else {
-                ERR_LOG_BINS + k
-            };
-            self.err_hist[idx] += 1;
-            if exact != 0 {
-                let r = e as f64 / exact as f64;
-                let ar = r.abs();
-                cell.rel_count += 1;
-                cell.sum_abs_rel += ar;
-                sum_rel += r;
-                sum_sq_rel += r * r;
-                if ar > self.max_rel {
-                    self.max_rel = ar;
-                    self.max_rel_pair = (a, b);
-                }
-                let x = r * REL_SCALE + (REL_SCALE + 1.0);
-                let bin = (x as i64).clamp(0, REL_BINS as i64 + 1) as usize;
-                self.rel_hist[bin] += 1;
-            }
+    /// Offer a candidate for the worst-case error: larger wins, ties keep the smaller pair, so
+    /// the result does not depend on how the work was split.
+    #[inline]
+    pub fn offer_abs(&mut self, ae: u64, pair: (u32, u32)) {
+        if ae > self.max_abs || (ae == self.max_abs && pair < self.max_abs_pair) {
+            self.max_abs = ae;
+            self.max_abs_pair = pair;
         }
+    }
+
+    /// Offer a candidate |e| / |exact| for the worst relative error (exact comparison).
+    #[inline]
+    pub fn offer_rel(&mut self, num: u64, den: u64, pair: (u32, u32)) {
+        let (bn, bd) = self.max_rel;
+        let (lhs, rhs) = (num as u128 * bd as u128, bn as u128 * den as u128);
+        if lhs > rhs || (lhs == rhs && pair < self.max_rel_pair) {
+            self.max_rel = (num, den);
+            self.max_rel_pair = pair;
+        }
+    }
+
+    /// Add one pair: operand patterns (a, b), the bit lengths of |a| and |b| (by-magnitude
+    /// cell), the exact and the approximate product. Exact in every step (i128), for sampled
+    /// sweeps and for what the fast sweep hands back.
+    pub fn add_pair(&mut self, pair: (u32, u32), la: usize, lb: usize, exact: i64, approx: i64) {
+        let e = approx as i128 - exact as i128;
+        let ae = e.unsigned_abs();
+        let sq = ae.saturating_mul(ae);
+        let ae64 = u64::try_from(ae).unwrap_or(u64::MAX);
+        let rel = (exact != 0).then(|| e as f64 / exact as f64);
         let m = self.width as usize + 1;
-        let la = bit_len(a_mag);
-        for (lb, c) in row.iter().enumerate().take(m) {
-            if c.count == 0 {
-                continue;
-            }
-            self.count += c.count;
-            self.sum_err += c.sum_err as i128;
-            self.sum_abs += c.sum_abs as u128;
-            self.sum_sq += c.sum_sq;
-            self.rel_count += c.rel_count;
-            self.sum_abs_rel += c.sum_abs_rel;
-            let cell = &mut self.mag[la * m + lb];
-            cell.count += c.count;
-            cell.sum_err += c.sum_err as i128;
-            cell.sum_abs += c.sum_abs as u128;
-            cell.sum_sq += c.sum_sq;
-            cell.rel_count += c.rel_count;
-            cell.sum_abs_rel += c.sum_abs_rel;
+        let cell = &mut self.mag[la * m + lb];
+        cell.count += 1;
+        cell.sum_err += e;
+        cell.sum_abs += ae;
+        cell.sum_sq = cell.sum_sq.saturating_add(sq);
+        if let Some(r) = rel {
+            cell.rel_count += 1;
+            cell.sum_abs_rel += r.abs();
         }
-        self.err_count += err_count;
-        self.sum_rel += sum_rel;
-        self.sum_sq_rel += sum_sq_rel;
+        self.count += 1;
+        self.sum_err += e;
+        self.sum_abs += ae;
+        self.sum_sq = self.sum_sq.saturating_add(sq);
+        self.err_count += (e != 0) as u64;
+        self.offer_abs(ae64, pair);
+        self.err_hist[err_bin(e < 0, 128 - ae.leading_zeros() as usize)] += 1;
+        if let Some(r) = rel {
+            self.rel_count += 1;
+            self.sum_rel += r;
+            self.sum_abs_rel += r.abs();
+            self.sum_sq_rel += r * r;
+            self.offer_rel(ae64, exact.unsigned_abs(), pair);
+            self.rel_hist[rel_bin(e, exact as i128)] += 1;
+        }
+    }
+
+    /// Add the sums of a run of pairs in by-magnitude cell (la, lb) whose histogram bins,
+    /// maxima and worst pairs the caller has already counted.
+    pub fn add_cell(&mut self, la: usize, lb: usize, s: &CellSums) {
+        let m = self.width as usize + 1;
+        self.mag[la * m + lb].add(&s.cell);
+        self.count += s.cell.count;
+        self.err_count += s.err_count;
+        self.sum_err += s.cell.sum_err;
+        self.sum_abs += s.cell.sum_abs;
+        self.sum_sq += s.cell.sum_sq;
+        self.rel_count += s.cell.rel_count;
+        self.sum_rel += s.sum_rel;
+        self.sum_abs_rel += s.cell.sum_abs_rel;
+        self.sum_sq_rel += s.sum_sq_rel;
     }
 
     /// Combine two partial accumulations (ties on the maxima keep the smaller pair, so the
-    /// result does not depend on how the work was split).
+    /// result does not depend on how the work was split). Floating-point sums depend on the
+    /// order of merging: the sweeps merge fixed blocks in order.
     pub fn merge(mut self, o: Acc) -> Acc {
         self.count += o.count;
         self.err_count += o.err_count;
         self.sum_err += o.sum_err;
         self.sum_abs += o.sum_abs;
-        self.sum_sq += o.sum_sq;
-        if o.max_abs > self.max_abs
-            || (o.max_abs == self.max_abs && o.max_abs_pair < self.max_abs_pair)
-        {
-            self.max_abs = o.max_abs;
-            self.max_abs_pair = o.max_abs_pair;
-        }
+        self.sum_sq = self.sum_sq.saturating_add(o.sum_sq);
+        self.offer_abs(o.max_abs, o.max_abs_pair);
         self.rel_count += o.rel_count;
         self.sum_rel += o.sum_rel;
         self.sum_abs_rel += o.sum_abs_rel;
         self.sum_sq_rel += o.sum_sq_rel;
-        if o.max_rel > self.max_rel
-            || (o.max_rel == self.max_rel && o.max_rel_pair < self.max_rel_pair)
-        {
-            self.max_rel = o.max_rel;
-            self.max_rel_pair = o.max_rel_pair;
-        }
+        self.offer_rel(o.max_rel.0, o.max_rel.1, o.max_rel_pair);
         for (x, y) in self.err_hist.iter_mut().zip(&o.err_hist) {
             *x += y;
         }
@@ -194,12 +221,7 @@ impl Acc {
             *x += y;
         }
         for (x, y) in self.mag.iter_mut().zip(&o.mag) {
-            x.count += y.count;
-            x.sum_err += y.sum_err;
-            x.sum_abs += y.sum_abs;
-            x.sum_sq += y.sum_sq;
-            x.rel_count += y.rel_count;
-            x.sum_abs_rel += y.sum_abs_rel;
+            x.add(y);
         }
         self
     }
@@ -247,7 +269,7 @@ impl Acc {
             wce: self.max_abs,
             wce_percent: 100.0 * self.max_abs as f64 / full,
             wce_pair: self.max_abs_pair,
-            wcre_percent: 100.0 * self.max_rel,
+            wcre_percent: 100.0 * (self.max_rel.0 as f64 / self.max_rel.1 as f64),
             wcre_pair: self.max_rel_pair,
             wce_is_lower_bound: !exhaustive,
             ep_percent: 100.0 * ep,

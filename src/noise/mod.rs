@@ -5,6 +5,7 @@
 
 pub mod characterize;
 pub mod engine;
+pub mod kernels;
 pub mod lut;
 pub mod metrics;
 pub mod models;
@@ -12,5 +13,7 @@ pub mod outputs;
 pub mod plot;
 pub mod profile;
 pub mod spec;
+pub mod structure;
+pub mod sweep;
 pub mod timing;
 pub mod verilog_ports;

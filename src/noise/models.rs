@@ -6,6 +6,7 @@
 //! takes the sign a_sign ^ b_sign. This is the choice written into every profile.
 
 use super::spec::MultKind;
+use super::sweep::Operands;
 use anyhow::Result;
 
 /// A validated multiplier: family, operand width and signedness, with precomputed constants.
@@ -74,12 +75,11 @@ impl Multiplier {
     /// Value of an n-bit operand pattern (two's complement when signed).
     #[inline(always)]
     pub fn operand_value(&self, x: u32) -> i64 {
-        if self.signed {
-            let sh = 64 - self.width;
-            ((x as i64) << sh) >> sh
-        } else {
-            x as i64
+        Operands {
+            width: self.width,
+            signed: self.signed,
         }
+        .value(x)
     }
 
     /// The unsigned core on n-bit magnitudes.

@@ -1,5 +1,8 @@
-//! Writing a profile's files: every file is checked and rendered first, then each is written
-//! atomically, so a bad flag never leaves a half-written set.
+//! Writing a profile's files: the flags are checked and every path is added to the run's
+//! output plan before any work starts (`crate::fsutil::OutputPlan`: no two outputs on one
+//! file, none on an input, none inside a folder the run replaces, none a folder or under a
+//! file); every file is rendered first, then all are written or none
+//! (`crate::fsutil::write_files_atomic`).
 
 use super::lut::Lut8;
 use super::plot::PlotFormat;
@@ -54,7 +57,8 @@ impl OutputPaths {
             .file("--plot", self.plot.as_deref());
     }
 
-    /// Render everything, then write all files or none. `name` names the table in the C header.
+    /// Render everything, then write all files or none. `name` names the multiplier in the
+    /// C header's comment.
     pub fn write(&self, doc: &Value, lut: Option<&Lut8>, name: &str) -> Result<Vec<PathBuf>> {
         let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
         if let Some(p) = &self.json {
@@ -82,8 +86,8 @@ impl OutputPaths {
                 files.push((p.clone(), lut.npy()?));
             }
             if let Some(p) = &self.lut_header {
-                let desc = format!("approximate multiplier {name}, operand order lut[a][b]");
-                files.push((p.clone(), lut.c_header(name, &desc)?.into_bytes()));
+                let desc = format!("approximate multiplier {name}");
+                files.push((p.clone(), lut.c_header(&desc)?.into_bytes()));
             }
         }
         if let Some(p) = &self.plot {

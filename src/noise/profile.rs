@@ -2,6 +2,7 @@
 //! by-magnitude table and the noise model a passive AxTrain-style training loop injects.
 
 use super::engine::Method;
+use super::lut::Roles;
 use super::metrics::{Acc, Metrics, ERR_LOG_BINS, REL_BINS};
 use serde_json::{json, Value};
 
@@ -16,6 +17,8 @@ pub struct Source {
     pub signed_convention: String,
     /// Free text: where the numbers come from (model, netlist, timing model).
     pub origin: String,
+    /// Which operand carries the activation and which the weight (tables follow it).
+    pub roles: Roles,
 }
 
 /// Fan-in values at which the noise model's accumulated figures are tabulated.
@@ -38,7 +41,7 @@ pub fn profile_json(src: &Source, method: Method, acc: &Acc, extra: Option<Value
             "width": src.width,
             "signed": src.signed,
             "signed_convention": src.signed_convention,
-            "operand_order": "a = first operand (LUT row, high byte of the TFApprox index), b = second operand (column, low byte)",
+            "operand_roles": src.roles.json(),
             "origin": src.origin,
         },
         "method": method_v,
@@ -73,7 +76,7 @@ fn histograms(acc: &Acc) -> Value {
             "bins": bins,
         },
         "relative_error": {
-            "description": "e / exact over pairs with exact != 0: counts[i] covers [lo + i*width, lo + (i+1)*width)",
+            "description": "r = e / exact over pairs with exact != 0: counts[i] covers [lo + i*width, lo + (i+1)*width), i.e. floor(100 r) = i - 100 computed exactly; below: r < -1, above: r >= 1",
             "lo": -1.0, "width": 2.0 / REL_BINS as f64,
             "counts": &acc.rel_hist[1..=REL_BINS],
             "below": acc.rel_hist[0],
@@ -89,6 +92,7 @@ fn by_magnitude(acc: &Acc) -> Value {
     let mut std = vec![vec![0f64; m]; m];
     let mut mae = vec![vec![0f64; m]; m];
     let mut mre = vec![vec![0f64; m]; m];
+    let mut rel_count = vec![vec![0u64; m]; m];
     for i in 0..m {
         for j in 0..m {
             let c = &acc.mag[i * m + j];
@@ -100,14 +104,15 @@ fn by_magnitude(acc: &Acc) -> Value {
                 std[i][j] = (c.sum_sq as f64 / n - mu * mu).max(0.0).sqrt();
                 mae[i][j] = c.sum_abs as f64 / n;
             }
+            rel_count[i][j] = c.rel_count;
             if c.rel_count > 0 {
                 mre[i][j] = 100.0 * c.sum_abs_rel / c.rel_count as f64;
             }
         }
     }
     json!({
-        "description": "row i = bit length of |a| (leading-one position + 1, 0 for a == 0), column j = the same for |b|",
-        "count": count, "mean_error": mean, "std_error": std, "mae": mae, "mre_percent": mre,
+        "description": "row i = bit length of |a| (leading-one position + 1, 0 for a == 0), column j = the same for |b|; mre_percent is undefined (0 here) where rel_count is 0 (a zero operand)",
+        "count": count, "rel_count": rel_count, "mean_error": mean, "std_error": std, "mae": mae, "mre_percent": mre,
     })
 }
 

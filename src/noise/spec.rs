@@ -8,6 +8,19 @@ use std::fmt;
 pub const MIN_WIDTH: u32 = 2;
 pub const MAX_WIDTH: u32 = 16;
 
+/// Most members a family spec may expand to.
+pub const MAX_FAMILY: usize = 64;
+
+/// A spec with one parameter swept over a range (or a single multiplier).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Family {
+    pub spec: String,
+    /// The swept parameter, None for a single multiplier.
+    pub parameter: Option<String>,
+    /// (parameter value, multiplier), in increasing order of the value.
+    pub members: Vec<(u32, MultKind)>,
+}
+
 /// One built-in approximate multiplier family with its parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MultKind {
@@ -53,6 +66,13 @@ impl MultKind {
                 None => kv.push((item.to_string(), None)),
             }
         }
+        if let Some((k, _)) = kv
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| kv[..i].iter().any(|q| q.0 == p.0).then_some(p))
+        {
+            bail!("multiplier spec `{spec}`: parameter `{k}` is given more than once");
+        }
         let allowed: &[&str] = match name {
             "exact" | "mitchell" | "kulkarni" => &[],
             "trunc" => &["t", "corr"],
@@ -95,6 +115,59 @@ impl MultKind {
             },
             "drum" => MultKind::Drum { k: get("k")? },
             _ => unreachable!(),
+        })
+    }
+
+    /// Parse a spec that may name a family: one parameter given as a range `lo..hi`
+    /// (`drum:k=2..15`) expands to one member per value, in order.
+    pub fn parse_family(spec: &str) -> Result<Family> {
+        let spec = spec.trim();
+        let (name, params) = spec.split_once(':').unwrap_or((spec, ""));
+        let items: Vec<&str> = params.split(',').map(str::trim).collect();
+        let ranged: Vec<usize> = (0..items.len())
+            .filter(|&i| items[i].contains(".."))
+            .collect();
+        let i = match ranged.as_slice() {
+            [] => {
+                return Ok(Family {
+                    spec: spec.to_string(),
+                    parameter: None,
+                    members: vec![(0, MultKind::parse(spec)?)],
+                })
+            }
+            [i] => *i,
+            _ => bail!("multiplier spec `{spec}`: only one parameter may be a range"),
+        };
+        let (key, range) = items[i].split_once('=').with_context(|| {
+            format!(
+                "multiplier spec `{spec}`: `{}` is not name=lo..hi",
+                items[i]
+            )
+        })?;
+        let (lo, hi) = range.split_once("..").unwrap_or((range, ""));
+        let bound = |x: &str| -> Result<u32> {
+            x.trim().parse().with_context(|| {
+                format!("multiplier spec `{spec}`: range `{range}` of `{key}` needs whole numbers lo..hi")
+            })
+        };
+        let (lo, hi) = (bound(lo)?, bound(hi)?);
+        if lo > hi || hi - lo >= MAX_FAMILY as u32 {
+            bail!(
+                "multiplier spec `{spec}`: range {lo}..{hi} of `{key}` must be increasing and hold at most {MAX_FAMILY} values"
+            );
+        }
+        let members = (lo..=hi)
+            .map(|v| {
+                let mut it = items.clone();
+                let item = format!("{}={v}", key.trim());
+                it[i] = &item;
+                Ok((v, MultKind::parse(&format!("{name}:{}", it.join(",")))?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Family {
+            spec: spec.to_string(),
+            parameter: Some(key.trim().to_string()),
+            members,
         })
     }
 
@@ -178,5 +251,27 @@ mod tests {
             .validate(8)
             .is_err());
         assert!(MultKind::parse("exact").unwrap().validate(17).is_err());
+        let e = MultKind::parse("drum:k=4,k=5").unwrap_err().to_string();
+        assert!(e.contains("`k` is given more than once"), "{e}");
+        assert!(MultKind::parse("trunc:t=4,corr,corr").is_err());
+    }
+
+    #[test]
+    fn families() {
+        let f = MultKind::parse_family("drum:k=2..5").unwrap();
+        assert_eq!(f.parameter.as_deref(), Some("k"));
+        let ks: Vec<String> = f.members.iter().map(|(_, m)| m.to_string()).collect();
+        assert_eq!(ks, ["drum:k=2", "drum:k=3", "drum:k=4", "drum:k=5"]);
+        let f = MultKind::parse_family("trunc:t=3..4,corr").unwrap();
+        assert_eq!(f.members[1], (4, MultKind::Trunc { t: 4, corr: true }));
+        assert_eq!(MultKind::parse_family("mitchell").unwrap().members.len(), 1);
+        for bad in [
+            "drum:k=5..2",
+            "drum:k=2..x",
+            "bam:hbl=1..2,vbl=1..3",
+            "drum:k=0..100",
+        ] {
+            assert!(MultKind::parse_family(bad).is_err(), "{bad}");
+        }
     }
 }

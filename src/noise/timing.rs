@@ -62,11 +62,16 @@ impl TimingModel {
     /// Parse `vdd=0.6,vth=0.3,...` over the defaults.
     pub fn parse(s: &str) -> Result<Self> {
         let mut m = TimingModel::default();
+        let mut seen: Vec<&str> = Vec::new();
         for item in s.split(',').filter(|x| !x.trim().is_empty()) {
             let (k, v) = item
                 .split_once('=')
                 .with_context(|| format!("--timing: `{item}` is not name=value"))?;
             let k = k.trim();
+            if seen.contains(&k) {
+                bail!("--timing {s}: parameter `{k}` is given more than once");
+            }
+            seen.push(k);
             if k == "seed" {
                 m.seed = v
                     .trim()
@@ -241,10 +246,18 @@ impl Flipper {
     /// The product `value` of pair (a, b) after timing errors (two's complement if `signed`).
     #[inline(always)]
     pub fn apply(&self, a: u32, b: u32, value: i64, signed: bool) -> i64 {
+        self.apply_hashed(self.seed ^ ((a as u64) << 32) ^ b as u64, value, signed)
+    }
+
+    /// The product `value` after timing errors drawn from `draw` instead of the operand
+    /// pair: a fresh draw per multiply (e.g. a counter) gives independent flips per cycle,
+    /// as in inference where the same operands fail differently each time.
+    #[inline(always)]
+    pub fn apply_hashed(&self, draw: u64, value: i64, signed: bool) -> i64 {
         let w = self.out_bits;
         let mask = if w >= 64 { u64::MAX } else { (1u64 << w) - 1 };
         let mut bits = (value as u64) & mask;
-        let mut h = mix(self.seed ^ ((a as u64) << 32) ^ b as u64);
+        let mut h = mix(draw);
         for (i, &t) in self.thresholds.iter().enumerate() {
             if t == 0 {
                 continue;

@@ -1,11 +1,13 @@
-//! NumPy `.npy` reader (format versions 1, 2 and 3), written by hand: the header is a small
-//! Python dict literal, the data a flat array.
+//! NumPy `.npy` arrays through the npyz crate (format versions 1, 2 and 3: header dict parsed
+//! by npyz, data read by its typed readers).
 //!
 //! Supported dtypes: float16/32/64, signed and unsigned integers of 1, 2, 4 and 8 bytes and
-//! bool, either byte order; C or Fortran order (Fortran data is reordered to C order).
+//! bool, either byte order; C or Fortran order (Fortran data is reordered to C order). Before
+//! npyz reads anything, the header length and then the data length are checked against the
+//! bytes present, so a truncated or hostile file is an error, never a huge allocation.
 
-use super::{element_count, Layer};
 use anyhow::{bail, Context, Result};
+use npyz::{DType, NpyFile, Order, TypeChar};
 use std::path::Path;
 
 /// A parsed array, row-major `f32` data.
@@ -15,27 +17,7 @@ pub struct NpyArray {
     pub data: Vec<f32>,
 }
 
-impl NpyArray {
-    /// The array as a numpy "layer": axis 0 is taken as the output-channel axis.
-    pub fn into_layer(self, name: String) -> Layer {
-        Layer {
-            name,
-            op: "tensor".into(),
-            shape: self.shape,
-            data: self.data,
-        }
-    }
-}
-
 const MAGIC: &[u8] = b"\x93NUMPY";
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    Float,
-    Int,
-    Uint,
-    Bool,
-}
 
 /// Read and parse a `.npy` file; errors name the file.
 pub fn read(path: &Path) -> Result<NpyArray> {
@@ -43,51 +25,66 @@ pub fn read(path: &Path) -> Result<NpyArray> {
     parse(&bytes).with_context(|| format!("{}", path.display()))
 }
 
-/// Parse a whole `.npy` file held in memory.
-pub fn parse(bytes: &[u8]) -> Result<NpyArray> {
+/// Where the header ends, checked against the bytes present.
+fn header_end(bytes: &[u8]) -> Result<usize> {
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         bail!("not a .npy file (bad magic: expected \\x93NUMPY)");
     }
-    let major = bytes[6];
-    let (header_len, header_start) = match major {
+    let (len, start) = match bytes[6] {
         1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 => {
-            if bytes.len() < 12 {
-                bail!("truncated .npy header");
-            }
-            (
-                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-                12,
-            )
-        }
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        2 | 3 => bail!("truncated .npy header"),
         v => bail!("unsupported .npy format version {v}"),
     };
-    let header_end = header_start + header_len;
-    if bytes.len() < header_end {
+    let end = start + len;
+    if bytes.len() < end {
         bail!(
-            "truncated .npy header: needs {header_len} bytes, file has {}",
-            bytes.len().saturating_sub(header_start)
+            "truncated .npy header: needs {len} bytes, file has {}",
+            bytes.len() - start
         );
     }
-    let header =
-        std::str::from_utf8(&bytes[header_start..header_end]).context(".npy header is not text")?;
-    let descr = dict_string(header, "descr")?;
-    let fortran = dict_bool(header, "fortran_order")?;
-    let shape = dict_shape(header)?;
-    let (little, kind, size) = parse_descr(&descr)?;
-    let count = element_count(&shape).context(".npy header: shape overflows")?;
-    let body = &bytes[header_end..];
+    Ok(end)
+}
+
+/// Parse a whole `.npy` file held in memory.
+pub fn parse(bytes: &[u8]) -> Result<NpyArray> {
+    let end = header_end(bytes)?;
+    let npy = NpyFile::new(bytes).map_err(|e| anyhow::anyhow!(".npy header: {e}"))?;
+    let descr = match npy.dtype() {
+        DType::Plain(t) => t,
+        _ => bail!(".npy header field descr: structured dtypes are unsupported"),
+    };
+    let size = descr.size_field() as usize;
+    let ok = match descr.type_char() {
+        TypeChar::Float => matches!(size, 2 | 4 | 8),
+        TypeChar::Int | TypeChar::Uint => matches!(size, 1 | 2 | 4 | 8),
+        TypeChar::Bool => size == 1,
+        _ => false,
+    };
+    if !ok {
+        bail!(".npy header field descr = '{descr}': unsupported dtype (need float16/32/64, int, uint or bool)");
+    }
+    let shape: Vec<usize> = npy
+        .shape()
+        .iter()
+        .map(|&d| usize::try_from(d))
+        .collect::<Result<_, _>>()
+        .context(".npy header: shape overflows")?;
+    let count = super::element_count(&shape).context(".npy header: shape overflows")?;
     let need = count
         .checked_mul(size)
         .context(".npy header: shape overflows")?;
-    if body.len() < need {
+    let body = bytes.len() - end;
+    if body < need {
         bail!(
-            "truncated .npy data: shape {:?} of {descr} needs {need} bytes, file has {}",
-            shape,
-            body.len()
+            "truncated .npy data: shape {shape:?} of '{descr}' needs {need} bytes, file has {body}"
         );
     }
-    let data = decode(&body[..need], little, kind, size);
+    let fortran = npy.order() == Order::Fortran;
+    let data = read_values(npy, &descr)?;
     let data = if fortran && shape.len() > 1 {
         fortran_to_c(&data, &shape)
     } else {
@@ -96,62 +93,28 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray> {
     Ok(NpyArray { shape, data })
 }
 
-/// Byte order, kind and item size of a numpy type string such as `<f4`.
-fn parse_descr(d: &str) -> Result<(bool, Kind, usize)> {
-    let b = d.as_bytes();
-    if b.len() < 3 {
-        bail!(".npy header field descr = {d:?}: unsupported dtype");
+/// Every value as `f32`, through npyz's reader of the file's own dtype.
+fn read_values(npy: NpyFile<&[u8]>, descr: &npyz::TypeStr) -> Result<Vec<f32>> {
+    fn all<T: npyz::Deserialize>(npy: NpyFile<&[u8]>, f: impl Fn(T) -> f32) -> Result<Vec<f32>> {
+        let v: Vec<T> = npy
+            .into_vec()
+            .map_err(|e| anyhow::anyhow!(".npy data: {e}"))?;
+        Ok(v.into_iter().map(f).collect())
     }
-    let little = match b[0] {
-        b'<' | b'|' | b'=' => true,
-        b'>' => false,
-        _ => bail!(".npy header field descr = {d:?}: unsupported byte order"),
-    };
-    let kind = match b[1] {
-        b'f' => Kind::Float,
-        b'i' => Kind::Int,
-        b'u' => Kind::Uint,
-        b'b' => Kind::Bool,
-        _ => bail!(
-            ".npy header field descr = {d:?}: unsupported dtype (need float, int, uint or bool)"
-        ),
-    };
-    let size: usize = d[2..]
-        .parse()
-        .ok()
-        .with_context(|| format!(".npy header field descr = {d:?}: bad item size"))?;
-    let ok = match kind {
-        Kind::Float => matches!(size, 2 | 4 | 8),
-        Kind::Int | Kind::Uint => matches!(size, 1 | 2 | 4 | 8),
-        Kind::Bool => size == 1,
-    };
-    if !ok {
-        bail!(".npy header field descr = {d:?}: unsupported item size {size}");
+    match (descr.type_char(), descr.size_field()) {
+        (TypeChar::Float, 2) => all(npy, |x: half::f16| x.to_f32()),
+        (TypeChar::Float, 4) => all(npy, |x: f32| x),
+        (TypeChar::Float, _) => all(npy, |x: f64| x as f32),
+        (TypeChar::Int, 1) => all(npy, |x: i8| x as f32),
+        (TypeChar::Int, 2) => all(npy, |x: i16| x as f32),
+        (TypeChar::Int, 4) => all(npy, |x: i32| x as f32),
+        (TypeChar::Int, _) => all(npy, |x: i64| x as f32),
+        (TypeChar::Uint, 1) => all(npy, |x: u8| x as f32),
+        (TypeChar::Uint, 2) => all(npy, |x: u16| x as f32),
+        (TypeChar::Uint, 4) => all(npy, |x: u32| x as f32),
+        (TypeChar::Uint, _) => all(npy, |x: u64| x as f32),
+        _ => all(npy, |x: bool| x as u8 as f32),
     }
-    Ok((little, kind, size))
-}
-
-fn decode(body: &[u8], little: bool, kind: Kind, size: usize) -> Vec<f32> {
-    body.chunks_exact(size)
-        .map(|c| {
-            let mut b = [0u8; 8];
-            b[..size].copy_from_slice(c);
-            if !little {
-                b[..size].reverse();
-            }
-            let u = u64::from_le_bytes(b);
-            match (kind, size) {
-                (Kind::Float, 2) => super::f16_to_f32(u as u16),
-                (Kind::Float, 4) => f32::from_bits(u as u32),
-                (Kind::Float, _) => f64::from_bits(u) as f32,
-                (Kind::Int, 1) => u as u8 as i8 as f32,
-                (Kind::Int, 2) => u as u16 as i16 as f32,
-                (Kind::Int, 4) => u as u32 as i32 as f32,
-                (Kind::Int, _) => u as i64 as f32,
-                (Kind::Uint | Kind::Bool, _) => u as f32,
-            }
-        })
-        .collect()
 }
 
 /// Reorder column-major data of `shape` into row-major order.
@@ -178,82 +141,21 @@ fn fortran_to_c(data: &[f32], shape: &[usize]) -> Vec<f32> {
     out
 }
 
-/// The text right after `'key':` in the header dict.
-fn dict_value<'a>(header: &'a str, key: &str) -> Result<&'a str> {
-    for q in ['\'', '"'] {
-        let pat = format!("{q}{key}{q}");
-        if let Some(p) = header.find(&pat) {
-            let rest = header[p + pat.len()..].trim_start();
-            if let Some(r) = rest.strip_prefix(':') {
-                return Ok(r.trim_start());
-            }
-        }
-    }
-    bail!(".npy header has no field {key:?}: {header:?}")
-}
-
-fn dict_string(header: &str, key: &str) -> Result<String> {
-    let v = dict_value(header, key)?;
-    let q = v.chars().next().unwrap_or(' ');
-    if q != '\'' && q != '"' {
-        bail!(".npy header field {key} is not a string (structured dtypes are unsupported)");
-    }
-    let end = v[1..]
-        .find(q)
-        .with_context(|| format!(".npy header field {key}: unterminated string"))?;
-    Ok(v[1..1 + end].to_string())
-}
-
-fn dict_bool(header: &str, key: &str) -> Result<bool> {
-    let v = dict_value(header, key)?;
-    if v.starts_with("True") {
-        Ok(true)
-    } else if v.starts_with("False") {
-        Ok(false)
-    } else {
-        bail!(".npy header field {key} is neither True nor False")
-    }
-}
-
-fn dict_shape(header: &str) -> Result<Vec<usize>> {
-    let v = dict_value(header, "shape")?;
-    let inner = v
-        .strip_prefix('(')
-        .and_then(|r| r.find(')').map(|e| &r[..e]))
-        .context(".npy header field shape is not a tuple")?;
-    inner
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.trim_end_matches('L')
-                .parse::<usize>()
-                .with_context(|| format!(".npy header field shape: bad dimension {s:?}"))
-        })
-        .collect()
-}
-
-/// Serialize a C-order little-endian `f32` array as `.npy` (version 1); used by tests and
+/// Serialize a C-order little-endian `f32` array as `.npy` (through npyz); used by tests and
 /// handy for making inputs.
 pub fn write_f32(shape: &[usize], data: &[f32]) -> Vec<u8> {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let shape_txt = match dims.len() {
-        1 => format!("({},)", dims[0]),
-        _ => format!("({})", dims.join(", ")),
-    };
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_txt}, }}");
-    // Pad so that the data starts 64-byte aligned; the header ends with a newline.
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = MAGIC.to_vec();
-    out.extend([1u8, 0]);
-    out.extend((header.len() as u16).to_le_bytes());
-    out.extend(header.as_bytes());
-    for x in data {
-        out.extend(x.to_le_bytes());
-    }
+    use npyz::WriterBuilder;
+    let mut out = Vec::new();
+    let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    let mut w = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(&shape)
+        .writer(&mut out)
+        .begin_nd()
+        .expect("writing to a Vec cannot fail");
+    w.extend(data.iter().copied())
+        .expect("writing to a Vec cannot fail");
+    w.finish().expect("writing to a Vec cannot fail");
     out
 }
 
@@ -365,5 +267,18 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("structured"), "{e}");
+        // A version-2 header that claims 4 GB: refused before anything is allocated.
+        let mut huge = MAGIC.to_vec();
+        huge.extend([2u8, 0, 0xff, 0xff, 0xff, 0xff]);
+        let e = parse(&huge).unwrap_err().to_string();
+        assert!(e.contains("truncated .npy header"), "{e}");
+        // A shape whose size overflows.
+        let e = parse(&with_header(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }\n",
+            &[0; 4],
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("overflows") || e.contains("truncated"), "{e}");
     }
 }

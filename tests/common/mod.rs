@@ -1,2 +1,3 @@
+pub mod conv_oracle;
 pub mod npy;
 pub mod onnx_writer;

@@ -93,6 +93,21 @@ pub fn attr_int(name: &str, v: i64) -> Vec<u8> {
     a
 }
 
+pub fn attr_float(name: &str, v: f32) -> Vec<u8> {
+    let mut a = Vec::new();
+    field_bytes(&mut a, 1, name.as_bytes());
+    varint(&mut a, 2 << 3 | 5);
+    a.extend(v.to_le_bytes());
+    field_varint(&mut a, 20, 1); // type FLOAT
+    a
+}
+
+/// An int64 tensor (shapes, axes, indices), raw little-endian.
+pub fn tensor_i64(name: &str, dims: &[usize], v: &[i64]) -> Vec<u8> {
+    let raw: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    tensor_raw(name, dims, 7, &raw)
+}
+
 pub fn attr_ints(name: &str, v: &[i64]) -> Vec<u8> {
     let mut a = Vec::new();
     field_bytes(&mut a, 1, name.as_bytes());
@@ -170,6 +185,16 @@ pub fn model_with_inputs(
     initializers: &[Vec<u8>],
     inputs: &[Vec<u8>],
 ) -> Vec<u8> {
+    model_with_io(nodes, initializers, inputs, &[])
+}
+
+/// A model whose graph declares `inputs` and the graph outputs named `outputs`.
+pub fn model_with_io(
+    nodes: &[Vec<u8>],
+    initializers: &[Vec<u8>],
+    inputs: &[Vec<u8>],
+    outputs: &[&str],
+) -> Vec<u8> {
     let mut g = Vec::new();
     for n in nodes {
         field_bytes(&mut g, 1, n);
@@ -180,6 +205,11 @@ pub fn model_with_inputs(
     }
     for i in inputs {
         field_bytes(&mut g, 11, i);
+    }
+    for o in outputs {
+        let mut v = Vec::new();
+        field_bytes(&mut v, 1, o.as_bytes());
+        field_bytes(&mut g, 12, &v);
     }
     let mut m = Vec::new();
     field_varint(&mut m, 1, 8); // ir_version

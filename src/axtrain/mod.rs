@@ -1,0 +1,23 @@
+//! AxTrain (ISLPED 2018): training networks that tolerate the error of approximate
+//! multipliers and timing errors, checked by bit-exact approximate inference.
+//!
+//! - [`data`]: CSV and MNIST IDX loaders;
+//! - [`hardware`]: the multiplier as a quantized network sees it (built-in model or LUT file,
+//!   explicit activation/weight operand roles, optional timing errors);
+//! - [`net`]: MLP and LeNet-style CNN in candle, with a hook at every pre-activation;
+//! - [`qnet`]: 8-bit quantization and bit-exact integer inference;
+//! - [`noise`]: passive noise models and the second moment the active regularizer uses;
+//! - [`train`]: the training loop (baseline, passive, active, both);
+//! - [`experiment`]: runs, sweeps and the paper-style summary; [`report`]: table, JSON, plot.
+//!
+//! See `docs/axtrain.md`.
+
+pub mod data;
+pub mod experiment;
+pub mod hardware;
+pub mod net;
+pub mod noise;
+pub mod qnet;
+pub mod report;
+pub mod rng;
+pub mod train;

@@ -1,0 +1,649 @@
+//! `noise-profile` and `characterize` against inputs that must not get through and outputs
+//! that must not be lost (issue 11), and what a user reads from them: family sweeps, plots,
+//! help text that matches the behaviour (issue 18). Needs Verilator and Yosys for the
+//! `characterize` cases (a missing tool fails the test).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn tetris() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tetris"))
+}
+
+fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Run, expect failure with `msg` in stderr.
+fn run_err(cmd: &mut Command, msg: &str) -> String {
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success(),
+        "expected a failure containing {msg:?}"
+    );
+    assert!(err.contains(msg), "expected {msg:?} in:\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+/// Resident memory of a running process, in kB (Linux /proc).
+fn rss_kb(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+/// Start `cmd`, wait until `ready()` (or 180 s), let it run 3 s more, check it is still running
+/// in less than 200 MB, and stop it. A sampled sweep that collected its pairs first died at once
+/// with "memory allocation of 80000000000 bytes failed".
+fn runs_in_bounded_memory(cmd: &mut Command, ready: impl Fn() -> bool) {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !ready() && start.elapsed() < Duration::from_secs(180) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let alive = child.try_wait().unwrap().is_none();
+    let rss = rss_kb(child.id());
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        alive,
+        "the sweep ended early: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rss = rss.expect("VmRSS of the running sweep");
+    assert!(rss < 200_000, "resident memory {rss} kB");
+}
+
+#[test]
+fn ten_billion_samples_stream_in_bounded_memory() {
+    runs_in_bounded_memory(
+        tetris().args([
+            "noise-profile",
+            "--mult",
+            "drum:k=4",
+            "--width",
+            "16",
+            "--samples",
+            "10000000000",
+        ]),
+        || true,
+    );
+    let t = tempfile::tempdir().unwrap();
+    let v = t.path().join("m.v");
+    std::fs::write(
+        &v,
+        "module m(input [5:0] a, input [5:0] b, output [11:0] y); assign y = a * b; endmodule\n",
+    )
+    .unwrap();
+    let work = t.path().join("w");
+    let built = {
+        let work = work.clone();
+        move || {
+            std::fs::read_dir(&work).is_ok_and(|d| {
+                d.flatten()
+                    .any(|e| e.path().join("obj").join("sweep").is_file())
+            })
+        }
+    };
+    runs_in_bounded_memory(
+        tetris()
+            .args(["characterize", "--width", "6", "--samples", "10000000000"])
+            .arg("--verilog")
+            .arg(&v)
+            .arg("--work-dir")
+            .arg(&work),
+        built,
+    );
+}
+
+/// Designs that are not a combinational function of their two operands, and ports that do
+/// not make a multiplier, are refused with the reason; nothing is written.
+#[test]
+fn characterize_refuses_what_is_not_a_multiplier() {
+    let t = tempfile::tempdir().unwrap();
+    let j = t.path().join("out.json");
+    let case = |name: &str, body: &str, extra: &[&str], msg: &str| {
+        let f = t.path().join(format!("{name}.v"));
+        std::fs::write(&f, body).unwrap();
+        run_err(
+            tetris()
+                .args(["characterize", "--width", "4", "--verilog"])
+                .arg(&f)
+                .args(extra)
+                .arg("--work-dir")
+                .arg(t.path().join("w"))
+                .arg("--json")
+                .arg(&j),
+            msg,
+        );
+        assert!(!j.exists(), "{name} wrote output");
+    };
+    let ports = ["--port-a", "a", "--port-b", "b", "--port-out", "y"];
+    case(
+        "clocked",
+        "module clocked(input clk, input [3:0] a, input [3:0] b, output reg [7:0] y);\n  always @(posedge clk) y <= a * b;\nendmodule\n",
+        &ports,
+        "a flip-flop",
+    );
+    case(
+        "latch",
+        "module latch(input [3:0] a, input [3:0] b, output reg [7:0] y);\n  always @(a or b) if (a[0]) y = a * b;\nendmodule\n",
+        &[],
+        "a latch",
+    );
+    case(
+        "loop",
+        "module loop(input [3:0] a, input [3:0] b, output [7:0] y);\n  wire [7:0] t = t ^ (a * b);\n  assign y = t;\nendmodule\n",
+        &[],
+        "combinational loop",
+    );
+    case(
+        "state",
+        "module state(input [3:0] a, input [3:0] b, output reg [7:0] y);\n  always @(a) y = y + a * b;\nendmodule\n",
+        &[],
+        "not a function of its inputs",
+    );
+    case(
+        "same",
+        "module same(input [3:0] a, input [3:0] b, output [7:0] y); assign y = a * b; endmodule\n",
+        &["--port-a", "a", "--port-b", "a"],
+        "two distinct ports",
+    );
+    case(
+        "narrow",
+        "module narrow(input [3:0] a, input [3:0] b, output [5:0] y); assign y = a * b; endmodule\n",
+        &[],
+        "--truncate-output",
+    );
+    case(
+        "finish",
+        "module finish(input [3:0] a, input [3:0] b, output [7:0] y);\n  assign y = a * b;\n  always @(a) if (a == 4'd9) $finish;\nendmodule\n",
+        &[],
+        "$finish",
+    );
+    // In an initial block Yosys runs it (and stops); the sweep harness would also stop on it.
+    case(
+        "initial_finish",
+        "module initial_finish(input [3:0] a, input [3:0] b, output [7:0] y);\n  assign y = a * b;\n  initial $finish;\nendmodule\n",
+        &[],
+        "$finish",
+    );
+}
+
+/// What a design may do and still be characterized: print with $display (kept out of the
+/// products), declare signed ports (a warning without --signed), drop product bits when told.
+#[test]
+fn characterize_isolates_output_warns_and_truncates_on_request() {
+    let t = tempfile::tempdir().unwrap();
+    let p = |n: &str| t.path().join(n);
+    let run = |name: &str, body: &str, extra: &[&str]| -> (Value, String) {
+        let f = p(&format!("{name}.v"));
+        std::fs::write(&f, body).unwrap();
+        let j = p(&format!("{name}.json"));
+        let out = run_ok(
+            tetris()
+                .args(["characterize", "--width", "4", "--verilog"])
+                .arg(&f)
+                .args(extra)
+                .arg("--work-dir")
+                .arg(p("w"))
+                .arg("--json")
+                .arg(&j),
+        );
+        (
+            read_json(&j),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Prints a line for every pair: the products still arrive intact.
+    let (chatty, _) = run(
+        "chatty",
+        "module chatty(input [3:0] a, input [3:0] b, output [7:0] y);\n  assign y = a * b;\n  always @(a or b) $display(\"a=%d b=%d\", a, b);\nendmodule\n",
+        &[],
+    );
+    assert_eq!(chatty["metrics"]["pairs"], 256);
+    assert_eq!(chatty["metrics"]["ep_percent"], 0.0);
+    let signed_src = "module sm(input signed [3:0] a, input signed [3:0] b, output signed [7:0] y);\n  assign y = a * b;\nendmodule\n";
+    let (_, err) = run("sm", signed_src, &[]);
+    assert!(err.contains("declared signed"), "{err}");
+    let (s, err) = run("sm2", signed_src, &["--signed"]);
+    assert!(!err.contains("declared signed"), "{err}");
+    assert_eq!(s["metrics"]["ep_percent"], 0.0);
+    // A 6-bit product port holds a * b mod 64: the error is minus the dropped high bits.
+    let (narrow, _) = run(
+        "narrow",
+        "module narrow(input [3:0] a, input [3:0] b, output [5:0] y); assign y = a * b; endmodule\n",
+        &["--truncate-output"],
+    );
+    let (mut wrong, mut worst) = (0u64, 0u64);
+    for a in 0..16u64 {
+        for b in 0..16u64 {
+            let dropped = (a * b) & !63;
+            wrong += (dropped != 0) as u64;
+            worst = worst.max(dropped);
+        }
+    }
+    assert_eq!(narrow["metrics"]["wce"], worst);
+    assert_eq!(
+        narrow["metrics"]["ep_percent"],
+        100.0 * wrong as f64 / 256.0
+    );
+    assert_eq!(narrow["multiplier"]["output_bits"], 6);
+}
+
+#[test]
+fn duplicated_parameters_are_errors() {
+    run_err(
+        tetris().args(["noise-profile", "--mult", "drum:k=4,k=5", "--width", "8"]),
+        "`k` is given more than once",
+    );
+    run_err(
+        tetris().args([
+            "noise-profile",
+            "--mult",
+            "exact",
+            "--width",
+            "8",
+            "--timing",
+            "vdd=0.7,vdd=0.9",
+        ]),
+        "`vdd` is given more than once",
+    );
+}
+
+/// Output paths are checked before any work: two outputs on one file, an output on the
+/// input, an output under a file; a failure while rendering leaves no file at all.
+#[test]
+fn outputs_never_collide_and_are_all_or_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let p = |n: &str| t.path().join(n);
+    let np = || {
+        let mut c = tetris();
+        c.args(["noise-profile", "--mult", "drum:k=4", "--width", "8"]);
+        c
+    };
+    run_err(
+        np().arg("--json").arg(p("x")).arg("--toml").arg(p("x")),
+        "both name",
+    );
+    // The same file spelled two ways.
+    run_err(
+        np().arg("--json")
+            .arg(p("x"))
+            .arg("--toml")
+            .arg(t.path().join(".").join("x")),
+        "both name",
+    );
+    assert!(!p("x").exists());
+    std::fs::write(p("afile"), "keep").unwrap();
+    run_err(
+        np().arg("--json")
+            .arg(p("ok.json"))
+            .arg("--plot")
+            .arg(p("afile").join("p.svg")),
+        "is a file",
+    );
+    assert!(!p("ok.json").exists());
+    // The header cannot hold the corrected product (245760 > int16): nothing is written,
+    // not even the JSON that rendered fine.
+    run_err(
+        tetris()
+            .args([
+                "noise-profile",
+                "--mult",
+                "trunc:t=16,corr",
+                "--width",
+                "8",
+                "--signed",
+            ])
+            .arg("--json")
+            .arg(p("ok.json"))
+            .arg("--lut-header")
+            .arg(p("h.h")),
+        "does not fit",
+    );
+    assert!(!p("ok.json").exists() && !p("h.h").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(t.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // characterize never writes over its input.
+    std::fs::write(
+        p("m.v"),
+        "module m(input [3:0] a, input [3:0] b, output [7:0] y); assign y = a * b; endmodule\n",
+    )
+    .unwrap();
+    run_err(
+        tetris()
+            .args(["characterize", "--width", "4", "--verilog"])
+            .arg(p("m.v"))
+            .arg("--json")
+            .arg(p("m.v")),
+        "is the input given to --verilog",
+    );
+    assert!(std::fs::read_to_string(p("m.v"))
+        .unwrap()
+        .contains("module m"));
+}
+
+/// `--emit-rtl DIR` replaces only a folder tetris wrote (the output policy of
+/// `crate::fsutil`; tests/output_safety.rs covers `--force`).
+#[test]
+fn emit_rtl_never_deletes_a_users_folder() {
+    let t = tempfile::tempdir().unwrap();
+    let p = |n: &str| t.path().join(n);
+    let emit = |dir: &Path| {
+        let mut c = tetris();
+        c.current_dir(t.path())
+            .args([
+                "noise-profile",
+                "--mult",
+                "drum:k=3",
+                "--width",
+                "4",
+                "--emit-rtl",
+            ])
+            .arg(dir);
+        c
+    };
+    std::fs::create_dir(p("mine")).unwrap();
+    std::fs::write(p("mine/notes.txt"), "mine").unwrap();
+    run_err(&mut emit(&p("mine")), "holds files tetris did not write");
+    assert_eq!(
+        std::fs::read_to_string(p("mine/notes.txt")).unwrap(),
+        "mine"
+    );
+    std::fs::write(p("file"), "keep").unwrap();
+    run_err(&mut emit(&p("file")), "is a file");
+    assert_eq!(std::fs::read_to_string(p("file")).unwrap(), "keep");
+    run_err(&mut emit(Path::new(".")), "working directory");
+    run_err(&mut emit(Path::new("..")), "working directory");
+    assert!(p("mine/notes.txt").is_file() && p("file").is_file());
+    // A folder of its own: written, then replaced by the next run.
+    run_ok(&mut emit(&p("rtl")));
+    run_ok(&mut emit(&p("rtl")));
+    assert!(p("rtl/files.f").is_file());
+}
+
+/// Three `characterize` runs of one file into one fresh build cache at the same time: all
+/// succeed with the same figures (a lost race is a cache hit).
+#[test]
+fn concurrent_characterize_runs_share_the_cache() {
+    let t = tempfile::tempdir().unwrap();
+    let p = |n: &str| t.path().join(n);
+    std::fs::write(
+        p("m.v"),
+        "module m(input [4:0] a, input [4:0] b, output [9:0] y); assign y = (a * b) | 10'd1; endmodule\n",
+    )
+    .unwrap();
+    let children: Vec<_> = (0..3)
+        .map(|i| {
+            tetris()
+                .args(["characterize", "--width", "5", "--verilog"])
+                .arg(p("m.v"))
+                .arg("--work-dir")
+                .arg(p("w"))
+                .arg("--json")
+                .arg(p(&format!("{i}.json")))
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let docs: Vec<Value> = (0..3)
+        .map(|i| read_json(&p(&format!("{i}.json"))))
+        .collect();
+    assert!(docs.iter().all(|d| d["metrics"] == docs[0]["metrics"]));
+    // One build in the cache (besides tetris's marker file), no temporary folders left.
+    let entries: Vec<PathBuf> = std::fs::read_dir(p("w"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|e| !e.ends_with(".tetris-output"))
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+}
+
+/// `--mult drum:k=2..6`: one command, a table, one document with a profile per member (each
+/// equal to its own run) and a plot of the metrics against k.
+#[test]
+fn family_sweep_in_one_command() {
+    let t = tempfile::tempdir().unwrap();
+    let p = |n: &str| t.path().join(n);
+    let out = run_ok(
+        tetris()
+            .args(["noise-profile", "--mult", "drum:k=2..6", "--width", "8"])
+            .arg("--json")
+            .arg(p("f.json"))
+            .arg("--toml")
+            .arg(p("f.toml"))
+            .arg("--plot")
+            .arg(p("f.svg")),
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    for k in 2..=6 {
+        assert!(table.contains(&format!("drum:k={k} ")), "{table}");
+    }
+    let f = read_json(&p("f.json"));
+    let members = f["members"].as_array().unwrap();
+    assert_eq!(members.len(), 5);
+    assert_eq!(f["family"]["parameter"], "k");
+    run_ok(
+        tetris()
+            .args([
+                "noise-profile",
+                "--mult",
+                "drum:k=4",
+                "--width",
+                "8",
+                "--json",
+            ])
+            .arg(p("k4.json")),
+    );
+    let k4 = read_json(&p("k4.json"));
+    assert_eq!(members[2]["family_value"], 4);
+    assert_eq!(members[2]["metrics"], k4["metrics"]);
+    assert_eq!(members[2]["histograms"], k4["histograms"]);
+    // Fewer kept bits, larger error.
+    let mre: Vec<f64> = members
+        .iter()
+        .map(|m| m["metrics"]["mre_percent"].as_f64().unwrap())
+        .collect();
+    assert!(mre.windows(2).all(|w| w[0] > w[1]), "{mre:?}");
+    let svg = std::fs::read_to_string(p("f.svg")).unwrap();
+    assert!(
+        svg.matches("<line").count() >= 4 * 4,
+        "one segment per pair of members and metric"
+    );
+    assert!(svg.contains("MRE %") && svg.contains(">k<"));
+    assert!(std::fs::read_to_string(p("f.toml"))
+        .unwrap()
+        .contains("[[members]]"));
+    run_err(
+        tetris()
+            .args([
+                "noise-profile",
+                "--mult",
+                "drum:k=2..6",
+                "--width",
+                "8",
+                "--lut-bin",
+            ])
+            .arg(p("x.bin")),
+        "a family writes",
+    );
+}
+
+/// The plot labels each histogram bar with the range it counts, colours the heatmap on a
+/// log scale with a legend, and marks cells without a relative error instead of colouring
+/// them as 0.
+#[test]
+fn plots_label_real_ranges_and_mark_undefined_cells() {
+    let t = tempfile::tempdir().unwrap();
+    let f = t.path().join("p.svg");
+    run_ok(
+        tetris()
+            .args([
+                "noise-profile",
+                "--mult",
+                "drum:k=3",
+                "--width",
+                "8",
+                "--plot",
+            ])
+            .arg(&f),
+    );
+    let svg = std::fs::read_to_string(&f).unwrap();
+    let texts: Vec<&str> = svg
+        .split("<text")
+        .skip(1)
+        .filter_map(|x| {
+            x.split_once('>')
+                .map(|(_, r)| r.split('<').next().unwrap_or(""))
+        })
+        .collect();
+    // e = 1 is labelled 1, e in 2..3 is "2..3", never "2^1".
+    for label in ["0", "1", "2..3", "4..7", "-3..-2"] {
+        assert!(
+            texts.contains(&label),
+            "no bar label {label:?} in {texts:?}"
+        );
+    }
+    assert!(
+        !texts.iter().any(|t| *t == "2^1" || *t == "-2^1"),
+        "{texts:?}"
+    );
+    // Every label is a range the bins hold (checked against the profile's own bins).
+    assert!(texts.contains(&"log scale"));
+    // Row 0 and column 0 (a zero operand): 17 crossed grey cells, titled undefined.
+    let undefined = svg.matches("undefined (exact product 0)").count();
+    assert_eq!(undefined, 17);
+    assert_eq!(
+        svg.matches("fill=\"rgb(216,216,216)\"><title>|a| bits")
+            .count(),
+        17
+    );
+    // Defined cells of very different MRE get different colours (a linear scale washed all
+    // but the largest to white).
+    let cell = |i: usize, j: usize| -> String {
+        let key = format!("<title>|a| bits {i}, |b| bits {j}: MRE");
+        let at = svg.find(&key).unwrap();
+        let rect = &svg[svg[..at].rfind("<rect").unwrap()..at];
+        rect.split("fill=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(cell(4, 4), cell(8, 8));
+    assert_ne!(cell(8, 8), "rgb(255,255,255)");
+}
+
+/// `--help` and the default sweep agree: exhaustive up to 2^24 pairs, for both commands. A
+/// 10-bit netlist is swept on every pair by default (it was sampled), and its figures equal the
+/// model's; a sampled characterize draws the same pairs as a sampled noise-profile.
+#[test]
+fn default_sweep_matches_help_and_samples_match_the_model() {
+    for cmd in ["noise-profile", "characterize"] {
+        let out = run_ok(tetris().args([cmd, "--help"]));
+        // clap wraps long lines: compare with the whitespace collapsed.
+        let help = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            help.contains("at most 2^24 pairs") && help.contains("--width 12"),
+            "{help}"
+        );
+    }
+    let t = tempfile::tempdir().unwrap();
+    let p = |n: &str| t.path().join(n);
+    run_ok(
+        tetris()
+            .args([
+                "noise-profile",
+                "--mult",
+                "drum:k=4",
+                "--width",
+                "10",
+                "--emit-rtl",
+            ])
+            .arg(p("rtl"))
+            .arg("--json")
+            .arg(p("model.json")),
+    );
+    let files = std::fs::read_to_string(p("rtl/files.f")).unwrap();
+    let all: String = files
+        .lines()
+        .map(|f| std::fs::read_to_string(p("rtl").join(f)).unwrap())
+        .collect();
+    std::fs::write(p("all.v"), all).unwrap();
+    let characterize = |extra: &[&str], json: &str| {
+        run_ok(
+            tetris()
+                .args(["characterize", "--width", "10", "--verilog"])
+                .arg(p("all.v"))
+                .args(extra)
+                .arg("--work-dir")
+                .arg(p("w"))
+                .arg("--json")
+                .arg(p(json)),
+        );
+        read_json(&p(json))
+    };
+    let rtl = characterize(&[], "rtl.json");
+    let model = read_json(&p("model.json"));
+    assert_eq!(rtl["method"]["exhaustive"], true);
+    assert_eq!(rtl["metrics"]["pairs"], 1 << 20);
+    assert_eq!(rtl["metrics"]["wce_is_lower_bound"], false);
+    // The same products in the same block order: every figure identical, floats included.
+    for k in ["metrics", "histograms", "by_magnitude", "noise_model"] {
+        assert_eq!(rtl[k], model[k], "{k}");
+    }
+    let sampled = characterize(&["--samples", "150000", "--seed", "9"], "rtl_s.json");
+    run_ok(
+        tetris()
+            .args(["noise-profile", "--mult", "drum:k=4", "--width", "10"])
+            .args(["--samples", "150000", "--seed", "9", "--json"])
+            .arg(p("model_s.json")),
+    );
+    let model_s = read_json(&p("model_s.json"));
+    for k in ["metrics", "histograms", "by_magnitude"] {
+        assert_eq!(sampled[k], model_s[k], "{k}");
+    }
+    assert_eq!(sampled["metrics"]["wce_is_lower_bound"], true);
+}
