@@ -424,6 +424,8 @@ fn cli_compare_uses_the_sim_speedup_and_writes_table_json_plot() {
             "40",
             "--input-hw",
             "8,8",
+            "--energy-tiles",
+            "8",
             "--weights",
         ])
         .arg(&w)
@@ -496,4 +498,64 @@ fn cli_compare_uses_the_sim_speedup_and_writes_table_json_plot() {
     );
     assert!(md.contains(&verdict), "{verdict} missing from:\n{md}");
     assert!(sac["generic"]["transistors"].as_u64().unwrap() > 0);
+
+    // Energy on osu018: each design's energy per MAC is the one `tetris power` measures for
+    // the same design, layer, tiles and activations; throughput per mm^2 is recomputed from the
+    // raw figures; each column's verdict follows its ratio.
+    let f = |v: &serde_json::Value| v.as_f64().expect("a number");
+    let mut asic = vec![];
+    for r in [sac, mac] {
+        let a = &r["asic"];
+        assert!(a.is_object(), "energy measured by default: {r}");
+        assert_eq!(a["tiles"], 8);
+        let want = f(&r["macs"]) / f(&r["cycles"]) * f(&a["fmax_mhz"]) / (f(&a["area_um2"]) / 1e6);
+        let got = f(&a["mmacs_per_s_per_mm2"]);
+        assert!((got - want).abs() <= 1e-9 * want, "{got} vs {want}");
+        let kind = if r["kind"] == "sac" {
+            PeKind::Sac
+        } else {
+            PeKind::Mac
+        };
+        let mut cfg = small(kind, 1);
+        cfg.top.name = r["top"].as_str().unwrap().to_string();
+        let c = write_config(t.path(), &cfg);
+        let pj = t.path().join(format!("{}.power.json", cfg.top.name));
+        let o = tetris()
+            .args(["power", "--input-hw", "8,8", "--tiles", "8", "--weights"])
+            .arg(&w)
+            .arg("--config")
+            .arg(&c)
+            .arg("--json")
+            .arg(&pj)
+            .arg("--work-dir")
+            .arg(t.path().join(format!("{}.power", cfg.top.name)))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let p: serde_json::Value = serde_json::from_slice(&std::fs::read(&pj).unwrap()).unwrap();
+        let (e, pe) = (
+            f(&a["energy_pj_per_mac"]["total"]),
+            f(&p["energy_pj_per_mac"]["total"]),
+        );
+        assert!(
+            e > 0.0 && (e - pe).abs() <= 1e-9 * pe,
+            "compare {e} vs power {pe}"
+        );
+        assert_eq!(f(&a["area_um2"]), f(&p["area_um2"]));
+        asic.push((f(&a["area_um2"]), f(&a["fmax_mhz"]), got, e));
+    }
+    let judge = |x: f64, y: f64, lower_wins: bool| {
+        let r = x / y;
+        let sac = if lower_wins { r <= 1.0 } else { r >= 1.0 };
+        format!("{r:.2}x, {}", if sac { "SAC wins" } else { "MAC wins" })
+    };
+    let (s, m) = (asic[0], asic[1]);
+    let line = format!(
+        "| 4 | PE | {} | {} | {} | {} |",
+        judge(s.0, m.0, true),
+        judge(s.1, m.1, false),
+        judge(s.2, m.2, false),
+        judge(s.3, m.3, true)
+    );
+    assert!(md.contains(&line), "{line} missing from:\n{md}");
 }

@@ -320,6 +320,28 @@ pub fn synthetic_activations(len: usize, act_bits: u32, seed: u64) -> Vec<i64> {
         .collect()
 }
 
+/// Seeded synthetic activations shaped like a ReLU layer's output: max(0, N(0, 1)) (half of
+/// them zero, the rest concentrated at small values), quantized to `act_bits` per tensor
+/// (max-abs) as real activations are. A fairer stand-in for energy than uniform values, whose
+/// every bit toggles half the time.
+pub fn synthetic_relu_activations(len: usize, act_bits: u32, seed: u64) -> Vec<i64> {
+    let mut r = crate::hdl::sim::SplitMix64(seed);
+    let unit =
+        |r: &mut crate::hdl::sim::SplitMix64| (r.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let x: Vec<f32> = (0..len)
+        .map(|_| {
+            // Box-Muller.
+            let (u, v) = (unit(&mut r).max(1e-300), unit(&mut r));
+            let g = (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos();
+            g.max(0.0) as f32
+        })
+        .collect();
+    if x.iter().all(|&v| v == 0.0) {
+        return vec![0; len];
+    }
+    quantize(&x, 1, act_bits, false).expect("finite values")
+}
+
 /// Quantize a float activation tensor to `act_bits` (symmetric max-abs, per tensor).
 pub fn quantize_activations(x: &[f32], act_bits: u32) -> Result<Vec<i64>> {
     quantize(x, 1, act_bits, false)
@@ -369,6 +391,77 @@ pub fn run_rtl(
     })
 }
 
+/// `n` pixel tiles evenly spaced over the layer (all of them when `n` is at least their number).
+pub fn sample_tiles(map: &LayerMap, n: usize) -> Vec<usize> {
+    let n = map.pixel_tiles().min(n.max(1));
+    (0..n).map(|i| i * map.pixel_tiles() / n).collect()
+}
+
+/// What checking one engine's run of sampled tiles found.
+pub struct RunCheck {
+    /// Every output equals the exact dot product and every output of the tiles is there.
+    pub outputs_match: bool,
+    /// Every separately simulated run took exactly the cycles the cycle model gives.
+    pub model_agrees: bool,
+    pub checked_outputs: usize,
+    /// (tiles, cycles) of each separately simulated run.
+    pub runs: Vec<(usize, u64)>,
+}
+
+/// Check an RTL run of pixel tiles `picked` of a prepared layer: every output against the
+/// exact dot product of the golden im2col row and filter, the output count, and each
+/// separately simulated run's cycles against the cycle model.
+pub fn check_run(
+    pl: &PreparedLayer,
+    input: &[i64],
+    picked: &[usize],
+    engine: Engine,
+    timing: Timing,
+    run: &super::rtl_driver::RtlRun,
+) -> RunCheck {
+    use super::cycle_model::layer_cycles_for_tiles;
+    let map = &pl.map;
+    let p = &map.params;
+    let plane = p.out_h() * p.out_w();
+    let dot = p.dot_len();
+    // Whole layers on the Verilator engine are 10^5..10^6 outputs: check in parallel.
+    let wrong = run
+        .outputs
+        .par_iter()
+        .filter(|&&(idx, v)| {
+            let px = idx / (p.cout * plane) * plane + idx % plane;
+            let o = idx / plane % p.cout;
+            let row = p.im2col_row(input, px, map.conv_group_of(o));
+            let golden: i128 = row
+                .iter()
+                .zip(&pl.qweights[o * dot..(o + 1) * dot])
+                .map(|(&a, &w)| a as i128 * w as i128)
+                .sum();
+            golden != v
+        })
+        .count();
+    let want = picked
+        .iter()
+        .map(|&t| map.tile_pixels(t).len())
+        .sum::<usize>()
+        * p.cout;
+    // A run that lists no chunks is one continuous run.
+    let runs = if run.chunks.is_empty() {
+        vec![(picked.len(), run.cycles)]
+    } else {
+        run.chunks.clone()
+    };
+    let model_agrees = runs.iter().all(|&(chunk_tiles, chunk_cycles)| {
+        chunk_cycles == layer_cycles_for_tiles(map, &pl.lens, engine, timing, chunk_tiles)
+    });
+    RunCheck {
+        outputs_match: wrong == 0 && run.outputs.len() == want,
+        model_agrees,
+        checked_outputs: run.outputs.len(),
+        runs,
+    }
+}
+
 /// [`run_rtl`] with any RTL engine: `run(engine, tiles)` simulates those pixel tiles.
 pub fn run_rtl_with(
     pl: &PreparedLayer,
@@ -380,11 +473,8 @@ pub fn run_rtl_with(
 ) -> Result<RtlLayerRun> {
     use super::cycle_model::layer_cycles_for_tiles;
     let map = &pl.map;
-    let p = &map.params;
     let n = map.pixel_tiles().min(tiles.max(1));
-    let picked: Vec<usize> = (0..n).map(|i| i * map.pixel_tiles() / n).collect();
-    let plane = p.out_h() * p.out_w();
-    let dot = p.dot_len();
+    let picked = sample_tiles(map, n);
     let pixels: usize = picked.iter().map(|&t| map.tile_pixels(t).len()).sum();
     let mut ok = true;
     let mut checked = 0;
@@ -397,37 +487,11 @@ pub fn run_rtl_with(
             continue;
         }
         let run = run(engine, &picked).with_context(|| format!("layer {}", pl.name))?;
-        // Whole layers on the Verilator engine are 10^5..10^6 outputs: check in parallel.
-        let wrong = run
-            .outputs
-            .par_iter()
-            .filter(|&&(idx, v)| {
-                let px = idx / (p.cout * plane) * plane + idx % plane;
-                let o = idx / plane % p.cout;
-                let row = p.im2col_row(input, px, map.conv_group_of(o));
-                let golden: i128 = row
-                    .iter()
-                    .zip(&pl.qweights[o * dot..(o + 1) * dot])
-                    .map(|(&a, &w)| a as i128 * w as i128)
-                    .sum();
-                golden != v
-            })
-            .count();
-        ok &= wrong == 0;
-        checked += run.outputs.len();
-        ok &= run.outputs.len() == pixels * p.cout;
-        // Every separately simulated run (one, or one per parallel chunk) must take exactly
-        // the cycles the model gives for its number of tiles. A run that lists no chunks is
-        // one continuous run.
-        let runs = if run.chunks.is_empty() {
-            vec![(picked.len(), run.cycles)]
-        } else {
-            run.chunks.clone()
-        };
-        for &(chunk_tiles, chunk_cycles) in &runs {
-            agree &=
-                chunk_cycles == layer_cycles_for_tiles(map, &pl.lens, engine, timing, chunk_tiles);
-        }
+        let check = check_run(pl, input, &picked, engine, timing, &run);
+        ok &= check.outputs_match;
+        agree &= check.model_agrees;
+        checked += check.checked_outputs;
+        let runs = check.runs;
         chunks = chunks.max(runs.len());
         cycles[k] = if runs.len() == 1 {
             run.cycles

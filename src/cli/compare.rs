@@ -1,8 +1,9 @@
 //! `tetris compare`: SAC vs MAC area, clock and throughput per area (PE and arrays) as a
-//! markdown table, JSON and an SVG plot, from Yosys, nextpnr-ice40 and the cycle model.
+//! markdown table, JSON and an SVG plot, from Yosys, nextpnr-ice40 and the cycle model; and
+//! area, Fmax and energy per MAC on a standard-cell library (`tetris power`).
 
 use crate::array::network::load_array_layers;
-use crate::flow::compare::{compare, CompareOptions};
+use crate::flow::compare::{compare, CompareOptions, EnergyOptions};
 use anyhow::{bail, Result};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -35,6 +36,19 @@ pub struct Args {
     /// Output folder: compare.md, compare.json, compare.svg and one folder per design.
     #[arg(long, default_value = "synth_out/compare")]
     pub out: PathBuf,
+    /// Skip the standard-cell measurements (area in um^2, OpenSTA Fmax, energy per MAC).
+    #[arg(long)]
+    pub no_energy: bool,
+    /// Pixel tiles of the energy layer (the weight file's layer with the most MACs) simulated
+    /// gate by gate per design.
+    #[arg(long, default_value_t = 64)]
+    pub energy_tiles: usize,
+    /// Seed of the synthetic post-ReLU activations of the energy layer.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Liberty library for the energy (default: osu018 from Debian's qflow-tech-osu018).
+    #[arg(long)]
+    pub liberty: Option<PathBuf>,
     /// Let --out be a folder tetris did not write (compare writes its files and design folders into it).
     #[arg(long)]
     pub force: bool,
@@ -59,8 +73,17 @@ pub fn run(a: Args) -> Result<()> {
         bail!("--clock-mhz {}: allowed range is (0, 2000]", a.clock_mhz);
     }
     crate::flow::constraints::ice40_device(&a.device)?;
+    if a.energy_tiles == 0 {
+        bail!("--energy-tiles 0: give at least 1");
+    }
+    let liberty = if a.no_energy {
+        None
+    } else {
+        Some(crate::power::synth::liberty_path(a.liberty.as_deref())?)
+    };
     crate::fsutil::OutputPlan::new(a.force)
         .input("--weights", Some(&a.weights))
+        .input("--liberty", liberty.as_deref())
         .dir("--out", Some(&a.out))
         .prepare()?;
     crate::fsutil::ensure_work_dir("--out", &a.out, a.force)?;
@@ -77,6 +100,11 @@ pub fn run(a: Args) -> Result<()> {
         ks: a.ks,
         clock_mhz: a.clock_mhz,
         device: a.device.to_ascii_lowercase(),
+        energy: liberty.map(|liberty| EnergyOptions {
+            liberty,
+            tiles: a.energy_tiles,
+            seed: a.seed,
+        }),
         progress: true,
     };
     let name = a

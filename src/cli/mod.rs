@@ -8,9 +8,11 @@ pub mod characterize;
 pub mod compare;
 pub mod config_cmd;
 pub mod cosim;
+pub mod explore;
 pub mod gen;
 pub mod knead;
 pub mod noise_profile;
+pub mod power;
 pub mod prove_cmd;
 pub mod sim;
 pub mod synth_cmd;
@@ -42,6 +44,11 @@ pub enum Command {
     Synth(synth_cmd::Args),
     /// SAC vs MAC area, Fmax and throughput per area (PE and arrays): table, JSON and plot.
     Compare(compare::Args),
+    /// Energy per layer and per MAC, area and Fmax on a standard-cell library (gate-level activity, OpenSTA).
+    Power(power::Args),
+    /// Sweep a design space (kinds, widths, KS, encodings, array sizes) through `tetris power`:
+    /// a job list GNU parallel can run, table, JSON and a Pareto plot.
+    Explore(explore::Args),
     /// Formal proof (Yosys SAT) that the emitted kneading unit + SAC PE compute sum w_i a_i exactly.
     Prove(prove_cmd::Args),
     /// Noise profile of a built-in approximate multiplier (metrics, histograms, LUTs, plot).
@@ -119,6 +126,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sim(a) => sim::run(a),
         Command::Synth(a) => synth_cmd::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Power(a) => power::run(a),
+        Command::Explore(a) => explore::run(a),
         Command::Prove(a) => prove_cmd::run(a),
         Command::NoiseProfile(a) => noise_profile::run(a),
         Command::Characterize(a) => characterize::run(a),

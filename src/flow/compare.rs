@@ -1,6 +1,8 @@
 //! SAC vs MAC comparison: area (generic cells and transistors, iCE40 LUTs/FFs), clock
 //! (nextpnr-ice40 Fmax) and throughput per area, using the speedup the cycle model
-//! (`tetris sim`) measures on a weight file.
+//! (`tetris sim`) measures on a weight file; and on a real standard-cell library (osu018,
+//! `tetris power`): area in um^2, OpenSTA Fmax, throughput per mm^2 and energy per MAC of a
+//! real layer's tiles simulated gate by gate.
 //!
 //! Per weight width and level (one PE, an NxN array) both designs are generated, synthesized
 //! for the generic and the iCE40 target, and timed. A 4x4 array does not fit any iCE40, so an
@@ -14,10 +16,14 @@ use crate::array::cycle_model::Timing;
 use crate::array::network::{evaluate_all, total};
 use crate::config::{Config, PeKind};
 use crate::fsutil::write_atomic;
+use crate::power::flow::{
+    design_power, PowerOptions, Workload, DEFAULT_BUFFER, DEFAULT_MAX_FANOUT,
+};
+use crate::power::report::EnergyPerMac;
 use crate::weights::Layer;
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
 pub struct CompareOptions {
@@ -27,7 +33,37 @@ pub struct CompareOptions {
     pub ks: u32,
     pub clock_mhz: f64,
     pub device: String,
+    /// Energy on a standard-cell library (`tetris power`); `None`: not measured.
+    pub energy: Option<EnergyOptions>,
     pub progress: bool,
+}
+
+/// How `compare` measures energy: the weight file's layer with the most MACs, `tiles` of its
+/// pixel tiles simulated gate by gate with seeded synthetic post-ReLU activations.
+#[derive(Debug, Clone)]
+pub struct EnergyOptions {
+    pub liberty: PathBuf,
+    pub tiles: usize,
+    pub seed: u64,
+}
+
+/// One design on the standard-cell library (from its `tetris power` report).
+#[derive(Debug, Clone, Serialize)]
+pub struct Asic {
+    pub library: String,
+    /// The layer whose tiles were simulated, and how many of them.
+    pub layer: String,
+    pub tiles: usize,
+    /// What was measured (a PE is measured as a 1x1 array: kneading offline).
+    pub design: String,
+    pub area_um2: f64,
+    /// OpenSTA's critical path at the max-fanout rule of `tetris power`.
+    pub fmax_mhz: Option<f64>,
+    pub energy_pj_per_mac: EnergyPerMac,
+    /// The network's useful MACs per cycle (the row's) x this Fmax, per mm^2.
+    pub mmacs_per_s_per_mm2: Option<f64>,
+    /// Where `tetris power` left its work (design, netlist, OpenSTA reports, report.json).
+    pub report: String,
 }
 
 /// One design's measurements.
@@ -54,6 +90,8 @@ pub struct Row {
     pub mmacs_per_s_per_klut: Option<f64>,
     /// Clock-free throughput per area: MACs per cycle per million transistors (generic).
     pub macs_per_cycle_per_mtr: Option<f64>,
+    /// On the standard-cell library, when energy was measured.
+    pub asic: Option<Asic>,
     pub yosys_seconds: f64,
 }
 
@@ -65,6 +103,14 @@ pub struct Comparison {
     pub ks: u32,
     pub clock_mhz: f64,
     pub rows: Vec<Row>,
+}
+
+/// The layer `compare` measures energy on: the one with the most MACs.
+pub fn energy_layer(layers: &[Layer]) -> Option<&Layer> {
+    layers
+        .iter()
+        .filter(|l| l.array().is_some())
+        .max_by_key(|l| l.array().map_or(0, |w| w.params.macs()))
 }
 
 fn config(kind: PeKind, bits: u32, size: u32, o: &CompareOptions) -> Config {
@@ -188,7 +234,7 @@ pub fn compare(
     for &bits in &o.bits {
         for &size in &o.sizes {
             for kind in [PeKind::Sac, PeKind::Mac] {
-                rows.push(measure(layers, kind, bits, size, o, out)?);
+                rows.push(measure(layers, weights, kind, bits, size, o, out)?);
             }
         }
     }
@@ -211,6 +257,7 @@ pub fn compare(
 
 fn measure(
     layers: &[Layer],
+    weights: &str,
     kind: PeKind,
     bits: u32,
     size: u32,
@@ -283,6 +330,10 @@ fn measure(
     let macs_per_cycle = t.macs as f64 / cycles.max(1) as f64;
     let mmacs_per_s = fmax_mhz.map(|f| macs_per_cycle * f);
     let luts = ice40.design.luts.unwrap_or(0).max(1) as f64;
+    let asic = match &o.energy {
+        Some(e) => Some(asic(layers, weights, &cfg, macs_per_cycle, e, o, &dir)?),
+        None => None,
+    };
     Ok(Row {
         kind,
         bits,
@@ -301,7 +352,69 @@ fn measure(
             .map(|tr| macs_per_cycle / tr as f64 * 1e6),
         generic: generic.design,
         ice40: ice40.design,
+        asic,
         yosys_seconds,
+    })
+}
+
+/// `cfg`'s design through `tetris power` in `dir/asic`.
+fn asic(
+    layers: &[Layer],
+    weights: &str,
+    cfg: &Config,
+    macs_per_cycle: f64,
+    e: &EnergyOptions,
+    o: &CompareOptions,
+    dir: &Path,
+) -> Result<Asic> {
+    let layer = energy_layer(layers).context("no layer maps onto the array")?;
+    let input = crate::array::network::synthetic_relu_activations(
+        layer.params()?.input_len(),
+        cfg.pe.act_bits,
+        e.seed,
+    );
+    let w = Workload {
+        weights: weights.to_string(),
+        layer,
+        input,
+        activations: format!("seeded synthetic post-ReLU Gaussian (seed {})", e.seed),
+    };
+    let opts = PowerOptions {
+        liberty: e.liberty.clone(),
+        tiles: e.tiles,
+        max_fanout: DEFAULT_MAX_FANOUT,
+        buffer: DEFAULT_BUFFER.to_string(),
+        clock_mhz: None,
+        progress: o.progress,
+    };
+    let work = dir.join("asic");
+    std::fs::create_dir_all(&work)?;
+    let r = design_power(cfg, &w, &opts, &work)?;
+    write_atomic(
+        &work.join("report.json"),
+        (serde_json::to_string_pretty(&r)? + "\n").as_bytes(),
+    )?;
+    if !r.outputs_match || !r.cycles_match_model {
+        bail!(
+            "{}: the gate-level run does not match the golden model / cycle model (see {})",
+            cfg.top.name,
+            work.display()
+        );
+    }
+    Ok(Asic {
+        library: r.library.clone(),
+        layer: r.layer.clone(),
+        tiles: r.tiles,
+        design: if cfg.array.rows * cfg.array.cols == 1 {
+            "1x1 array (the PE as it sits in an array, kneading offline)".into()
+        } else {
+            format!("{}x{} array", cfg.array.rows, cfg.array.cols)
+        },
+        area_um2: r.area_um2,
+        fmax_mhz: r.fmax_mhz,
+        energy_pj_per_mac: r.energy_pj_per_mac,
+        mmacs_per_s_per_mm2: r.fmax_mhz.map(|f| macs_per_cycle * f / (r.area_um2 / 1e6)),
+        report: work.join("report.json").display().to_string(),
     })
 }
 
@@ -349,10 +462,7 @@ pub fn markdown(c: &Comparison) -> String {
     for r in &c.rows {
         s += &format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {} | {} | {} |\n",
-            match r.kind {
-                PeKind::Sac => "SAC",
-                PeKind::Mac => "MAC",
-            },
+            kind_name(r.kind),
             r.bits,
             level(r.size),
             r.generic.cells,
@@ -409,6 +519,7 @@ pub fn markdown(c: &Comparison) -> String {
             f2(per_tr),
         );
     }
+    s += &asic_markdown(c);
     s += "\nFmax measured on:\n\n";
     for r in &c.rows {
         s += &format!("- {}: {}\n", r.top, r.fmax_of);
@@ -416,10 +527,86 @@ pub fn markdown(c: &Comparison) -> String {
     s
 }
 
+/// `ratio` of SAC over MAC with who is better by it (`lower_wins`: area, energy).
+fn judged(ratio: Option<f64>, lower_wins: bool) -> String {
+    match ratio {
+        Some(x) => {
+            let sac = if lower_wins { x <= 1.0 } else { x >= 1.0 };
+            format!("{x:.2}x, {}", if sac { "SAC wins" } else { "MAC wins" })
+        }
+        None => "-".into(),
+    }
+}
+
+/// The standard-cell rows and the SAC/MAC table with a verdict in every column (empty when
+/// energy was not measured).
+fn asic_markdown(c: &Comparison) -> String {
+    let Some(first) = c.rows.iter().find_map(|r| r.asic.as_ref()) else {
+        return String::new();
+    };
+    let mut s = format!(
+        "\nOn {} (`tetris power`: Yosys mapping, max fanout {DEFAULT_MAX_FANOUT}, OpenSTA; energy of \
+         layer {} with {} of its pixel tiles simulated gate by gate, seeded synthetic post-ReLU \
+         activations). A PE is measured as a 1x1 array (kneading offline, no kneading unit). \
+         Throughput = the network's MACs/cycle above x OpenSTA Fmax.\n\n\
+         | design | bits | level | area um^2 | Fmax MHz | MMAC/s per mm^2 | energy pJ/MAC | of it clock | leakage |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+        first.library, first.layer, first.tiles
+    );
+    for r in &c.rows {
+        let Some(a) = &r.asic else { continue };
+        let e = &a.energy_pj_per_mac;
+        s += &format!(
+            "| {} | {} | {} | {:.0} | {} | {} | {:.3} | {:.3} | {:.5} |\n",
+            kind_name(r.kind),
+            r.bits,
+            level(r.size),
+            a.area_um2,
+            f2(a.fmax_mhz),
+            f2(a.mmacs_per_s_per_mm2),
+            e.total,
+            e.clock,
+            e.leakage
+        );
+    }
+    s += "\nSAC / MAC on the standard-cell library, each column judged on its own (area and \
+          energy: lower wins; Fmax and throughput per area: higher wins):\n\n\
+          | bits | level | area um^2 | Fmax | throughput per mm^2 | energy per MAC |\n\
+          |---|---|---|---|---|---|\n";
+    for (a, m) in pairs(c) {
+        let (Some(x), Some(y)) = (&a.asic, &m.asic) else {
+            continue;
+        };
+        s += &format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            a.bits,
+            level(a.size),
+            judged(ratio(Some(x.area_um2), Some(y.area_um2)), true),
+            judged(ratio(x.fmax_mhz, y.fmax_mhz), false),
+            judged(ratio(x.mmacs_per_s_per_mm2, y.mmacs_per_s_per_mm2), false),
+            judged(
+                ratio(
+                    Some(x.energy_pj_per_mac.total),
+                    Some(y.energy_pj_per_mac.total)
+                ),
+                true
+            ),
+        );
+    }
+    s
+}
+
+fn kind_name(k: PeKind) -> &'static str {
+    match k {
+        PeKind::Sac => "SAC",
+        PeKind::Mac => "MAC",
+    }
+}
+
 /// Grouped bars: SAC/MAC ratios of area, Fmax and throughput per area per configuration,
 /// with the parity line at 1.
 pub fn svg(c: &Comparison) -> String {
-    let groups: Vec<(String, [Option<f64>; 4])> = pairs(c)
+    let groups: Vec<(String, [Option<f64>; 5])> = pairs(c)
         .into_iter()
         .map(|(a, m)| {
             (
@@ -432,6 +619,13 @@ pub fn svg(c: &Comparison) -> String {
                     ratio(a.fmax_mhz, m.fmax_mhz),
                     Some(m.cycles as f64 / a.cycles.max(1) as f64),
                     ratio(a.mmacs_per_s_per_klut, m.mmacs_per_s_per_klut),
+                    match (&a.asic, &m.asic) {
+                        (Some(x), Some(y)) => ratio(
+                            Some(x.energy_pj_per_mac.total),
+                            Some(y.energy_pj_per_mac.total),
+                        ),
+                        _ => None,
+                    },
                 ],
             )
         })
@@ -441,30 +635,31 @@ pub fn svg(c: &Comparison) -> String {
         "Fmax",
         "speedup (cycles)",
         "throughput per LUT",
+        "energy per MAC (osu018)",
     ];
-    let colors = ["#d62728", "#9467bd", "#1f77b4", "#2ca02c"];
+    let colors = ["#d62728", "#9467bd", "#1f77b4", "#2ca02c", "#ff7f0e"];
     let ymax = groups
         .iter()
         .flat_map(|g| g.1.iter().flatten())
         .fold(1.0f64, |a, &b| a.max(b))
         * 1.15;
-    let (w, h, left, top, bottom) = (820.0, 420.0, 60.0, 50.0, 60.0);
+    let (w, h, left, top, bottom) = (940.0, 420.0, 60.0, 50.0, 60.0);
     let plot_h = h - top - bottom;
     let y = |v: f64| top + plot_h * (1.0 - v / ymax);
     let gw = (w - left - 20.0) / groups.len().max(1) as f64;
-    let bw = gw / 5.5;
+    let bw = gw / 6.5;
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{left}\" y=\"20\" font-size=\"14\">SAC / MAC ratios (above 1: SAC larger, faster or better), weights {}</text>\n",
+         <text x=\"{left}\" y=\"20\" font-size=\"14\">SAC / MAC ratios (above 1: SAC larger, faster, better per area, or more energy per MAC), weights {}</text>\n",
         c.weights.replace('&', "&amp;").replace('<', "&lt;")
     );
     for (i, n) in names.iter().enumerate() {
         s += &format!(
             "<rect x=\"{}\" y=\"28\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"37\">{n}</text>\n",
-            left + i as f64 * 170.0,
+            left + i as f64 * 172.0,
             colors[i],
-            left + i as f64 * 170.0 + 14.0
+            left + i as f64 * 172.0 + 14.0
         );
     }
     let steps = 5;
@@ -506,7 +701,7 @@ pub fn svg(c: &Comparison) -> String {
         }
         s += &format!(
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{label}</text>\n",
-            x0 + 2.0 * bw,
+            x0 + 2.5 * bw,
             h - bottom + 18.0
         );
     }
@@ -558,6 +753,7 @@ mod tests {
             mmacs_per_s: fmax.map(|f| f * mpc),
             mmacs_per_s_per_klut: fmax.map(|f| f * mpc / luts as f64 * 1000.0),
             macs_per_cycle_per_mtr: Some(mpc / (luts * 10) as f64 * 1e6),
+            asic: None,
             yosys_seconds: 0.0,
         }
     }
@@ -614,5 +810,55 @@ mod tests {
         assert!(
             svg.starts_with("<svg") && svg.contains("n/a") && svg.trim_end().ends_with("</svg>")
         );
+    }
+
+    fn with_asic(mut r: Row, area: f64, fmax: f64, pj: f64) -> Row {
+        r.asic = Some(Asic {
+            library: "lib".into(),
+            layer: "l".into(),
+            tiles: 4,
+            design: String::new(),
+            area_um2: area,
+            fmax_mhz: Some(fmax),
+            energy_pj_per_mac: EnergyPerMac {
+                total: pj,
+                dynamic: pj,
+                leakage: 0.0,
+                clock: 0.0,
+                data: pj,
+            },
+            mmacs_per_s_per_mm2: Some(r.macs_per_cycle * fmax / (area / 1e6)),
+            report: String::new(),
+        });
+        r
+    }
+
+    #[test]
+    fn every_standard_cell_column_has_its_own_verdict() {
+        // SAC: 2x the cycles' throughput, 3x the area, 0.9x the clock, 0.8x the energy:
+        // MAC wins area, Fmax and throughput per area (2 x 0.9 / 3 = 0.6), SAC wins energy.
+        let md = report(vec![
+            with_asic(row(PeKind::Sac, 400, Some(50.0), 500), 3e6, 90.0, 8.0),
+            with_asic(row(PeKind::Mac, 100, Some(50.0), 1000), 1e6, 100.0, 10.0),
+        ]);
+        assert!(
+            md.contains("| 8 | PE | 3.00x, MAC wins | 0.90x, MAC wins | 0.60x, MAC wins | 0.80x, SAC wins |"),
+            "{md}"
+        );
+        // The other way round in every column.
+        let md = report(vec![
+            with_asic(row(PeKind::Sac, 400, Some(50.0), 250), 1e6, 120.0, 12.0),
+            with_asic(row(PeKind::Mac, 100, Some(50.0), 1000), 2e6, 100.0, 10.0),
+        ]);
+        assert!(
+            md.contains("| 8 | PE | 0.50x, SAC wins | 1.20x, SAC wins | 9.60x, SAC wins | 1.20x, MAC wins |"),
+            "{md}"
+        );
+        // No energy measured: no standard-cell table at all.
+        let md = report(vec![
+            row(PeKind::Sac, 400, Some(50.0), 500),
+            row(PeKind::Mac, 100, Some(50.0), 1000),
+        ]);
+        assert!(!md.contains("energy per MAC"), "{md}");
     }
 }

@@ -5,6 +5,7 @@ pub mod check;
 pub mod compare;
 pub mod constraints;
 pub mod cosim;
+pub mod explore;
 pub mod formal;
 pub mod gen;
 pub mod logic_depth;

@@ -384,6 +384,14 @@ pub fn synthesize(input: &SynthInput, opts: &SynthOptions, work_dir: &Path) -> R
     Ok(report.expect("set on success"))
 }
 
+/// `ICESTORM_LC: used/ available` of nextpnr's device utilisation in its log.
+fn packed_logic_cells(log: &str) -> Option<(u64, u64)> {
+    let rest = log.split("ICESTORM_LC:").nth(1)?;
+    let (used, avail) = rest.lines().next()?.split_once('/')?;
+    let avail = avail.split_whitespace().next()?;
+    Some((used.trim().parse().ok()?, avail.parse().ok()?))
+}
+
 /// nextpnr-ice40 on the wrapper netlist; a design larger than the part is reported, not run.
 fn place_and_route(
     dir: &Path,
@@ -450,6 +458,16 @@ fn place_and_route(
     res.seconds = t0.elapsed().as_secs_f64();
     if !r.ok {
         let log = std::fs::read_to_string(dir.join("nextpnr.log")).unwrap_or_default();
+        // The count above is a lower bound: a LUT and a flip-flop that do not belong together
+        // take a logic cell each. nextpnr's packer then needs more than the part has.
+        if let Some((used, avail)) = packed_logic_cells(&log).filter(|(u, a)| u > a) {
+            res.logic_cells_used = Some(used);
+            res.note = format!(
+                "not placed: packed into {used} logic cells, the {} has {avail}",
+                dev.name.to_uppercase()
+            );
+            return Ok(res);
+        }
         bail!(
             "nextpnr-ice40 failed on {top}:\n{}",
             log.lines()
@@ -503,6 +521,16 @@ mod tests {
         assert!(resolve_device(Target::Generic, Some("hx8k")).is_err());
         let e = resolve_device(Target::Xilinx, Some("hx8k")).unwrap_err();
         assert!(e.to_string().contains("xc7"), "{e}");
+    }
+
+    #[test]
+    fn packed_logic_cells_are_read_from_the_nextpnr_log() {
+        // The lines of a real failure (16-bit SAC PE on an HX8K).
+        let log = "Info: Device utilisation:\nInfo: \t         ICESTORM_LC:  8567/ 7680   111%\n\
+                   Info: \t        ICESTORM_RAM:     0/   32     0%\n\
+                   ERROR: Failed to expand region (0, 0) |_> (33, 33) of 8567 ICESTORM_LCs\n";
+        assert_eq!(packed_logic_cells(log), Some((8567, 7680)));
+        assert_eq!(packed_logic_cells("ERROR: something else"), None);
     }
 
     #[test]

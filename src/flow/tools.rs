@@ -13,6 +13,8 @@ pub enum Tool {
     Vvp,
     /// iCE40 place and route, for the Fmax of `tetris synth --target ice40`.
     NextpnrIce40,
+    /// OpenSTA: static timing and power on a standard-cell library (`tetris power`).
+    Sta,
 }
 
 impl Tool {
@@ -23,6 +25,7 @@ impl Tool {
             Tool::Iverilog => "iverilog",
             Tool::Vvp => "vvp",
             Tool::NextpnrIce40 => "nextpnr-ice40",
+            Tool::Sta => "sta",
         }
     }
 
@@ -31,6 +34,7 @@ impl Tool {
             Tool::Verilator | Tool::Yosys | Tool::NextpnrIce40 => &["--version"],
             Tool::Iverilog => &["-V"],
             Tool::Vvp => &["-V"],
+            Tool::Sta => &["-version"],
         }
     }
 
@@ -46,7 +50,7 @@ impl Tool {
         }
         bail!(
             "`{name}` was not found on PATH; run scripts/install-tools.sh (installs verilator, \
-             yosys, iverilog and nextpnr-ice40)"
+             yosys, iverilog, nextpnr-ice40, OpenSTA `sta` and the osu018 library)"
         )
     }
 

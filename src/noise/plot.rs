@@ -15,13 +15,13 @@ use serde_json::Value;
 use std::fmt::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Rgb(u8, u8, u8);
+pub(crate) struct Rgb(pub u8, pub u8, pub u8);
 
-const WHITE: Rgb = Rgb(255, 255, 255);
-const BLACK: Rgb = Rgb(0, 0, 0);
+pub(crate) const WHITE: Rgb = Rgb(255, 255, 255);
+pub(crate) const BLACK: Rgb = Rgb(0, 0, 0);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Anchor {
+pub(crate) enum Anchor {
     Start,
     Middle,
     End,
@@ -58,9 +58,9 @@ enum Shape {
     },
 }
 
-/// A plot as drawing primitives, in pixels.
+/// A plot as drawing primitives, in pixels (also `tetris explore`'s Pareto plot).
 #[derive(Debug, Clone)]
-struct Scene {
+pub(crate) struct Scene {
     w: u32,
     h: u32,
     shapes: Vec<Shape>,
@@ -68,7 +68,7 @@ struct Scene {
 
 impl Scene {
     /// An empty plot of w x h pixels on a white background.
-    fn new(w: u32, h: u32) -> Self {
+    pub(crate) fn new(w: u32, h: u32) -> Self {
         let mut s = Scene {
             w,
             h,
@@ -78,7 +78,15 @@ impl Scene {
         s
     }
 
-    fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: Rgb, title: Option<String>) {
+    pub(crate) fn rect(
+        &mut self,
+        x: f64,
+        y: f64,
+        w: f64,
+        h: f64,
+        fill: Rgb,
+        title: Option<String>,
+    ) {
         self.shapes.push(Shape::Rect {
             x,
             y,
@@ -89,7 +97,7 @@ impl Scene {
             title,
         });
     }
-    fn frame(&mut self, x: f64, y: f64, w: f64, h: f64, stroke: Rgb) {
+    pub(crate) fn frame(&mut self, x: f64, y: f64, w: f64, h: f64, stroke: Rgb) {
         self.shapes.push(Shape::Rect {
             x,
             y,
@@ -100,7 +108,7 @@ impl Scene {
             title: None,
         });
     }
-    fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, stroke: Rgb) {
+    pub(crate) fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, stroke: Rgb) {
         self.shapes.push(Shape::Line {
             x1,
             y1,
@@ -109,10 +117,17 @@ impl Scene {
             stroke,
         });
     }
-    fn text(&mut self, x: f64, y: f64, size: f64, anchor: Anchor, text: impl Into<String>) {
+    pub(crate) fn text(
+        &mut self,
+        x: f64,
+        y: f64,
+        size: f64,
+        anchor: Anchor,
+        text: impl Into<String>,
+    ) {
         self.rotated_text(x, y, size, anchor, 0.0, text);
     }
-    fn rotated_text(
+    pub(crate) fn rotated_text(
         &mut self,
         x: f64,
         y: f64,
@@ -560,7 +575,7 @@ fn css(c: Rgb) -> String {
     format!("rgb({},{},{})", c.0, c.1, c.2)
 }
 
-fn to_svg(scene: &Scene) -> String {
+pub(crate) fn to_svg(scene: &Scene) -> String {
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"11\">\n",
         scene.w, scene.h
