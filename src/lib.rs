@@ -17,4 +17,5 @@ pub mod hdl;
 pub mod model;
 pub mod netlist;
 pub mod noise;
+pub mod specialize;
 pub mod weights;

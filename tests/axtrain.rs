@@ -241,15 +241,12 @@ fn lut_files_equal_the_models_and_roles_are_explicit() {
             ms.eval(a, w as i8 as u8 as u32)
         );
     }
-    let slut = Lut8::build(true, Roles::new(ActOperand::A, "a", "b"), |a, b| ms.eval(a, b));
+    let slut = Lut8::build(true, Roles::new(ActOperand::A, "a", "b"), |a, b| {
+        ms.eval(a, b)
+    });
     let snpy = dir.path().join("s.npy");
     std::fs::write(&snpy, slut.npy().unwrap()).unwrap();
-    assert_eq!(
-        Hardware::from_lut(&snpy, true)
-            .unwrap()
-            .table(),
-        s.table()
-    );
+    assert_eq!(Hardware::from_lut(&snpy, true).unwrap().table(), s.table());
 }
 
 #[test]
@@ -538,7 +535,9 @@ fn bad_input_is_a_clear_error() {
         &["short.bin", "131072 bytes", "1000"],
     );
     let m = Multiplier::from_spec("exact", 8, false).unwrap();
-    let big = Lut8::build(false, Roles::new(ActOperand::A, "a", "b"), |a, b| m.eval(a, b));
+    let big = Lut8::build(false, Roles::new(ActOperand::A, "a", "b"), |a, b| {
+        m.eval(a, b)
+    });
     let npy = write(
         d,
         "wrong.npy",

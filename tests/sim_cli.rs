@@ -378,10 +378,17 @@ fn sim_speedup_and_utilization_equal_an_independent_count() {
             assert_eq!(s["of_tiles"], tiles, "{what}");
             // The 2 sampled tiles are evenly spaced (0 and 3), both full; all 7 hold the 20
             // pixels.
-            let ran = if run_tiles == tiles { pixels } else { run_tiles * rows as u64 };
+            let ran = if run_tiles == tiles {
+                pixels
+            } else {
+                run_tiles * rows as u64
+            };
             assert_eq!(s["macs"], ran * (cout * dot) as u64, "{what}");
             let sp = s["speedup"].as_f64().unwrap();
-            assert!(close(sp, sm as f64 / st as f64), "{what}: sample speedup {sp}");
+            assert!(
+                close(sp, sm as f64 / st as f64),
+                "{what}: sample speedup {sp}"
+            );
         }
         let f = |k: &str| l[k].as_f64().unwrap();
         assert!(close(f("speedup"), m as f64 / t as f64), "{what}");
@@ -393,7 +400,10 @@ fn sim_speedup_and_utilization_equal_an_independent_count() {
         );
         // Useful PE cycles of the layer's pixels over the PE-cycles spent.
         assert!(
-            close(f("utilization"), lens_sum as f64 * pixels as f64 / (pes * t as f64)),
+            close(
+                f("utilization"),
+                lens_sum as f64 * pixels as f64 / (pes * t as f64)
+            ),
             "{what}: {}",
             f("utilization")
         );
