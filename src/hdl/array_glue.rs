@@ -247,7 +247,7 @@ pub fn array_top(
             (0..cols)
                 .map(|c| {
                     Expr::or(
-                        Expr::not(Expr::bit(Expr::r("act_mask"), Expr::Int(c as i64))),
+                        Expr::invert(Expr::bit(Expr::r("act_mask"), Expr::Int(c as i64))),
                         elem("col_act_ready", c),
                     )
                 })
@@ -317,7 +317,7 @@ pub fn array_top(
                     set("running_d", Expr::lit(1, 1)),
                 ],
                 vec![Stmt::If(
-                    Expr::and(Expr::r("running_q"), Expr::not(Expr::r("finished"))),
+                    Expr::and(Expr::r("running_q"), Expr::invert(Expr::r("finished"))),
                     vec![
                         set("count_d", inc("count_q", Expr::lit(32, 1))),
                         set("outs_d", inc("outs_q", Expr::r("accepted"))),

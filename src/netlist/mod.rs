@@ -322,7 +322,7 @@ impl Expr {
     pub fn or(a: Expr, b: Expr) -> Expr {
         Expr::bin(BinOp::Or, a, b)
     }
-    pub fn not(a: Expr) -> Expr {
+    pub fn invert(a: Expr) -> Expr {
         Expr::un(UnOp::Not, a)
     }
     pub fn elem(array: impl Into<String>, index: Expr) -> Expr {

@@ -503,7 +503,7 @@ mod tests {
             body: vec![
                 set("x", Expr::r("a_b")),
                 set("y", Expr::r("x")),
-                set("x", Expr::not(Expr::r("a_b"))),
+                set("x", Expr::invert(Expr::r("a_b"))),
                 set("z", Expr::r("x")),
             ],
         });
