@@ -7,6 +7,7 @@
 //!   against the golden model at the config's own widths), Verilator lint and one `tetris
 //!   cosim` each. `TETRIS_SWEEP_N` sets the count (default 40); the full 2..=16 x 2..=16 x ks
 //!   matrix is `cargo test --release --test any_config -- --ignored` (long: docs/rtl.md).
+//!
 //! Needs cargo (the specialization build) and verilator; a missing one fails the test.
 
 use std::path::{Path, PathBuf};
@@ -268,7 +269,7 @@ fn full_width_matrix() {
                 } else {
                     (PeKind::Mac, 2)
                 };
-                let enc = if (w + a + j as u32) % 2 == 0 {
+                let enc = if (w + a + j as u32).is_multiple_of(2) {
                     Encoding::Sm
                 } else {
                     Encoding::Csd
