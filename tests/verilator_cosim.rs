@@ -280,3 +280,50 @@ fn verilator_engine_runs_a_whole_layer() {
         assert_eq!(split.outputs, want, "{engine:?}");
     }
 }
+
+/// `tetris sim --engine verilator` with a relative `--cache-dir` (Verilator runs inside the
+/// build folder, where a relative path names nothing), outputs checked by the command.
+#[test]
+fn sim_engine_verilator_with_a_relative_cache_dir() {
+    let t = tempfile::tempdir().unwrap();
+    let w: Vec<f32> = (0..3 * 2 * 3 * 3)
+        .map(|i| ((i * 7 % 11) as f32 - 5.0) / 5.0)
+        .collect();
+    common::npy::write_npy_f32(&t.path().join("w.npy"), &[3, 2, 3, 3], &w);
+    std::fs::write(
+        t.path().join("c.toml"),
+        "[array]\nrows = 2\ncols = 2\n[pe]\nkind = \"sac\"\nweight_bits = 8\nact_bits = 8\nks = 8\nencoding = \"sm\"\n[top]\nname = \"rel\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tetris"))
+        .current_dir(t.path())
+        .args([
+            "sim",
+            "--engine",
+            "verilator",
+            "--weights",
+            "w.npy",
+            "--config",
+            "c.toml",
+        ])
+        .args([
+            "--input-hw",
+            "4,4",
+            "--no-mac-rtl",
+            "--cache-dir",
+            "cache",
+            "--json",
+            "r.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(t.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(v["layers"][0]["outputs_match"], true);
+    assert!(t.path().join("cache/verilator").is_dir());
+}

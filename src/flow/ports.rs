@@ -19,10 +19,7 @@ pub fn parse_ports(verilog: &str, top: &str) -> Result<Vec<Port>> {
     if ports.is_empty() {
         bail!("module {top} declares no ports");
     }
-    Ok(ports
-        .into_iter()
-        .map(|p| Port::new(p.name, if p.input { Dir::In } else { Dir::Out }, p.width))
-        .collect())
+    Ok(ports)
 }
 
 /// The clock input: a 1-bit input named `clock` or `clk`.

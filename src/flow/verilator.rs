@@ -275,6 +275,9 @@ pub fn build(
     cache: &Path,
 ) -> Result<Built> {
     let version = Tool::Verilator.version()?;
+    // Verilator runs inside the build folder: a relative --cache-dir must not be read from there.
+    let cache =
+        &std::path::absolute(cache).with_context(|| format!("cache folder {}", cache.display()))?;
     let mut flags = vec![
         "--cc",
         "--exe",

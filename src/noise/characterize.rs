@@ -4,10 +4,11 @@
 //! are cached by content hash (safe when several processes build the same design at once).
 
 use super::engine::SAMPLE_BLOCK;
-use super::structure::{check_combinational, ElabPort};
+use super::structure::check_combinational;
 use super::verilog_ports::{detect, TopPorts};
 use crate::flow::tools::Tool;
 use crate::fsutil::{ensure_work_dir, publish_dir, Existing, Published, ScratchDir};
+use crate::netlist::{Dir, Port};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -23,7 +24,7 @@ pub struct Harness {
     pub exe: PathBuf,
     pub ports: TopPorts,
     /// The top's ports as Yosys elaborated them (widths and signedness).
-    pub elaborated: Vec<ElabPort>,
+    pub elaborated: Vec<Port>,
     /// True when this call built it (false: reused from the cache).
     pub built: bool,
 }
@@ -207,7 +208,7 @@ pub fn build(
         elaborated = check_combinational(tmp, "dut.v", &ports.top, params, &fname)?;
         for p in [&ports.a, &ports.b, &ports.y] {
             match elaborated.iter().find(|e| e.name == p.name) {
-                Some(e) if e.width == p.width && e.input == p.input => {}
+                Some(e) if e.width == p.width && e.dir == p.dir => {}
                 other => bail!(
                     "{fname}: port {} of module {} reads as {} bits here but Yosys elaborates {:?}",
                     p.name,
@@ -298,17 +299,17 @@ fn build_harness(
     Ok(())
 }
 
-fn ports_json(ports: &[ElabPort]) -> serde_json::Value {
+fn ports_json(ports: &[Port]) -> serde_json::Value {
     serde_json::Value::Array(
         ports
             .iter()
-            .map(|p| serde_json::json!([p.name, p.input, p.width, p.signed]))
+            .map(|p| serde_json::json!([p.name, p.is_input(), p.width, p.signed]))
             .collect(),
     )
 }
 
 /// The elaborated ports of a complete cached build in `dir`, if there is one.
-fn cached(dir: &Path) -> Option<Vec<ElabPort>> {
+fn cached(dir: &Path) -> Option<Vec<Port>> {
     if !dir.join("obj").join("sweep").is_file() {
         return None;
     }
@@ -317,9 +318,9 @@ fn cached(dir: &Path) -> Option<Vec<ElabPort>> {
     v.as_array()?
         .iter()
         .map(|p| {
-            Some(ElabPort {
+            Some(Port {
                 name: p[0].as_str()?.to_string(),
-                input: p[1].as_bool()?,
+                dir: if p[1].as_bool()? { Dir::In } else { Dir::Out },
                 width: p[2].as_u64()? as u32,
                 signed: p[3].as_bool()?,
             })

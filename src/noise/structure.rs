@@ -10,14 +10,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::path::Path;
 
-/// A top-level port as Yosys elaborated it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ElabPort {
-    pub name: String,
-    pub input: bool,
-    pub width: u32,
-    pub signed: bool,
-}
+use crate::netlist::{Dir, Port};
 
 /// Elaborate `top` of `dut` (a Verilog file inside `dir`, where Yosys also writes its JSON)
 /// and prove it holds no state and no loop. `label` names the user's file in errors.
@@ -27,7 +20,7 @@ pub fn check_combinational(
     top: &str,
     params: &[(String, i64)],
     label: &str,
-) -> Result<Vec<ElabPort>> {
+) -> Result<Vec<Port>> {
     let chparams: String = params
         .iter()
         .map(|(n, v)| format!(" -chparam {n} {v}"))
@@ -85,9 +78,13 @@ pub fn check_combinational(
     let mut ports = Vec::new();
     if let Some(ps) = module["ports"].as_object() {
         for (name, p) in ps {
-            ports.push(ElabPort {
+            ports.push(Port {
                 name: name.clone(),
-                input: p["direction"] == "input",
+                dir: if p["direction"] == "input" {
+                    Dir::In
+                } else {
+                    Dir::Out
+                },
                 width: p["bits"].as_array().map_or(0, |b| b.len() as u32),
                 signed: p["signed"].as_u64() == Some(1),
             });

@@ -4,13 +4,9 @@
 
 use anyhow::{bail, Result};
 
-/// One port of the top module.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Port {
-    pub name: String,
-    pub input: bool,
-    pub width: u32,
-}
+use crate::netlist::Dir;
+/// Ports of the top module are the project's one `Port` type.
+pub use crate::netlist::Port;
 
 /// A port as declared: its range is evaluated only for the top, with the parameters in force.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,11 +262,8 @@ impl ModuleInfo {
                         ((msb - lsb).abs() + 1) as u32
                     }
                 };
-                Ok(Port {
-                    name: p.name.clone(),
-                    input: p.input,
-                    width,
-                })
+                let dir = if p.input { Dir::In } else { Dir::Out };
+                Ok(Port::new(p.name.clone(), dir, width))
             })
             .collect()
     }
@@ -461,7 +454,7 @@ pub fn detect(
     let ports = m.ports_with(overrides, file)?;
     let find = |n: &str, input: bool, flag: &str| -> Result<Port> {
         match ports.iter().find(|p| p.name == n) {
-            Some(p) if p.input == input => Ok(p.clone()),
+            Some(p) if p.is_input() == input => Ok(p.clone()),
             Some(_) => bail!(
                 "{file}: {flag} {n} of module {} is an {}, expected an {}",
                 m.name,
@@ -471,8 +464,8 @@ pub fn detect(
             None => bail!("{file}: module {} has no port {n} ({flag})", m.name),
         }
     };
-    let ins: Vec<&Port> = ports.iter().filter(|p| p.input).collect();
-    let outs: Vec<&Port> = ports.iter().filter(|p| !p.input).collect();
+    let ins: Vec<&Port> = ports.iter().filter(|p| p.is_input()).collect();
+    let outs: Vec<&Port> = ports.iter().filter(|p| !p.is_input()).collect();
     // Inputs are inferred when there are exactly two, the output when there is exactly one.
     let auto_in = ins.len() == 2;
     let auto_out = outs.len() == 1;
