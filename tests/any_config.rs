@@ -5,7 +5,8 @@
 //! - Widths outside the built-in set through a specialization binary (src/specialize.rs): a
 //!   seeded sweep of random valid configs through `tetris gen` (its in-process self-check
 //!   against the golden model at the config's own widths), Verilator lint and one `tetris
-//!   cosim` each. `TETRIS_SWEEP_N` sets the count (default 40); the full 2..=16 x 2..=16 x ks
+//!   cosim` each. `TETRIS_SWEEP_N` sets the count (default 40), `TETRIS_SWEEP_FROM` skips the
+//!   first ones (reruns after a fix); the full 2..=16 x 2..=16 x ks
 //!   matrix is `cargo test --release --test any_config -- --ignored` (long: docs/rtl.md).
 //!
 //! Needs cargo (the specialization build) and verilator; a missing one fails the test.
@@ -240,7 +241,7 @@ fn seeded_sweep_of_random_configs() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(40);
     let mut r = SplitMix64(0x5eed_0014);
-    let configs: Vec<Config> = (0..n).map(|i| random_config(&mut r, i)).collect();
+    let mut configs: Vec<Config> = (0..n).map(|i| random_config(&mut r, i)).collect();
     let outside = configs
         .iter()
         .filter(|c| !is_builtin(&WidthKey::of(c)))
@@ -249,6 +250,12 @@ fn seeded_sweep_of_random_configs() {
         outside * 2 > n,
         "the sweep should mostly leave the built-in set"
     );
+    // TETRIS_SWEEP_FROM=k reruns configs k.. of the same seeded sequence (after a fix).
+    let from: usize = std::env::var("TETRIS_SWEEP_FROM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    configs.drain(..from.min(n));
     let t = tempfile::tempdir().unwrap();
     sweep(&configs, t.path());
 }
