@@ -23,6 +23,8 @@ fn main() {
     println!("|---|---|---|---|---|---|");
     for (kind, bits, enc) in designs {
         let mut c = Config::default_config();
+        c.array.rows = 1; // the PE-level design
+        c.array.cols = 1;
         c.pe.kind = kind;
         c.pe.weight_bits = bits;
         c.pe.act_bits = bits;

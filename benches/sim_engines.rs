@@ -34,7 +34,6 @@ fn config(n: u32) -> Config {
     let mut c = Config::default_config();
     c.array.rows = n;
     c.array.cols = n;
-    c.array.emit = true;
     c
 }
 

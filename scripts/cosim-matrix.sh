@@ -17,12 +17,11 @@ for size in pe 4 8; do
   for bits in 8 16; do
     for enc in sm csd; do
       cfg="$work/${size}_${bits}_${enc}.toml"
-      if [ "$size" = pe ]; then rows=1; emit=false; vectors="$pe_vectors"; else rows="$size"; emit=true; vectors="$tiles"; fi
+      if [ "$size" = pe ]; then rows=1; vectors="$pe_vectors"; else rows="$size"; vectors="$tiles"; fi
       cat > "$cfg" <<TOML
 [array]
 rows = $rows
 cols = $rows
-emit = $emit
 
 [pe]
 kind = "sac"

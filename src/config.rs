@@ -23,14 +23,10 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArrayConfig {
-    /// PE rows.
+    /// PE rows. `rows x cols` is the design `tetris gen` emits; 1 x 1 is a single PE.
     pub rows: u32,
     /// PE columns.
     pub cols: u32,
-    /// `tetris gen` emits the rows x cols array top (docs/array.md) instead of a single PE
-    /// design. Off by default (and then left out of the canonical TOML and its hash).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub emit: bool,
     /// The SAC array kneads on chip: a kneading unit per column takes plain sign-magnitude
     /// weight groups (docs/array.md). Off by default (then left out of the TOML and its hash).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -396,6 +392,7 @@ impl Config {
 
     /// Parse and validate; `origin` names the source in error messages.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Config> {
+        refuse_removed_fields(text, origin)?;
         let cfg: Config =
             toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: invalid config: {e}"))?;
         cfg.validate()
@@ -404,8 +401,8 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<()> {
-        check_range("array.rows", self.array.rows, 1, 64)?;
-        check_range("array.cols", self.array.cols, 1, 64)?;
+        check_range("array.rows", self.array.rows, 1, MAX_ARRAY_DIM)?;
+        check_range("array.cols", self.array.cols, 1, MAX_ARRAY_DIM)?;
         check_range("pe.weight_bits", self.pe.weight_bits, 2, 16)?;
         check_range("pe.act_bits", self.pe.act_bits, 2, 16)?;
         check_range("pe.ks", self.pe.ks, 1, 64)?;
@@ -482,6 +479,31 @@ impl Config {
         }
         format!("{h:016x}")
     }
+}
+
+/// Largest `array.rows` / `array.cols` (issue 14: "any rows x cols up to 32x32"). The in-process
+/// self-check of an array costs time in proportion to rows x cols (docs/array.md).
+pub const MAX_ARRAY_DIM: u32 = 32;
+
+/// Fields a config no longer has, refused with what to write instead (a plain "unknown field"
+/// would not say that the meaning moved). `[array] emit` selected the array top; the array is
+/// now always what `rows x cols` says, so a silent ignore would turn an `emit = false` 8x8 config
+/// from a PE into an 8x8 array.
+fn refuse_removed_fields(text: &str, origin: &str) -> Result<()> {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Ok(()); // the typed parse below reports the syntax error
+    };
+    if let Some(v) = table
+        .get("array")
+        .and_then(|a| a.as_table())
+        .and_then(|a| a.get("emit"))
+    {
+        bail!(
+            "{origin}: field array.emit = {v} was removed: `tetris gen` always emits the \
+             [array] rows x cols design (rows = cols = 1 is a single PE); delete the line"
+        );
+    }
+    Ok(())
 }
 
 fn check_range(field: &str, value: u32, lo: u32, hi: u32) -> Result<()> {
@@ -574,6 +596,25 @@ mod tests {
         c.pe.kind = PeKind::Mac;
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("array.knead_on_chip"), "{e}");
+    }
+
+    /// `[array] emit` is gone: a config that still sets it is refused with what to do (the
+    /// array is always rows x cols now), whatever its value.
+    #[test]
+    fn removed_emit_field_is_refused_with_the_fix() {
+        for v in ["true", "false"] {
+            let text = DEFAULT_CONFIG_TOML.replace("[array]\n", &format!("[array]\nemit = {v}\n"));
+            let e = Config::from_toml_str(&text, "old.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("old.toml") && e.contains("array.emit") && e.contains("rows = cols = 1"),
+                "{e}"
+            );
+        }
+        let mut c = Config::default_config();
+        c.array.rows = MAX_ARRAY_DIM + 1;
+        assert!(c.validate().unwrap_err().to_string().contains("1..=32"));
     }
 
     #[test]

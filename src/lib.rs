@@ -18,4 +18,5 @@ pub mod model;
 pub mod netlist;
 pub mod noise;
 pub mod power;
+pub mod specialize;
 pub mod weights;

@@ -112,7 +112,6 @@ fn case(
     let mut cfg = Config::default_config();
     cfg.array.rows = rows;
     cfg.array.cols = cols;
-    cfg.array.emit = true;
     cfg.array.knead_on_chip = knead_on_chip;
     cfg.pe.weight_bits = bits;
     cfg.pe.act_bits = bits;

@@ -1,4 +1,4 @@
-//! `tetris gen` emits the array when `[array] emit = true`: the emitted Verilog passes Verilator lint,
+//! `tetris gen` emits the array when `[array]` has more than one PE: the emitted Verilog passes Verilator lint,
 //! Icarus compilation and (for the small one) Yosys synthesis, and the in-process self-check of
 //! the array against the golden convolution has no mismatch.
 //! The tools must be installed (scripts/install-tools.sh); a missing tool fails these tests.
@@ -11,7 +11,6 @@ fn cfg(rows: u32, cols: u32, bits: u32, enc: Encoding) -> Config {
     let mut c = Config::default_config();
     c.array.rows = rows;
     c.array.cols = cols;
-    c.array.emit = true;
     c.pe.weight_bits = bits;
     c.pe.act_bits = bits;
     c.pe.encoding = enc;

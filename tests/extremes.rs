@@ -23,6 +23,8 @@ use tetris_hdl::model::encoding::Encoding;
 
 fn config(kind: PeKind, bits: u32, ks: u32, enc: Encoding) -> Config {
     let mut c = Config::default_config();
+    c.array.rows = 1; // a single PE (the PE-level design)
+    c.array.cols = 1;
     c.pe.kind = kind;
     c.pe.weight_bits = bits;
     c.pe.act_bits = bits;

@@ -87,7 +87,6 @@ fn config(c: &Case, i: usize) -> Config {
     if let Some((rows, cols, knead)) = c.array {
         cfg.array.rows = rows;
         cfg.array.cols = cols;
-        cfg.array.emit = true;
         cfg.array.knead_on_chip = knead;
     }
     cfg.validate().unwrap();

@@ -39,6 +39,8 @@ fn header() -> Header {
 
 fn config(bits: u32, ks: u32, enc: Encoding) -> Config {
     let mut c = Config::default_config();
+    c.array.rows = 1; // a single PE (the PE-level design)
+    c.array.cols = 1;
     c.pe.weight_bits = bits;
     c.pe.act_bits = bits;
     c.pe.ks = ks;

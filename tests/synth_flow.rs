@@ -19,7 +19,6 @@ fn small(kind: PeKind, size: u32) -> Config {
     c.pe.ks = 4;
     c.array.rows = size;
     c.array.cols = size;
-    c.array.emit = size > 1;
     c.top.name = format!(
         "{}4_{}",
         if kind == PeKind::Sac { "sac" } else { "mac" },
@@ -451,8 +450,7 @@ fn cli_compare_uses_the_sim_speedup_and_writes_table_json_plot() {
     let speedup = mac["cycles"].as_f64().unwrap() / sac["cycles"].as_f64().unwrap();
 
     // The same design through `tetris sim`: a 1x1 array of the 4-bit KS=4 SAC PE.
-    let mut cfg = small(PeKind::Sac, 1);
-    cfg.array.emit = false;
+    let cfg = small(PeKind::Sac, 1);
     let c = write_config(t.path(), &cfg);
     let sim_json = t.path().join("sim.json");
     let o = tetris()

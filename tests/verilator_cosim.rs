@@ -38,6 +38,8 @@ fn options(vectors: usize, work: &tempfile::TempDir) -> CosimOptions {
 
 fn config(bits: u32, enc: Encoding, name: &str) -> Config {
     let mut c = Config::default_config();
+    c.array.rows = 1; // a single PE (the PE-level design)
+    c.array.cols = 1;
     c.pe.weight_bits = bits;
     c.pe.act_bits = bits;
     c.pe.encoding = enc;
@@ -82,7 +84,6 @@ fn arrays_at_every_width_match_in_verilator() {
             cfg.pe.kind = kind;
             cfg.array.rows = 2;
             cfg.array.cols = 2;
-            cfg.array.emit = true;
             let t = tempfile::tempdir().unwrap();
             let r = cosim(&cfg, &options(2, &t)).unwrap();
             let what = format!("{bits}-bit {kind:?} {enc}");
@@ -99,7 +100,6 @@ fn array_4x4_matches_in_verilator() {
     let mut cfg = config(16, Encoding::Sm, "varr4");
     cfg.array.rows = 4;
     cfg.array.cols = 4;
-    cfg.array.emit = true;
     let t = tempfile::tempdir().unwrap();
     let r = cosim(&cfg, &options(2, &t)).unwrap();
     assert_eq!(r.mismatches, 0, "{:?}", r.first_mismatch);
@@ -115,7 +115,6 @@ fn array_8x8_matches_in_verilator() {
     let mut cfg = config(8, Encoding::Csd, "varr8");
     cfg.array.rows = 8;
     cfg.array.cols = 8;
-    cfg.array.emit = true;
     let t = tempfile::tempdir().unwrap();
     let r = cosim(&cfg, &options(2, &t)).unwrap();
     assert_eq!(r.mismatches, 0, "{:?}", r.first_mismatch);
@@ -132,7 +131,6 @@ fn array_knead_on_chip_matches_in_verilator() {
     let mut cfg = config(8, Encoding::Sm, "varrk3");
     cfg.array.rows = 3;
     cfg.array.cols = 3;
-    cfg.array.emit = true;
     cfg.array.knead_on_chip = true;
     let t = tempfile::tempdir().unwrap();
     let r = cosim(&cfg, &options(2, &t)).unwrap();

@@ -2,7 +2,7 @@
 //! instantiates for a config must equal them, for every configuration it accepts.
 
 use tetris_hdl::config::{Config, PeKind};
-use tetris_hdl::hdl::select::{check_supported, dispatch, PeVisitor};
+use tetris_hdl::hdl::select::{check_supported, dispatch, PeVisitor, Specialized};
 use tetris_hdl::model::encoding::Encoding;
 
 /// The const generics a dispatch chose, as plain numbers.
@@ -45,17 +45,22 @@ impl PeVisitor for Capture {
             csd: Some(csd),
         }
     }
-    fn mac<const W: usize, const A: usize, const RES: usize>(self) -> Chosen {
+    fn mac<const W: usize, const A: usize, const KS: usize, const P: usize, const RES: usize>(
+        self,
+    ) -> Chosen {
         Chosen {
             weight_bits: W,
             act_bits: A,
             lanes: None,
-            ks: None,
-            ptr_bits: None,
+            ks: Some(KS),
+            ptr_bits: Some(P),
             segment_bits: None,
             result_bits: RES,
             csd: None,
         }
+    }
+    fn specialized(self, _: &dyn Specialized, _: PeKind) -> Chosen {
+        unreachable!("a test binary registers no specialization")
     }
 }
 
@@ -67,8 +72,9 @@ fn expected(cfg: &Config) -> Chosen {
         weight_bits: cfg.pe.weight_bits as usize,
         act_bits: cfg.pe.act_bits as usize,
         lanes: sac.then_some(w.lanes as usize),
-        ks: sac.then_some(cfg.pe.ks as usize),
-        ptr_bits: sac.then_some(w.ptr_bits as usize),
+        // The MAC array cell takes a group of KS activations too.
+        ks: Some(cfg.pe.ks as usize),
+        ptr_bits: Some(w.ptr_bits as usize),
         segment_bits: sac.then_some(w.segment_bits as usize),
         result_bits: w.result_bits as usize,
         csd: sac.then_some(cfg.pe.encoding == Encoding::Csd),
@@ -108,6 +114,7 @@ fn dispatched_const_generics_equal_the_derived_widths() {
             }
         }
     }
-    // Not vacuous: every built-in configuration was reached.
-    assert!(accepted >= 18, "only {accepted} configurations dispatched");
+    // Not vacuous: every built-in configuration was reached (5 width pairs x 3 strides x 2
+    // lengths in 4097..=8192 x 2 encodings x 2 kinds).
+    assert_eq!(accepted, 5 * 3 * 2 * 2 * 2, "configurations dispatched");
 }

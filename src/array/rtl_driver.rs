@@ -12,7 +12,7 @@ use crate::config::{Config, PeKind};
 use crate::hdl::array::SacArray;
 use crate::hdl::array_knead::SacArrayKnead;
 use crate::hdl::mac_array::MacArray;
-use crate::hdl::select::{check_supported, dispatch, PeVisitor};
+use crate::hdl::select::{dispatch, PeVisitor, Specialized};
 use crate::hdl::sim::{sample_ports, sm_bits, Trace};
 use crate::model::encoding::Encoding;
 use crate::model::knead::{knead_group, Lane};
@@ -299,7 +299,8 @@ fn raw_groups(beats: &[WBeat], ks: usize) -> Vec<RawGroup> {
     out
 }
 
-struct Runner<'a> {
+/// The [`PeVisitor`] that runs a layer's streams on the in-process array RTL.
+pub struct Runner<'a> {
     streams: &'a Streams,
     rows: usize,
     cols: usize,
@@ -364,19 +365,7 @@ impl PeVisitor for Runner<'_> {
         }
     }
 
-    fn mac<const W: usize, const A: usize, const RES: usize>(self) -> Result<RtlRun> {
-        unreachable!("the MAC array is dispatched by run_mac_array")
-    }
-}
-
-impl Runner<'_> {
-    fn mac_array<
-        const W: usize,
-        const KS: usize,
-        const P: usize,
-        const A: usize,
-        const RES: usize,
-    >(
+    fn mac<const W: usize, const A: usize, const KS: usize, const P: usize, const RES: usize>(
         self,
     ) -> Result<RtlRun> {
         let uut = MacArray::<W, KS, P, A, RES>::new(self.rows, self.cols);
@@ -391,24 +380,9 @@ impl Runner<'_> {
             |u: &MacArray<W, KS, P, A, RES>, c: usize| u.kw_valid[c].val() && u.kw_ready[c].val();
         drive_array!(self, uut, KS, A, RES, &self.streams.weights, set, fired)
     }
-}
 
-/// The MAC array's compile-time widths for `cfg` (weight_bits = act_bits, result bits as
-/// derived for max_dot_len 4097..=8192, see `hdl::select`).
-fn run_mac_array(cfg: &Config, runner: Runner<'_>) -> Result<RtlRun> {
-    let mut c = cfg.clone();
-    c.pe.kind = PeKind::Sac;
-    check_supported(&c)?;
-    match (cfg.pe.weight_bits, cfg.pe.ks) {
-        (4, 4) => runner.mac_array::<4, 4, 2, 4, 20>(),
-        (4, 8) => runner.mac_array::<4, 8, 3, 4, 20>(),
-        (4, _) => runner.mac_array::<4, 16, 4, 4, 20>(),
-        (8, 4) => runner.mac_array::<8, 4, 2, 8, 28>(),
-        (8, 8) => runner.mac_array::<8, 8, 3, 8, 28>(),
-        (8, _) => runner.mac_array::<8, 16, 4, 8, 28>(),
-        (16, 4) => runner.mac_array::<16, 4, 2, 16, 44>(),
-        (16, 8) => runner.mac_array::<16, 8, 3, 16, 44>(),
-        (_, _) => runner.mac_array::<16, 16, 4, 16, 44>(),
+    fn specialized(self, s: &dyn Specialized, kind: PeKind) -> Result<RtlRun> {
+        s.array_run(self, kind)
     }
 }
 
@@ -452,6 +426,14 @@ pub fn run_layer_rtl_traced(
             cfg.array.cols
         );
     }
+    if map.params.dot_len() > cfg.pe.max_dot_len as usize {
+        bail!(
+            "the layer's dot products have {} terms, more than pe.max_dot_len = {} the RTL \
+             accumulators are sized for: raise pe.max_dot_len",
+            map.params.dot_len(),
+            cfg.pe.max_dot_len
+        );
+    }
     if let Some(&t) = tiles.iter().find(|&&t| t >= map.pixel_tiles()) {
         bail!(
             "pixel tile {t} out of range (the layer has {})",
@@ -478,14 +460,13 @@ pub fn run_layer_rtl_traced(
         record,
         knead_on_chip: cfg.array.knead_on_chip,
     };
-    let mut run = match engine {
-        Engine::Sac => {
-            let mut sac_cfg = cfg.clone();
-            sac_cfg.pe.kind = PeKind::Sac;
-            dispatch(&sac_cfg, runner)??
-        }
-        Engine::Mac => run_mac_array(cfg, runner)?,
+    // The engine, not `pe.kind`, picks the array: `sim` runs both on one config.
+    let mut engine_cfg = cfg.clone();
+    engine_cfg.pe.kind = match engine {
+        Engine::Sac => PeKind::Sac,
+        Engine::Mac => PeKind::Mac,
     };
+    let mut run = dispatch(&engine_cfg, runner)??;
     run.chunks = vec![(tiles.len(), run.cycles)];
     Ok(run)
 }

@@ -18,9 +18,12 @@ pub struct Args {
     pub layers: Option<usize>,
     #[command(flatten)]
     pub input: crate::cli::InputArgs,
-    /// Weight (= activation) widths to compare: 4, 8, 16.
+    /// Weight widths to compare (2..=16; outside the built-in 4/8/16 a specialization is built).
     #[arg(long, value_delimiter = ',', default_value = "8,16")]
     pub bits: Vec<u32>,
+    /// Activation width of every design (mixed precision); default: equal to the weights.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..=16))]
+    pub act_bits: Option<u32>,
     /// Levels: 1 = one PE, N = an NxN array.
     #[arg(long, value_delimiter = ',', default_value = "1,4")]
     pub sizes: Vec<u32>,
@@ -57,8 +60,8 @@ pub struct Args {
 pub fn run(a: Args) -> Result<()> {
     let t0 = Instant::now();
     for &b in &a.bits {
-        if ![4, 8, 16].contains(&b) {
-            bail!("--bits {b}: supported widths are 4, 8, 16");
+        if !(2..=16).contains(&b) {
+            bail!("--bits {b}: widths are 2..=16");
         }
     }
     for &n in &a.sizes {
@@ -96,6 +99,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     let opts = CompareOptions {
         bits: a.bits.clone(),
+        act_bits: a.act_bits,
         sizes: a.sizes.clone(),
         ks: a.ks,
         clock_mhz: a.clock_mhz,

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Design config (TOML); the built-in default when omitted. `[array] emit = true`
-    /// co-simulates the rows x cols array, otherwise the PE-level design of `tetris gen`.
+    /// Design config (TOML); the built-in default when omitted. Co-simulates what `tetris gen`
+    /// emits: the rows x cols array, or the PE-level design when rows = cols = 1.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Array only: drive a real layer of this weight file (.onnx/.npy) instead of a random one.
@@ -56,7 +56,7 @@ pub fn run(a: Args) -> Result<()> {
         .map_or("<built-in default>".to_string(), |p| {
             p.display().to_string()
         });
-    crate::hdl::select::check_supported(&cfg).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+    crate::hdl::select::check_config(&cfg, &origin)?;
     if let Some(t) = &a.trace {
         let ok = t.extension().is_some_and(|e| e == "vcd" || e == "fst");
         if !ok {

@@ -36,7 +36,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .map_or("<built-in default>".to_string(), |p| {
             p.display().to_string()
         });
-    crate::hdl::select::check_supported(&cfg).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+    crate::hdl::select::check_config(&cfg, &origin)?;
     let out = a.out.unwrap_or_else(|| default_out_dir(&cfg));
     OutputPlan::new(a.force)
         .input("--config", a.config.as_deref())

@@ -15,6 +15,7 @@ pub mod noise_profile;
 pub mod power;
 pub mod prove_cmd;
 pub mod sim;
+pub mod specialize_cmd;
 pub mod synth_cmd;
 
 #[derive(Parser, Debug)]
@@ -40,6 +41,8 @@ pub enum Command {
     Cosim(cosim::Args),
     /// Run a network's layers on the Tetris array and the MAC array: cycles, speedup, share of ideal.
     Sim(sim::Args),
+    /// Prebuild the width sets of configs outside the built-in set (other commands build them on demand).
+    Specialize(specialize_cmd::Args),
     /// Synthesize the design with Yosys (generic, iCE40, Xilinx): cells, LUTs, FFs, transistors, Fmax.
     Synth(synth_cmd::Args),
     /// SAC vs MAC area, Fmax and throughput per area (PE and arrays): table, JSON and plot.
@@ -117,6 +120,27 @@ pub fn parse_input_shape(s: &str) -> Result<(String, Vec<usize>), String> {
     Ok((name.to_string(), dims?))
 }
 
+/// The `tetris` binary (and every specialization binary, after it registers its width sets):
+/// parse, run, print the error. A config whose widths this binary lacks (`NotBuiltIn`) is
+/// handed to a specialization built on demand (`crate::specialize`), unless
+/// `TETRIS_SPECIALIZE=off`.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    crate::fsutil::install_signal_cleanup();
+    let Err(e) = run(cli) else {
+        return std::process::ExitCode::SUCCESS;
+    };
+    if let Some(nb) = e.downcast_ref::<crate::hdl::select::NotBuiltIn>() {
+        if crate::specialize::auto_enabled() {
+            let why = crate::specialize::reexec_for(nb.key);
+            eprintln!("error: {e:#}\nerror: the specialization for it failed: {why:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
+    eprintln!("error: {e:#}");
+    std::process::ExitCode::FAILURE
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Config(a) => config_cmd::run(a),
@@ -124,6 +148,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Knead(a) => knead::run(a),
         Command::Gen(a) => gen::run(a),
         Command::Sim(a) => sim::run(a),
+        Command::Specialize(a) => specialize_cmd::run(a),
         Command::Synth(a) => synth_cmd::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Power(a) => power::run(a),

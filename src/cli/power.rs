@@ -65,7 +65,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<()> {
     let cfg = Config::load(a.config.as_deref())?;
     // A design this command cannot drive is refused before any file is read.
-    crate::power::flow::power_config(&cfg)?;
+    crate::power::flow::check_power_config(&cfg)?;
     if a.tiles == 0 {
         bail!("--tiles 0: give at least 1");
     }

@@ -44,7 +44,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .map_or("<built-in default>".to_string(), |p| {
             p.display().to_string()
         });
-    crate::hdl::select::check_supported(&cfg).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+    crate::hdl::select::check_config(&cfg, &origin)?;
     if cfg.pe.kind != crate::config::PeKind::Sac {
         bail!("{origin}: field pe.kind = \"mac\": tetris prove covers the SAC design (kneading unit + SAC PE)");
     }

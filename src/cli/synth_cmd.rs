@@ -90,8 +90,7 @@ pub fn run(a: Args) -> Result<()> {
                 .map_or("<built-in default>".to_string(), |p| {
                     p.display().to_string()
                 });
-            crate::hdl::select::check_supported(&cfg)
-                .map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+            crate::hdl::select::check_config(&cfg, &origin)?;
             let work = a
                 .work_dir
                 .clone()

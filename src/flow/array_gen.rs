@@ -12,19 +12,21 @@ use crate::hdl::array_glue::{array_top, knead_array_top};
 use crate::hdl::knead_unit::KneadUnit;
 use crate::hdl::mac_array::MacCell;
 use crate::hdl::sac_pe::SacPe;
-use crate::hdl::select::{check_supported, dispatch, PeVisitor};
+use crate::hdl::select::{dispatch, PeVisitor, Specialized};
 use crate::hdl::sim::SplitMix64;
 use crate::model::conv::{conv2d, ConvParams};
 use crate::model::encoding::max_magnitude;
 use crate::netlist::{from_block, Netlist};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
-/// Whether `tetris gen` emits the array rather than a single PE: `[array] emit = true`.
+/// Whether `tetris gen` emits the array top: the config's `rows x cols` is the design, and
+/// a 1 x 1 array is the single-PE design (kneading unit + SAC PE, or the MAC PE).
 pub fn wants_array(cfg: &Config) -> bool {
-    cfg.array.emit
+    cfg.array.rows * cfg.array.cols > 1
 }
 
-struct EmitArray<'a> {
+/// The [`PeVisitor`] of the array designs (SAC and MAC).
+pub struct EmitArray<'a> {
     cfg: &'a Config,
 }
 
@@ -112,57 +114,31 @@ impl PeVisitor for EmitArray<'_> {
         Ok((Design::from_netlist(nl)?, description))
     }
 
-    fn mac<const W: usize, const A: usize, const RES: usize>(self) -> Self::Out {
-        unreachable!("the array is dispatched as SAC")
+    fn mac<const W: usize, const A: usize, const KS: usize, const P: usize, const RES: usize>(
+        self,
+    ) -> Self::Out {
+        let cfg = self.cfg;
+        let (rows, cols) = (cfg.array.rows, cfg.array.cols);
+        let description = format!(
+            "MAC baseline array {rows}x{cols} (docs/array.md): weight_bits={W} act_bits={A} ks={KS} result_bits={RES}"
+        );
+        let header = Header::new(&cfg.hash_hex(), &description);
+        let top = &cfg.top.name;
+        let mut cell = MacCell::<W, KS, P, A, RES>::default();
+        let pe = block_netlist(&mut cell, cfg, &format!("{top}_pe"), &header)?;
+        let nl = with_array_top(pe, cfg, top, &header)?;
+        Ok((Design::from_netlist(nl)?, description))
     }
-}
 
-fn mac_array<const W: usize, const KS: usize, const P: usize, const A: usize, const RES: usize>(
-    cfg: &Config,
-) -> Result<(Design, String)> {
-    let (rows, cols) = (cfg.array.rows, cfg.array.cols);
-    let description = format!(
-        "MAC baseline array {rows}x{cols} (docs/array.md): weight_bits={W} act_bits={A} ks={KS} result_bits={RES}"
-    );
-    let header = Header::new(&cfg.hash_hex(), &description);
-    let top = &cfg.top.name;
-    let mut cell = MacCell::<W, KS, P, A, RES>::default();
-    let pe = block_netlist(&mut cell, cfg, &format!("{top}_pe"), &header)?;
-    let nl = with_array_top(pe, cfg, top, &header)?;
-    Ok((Design::from_netlist(nl)?, description))
-}
-
-/// The MAC array's compile-time widths (the same supported set as the SAC designs).
-fn emit_mac_array(cfg: &Config) -> Result<(Design, String)> {
-    let mut c = cfg.clone();
-    c.pe.kind = PeKind::Sac;
-    check_supported(&c)?;
-    match (cfg.pe.weight_bits, cfg.pe.ks) {
-        (4, 4) => mac_array::<4, 4, 2, 4, 20>(cfg),
-        (4, 8) => mac_array::<4, 8, 3, 4, 20>(cfg),
-        (4, _) => mac_array::<4, 16, 4, 4, 20>(cfg),
-        (8, 4) => mac_array::<8, 4, 2, 8, 28>(cfg),
-        (8, 8) => mac_array::<8, 8, 3, 8, 28>(cfg),
-        (8, _) => mac_array::<8, 16, 4, 8, 28>(cfg),
-        (16, 4) => mac_array::<16, 4, 2, 16, 44>(cfg),
-        (16, 8) => mac_array::<16, 8, 3, 16, 44>(cfg),
-        (_, _) => mac_array::<16, 16, 4, 16, 44>(cfg),
+    fn specialized(self, s: &dyn Specialized, kind: PeKind) -> Self::Out {
+        s.array_emit(self, kind)
     }
 }
 
 /// The array design of `cfg` (SAC or MAC by `pe.kind`) and its one-line description, without
 /// the in-process self-check.
 pub fn emit_array(cfg: &Config) -> Result<(Design, String)> {
-    if cfg.array.cols > 64 {
-        bail!(
-            "field array.cols = {}: the array supports at most 64 columns",
-            cfg.array.cols
-        );
-    }
-    match cfg.pe.kind {
-        PeKind::Sac => dispatch(cfg, EmitArray { cfg })?,
-        PeKind::Mac => emit_mac_array(cfg),
-    }
+    dispatch(cfg, EmitArray { cfg })?
 }
 
 /// Build the array design and self-check it: a random small conv layer (`dots` bounds the
@@ -177,14 +153,15 @@ pub fn build_array(cfg: &Config, dots: usize) -> Result<Built> {
     let bits = cfg.pe.weight_bits;
     let ks = cfg.pe.ks as usize;
     let mut r = SplitMix64(0x7e7);
+    let (cin, kh, kw) = fit_kernel(cfg, (3, 2, 2));
     let p = ConvParams {
         batch: 1,
-        cin: 3,
+        cin,
         cout: cols + 1,
         in_h: 3,
         in_w: rows.max(2) + 1,
-        kh: 2,
-        kw: 2,
+        kh,
+        kw,
         stride: (1, 1),
         pad: (0, 0, 1, 0),
         dilation: (1, 1),
@@ -206,6 +183,25 @@ pub fn build_array(cfg: &Config, dots: usize) -> Result<Built> {
         },
         description,
     })
+}
+
+/// A test layer's (cin, kh, kw), shrunk (channels first) until its dot product fits
+/// `max_dot_len`: the widths are only exact up to that length.
+pub fn fit_kernel(
+    cfg: &Config,
+    (mut c, mut h, mut w): (usize, usize, usize),
+) -> (usize, usize, usize) {
+    let max = (cfg.pe.max_dot_len as usize).max(1);
+    while c * h * w > max {
+        if c > 1 {
+            c -= 1;
+        } else if h > 1 {
+            h -= 1;
+        } else {
+            w -= 1;
+        }
+    }
+    (c, h, w)
 }
 
 /// Seeded weights and activations of `cfg`'s widths for a test layer `p`: the gen self-check's

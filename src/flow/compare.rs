@@ -27,7 +27,10 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
 pub struct CompareOptions {
+    /// Weight widths; activations are as wide unless `act_bits` says otherwise.
     pub bits: Vec<u32>,
+    /// Activation width of every design (mixed precision), or None: equal to the weights.
+    pub act_bits: Option<u32>,
     /// Array sizes (N for NxN); 1 is the single PE (with the SAC side's kneading unit).
     pub sizes: Vec<u32>,
     pub ks: u32,
@@ -70,7 +73,10 @@ pub struct Asic {
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
     pub kind: PeKind,
+    /// Weight bits.
     pub bits: u32,
+    /// Activation bits.
+    pub act_bits: u32,
     /// N of the NxN array; 1 = a single PE design.
     pub size: u32,
     pub top: String,
@@ -117,19 +123,19 @@ fn config(kind: PeKind, bits: u32, size: u32, o: &CompareOptions) -> Config {
     let mut c = Config::default_config();
     c.pe.kind = kind;
     c.pe.weight_bits = bits;
-    c.pe.act_bits = bits;
+    c.pe.act_bits = o.act_bits.unwrap_or(bits);
     c.pe.ks = o.ks;
     c.array.rows = size;
     c.array.cols = size;
-    c.array.emit = size > 1;
-    let kind_name = match kind {
-        PeKind::Sac => "sac",
-        PeKind::Mac => "mac",
+    let kind = kind_name(kind).to_lowercase();
+    let width = match o.act_bits {
+        Some(a) if a != bits => format!("{bits}x{a}"),
+        _ => bits.to_string(),
     };
     c.top.name = if size > 1 {
-        format!("{kind_name}{bits}_a{size}")
+        format!("{kind}{width}_a{size}")
     } else {
-        format!("{kind_name}{bits}_pe")
+        format!("{kind}{width}_pe")
     };
     c.top.clock_mhz = o.clock_mhz;
     c
@@ -319,9 +325,7 @@ fn measure(
             }
         }
     };
-    let mut c = cfg.clone();
-    c.array.emit = false;
-    let reports = evaluate_all(layers, &c, Timing::default())?;
+    let reports = evaluate_all(layers, &cfg, Timing::default())?;
     let t = total(&reports);
     let cycles = match kind {
         PeKind::Sac => t.tetris_cycles,
@@ -337,6 +341,7 @@ fn measure(
     Ok(Row {
         kind,
         bits,
+        act_bits: o.act_bits.unwrap_or(bits),
         size,
         top,
         fmax_mhz,
@@ -463,7 +468,7 @@ pub fn markdown(c: &Comparison) -> String {
         s += &format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {} | {} | {} |\n",
             kind_name(r.kind),
-            r.bits,
+            width(r),
             level(r.size),
             r.generic.cells,
             r.generic.transistors.map_or("-".into(), |t| t.to_string()),
@@ -510,7 +515,7 @@ pub fn markdown(c: &Comparison) -> String {
         };
         s += &format!(
             "| {} | {} | {speed:.3} | {} | {} | {} | {} | {} | {verdict} |\n",
-            a.bits,
+            width(a),
             level(a.size),
             f2(luts),
             f2(tr),
@@ -559,7 +564,7 @@ fn asic_markdown(c: &Comparison) -> String {
         s += &format!(
             "| {} | {} | {} | {:.0} | {} | {} | {:.3} | {:.3} | {:.5} |\n",
             kind_name(r.kind),
-            r.bits,
+            width(r),
             level(r.size),
             a.area_um2,
             f2(a.fmax_mhz),
@@ -579,7 +584,7 @@ fn asic_markdown(c: &Comparison) -> String {
         };
         s += &format!(
             "| {} | {} | {} | {} | {} | {} |\n",
-            a.bits,
+            width(a),
             level(a.size),
             judged(ratio(Some(x.area_um2), Some(y.area_um2)), true),
             judged(ratio(x.fmax_mhz, y.fmax_mhz), false),
@@ -603,6 +608,15 @@ fn kind_name(k: PeKind) -> &'static str {
     }
 }
 
+/// "8", or "8w/16a" for mixed precision.
+fn width(r: &Row) -> String {
+    if r.act_bits == r.bits {
+        r.bits.to_string()
+    } else {
+        format!("{}w/{}a", r.bits, r.act_bits)
+    }
+}
+
 /// Grouped bars: SAC/MAC ratios of area, Fmax and throughput per area per configuration,
 /// with the parity line at 1.
 pub fn svg(c: &Comparison) -> String {
@@ -610,7 +624,7 @@ pub fn svg(c: &Comparison) -> String {
         .into_iter()
         .map(|(a, m)| {
             (
-                format!("{}-bit {}", a.bits, level(a.size)),
+                format!("{}-bit {}", width(a), level(a.size)),
                 [
                     ratio(
                         a.ice40.luts.map(|x| x as f64),
@@ -741,6 +755,7 @@ mod tests {
         Row {
             kind,
             bits: 8,
+            act_bits: 8,
             size: 1,
             top: "t".into(),
             generic: fig(luts, luts * 10),

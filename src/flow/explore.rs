@@ -62,7 +62,6 @@ pub fn points(space: &Space) -> Result<Vec<Point>> {
                     c.pe.encoding = enc;
                     c.array.rows = size;
                     c.array.cols = size;
-                    c.array.emit = true;
                     let id = match kind {
                         PeKind::Sac => format!("sac{bits}_ks{ks}_{}_a{size}", enc.name()),
                         PeKind::Mac => format!("mac{bits}_a{size}"),

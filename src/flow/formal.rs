@@ -179,7 +179,8 @@ pub fn emit_sac_design(cfg: &Config) -> Result<Built> {
         );
     }
     let mut pe_cfg = cfg.clone();
-    pe_cfg.array.emit = false;
+    pe_cfg.array.rows = 1;
+    pe_cfg.array.cols = 1;
     // No in-process self-check here: the proof is the check.
     build(&pe_cfg, 0)
 }

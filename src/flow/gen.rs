@@ -11,7 +11,7 @@ use super::tools::Tool;
 use super::verilog::{Design, Header};
 use crate::config::{Config, PeKind};
 use crate::fsutil::write_dir_atomic;
-use crate::hdl::select::{dispatch, PeVisitor};
+use crate::hdl::select::{dispatch, PeVisitor, Specialized};
 use crate::hdl::sim::{run_mac_pe, run_sac_design, MacDot, SplitMix64};
 use crate::model::mac::mac_dot;
 use anyhow::{bail, Result};
@@ -52,15 +52,22 @@ pub struct Built {
 /// and over `max_dot_len` (the longest dot product the widths are derived for: the result's
 /// top bit, past 32 bits from 8-bit operands on); all-zero groups first, last and throughout
 /// (skipped groups, the null beat that carries `last`, a zero result); a single pair.
+/// No dot product is longer than `max_dot_len` (the extremes are cut there).
 pub fn self_check_vectors(cfg: &Config, n: usize, seed: u64) -> Vec<MacDot> {
+    // The widths are exact up to max_dot_len pairs: no vector is longer.
+    let full = cfg.pe.max_dot_len as usize;
     let mut dots = extreme_dots(cfg);
     dots.truncate(n);
+    for d in &mut dots {
+        d.weights.truncate(full);
+        d.acts.truncate(full);
+    }
     let mut r = SplitMix64(seed);
     let bits = cfg.pe.weight_bits;
     let ks = cfg.pe.ks as i64;
     let amax = 1i64 << (cfg.pe.act_bits - 1);
     while dots.len() < n {
-        let len = r.range(1, 3 * ks) as usize;
+        let len = r.range(1, (3 * ks).min(full as i64)) as usize;
         let weights = (0..len)
             .map(|_| {
                 if r.chance(1, 4) {
@@ -122,7 +129,8 @@ fn extreme_dots(cfg: &Config) -> Vec<MacDot> {
     ]
 }
 
-struct Build<'a> {
+/// The [`PeVisitor`] of `tetris gen`'s PE-level design.
+pub struct Build<'a> {
     cfg: &'a Config,
     dots: usize,
 }
@@ -159,7 +167,9 @@ impl PeVisitor for Build<'_> {
         })
     }
 
-    fn mac<const W: usize, const A: usize, const RES: usize>(self) -> Result<Built> {
+    fn mac<const W: usize, const A: usize, const KS: usize, const P: usize, const RES: usize>(
+        self,
+    ) -> Result<Built> {
         let description =
             format!("MAC PE baseline: weight_bits={W} act_bits={A} result_bits={RES}");
         let header = Header::new(&self.cfg.hash_hex(), &description);
@@ -173,6 +183,10 @@ impl PeVisitor for Build<'_> {
             self_check,
             description,
         })
+    }
+
+    fn specialized(self, s: &dyn Specialized, kind: PeKind) -> Result<Built> {
+        s.gen_build(self, kind)
     }
 }
 
@@ -275,6 +289,9 @@ fn params_list(
             (cfg.pe.encoding == crate::model::encoding::Encoding::Csd) as u64,
         ),
         ("pe_sac".into(), (cfg.pe.kind == PeKind::Sac) as u64),
+        ("rows".into(), cfg.array.rows as u64),
+        ("cols".into(), cfg.array.cols as u64),
+        ("knead_on_chip".into(), cfg.array.knead_on_chip as u64),
         ("max_dot_len".into(), cfg.pe.max_dot_len as u64),
         ("mag_bits".into(), w.mag_bits as u64),
         ("lanes".into(), w.lanes as u64),

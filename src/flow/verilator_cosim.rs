@@ -4,7 +4,7 @@
 //! checked against the golden model.
 //!
 //! Designs: the PE-level design of `tetris gen` (SAC PE with its kneading unit, or the MAC PE)
-//! with `vectors` random dot products, or the array (`[array] emit = true`) on `vectors` pixel
+//! with `vectors` random dot products, or the array (rows x cols > 1) on `vectors` pixel
 //! tiles of a random small conv layer or of a real layer from a weight file.
 
 use super::array_gen::emit_array;
@@ -16,7 +16,7 @@ use crate::array::mapper::{kneaded_lengths, map_layer};
 use crate::array::network::{prepare, synthetic_activations};
 use crate::array::rtl_driver::run_layer_rtl_traced;
 use crate::config::{Config, PeKind};
-use crate::hdl::select::{dispatch, PeVisitor};
+use crate::hdl::select::{dispatch, PeVisitor, Specialized};
 use crate::hdl::sim::{run_mac_pe, run_sac_design, SplitMix64, Trace};
 use crate::model::conv::{conv2d, ConvParams};
 use crate::model::mac::mac_dot;
@@ -76,7 +76,8 @@ pub struct Stimulus {
     pub rust_s: f64,
 }
 
-struct PeStimulus<'a> {
+/// The [`PeVisitor`] of the PE-level co-simulation stimulus.
+pub struct PeStimulus<'a> {
     cfg: &'a Config,
     vectors: usize,
     seed: u64,
@@ -111,7 +112,9 @@ impl PeVisitor for PeStimulus<'_> {
         pe_stimulus(design, description, &dots, run, rust_s)
     }
 
-    fn mac<const W: usize, const A: usize, const RES: usize>(self) -> Self::Out {
+    fn mac<const W: usize, const A: usize, const KS: usize, const P: usize, const RES: usize>(
+        self,
+    ) -> Self::Out {
         let description = format!("MAC PE, weight_bits={W} act_bits={A}");
         let header = Header::new(&self.cfg.hash_hex(), &description);
         let mut uut = crate::hdl::mac_pe::MacPe::<W, A, RES>::default();
@@ -121,6 +124,10 @@ impl PeVisitor for PeStimulus<'_> {
         let run = run_mac_pe::<W, A, RES>(&dots, None, true);
         let rust_s = t0.elapsed().as_secs_f64();
         pe_stimulus(design, description, &dots, run, rust_s)
+    }
+
+    fn specialized(self, s: &dyn Specialized, kind: PeKind) -> Self::Out {
+        s.pe_stimulus(self, kind)
     }
 }
 
@@ -154,14 +161,15 @@ fn random_layer(cfg: &Config, tiles: usize, seed: u64) -> (ConvParams, Vec<i64>,
     let (rows, cols) = (cfg.array.rows as usize, cfg.array.cols as usize);
     let mut r = SplitMix64(seed);
     let out_w = rows.max(2);
+    let (cin, kh, kw) = super::array_gen::fit_kernel(cfg, (3, 3, 2));
     let p = ConvParams {
         batch: 1,
-        cin: 3,
+        cin,
         cout: cols + 1,
         in_h: tiles.max(1),
         in_w: out_w + 1,
-        kh: 3,
-        kw: 2,
+        kh,
+        kw,
         stride: (1, 1),
         pad: (1, 1, 0, 0),
         dilation: (1, 1),
@@ -243,17 +251,17 @@ fn array_stimulus(cfg: &Config, o: &CosimOptions) -> Result<Stimulus> {
     })
 }
 
-/// The design of `cfg` (array when `[array] emit = true`, else PE level) with the recorded
+/// The design of `cfg` (the rows x cols array, or the PE design when 1 x 1) with the recorded
 /// in-process stimulus.
 pub fn stimulus(cfg: &Config, o: &CosimOptions) -> Result<Stimulus> {
     if o.vectors == 0 {
         bail!("--vectors 0: give at least 1");
     }
-    if cfg.array.emit {
+    if crate::flow::array_gen::wants_array(cfg) {
         array_stimulus(cfg, o)
     } else {
         if o.layer.is_some() {
-            bail!("--weights/--layer need an array design: set [array] emit = true in the config");
+            bail!("--weights/--layer need an array design: the config is 1 x 1 (a single PE); set [array] rows/cols");
         }
         dispatch(
             cfg,

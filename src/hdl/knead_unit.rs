@@ -46,7 +46,7 @@ pub struct KneadUnit<const W: usize, const L: usize, const KS: usize, const P: u
 
 impl<const W: usize, const L: usize, const KS: usize, const P: usize> KneadUnit<W, L, KS, P> {
     pub fn new(csd: bool) -> Self {
-        assert!(KS <= 1 << P && KS >= 2);
+        assert!(KS <= 1 << P && KS >= 1);
         Self {
             clock: Default::default(),
             reset: Default::default(),

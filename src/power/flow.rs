@@ -50,18 +50,16 @@ pub struct Workload<'a> {
     pub activations: String,
 }
 
-/// The design `tetris power` measures for `cfg`: its array top (a 1x1 array is the PE as it
-/// sits in an array, kneading offline).
-pub fn power_config(cfg: &Config) -> Result<Config> {
+/// `tetris power` measures `cfg`'s array top (a 1x1 array is the PE as it sits in an array,
+/// kneading offline); only host-kneaded arrays can be driven.
+pub fn check_power_config(cfg: &Config) -> Result<()> {
     if cfg.array.knead_on_chip {
         bail!(
             "field array.knead_on_chip = true: tetris power drives the kneaded column streams of \
              host-kneaded arrays (the on-chip kneading top takes plain weight groups)"
         );
     }
-    let mut c = cfg.clone();
-    c.array.emit = true;
-    Ok(c)
+    Ok(())
 }
 
 /// Measure `cfg`'s design on `work` (a folder the caller owns; it is filled with the design,
@@ -73,7 +71,7 @@ pub fn design_power(
     work: &Path,
 ) -> Result<PowerReport> {
     let t0 = Instant::now();
-    let cfg = power_config(cfg)?;
+    check_power_config(cfg)?;
     let engine = match cfg.pe.kind {
         PeKind::Sac => Engine::Sac,
         PeKind::Mac => Engine::Mac,
