@@ -79,7 +79,7 @@ pub fn design_power(
     let clock_mhz = o.clock_mhz.unwrap_or(cfg.top.clock_mhz);
     let period_ns = 1000.0 / clock_mhz;
     let lib = Library::read(&o.liberty)?;
-    let pl = prepare(w.layer, &cfg)?;
+    let pl = prepare(w.layer, cfg)?;
     let say = |m: &str| {
         if o.progress {
             eprintln!("{m}");
@@ -88,7 +88,7 @@ pub fn design_power(
     // 1. The design, through the public flow.
     say(&format!("== {}: generating", cfg.top.name));
     let design_dir = work.join("design");
-    let (built, _) = generate(&cfg, &design_dir, 20, ToolChecks::NONE)
+    let (built, _) = generate(cfg, &design_dir, 20, ToolChecks::NONE)
         .with_context(|| format!("generating {}", cfg.top.name))?;
     let t_gen = t0.elapsed().as_secs_f64();
     // 2. Mapped to the library's cells.
@@ -124,7 +124,7 @@ pub fn design_power(
     let run = run_tiles(
         &mut sim,
         &nl,
-        &cfg,
+        cfg,
         &pl.map,
         &w.input,
         &pl.qweights,
