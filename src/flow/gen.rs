@@ -425,6 +425,17 @@ pub fn generate(
     checks: ToolChecks,
 ) -> Result<(Built, Written)> {
     let built = build(cfg, self_check_dots)?;
+    let written = write_checked(cfg, out_dir, &built, checks)?;
+    Ok((built, written))
+}
+
+/// Write `built` (a design of `cfg`) to `out_dir` after its self-check passed.
+pub fn write_checked(
+    cfg: &Config,
+    out_dir: &Path,
+    built: &Built,
+    checks: ToolChecks,
+) -> Result<Written> {
     if built.self_check.mismatches > 0 {
         bail!(
             "self-check failed: {} of {} dot products differ from the golden model; nothing written",
@@ -432,6 +443,5 @@ pub fn generate(
             built.self_check.dot_products
         );
     }
-    let written = write_outputs(out_dir, cfg, &built.design, &built.description, &[], checks)?;
-    Ok((built, written))
+    write_outputs(out_dir, cfg, &built.design, &built.description, &[], checks)
 }

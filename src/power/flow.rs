@@ -12,7 +12,8 @@ use super::workload::run_tiles;
 use crate::array::cycle_model::{layer_cycles, Engine, Timing};
 use crate::array::network::{check_run, prepare, sample_tiles};
 use crate::config::{Config, PeKind};
-use crate::flow::gen::{generate, ToolChecks};
+use crate::flow::array_gen::build_array;
+use crate::flow::gen::{write_checked, ToolChecks};
 use crate::flow::synth::SynthInput;
 use crate::weights::Layer;
 use anyhow::{bail, Context, Result};
@@ -85,10 +86,11 @@ pub fn design_power(
             eprintln!("{m}");
         }
     };
-    // 1. The design, through the public flow.
+    // 1. The array design (also at 1x1, where `tetris gen` emits the bare PE), self-checked.
     say(&format!("== {}: generating", cfg.top.name));
     let design_dir = work.join("design");
-    let (built, _) = generate(cfg, &design_dir, 20, ToolChecks::NONE)
+    let built = build_array(cfg, 20)
+        .and_then(|b| write_checked(cfg, &design_dir, &b, ToolChecks::NONE).map(|_| b))
         .with_context(|| format!("generating {}", cfg.top.name))?;
     let t_gen = t0.elapsed().as_secs_f64();
     // 2. Mapped to the library's cells.
