@@ -11,4 +11,4 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --release --all-targets -- -D warnings
 echo "== cargo test (release)"
-cargo test --release   # benches are not run here: `cargo bench` runs them
+cargo test --release --no-fail-fast   # benches are not run here: `cargo bench` runs them
