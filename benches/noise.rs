@@ -15,6 +15,9 @@
 //!    multi-core scaling: 1 thread, then every core.
 //! 4. Verilator characterize of an 8x8 netlist including its build (target < 15 s).
 
+#[path = "common/cpu_time.rs"]
+mod cpu_time;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -35,28 +38,12 @@ impl KernelUser<Acc> for OnIsa {
     }
 }
 
-/// CPU seconds (user + system) of this process (`who = RUSAGE_SELF`) or of its waited-for
-/// children (`RUSAGE_CHILDREN`), from getrusage: microseconds, no clock-tick assumption.
-fn cpu_seconds(who: libc::c_int) -> f64 {
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage writes into the struct we pass; `who` is one of the two constants.
-    let rc = unsafe { libc::getrusage(who, &mut u) };
-    assert_eq!(
-        rc,
-        0,
-        "getrusage failed: {}",
-        std::io::Error::last_os_error()
-    );
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
-    tv(u.ru_utime) + tv(u.ru_stime)
-}
-
 fn self_cpu() -> f64 {
-    cpu_seconds(libc::RUSAGE_SELF)
+    cpu_time::cpu_seconds().expect("CPU time of the bench")
 }
 
 fn children_cpu() -> f64 {
-    cpu_seconds(libc::RUSAGE_CHILDREN)
+    cpu_time::children_cpu_seconds().expect("CPU time of the C reference")
 }
 
 /// Build `benches/noise_ref.c` with `cc` and `flags` into `dir`.

@@ -7,11 +7,22 @@
 
 /// CPU seconds used by this process so far (user + system, all threads).
 pub fn cpu_seconds() -> Result<f64, String> {
+    usage(libc::RUSAGE_SELF, "RUSAGE_SELF")
+}
+
+/// CPU seconds used by this process's terminated and waited-for children (the C reference
+/// programs a bench runs).
+#[allow(dead_code)] // used by benches/noise.rs only
+pub fn children_cpu_seconds() -> Result<f64, String> {
+    usage(libc::RUSAGE_CHILDREN, "RUSAGE_CHILDREN")
+}
+
+fn usage(who: libc::c_int, name: &str) -> Result<f64, String> {
     // SAFETY: getrusage only writes the zero-initialized struct we pass.
     let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } != 0 {
+    if unsafe { libc::getrusage(who, &mut u) } != 0 {
         return Err(format!(
-            "getrusage(RUSAGE_SELF) failed: {}",
+            "getrusage({name}) failed: {}",
             std::io::Error::last_os_error()
         ));
     }
