@@ -106,6 +106,21 @@ fn proof_passes_w4_ks4_csd() {
     assert!(r.proved(), "{}", summary(&r));
 }
 
+/// Mixed precision (issue 14): 4-bit weights with 8-bit activations, both obligations at the
+/// config's own widths.
+#[test]
+fn proof_passes_w4_a8_mixed_precision() {
+    let mut cfg = config(Encoding::Sm);
+    cfg.pe.act_bits = 8;
+    let (r, _t) = run(&cfg, vec![]);
+    assert!(r.proved(), "{}", summary(&r));
+    assert!(
+        r.description.contains("weight_bits=4 act_bits=8"),
+        "{}",
+        r.description
+    );
+}
+
 #[test]
 fn cli_prove_refuses_a_mac_config_and_writes_nothing() {
     let t = tempfile::tempdir().unwrap();

@@ -153,6 +153,36 @@ fn sim_bad_inputs_are_clear_errors() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("NaN"));
     assert!(!json.exists(), "no half-written output");
+    // Dot products longer than the accumulators are sized for: refused by both RTL engines,
+    // by Verilator's before its build.
+    let long = dir.path().join("long.npy");
+    npy(&long, &[2, 4700], &vec![0.5; 2 * 4700]);
+    for engine in ["rtl", "verilator"] {
+        let out = tetris()
+            .args(["sim", "--engine", engine, "--config"])
+            .arg(&cfg)
+            .arg("--weights")
+            .arg(&long)
+            .arg("--cache-dir")
+            .arg(dir.path().join("cache"))
+            .arg("--json")
+            .arg(&json)
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{engine}: {e}");
+        assert!(
+            e.contains("long.npy")
+                && e.contains("4700 terms")
+                && e.contains("pe.max_dot_len = 4608"),
+            "{engine}: {e}"
+        );
+        assert!(
+            !e.contains("emitted and built") && !e.contains("taken from the build cache"),
+            "{engine} built before refusing: {e}"
+        );
+        assert!(!json.exists(), "no half-written output");
+    }
 }
 
 /// IEEE half-precision bits of `x`, which must be exactly representable (normal or zero).

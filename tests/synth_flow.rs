@@ -193,6 +193,33 @@ fn synth_pe_and_4x4_arrays_on_all_targets() {
     }
 }
 
+/// Mixed precision (issue 14) through Yosys: 4-bit weights with 8-bit activations synthesize on
+/// the generic target with consistent totals, and cost more than 4/4 (wider activation path).
+#[test]
+fn mixed_precision_designs_synthesize_and_grow_with_the_activations() {
+    let t = tempfile::tempdir().unwrap();
+    for (kind, size) in [(PeKind::Sac, 1), (PeKind::Mac, 2)] {
+        let narrow = small(kind, size);
+        let mut wide = narrow.clone();
+        wide.pe.act_bits = 8;
+        wide.top.name = format!("{}_a8", narrow.top.name);
+        let cells = |cfg: &Config| {
+            let dir = t.path().join(&cfg.top.name);
+            let input = emit(cfg, &dir);
+            let g =
+                synthesize(&input, &opts(Target::Generic, false), &dir.join("generic")).unwrap();
+            check_common(&g, Target::Generic);
+            g.design.transistors.unwrap()
+        };
+        let (n, w) = (cells(&narrow), cells(&wide));
+        assert!(
+            w > n,
+            "{}: 4w/8a {w} transistors vs 4w/4a {n}",
+            wide.top.name
+        );
+    }
+}
+
 fn tetris() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tetris"))
 }

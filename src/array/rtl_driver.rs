@@ -404,19 +404,10 @@ pub fn run_layer_rtl(
     )
 }
 
-/// [`run_layer_rtl`], optionally recording every cycle's top-level ports (`RtlRun::trace`).
-#[allow(clippy::too_many_arguments)]
-pub fn run_layer_rtl_traced(
-    cfg: &Config,
-    map: &LayerMap,
-    input: &[i64],
-    qweights: &[i64],
-    lens: &[Vec<u32>],
-    engine: Engine,
-    tiles: &[usize],
-    progress: bool,
-    record: bool,
-) -> Result<RtlRun> {
+/// What every RTL engine (in-process and Verilator) checks before it drives a layer: the map is
+/// for the config's array, the accumulators are wide enough for the layer's dot products (the
+/// RTL would wrap silently otherwise), and the tiles exist.
+pub fn check_layer_fits(cfg: &Config, map: &LayerMap, tiles: &[usize]) -> Result<()> {
     if map.rows != cfg.array.rows as usize || map.cols != cfg.array.cols as usize {
         bail!(
             "the layer was mapped for {}x{}, the config says {}x{}",
@@ -440,6 +431,23 @@ pub fn run_layer_rtl_traced(
             map.pixel_tiles()
         );
     }
+    Ok(())
+}
+
+/// [`run_layer_rtl`], optionally recording every cycle's top-level ports (`RtlRun::trace`).
+#[allow(clippy::too_many_arguments)]
+pub fn run_layer_rtl_traced(
+    cfg: &Config,
+    map: &LayerMap,
+    input: &[i64],
+    qweights: &[i64],
+    lens: &[Vec<u32>],
+    engine: Engine,
+    tiles: &[usize],
+    progress: bool,
+    record: bool,
+) -> Result<RtlRun> {
+    check_layer_fits(cfg, map, tiles)?;
     let lanes = cfg.widths().lanes as usize;
     let streams = build_streams(
         map,

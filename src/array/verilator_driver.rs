@@ -201,6 +201,7 @@ pub fn run_layer_verilator(
     work: &Path,
     jobs: usize,
 ) -> Result<(RtlRun, SimStats)> {
+    super::rtl_driver::check_layer_fits(cfg, map, tiles)?;
     let jobs = jobs.clamp(1, tiles.len().max(1));
     let per = tiles.len().div_ceil(jobs).max(1);
     let results: Vec<Result<(RtlRun, SimStats)>> = std::thread::scope(|scope| {

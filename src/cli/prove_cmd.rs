@@ -64,9 +64,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         allow_expensive: a.knead_steps.is_some() || a.timeout.is_some(),
     };
     eprintln!(
-        "proving {} ({} bits, ks {}, {}) with yosys sat, work dir {} ..",
+        "proving {} ({}-bit weights, {}-bit activations, ks {}, {}) with yosys sat, work dir {} ..",
         cfg.top.name,
         cfg.pe.weight_bits,
+        cfg.pe.act_bits,
         cfg.pe.ks,
         cfg.pe.encoding,
         work_dir.display()

@@ -9,6 +9,7 @@ use crate::array::network::{
     check_inputs, evaluate, evaluate_all, prepare, quantize_activations, read_activations, run_rtl,
     run_rtl_with, synthetic_activations, total, totals_by_op, LayerReport, RtlSample, TotalReport,
 };
+use crate::array::rtl_driver::check_layer_fits;
 use crate::array::verilator_driver::{build_array_sim, run_layer_verilator, ArraySim};
 use crate::cli::InputArgs;
 use crate::config::Config;
@@ -162,6 +163,8 @@ fn rtl_reports(
                 timing,
                 !a.no_mac_rtl,
                 |engine, tiles| {
+                    // Before a (minutes-long) Verilator build, not after it.
+                    check_layer_fits(cfg, &pl.map, tiles)?;
                     let k = usize::from(engine == Engine::Mac);
                     if sims[k].is_none() {
                         let t = Instant::now();
