@@ -601,6 +601,9 @@ module mul8_dropb0(input [7:0] a, input [7:0] b, output [15:0] y);
 endmodule
 ";
 
+/// activation x |weight| through a multiplier in one operand assignment.
+type Role = dyn Fn(i64, i64) -> i64;
+
 fn drop_b0(a: i64, b: i64) -> i64 {
     a * (b & !1)
 }
@@ -666,7 +669,7 @@ fn characterized_verilog_multiplier_drives_axtrain() {
     // activation x weight through the Verilog, in each role.
     let act_on_b = |a: i64, w: i64| drop_b0(w, a);
     let act_on_a = |a: i64, w: i64| drop_b0(a, w);
-    let roles: [(&Path, &dyn Fn(i64, i64) -> i64, &dyn Fn(i64, i64) -> i64); 2] =
+    let roles: [(&Path, &Role, &Role); 2] =
         [(&ab, &act_on_b, &act_on_a), (&aa, &act_on_a, &act_on_b)];
     for (f, right, _) in roles {
         let hw = Hardware::from_lut(f, false).unwrap();
