@@ -82,6 +82,16 @@ fn reference_logits(q: &QNet, m: &Multiplier, act_b: bool, pixels: &[f32], n: us
             p
         }
     };
+    reference_logits_with(q, &prod, pixels, n)
+}
+
+/// [`reference_logits`] with the signed product `prod(activation code, weight code)` given.
+fn reference_logits_with(
+    q: &QNet,
+    prod: &dyn Fn(u8, i8) -> i64,
+    pixels: &[f32],
+    n: usize,
+) -> Vec<f64> {
     let amax = q.act_max as f64;
     let mut out = Vec::new();
     for s in 0..n {
@@ -579,4 +589,352 @@ fn bad_input_is_a_clear_error() {
         &[],
         &["x-images-idx3-ubyte", "8 data bytes", "3"],
     );
+}
+
+// ------------------------------------------------ a third-party Verilog multiplier
+
+/// An 8x8 multiplier that ignores bit 0 of port b: y = a * (b & ~1). Asymmetric, so which
+/// port took the activation changes every product of an odd operand.
+const DROP_B0_V: &str = "// test multiplier: ignores the LSB of port b
+module mul8_dropb0(input [7:0] a, input [7:0] b, output [15:0] y);
+  assign y = a * {b[7:1], 1'b0};
+endmodule
+";
+
+/// activation x |weight| through a multiplier in one operand assignment.
+type Role = dyn Fn(i64, i64) -> i64;
+
+fn drop_b0(a: i64, b: i64) -> i64 {
+    a * (b & !1)
+}
+
+/// Accuracy (%) and mean cross-entropy of logits, written out here.
+fn accuracy_and_loss(z: &[f64], labels: &[u32], classes: usize) -> (f64, f64) {
+    let (mut ok, mut loss) = (0usize, 0.0);
+    for (row, &l) in z.chunks(classes).zip(labels) {
+        let mut best = 0;
+        for j in 1..classes {
+            if row[j] > row[best] {
+                best = j;
+            }
+        }
+        ok += (best == l as usize) as usize;
+        let mx = row.iter().cloned().fold(f64::MIN, f64::max);
+        let lse = mx + row.iter().map(|v| (v - mx).exp()).sum::<f64>().ln();
+        loss += lse - row[l as usize];
+    }
+    (
+        100.0 * ok as f64 / labels.len() as f64,
+        loss / labels.len() as f64,
+    )
+}
+
+fn npz_params(path: &Path) -> Vec<Params> {
+    let e = tetris_hdl::weights::npz::parse(&std::fs::read(path).unwrap()).unwrap();
+    e.chunks(2)
+        .map(|c| {
+            assert!(c[0].0.ends_with(".weight") && c[1].0.ends_with(".bias"));
+            Params {
+                w: c[0].1.data.clone(),
+                b: c[1].1.data.clone(),
+            }
+        })
+        .collect()
+}
+
+/// `tetris characterize` of a Verilog multiplier written here, its `--lut-bin` and `--lut-npy`
+/// fed to `tetris axtrain --lut`: the tables axtrain uses are the Verilog's function in the
+/// roles characterize wrote them, and the approximate accuracy and loss axtrain reports for
+/// the conventional and the passive network equal a re-computation here, one product at a
+/// time through that function (the swapped roles give other figures).
+#[test]
+fn characterized_verilog_multiplier_drives_axtrain() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let v = write(d, "mul8_dropb0.v", DROP_B0_V.as_bytes());
+    // Activation on port b (characterize's default) -> ab.bin; on port a -> aa.npy.
+    let (ab, aa) = (d.join("ab.bin"), d.join("aa.npy"));
+    for (act, flag, out) in [("b", "--lut-bin", &ab), ("a", "--lut-npy", &aa)] {
+        let o = tetris()
+            .args(["characterize", "--verilog"])
+            .arg(&v)
+            .args(["--width", "8", "--activation", act, flag])
+            .arg(out)
+            .arg("--work-dir")
+            .arg(d.join("vl"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    // activation x weight through the Verilog, in each role.
+    let act_on_b = |a: i64, w: i64| drop_b0(w, a);
+    let act_on_a = |a: i64, w: i64| drop_b0(a, w);
+    let roles: [(&Path, &Role, &Role); 2] =
+        [(&ab, &act_on_b, &act_on_a), (&aa, &act_on_a, &act_on_b)];
+    for (f, right, _) in roles {
+        let hw = Hardware::from_lut(f, false).unwrap();
+        for w in -127i64..=127 {
+            for a in 0..=255i64 {
+                let want = w.signum() * right(a, w.abs());
+                assert_eq!(
+                    hw.row(w as i8)[a as usize] as i64,
+                    want,
+                    "{} a={a} w={w}",
+                    f.display()
+                );
+            }
+        }
+    }
+    // Train and evaluate on the characterized tables.
+    let csv = write(d, "toy.csv", toy_csv(60, 3, true).as_bytes());
+    let (json, nets) = (d.join("r.json"), d.join("nets"));
+    let out = tetris()
+        .args(["axtrain", "--data"])
+        .arg(&csv)
+        .args(["--label-col", "last", "--hidden", "16", "--lut"])
+        .arg(&ab)
+        .arg("--lut")
+        .arg(&aa)
+        .args([
+            "--mode", "passive", "--epochs", "3", "--seeds", "1", "--json",
+        ])
+        .arg(&json)
+        .arg("--npz-dir")
+        .arg(&nets)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    // The same data, split and training as the CLI (seed 1), in-process.
+    let (train, test) = data::load(&csv, LabelColumn::Last)
+        .unwrap()
+        .split(0.2, 1)
+        .unwrap();
+    let mut c = cfg(3);
+    c.batch = 32;
+    let setup = Setup::new(Arch::Mlp, 16, train, test, c).unwrap();
+    let pb = indicatif::ProgressBar::hidden();
+    let conventional = setup.train(Mode::Baseline, None, 1, &pb).unwrap();
+    assert_eq!(
+        npz_params(&nets.join("conventional_baseline_s1.npz")),
+        conventional.params
+    );
+    let mut checked = 0;
+    for (f, right, swapped) in roles {
+        let name = format!("lut:{}", f.file_name().unwrap().to_string_lossy());
+        let em = ErrorModel::new(Hardware::from_lut(f, false).unwrap());
+        let passive = setup.train(Mode::Passive, Some(&em), 1, &pb).unwrap();
+        let slug: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        assert_eq!(
+            npz_params(&nets.join(format!("{slug}_passive_s1.npz"))),
+            passive.params
+        );
+        for (mode, t) in [("baseline", &conventional), ("passive", &passive)] {
+            let run = doc["runs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["hardware"] == name.as_str() && r["mode"] == mode)
+                .unwrap_or_else(|| panic!("no {mode} run on {name}"));
+            let q = setup.quantize(t, 255);
+            let n = setup.test.len();
+            let eval = |g: &dyn Fn(i64, i64) -> i64| {
+                let prod = |a: u8, w: i8| (w as i64).signum() * g(a as i64, (w as i64).abs());
+                let z = reference_logits_with(&q, &prod, &setup.test.pixels, n);
+                (accuracy_and_loss(&z, &setup.test.labels, 3), z)
+            };
+            let ((acc, loss), z) = eval(right);
+            let ((_, swapped_loss), zs) = eval(swapped);
+            assert_ne!(
+                z, zs,
+                "{name} {mode}: the roles must matter on this network"
+            );
+            let got_acc = run["approx"]["accuracy"].as_f64().unwrap();
+            let got_loss = run["approx"]["loss"].as_f64().unwrap();
+            assert_eq!(got_acc, acc, "{name} {mode}: approximate accuracy");
+            assert!(
+                (got_loss - loss).abs() <= 1e-12 * loss.abs().max(1.0),
+                "{name} {mode}: approximate loss {got_loss} vs the Verilog's {loss} (swapped roles: {swapped_loss})"
+            );
+            assert!((got_loss - swapped_loss).abs() > 1e-9, "{name} {mode}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4);
+}
+
+// ------------------------------------------------------------- area (--area)
+
+/// `--area`: each --mult multiplier's emitted RTL synthesized by Yosys; the exact multiplier
+/// is larger than a truncated one, the figures equal `tetris synth --target generic` of the
+/// RTL `noise-profile --emit-rtl` writes, and they reach the table, the JSON and the plot.
+#[test]
+fn area_of_each_multiplier_in_table_json_and_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let csv = write(d, "toy.csv", toy_csv(45, 4, true).as_bytes());
+    let (json, plot) = (d.join("a.json"), d.join("a.svg"));
+    let out = tetris()
+        .args(["axtrain", "--data"])
+        .arg(&csv)
+        .args([
+            "--label-col",
+            "last",
+            "--hidden",
+            "8",
+            "--mult",
+            "exact",
+            "--mult",
+            "trunc:t=8",
+            "--area",
+            "--mode",
+            "passive",
+            "--epochs",
+            "1",
+            "--seeds",
+            "1",
+            "--json",
+        ])
+        .arg(&json)
+        .arg("--plot")
+        .arg(&plot)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("trans") && stdout.contains("cells"),
+        "{stdout}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let area = |i: usize| {
+        let a = &doc["summary"][i]["area"];
+        (
+            a["module"].as_str().unwrap().to_string(),
+            a["cells"].as_u64().unwrap(),
+            a["transistors"].as_u64().unwrap(),
+        )
+    };
+    let (exact, trunc) = (area(0), area(1));
+    assert_eq!(exact.0, "axm_exact_u8");
+    assert!(
+        exact.1 > trunc.1 && exact.2 > trunc.2,
+        "{exact:?} vs {trunc:?}"
+    );
+    // The same figure from `tetris synth` of the RTL `noise-profile --emit-rtl` writes.
+    let rtl = d.join("rtl");
+    let np = tetris()
+        .args([
+            "noise-profile",
+            "--mult",
+            "trunc:t=8",
+            "--width",
+            "8",
+            "--samples",
+            "1000",
+            "--emit-rtl",
+        ])
+        .arg(&rtl)
+        .output()
+        .unwrap();
+    assert!(
+        np.status.success(),
+        "{}",
+        String::from_utf8_lossy(&np.stderr)
+    );
+    let rep = d.join("synth.json");
+    let sy = tetris()
+        .args(["synth", "--target", "generic", "--filelist"])
+        .arg(rtl.join("files.f"))
+        .args(["--top", &trunc.0, "--work-dir"])
+        .arg(d.join("synth"))
+        .arg("--json")
+        .arg(&rep)
+        .output()
+        .unwrap();
+    assert!(
+        sy.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sy.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&rep).unwrap()).unwrap();
+    assert_eq!(r["design"]["cells"].as_u64().unwrap(), trunc.1);
+    assert_eq!(r["design"]["transistors"].as_u64().unwrap(), trunc.2);
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.contains("<g id=\"mre\">") && svg.contains("<g id=\"area\">"));
+    assert!(svg.contains(&format!("({} transistors, {} cells)", exact.2, exact.1)));
+    assert!(svg.contains("CMOS transistor estimate"));
+    // Without --area: no area anywhere.
+    let json2 = d.join("b.json");
+    let out = tetris()
+        .args(["axtrain", "--data"])
+        .arg(&csv)
+        .args([
+            "--label-col",
+            "last",
+            "--hidden",
+            "8",
+            "--mult",
+            "exact",
+            "--mode",
+            "passive",
+            "--epochs",
+            "1",
+            "--seeds",
+            "1",
+            "--json",
+        ])
+        .arg(&json2)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc2: serde_json::Value = serde_json::from_slice(&std::fs::read(&json2).unwrap()).unwrap();
+    assert!(doc2["summary"][0]["area"].is_null());
+    // --area with LUTs only, or without yosys on PATH: clear errors, nothing written.
+    let lut = d.join("e.bin");
+    let np = tetris()
+        .args([
+            "noise-profile",
+            "--mult",
+            "exact",
+            "--width",
+            "8",
+            "--lut-bin",
+        ])
+        .arg(&lut)
+        .output()
+        .unwrap();
+    assert!(np.status.success());
+    assert_clean_failure(
+        &["--label-col", "last", "--area", "--lut"],
+        &csv,
+        &[&lut],
+        &["--area", "--mult"],
+    );
+    let empty = d.join("no-tools");
+    std::fs::create_dir(&empty).unwrap();
+    let json3 = d.join("c.json");
+    let out = tetris()
+        .env("PATH", &empty)
+        .args(["axtrain", "--data"])
+        .arg(&csv)
+        .args(["--label-col", "last", "--mult", "exact", "--area", "--json"])
+        .arg(&json3)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && !err.contains("panicked"), "{err}");
+    assert!(err.contains("yosys") && err.contains("--area"), "{err}");
+    assert!(!json3.exists());
 }

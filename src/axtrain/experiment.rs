@@ -180,6 +180,9 @@ pub struct HwSummary {
     pub sensitivity: Vec<(Mode, Stat)>,
     /// 100 * (1 - sensitivity_active / sensitivity_baseline), when active ran.
     pub sensitivity_cut_percent: Option<f64>,
+    /// Yosys generic-target area of the multiplier's emitted RTL (`--area`, built-in
+    /// multipliers only; null otherwise).
+    pub area: Option<super::area::Area>,
 }
 
 /// Summarize the runs of one multiplier.
@@ -223,6 +226,7 @@ pub fn summarize(em: &ErrorModel, runs: &[RunRecord], modes: &[Mode]) -> HwSumma
         recovered_percent: rec,
         sensitivity: sens,
         sensitivity_cut_percent: cut,
+        area: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! AxTrain (ISLPED 2018): training networks that tolerate the error of approximate
 //! multipliers and timing errors, checked by bit-exact approximate inference.
 //!
+//! - [`area`]: generic-gate area of a built-in multiplier's emitted RTL (Yosys);
 //! - [`data`]: CSV and MNIST IDX loaders;
 //! - [`hardware`]: the multiplier as a quantized network sees it (built-in model or LUT file,
 //!   explicit activation/weight operand roles, optional timing errors);
@@ -12,6 +13,7 @@
 //!
 //! See `docs/axtrain.md`.
 
+pub mod area;
 pub mod data;
 pub mod experiment;
 pub mod hardware;

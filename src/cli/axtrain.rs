@@ -1,6 +1,7 @@
 //! `tetris axtrain`: train conventional and AxTrain networks, evaluate them with bit-exact
 //! approximate inference on one or several multipliers, print the paper-style table.
 
+use crate::axtrain::area::multiplier_area;
 use crate::axtrain::data::{self, LabelColumn};
 use crate::axtrain::experiment::{sweep, Setup};
 use crate::axtrain::hardware::{ActOperand, Hardware};
@@ -94,9 +95,15 @@ pub struct Args {
     /// Write every run and the summary as JSON.
     #[arg(long, value_name = "OUT")]
     pub json: Option<PathBuf>,
-    /// Plot of accuracy vs multiplier error (.svg).
+    /// Plot of accuracy vs multiplier error (.svg); with --area a second panel: accuracy vs
+    /// the multiplier's transistor estimate.
     #[arg(long, value_name = "OUT")]
     pub plot: Option<PathBuf>,
+    /// Synthesize each --mult multiplier's emitted RTL (as `noise-profile --emit-rtl` writes
+    /// it) with Yosys, generic target as `tetris synth --target generic`: cells and CMOS
+    /// transistor estimate in the table, the JSON and the plot. Needs yosys on PATH.
+    #[arg(long)]
+    pub area: bool,
     /// Write every trained network as `.npz` (`<name>.weight`, `<name>.bias`) into DIR, for
     /// `tetris knead` and `tetris sim`.
     #[arg(long, value_name = "DIR")]
@@ -134,6 +141,22 @@ pub fn run(a: Args) -> Result<()> {
         .file("--plot", a.plot.as_deref())
         .dir("--npz-dir", a.npz_dir.as_deref())
         .check()?;
+    if a.area && a.mults.is_empty() {
+        bail!("--area synthesizes the RTL of --mult multipliers; --lut tables have none, give at least one --mult");
+    }
+    // Synthesized before training, so that a missing Yosys fails before any work.
+    let mut areas = Vec::new();
+    if a.area {
+        for m in &a.mults {
+            eprintln!("yosys: synthesizing {m}");
+            let ar = multiplier_area(m, a.signed)?;
+            eprintln!(
+                "yosys: {m}: {} cells, {} transistors ({:.1} s)",
+                ar.cells, ar.transistors, ar.yosys_seconds
+            );
+            areas.push(ar);
+        }
+    }
     let mut hws = Vec::new();
     for m in &a.mults {
         hws.push(Hardware::from_spec(m, a.signed, a.act_operand)?);
@@ -174,7 +197,10 @@ pub fn run(a: Args) -> Result<()> {
     let setup = Setup::new(a.arch, a.hidden as usize, train, test, cfg)?;
     let ems: Vec<ErrorModel> = hws.into_iter().map(ErrorModel::new).collect();
     let seeds: Vec<u64> = (1..=a.seeds).collect();
-    let res = sweep(&setup, &ems, &a.mode, &seeds, true)?;
+    let mut res = sweep(&setup, &ems, &a.mode, &seeds, true)?;
+    for (s, ar) in res.summaries.iter_mut().zip(areas) {
+        s.area = Some(ar);
+    }
     print!("{}", report::table(&res.summaries));
     let secs: Vec<f64> = res.runs.iter().map(|r| r.train_seconds).collect();
     let mut uniq = secs.clone();
@@ -198,6 +224,7 @@ pub fn run(a: Args) -> Result<()> {
             "sign_convention": "unsigned multiplier: activation x |weight|, product negated for a negative weight (sign-magnitude weights); signed multiplier: two's-complement operands through its sign-magnitude wrapper",
         },
         "timing": a.timing,
+        "area": a.area.then_some("yosys generic target (tetris synth --target generic) of the --mult multiplier's emitted RTL (noise-profile --emit-rtl): cells and stat -tech cmos transistors"),
     });
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     if let Some(p) = &a.json {
