@@ -58,6 +58,19 @@ pub struct PeConfig {
     /// Accumulator widths are derived from it so that no overflow is possible.
     #[serde(default = "default_max_dot_len")]
     pub max_dot_len: u32,
+    /// SAC: the result adder behind the segment lanes sees its operands only on the last beat
+    /// of a dot product (operand isolation, docs/synth.md). On by default (then left out of the
+    /// TOML and its hash); off only to measure what it saves.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub operand_isolation: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 fn default_max_dot_len() -> u32 {

@@ -86,6 +86,7 @@ impl PeVisitor for EmitArray<'_> {
         let header = Header::new(&cfg.hash_hex(), &description);
         let top = &cfg.top.name;
         let mut pe = SacPe::<L, KS, P, A, SEG, RES>::default();
+        pe.set_isolation(cfg.pe.operand_isolation);
         let pe = block_netlist(&mut pe, cfg, &format!("{top}_pe"), &header)?;
         let nl = if cfg.array.knead_on_chip {
             let mut array = with_array_top(pe, cfg, &format!("{top}_array"), &header)?;

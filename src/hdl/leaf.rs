@@ -22,6 +22,8 @@ pub struct SegLane<const A: usize, const SEG: usize, const RES: usize> {
     pub neg: Signal<In, Bit>,
     pub en: Signal<In, Bit>,
     pub clear: Signal<In, Bit>,
+    /// The cycle whose `ext` is used (the last beat of a dot product).
+    pub tap: Signal<In, Bit>,
     pub ext: Signal<Out, Bits<RES>>,
     seg: DFF<Bits<SEG>>,
     act_ext: Signal<Local, Bits<SEG>>,
@@ -30,6 +32,16 @@ pub struct SegLane<const A: usize, const SEG: usize, const RES: usize> {
     act_high: Constant<Bits<SEG>>,
     seg_sign: Constant<Bits<SEG>>,
     seg_high: Constant<Bits<RES>>,
+    /// Operand isolation of the result adder: `ext` is 0 except when `tap` (see `set_isolation`).
+    isolate: Constant<Bit>,
+}
+
+impl<const A: usize, const SEG: usize, const RES: usize> SegLane<A, SEG, RES> {
+    /// On (the default): `ext` is held at 0 except in the `tap` cycle, so the shift-add tree
+    /// behind the lanes does not toggle on the beats whose sum nobody reads.
+    pub fn set_isolation(&mut self, on: bool) {
+        self.isolate = Constant::new(on);
+    }
 }
 
 impl<const A: usize, const SEG: usize, const RES: usize> Default for SegLane<A, SEG, RES> {
@@ -42,6 +54,7 @@ impl<const A: usize, const SEG: usize, const RES: usize> Default for SegLane<A, 
             neg: Default::default(),
             en: Default::default(),
             clear: Default::default(),
+            tap: Default::default(),
             ext: Default::default(),
             seg: Default::default(),
             act_ext: Default::default(),
@@ -50,6 +63,7 @@ impl<const A: usize, const SEG: usize, const RES: usize> Default for SegLane<A, 
             act_high: Constant::new(!bits::<SEG>(0) << (A as u64)),
             seg_sign: Constant::new(bits::<SEG>(1) << (SEG as u64 - 1)),
             seg_high: Constant::new(!bits::<RES>(0) << (SEG as u64)),
+            isolate: Constant::new(true),
         }
     }
 }
@@ -63,6 +77,9 @@ impl<const A: usize, const SEG: usize, const RES: usize> Logic for SegLane<A, SE
         if (self.act.val() & self.act_sign.val()).any() {
             self.act_ext.next = bit_cast::<SEG, A>(self.act.val()) | self.act_high.val();
         }
+        // seg +- act: written as two operators and a mux, Yosys (opt_share) already merges
+        // them into one adder with a complemented operand; spelling out `seg + !act + neg`
+        // instead made a 3-operand $macc (docs/synth.md, "A leaner SAC PE").
         self.seg_next.next = self.seg.q.val() + self.act_ext.val();
         if self.neg.val() {
             self.seg_next.next = self.seg.q.val() - self.act_ext.val();
@@ -74,10 +91,14 @@ impl<const A: usize, const SEG: usize, const RES: usize> Logic for SegLane<A, SE
         if self.clear.val() | self.reset.val() {
             self.seg.d.next = 0.into();
         }
-        // Sign-extend the updated segment to the result width.
-        self.ext.next = bit_cast::<RES, SEG>(self.seg_next.val());
-        if (self.seg_next.val() & self.seg_sign.val()).any() {
-            self.ext.next = bit_cast::<RES, SEG>(self.seg_next.val()) | self.seg_high.val();
+        // Sign-extend the updated segment to the result width (0 outside the tap cycle when
+        // isolated: the result adder only sees operands on the beat it is read).
+        self.ext.next = 0.into();
+        if self.tap.val() | !self.isolate.val() {
+            self.ext.next = bit_cast::<RES, SEG>(self.seg_next.val());
+            if (self.seg_next.val() & self.seg_sign.val()).any() {
+                self.ext.next = bit_cast::<RES, SEG>(self.seg_next.val()) | self.seg_high.val();
+            }
         }
     }
 }

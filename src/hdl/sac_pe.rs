@@ -120,6 +120,17 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
     }
 }
 
+impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RES: usize>
+    SacCore<L, KS, A, SEG, RES>
+{
+    /// Operand isolation of the shift-add result adder (on by default, `SegLane::set_isolation`).
+    pub fn set_isolation(&mut self, on: bool) {
+        for lane in self.seg_lane.iter_mut() {
+            lane.set_isolation(on);
+        }
+    }
+}
+
 impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RES: usize> Logic
     for SacCore<L, KS, A, SEG, RES>
 {
@@ -166,6 +177,7 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
             self.seg_lane[b].neg.next = self.kw_neg[b].val();
             self.seg_lane[b].en.next = self.fire.val();
             self.seg_lane[b].clear.next = self.last_fire.val();
+            self.seg_lane[b].tap.next = self.last_fire.val();
             self.seg_lane[b].act.next = 0.into();
             for i in 0..KS {
                 if self.kw_sel[b].val().get_bit(i) {
@@ -259,6 +271,21 @@ impl<
             knead_decode: Default::default(),
             sac_core: Default::default(),
         }
+    }
+}
+
+impl<
+        const L: usize,
+        const KS: usize,
+        const P: usize,
+        const A: usize,
+        const SEG: usize,
+        const RES: usize,
+    > SacPe<L, KS, P, A, SEG, RES>
+{
+    /// Operand isolation of the result adder (on by default; `[pe] operand_isolation`).
+    pub fn set_isolation(&mut self, on: bool) {
+        self.sac_core.set_isolation(on);
     }
 }
 

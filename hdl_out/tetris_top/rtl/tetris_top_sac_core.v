@@ -189,6 +189,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_0),
         .en(fire),
         .clear(last_fire),
+        .tap(last_fire),
         .ext(seg_lane_0_ext)
     );
     tetris_top_seg_lane seg_lane_1 (
@@ -198,6 +199,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_1),
         .en(fire),
         .clear(last_fire),
+        .tap(last_fire),
         .ext(seg_lane_1_ext)
     );
     tetris_top_seg_lane seg_lane_2 (
@@ -207,6 +209,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_2),
         .en(fire),
         .clear(last_fire),
+        .tap(last_fire),
         .ext(seg_lane_2_ext)
     );
     tetris_top_seg_lane seg_lane_3 (
@@ -216,6 +219,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_3),
         .en(fire),
         .clear(last_fire),
+        .tap(last_fire),
         .ext(seg_lane_3_ext)
     );
     tetris_top_seg_lane seg_lane_4 (
@@ -225,6 +229,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_4),
         .en(fire),
         .clear(last_fire),
+        .tap(last_fire),
         .ext(seg_lane_4_ext)
     );
     tetris_top_seg_lane seg_lane_5 (
@@ -234,6 +239,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_5),
         .en(fire),
         .clear(last_fire),
+        .tap(last_fire),
         .ext(seg_lane_5_ext)
     );
     tetris_top_seg_lane seg_lane_6 (
@@ -243,6 +249,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_6),
         .en(fire),
         .clear(last_fire),
+        .tap(last_fire),
         .ext(seg_lane_6_ext)
     );
     tetris_top_seg_lane seg_lane_7 (
@@ -252,6 +259,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_7),
         .en(fire),
         .clear(last_fire),
+        .tap(last_fire),
         .ext(seg_lane_7_ext)
     );
     tetris_top_seg_lane seg_lane_8 (
@@ -261,6 +269,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_8),
         .en(fire),
         .clear(last_fire),
+        .tap(last_fire),
         .ext(seg_lane_8_ext)
     );
     tetris_top_seg_lane seg_lane_9 (
@@ -270,6 +279,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_9),
         .en(fire),
         .clear(last_fire),
+        .tap(last_fire),
         .ext(seg_lane_9_ext)
     );
     tetris_top_seg_lane seg_lane_10 (
@@ -279,6 +289,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_10),
         .en(fire),
         .clear(last_fire),
+        .tap(last_fire),
         .ext(seg_lane_10_ext)
     );
     tetris_top_seg_lane seg_lane_11 (
@@ -288,6 +299,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_11),
         .en(fire),
         .clear(last_fire),
+        .tap(last_fire),
         .ext(seg_lane_11_ext)
     );
     tetris_top_seg_lane seg_lane_12 (
@@ -297,6 +309,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_12),
         .en(fire),
         .clear(last_fire),
+        .tap(last_fire),
         .ext(seg_lane_12_ext)
     );
     tetris_top_seg_lane seg_lane_13 (
@@ -306,6 +319,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_13),
         .en(fire),
         .clear(last_fire),
+        .tap(last_fire),
         .ext(seg_lane_13_ext)
     );
     tetris_top_seg_lane seg_lane_14 (
@@ -315,6 +329,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_14),
         .en(fire),
         .clear(last_fire),
+        .tap(last_fire),
         .ext(seg_lane_14_ext)
     );
     always @(*) begin

@@ -8,12 +8,14 @@ module tetris_top_seg_lane (
     input  wire neg,
     input  wire en,
     input  wire clear,
+    input  wire tap,
     output reg  [43:0] ext
 );
     localparam [15:0] act_sign = 16'h8000;
     localparam [29:0] act_high = 30'h3fff0000;
     localparam [29:0] seg_sign = 30'h20000000;
     localparam [43:0] seg_high = 44'hfffc0000000;
+    localparam isolate = 1'b1;
     reg  [29:0] act_ext;
     reg  [29:0] seg_next;
     reg  [29:0] seg_d;
@@ -40,9 +42,12 @@ module tetris_top_seg_lane (
         end
     end
     always @(*) begin
-        ext = {{14{1'b0}}, seg_next};
-        if ((|(seg_next & seg_sign))) begin
-            ext = ({{14{1'b0}}, seg_next} | seg_high);
+        ext = 44'h0;
+        if ((tap | (~isolate))) begin
+            ext = {{14{1'b0}}, seg_next};
+            if ((|(seg_next & seg_sign))) begin
+                ext = ({{14{1'b0}}, seg_next} | seg_high);
+            end
         end
     end
     initial begin
