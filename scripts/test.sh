@@ -9,6 +9,6 @@ bash scripts/install-tools.sh
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
-cargo clippy --release --all-targets -- -D warnings
+cargo clippy --release --workspace --all-targets -- -D warnings
 echo "== cargo test (release)"
-cargo test --release --no-fail-fast   # benches are not run here: `cargo bench` runs them
+cargo test --release --workspace --no-fail-fast   # benches are not run here: `cargo bench` runs them

@@ -218,7 +218,7 @@ pub fn run(a: Args) -> Result<()> {
         "modes": a.mode, "noise": a.noise, "active_weight": a.active_weight, "ste": a.ste,
         "epochs": a.epochs, "seeds": seeds, "batch": a.batch, "lr": a.lr, "optim": a.optim,
         "quantization": {
-            "weights": format!("8-bit symmetric max-abs {} (src/model/quant.rs, as tetris knead)", if a.per_channel { "per output channel" } else { "per tensor" }),
+            "weights": format!("8-bit symmetric max-abs {} (crates/tetris-core/src/model/quant.rs, as tetris knead)", if a.per_channel { "per output channel" } else { "per tensor" }),
             "activations": "unsigned, max over the training set -> act_max (255 unsigned multiplier, 127 signed)",
             "act_operand": a.act_operand,
             "sign_convention": "unsigned multiplier: activation x |weight|, product negated for a negative weight (sign-magnitude weights); signed multiplier: two's-complement operands through its sign-magnitude wrapper",

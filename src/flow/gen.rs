@@ -15,15 +15,12 @@ use crate::hdl::select::{dispatch, PeVisitor, Specialized};
 use crate::hdl::sim::{run_mac_pe, run_sac_design, MacDot, SplitMix64};
 use crate::model::mac::mac_dot;
 use anyhow::{bail, Result};
-use rust_hdl::prelude::*;
+
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// Read any top block into the netlist and write its Verilog.
-pub fn emit_block<B: Block>(uut: &mut B, top_name: &str, header: &Header) -> Result<Design> {
-    Design::from_netlist(crate::netlist::from_block(uut, top_name, &header.doc())?)
-}
+pub use crate::netlist::design::emit_block;
 
 /// Outcome of the in-process self-check.
 #[derive(Debug, Clone)]

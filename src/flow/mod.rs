@@ -1,18 +1,15 @@
-//! The Verilog flow: emission post-processing, files on disk, external tools.
+//! The jobs built on the flows: `tetris gen` ([`gen`], [`array_gen`]), `prove` ([`formal`]),
+//! `cosim` of arrays ([`verilator_cosim`]), `compare` and `explore`. The tool runners themselves
+//! are the tetris-flows crate, re-exported here under their old paths.
 
 pub mod array_gen;
-pub mod check;
 pub mod compare;
-pub mod constraints;
-pub mod cosim;
 pub mod explore;
 pub mod formal;
 pub mod gen;
-pub mod logic_depth;
-pub mod ports;
-pub mod synth;
-pub mod tools;
-pub mod verilator;
 pub mod verilator_cosim;
-pub mod verilog;
-pub mod yosys;
+
+pub use crate::netlist::design as verilog; // the written form of a design lives with the netlist
+pub use tetris_flows::{
+    check, constraints, cosim, logic_depth, ports, synth, tools, verilator, yosys,
+};

@@ -4,16 +4,12 @@
 //! See `docs/noise-profile.md`.
 
 pub mod characterize;
-pub mod engine;
-pub mod kernels;
-pub mod lut;
-pub mod metrics;
-pub mod models;
-pub mod outputs;
-pub mod plot;
-pub mod profile;
-pub mod spec;
-pub mod structure;
-pub mod sweep;
 pub mod timing;
-pub mod verilog_ports;
+
+// The plain-Rust part (models, engine, metrics, profiles, LUTs, plots) is the tetris-approx
+// crate; reading third-party Verilog (structure, verilog_ports) is tetris-flows; what needs both
+// (characterize, timing) stays here, above them.
+pub use tetris_approx::{
+    engine, kernels, lut, metrics, models, outputs, plot, profile, spec, sweep,
+};
+pub use tetris_flows::{structure, verilog_ports};

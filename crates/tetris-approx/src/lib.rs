@@ -1,0 +1,21 @@
+//! tetris-approx: approximate multipliers as the AxTrain noise-profile extractor sees them, in
+//! plain Rust. Spec strings ([`spec`]) and bit-exact models ([`models`]); the parallel
+//! exhaustive/sampled characterization engine ([`engine`], [`sweep`], [`kernels`]) with
+//! EvoApprox-convention metrics ([`metrics`]); profiles, LUTs and their files ([`profile`],
+//! [`lut`], [`outputs`]); the plot scene every SVG/PNG of tetris is drawn with ([`plot`]).
+//!
+//! May import tetris-core, tetris-fs and tetris-weights (a LUT is also written as `.npy`).
+//! Must not import hardware blocks, flows or the CLI: the RTL of these multipliers
+//! (tetris-blocks) and characterization of Verilog through Verilator (the root crate's
+//! `noise::characterize`) sit above it and check themselves against these models.
+
+pub mod engine;
+pub mod kernels;
+pub mod lut;
+pub mod metrics;
+pub mod models;
+pub mod outputs;
+pub mod plot;
+pub mod profile;
+pub mod spec;
+pub mod sweep;

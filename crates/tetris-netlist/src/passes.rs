@@ -1,0 +1,517 @@
+//! Passes over the netlist, each with one job, in the order [`assemble`] runs them:
+//! 1. [`resolve_clocks`]: a register's clock is the port its `child$clock` stub is assigned
+//!    from (the stub and its assignment disappear);
+//! 2. [`remove_aliases`]: a net assigned once, unconditionally, from another signal
+//!    (`child$act = act`) is that signal (instances connect to it directly);
+//! 3. [`split_cones`]: a module's one combinational block becomes independent processes, one
+//!    per group of targets that must stay together, so that no process both drives a
+//!    sub-module input and reads a sub-module output (Verilator's UNOPTFLAT false loops);
+//! 4. [`hoist`]: an expression Verilog cannot slice or index (a sum, a product) and that must
+//!    be truncated or indexed is first assigned to a temporary of its own width;
+//! 5. [`legal_names`]: `$` becomes `_`; a name that collides or is a reserved word is refused;
+//! 6. merging identical modules and naming them `<top>_<block>` ([`assemble`]).
+
+use super::width::width_of;
+use super::{Expr, LValue, Module, Net, Netlist, Process, Stmt};
+use anyhow::{bail, Context, Result};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use tetris_core::config::is_verilog_keyword;
+
+/// Run every pass on the modules read from rust-hdl (`(instance path, module)`, children
+/// first, the root `top` last) and merge them into a netlist whose top is `top_name`.
+pub fn assemble(raw: Vec<(String, Module)>, top_name: &str, doc: &[String]) -> Result<Netlist> {
+    let instances = raw.len();
+    let mut merged_name: HashMap<String, String> = HashMap::new();
+    let mut by_key: HashMap<String, String> = HashMap::new();
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let mut modules = vec![];
+    for (path, mut m) in raw {
+        let ctx = || format!("rust-hdl block {path}");
+        for i in &mut m.instances {
+            i.module = merged_name
+                .get(&i.module)
+                .with_context(|| format!("{}: child {} not emitted", ctx(), i.module))?
+                .clone();
+        }
+        resolve_clocks(&mut m).with_context(ctx)?;
+        remove_aliases(&mut m);
+        split_cones(&mut m);
+        hoist(&mut m);
+        legal_names(&mut m).with_context(ctx)?;
+        m.name = String::new();
+        let key = serde_json::to_string(&m)?;
+        if let Some(n) = by_key.get(&key) {
+            merged_name.insert(path, n.clone());
+            continue;
+        }
+        let base = if path == "top" {
+            top_name.to_string()
+        } else {
+            format!("{top_name}_{}", readable_base(&path))
+        };
+        let mut name = base.clone();
+        let mut k = 2;
+        while taken.contains(&name) {
+            name = format!("{base}_{k}");
+            k += 1;
+        }
+        taken.insert(name.clone());
+        m.name = name.clone();
+        m.doc = doc.to_vec();
+        m.doc.push(format!(
+            "rust-hdl instance path of the first instance: {}",
+            path.replace('$', ".")
+        ));
+        by_key.insert(key, name.clone());
+        merged_name.insert(path, name);
+        modules.push(m);
+    }
+    if modules.last().map(|m| m.name.as_str()) != Some(top_name) {
+        bail!("the rust-hdl design has no root block `top`");
+    }
+    Ok(Netlist {
+        top: top_name.to_string(),
+        modules,
+        instances,
+    })
+}
+
+/// The last path segment that is not an array index: `top$sac_core$seg_lane$3` -> `seg_lane`.
+fn readable_base(path: &str) -> String {
+    path.split('$')
+        .rev()
+        .find(|s| !s.chars().all(|c| c.is_ascii_digit()))
+        .unwrap_or("block")
+        .to_string()
+}
+
+/// All combinational statements of a module read from rust-hdl (one block before splitting).
+fn body_mut(m: &mut Module) -> Option<&mut Vec<Stmt>> {
+    m.comb.first_mut().map(|p| &mut p.body)
+}
+
+/// Registers read from rust-hdl's DFF have a clock stub `child$clock` that the body assigns
+/// from a clock port (`seg$clock = clock;`). The register takes that port; stub and
+/// assignment go.
+pub fn resolve_clocks(m: &mut Module) -> Result<()> {
+    for i in 0..m.regs.len() {
+        let stub = m.regs[i].clock.clone();
+        if m.port(&stub).is_some() {
+            continue;
+        }
+        let body =
+            body_mut(m).with_context(|| format!("register clock {stub} is never assigned"))?;
+        let pos = body
+            .iter()
+            .position(|s| matches!(s, Stmt::Assign(LValue::Net(n), Expr::Ref(_)) if *n == stub))
+            .with_context(|| {
+                format!("register clock {stub} is not assigned from a port at the top level")
+            })?;
+        let Stmt::Assign(_, Expr::Ref(src)) = body.remove(pos) else {
+            unreachable!()
+        };
+        if m.port(&src).is_none() {
+            bail!("register clock {stub} is assigned from {src}, which is not a port");
+        }
+        m.nets.retain(|n| n.name != stub);
+        m.regs[i].clock = src;
+    }
+    Ok(())
+}
+
+/// Position of the last top-level statement that writes `name`.
+fn last_write(body: &[Stmt], name: &str) -> Option<usize> {
+    body.iter().rposition(|s| {
+        let mut w = vec![];
+        s.writes(&mut w);
+        w.iter().any(|x| x == name)
+    })
+}
+
+/// A net assigned exactly once, at the top level, from a plain signal that is not written
+/// after that point, is the same signal: every use is renamed to it and the net disappears.
+pub fn remove_aliases(m: &mut Module) {
+    loop {
+        let Some(body) = m.comb.first() else { return };
+        let body = &body.body;
+        let mut writes = BTreeMap::<String, usize>::new();
+        for s in body {
+            let mut w = vec![];
+            s.writes(&mut w);
+            for n in w {
+                *writes.entry(n).or_default() += 1;
+            }
+        }
+        let found = body.iter().enumerate().find_map(|(pos, s)| match s {
+            Stmt::Assign(LValue::Net(n), Expr::Ref(src))
+                if writes.get(n) == Some(&1)
+                    && m.nets
+                        .iter()
+                        .any(|x| x.name == *n && Some(x.width) == m.width_of(src))
+                    && last_write(body, src).is_none_or(|w| w < pos) =>
+            {
+                Some((pos, n.clone(), src.clone()))
+            }
+            _ => None,
+        });
+        let Some((pos, alias, src)) = found else {
+            return;
+        };
+        m.comb[0].body.remove(pos);
+        m.nets.retain(|n| n.name != alias);
+        rename_everywhere(m, &|n: &str| (n == alias).then(|| src.clone()));
+    }
+}
+
+/// Rename references in every statement, instance connection and register of `m`.
+pub fn rename_everywhere(m: &mut Module, f: &dyn Fn(&str) -> Option<String>) {
+    for p in &mut m.comb {
+        p.body.iter_mut().for_each(|s| s.rename(f));
+        for t in &mut p.targets {
+            if let Some(n) = f(t) {
+                *t = n;
+            }
+        }
+    }
+    for i in &mut m.instances {
+        i.conns.iter_mut().for_each(|(_, e)| e.rename(f));
+    }
+    for g in &mut m.grids {
+        g.instance.conns.iter_mut().for_each(|(_, e)| e.rename(f));
+    }
+    for r in &mut m.regs {
+        for n in [&mut r.q, &mut r.d, &mut r.clock] {
+            if let Some(x) = f(n) {
+                *n = x;
+            }
+        }
+    }
+}
+
+/// Split the one combinational block into processes. Targets stay in one process when a
+/// statement reads one of them before its last assignment (it sees an intermediate value, so
+/// the order of the statements matters); every other read sees the final value and may come
+/// from another process. Each process is the block projected onto its targets.
+pub fn split_cones(m: &mut Module) {
+    let Some(block) = m.comb.first().cloned() else {
+        return;
+    };
+    let body = block.body;
+    let mut targets: Vec<String> = vec![];
+    let mut last: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, s) in body.iter().enumerate() {
+        let mut w = vec![];
+        s.writes(&mut w);
+        for n in w {
+            if !targets.contains(&n) {
+                targets.push(n.clone());
+            }
+            last.insert(n, i);
+        }
+    }
+    let index: HashMap<&str, usize> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.as_str(), i))
+        .collect();
+    let mut parent: Vec<usize> = (0..targets.len()).collect();
+    fn find(p: &mut [usize], x: usize) -> usize {
+        let mut r = x;
+        while p[r] != r {
+            r = p[r];
+        }
+        p[x] = r;
+        r
+    }
+    for (j, s) in body.iter().enumerate() {
+        let (mut r, mut w) = (vec![], vec![]);
+        s.reads(&mut r);
+        s.writes(&mut w);
+        // A statement's own targets stay together (one `if` assigning two nets).
+        for pair in w.windows(2) {
+            let (a, b) = (
+                find(&mut parent, index[pair[0].as_str()]),
+                index[pair[1].as_str()],
+            );
+            let b = find(&mut parent, b);
+            parent[a] = b;
+        }
+        for x in r {
+            let Some(&xi) = index.get(x.as_str()) else {
+                continue;
+            };
+            if j <= last[&x] {
+                for y in &w {
+                    let (a, b) = (find(&mut parent, xi), find(&mut parent, index[y.as_str()]));
+                    parent[a] = b;
+                }
+            }
+        }
+    }
+    let mut groups: Vec<(usize, Vec<String>)> = vec![];
+    for (i, t) in targets.iter().enumerate() {
+        let root = find(&mut parent, i);
+        match groups.iter_mut().find(|g| g.0 == root) {
+            Some(g) => g.1.push(t.clone()),
+            None => groups.push((root, vec![t.clone()])),
+        }
+    }
+    m.comb = groups
+        .into_iter()
+        .map(|(_, ts)| {
+            let set: BTreeSet<&str> = ts.iter().map(String::as_str).collect();
+            Process {
+                body: project(&body, &set),
+                targets: ts,
+            }
+        })
+        .collect();
+}
+
+/// The statements that assign `keep`, with the conditions around them.
+fn project(body: &[Stmt], keep: &BTreeSet<&str>) -> Vec<Stmt> {
+    let mut out = vec![];
+    for s in body {
+        match s {
+            Stmt::Assign(lv, _) => {
+                if keep.contains(lv.net()) {
+                    out.push(s.clone());
+                }
+            }
+            Stmt::If(c, a, b) => {
+                let (a, b) = (project(a, keep), project(b, keep));
+                if !a.is_empty() || !b.is_empty() {
+                    out.push(Stmt::If(c.clone(), a, b));
+                }
+            }
+            Stmt::Case(subject, arms, default) => {
+                let arms: Vec<_> = arms
+                    .iter()
+                    .map(|(l, b)| (l.clone(), project(b, keep)))
+                    .collect();
+                let default = project(default, keep);
+                if !default.is_empty() || arms.iter().any(|a| !a.1.is_empty()) {
+                    out.push(Stmt::Case(subject.clone(), arms, default));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Expressions that must be sliced or indexed but are not names (`(a + b)[3]`, a sum
+/// truncated by `bit_cast`) are first assigned, in place, to a temporary of their own width.
+pub fn hoist(m: &mut Module) {
+    let mut comb = std::mem::take(&mut m.comb);
+    let mut sp = Spill::default();
+    for p in &mut comb {
+        p.body = hoist_block(std::mem::take(&mut p.body), m, &mut sp);
+        p.targets.append(&mut sp.added);
+    }
+    m.comb = comb;
+}
+
+/// Temporaries made so far (counter) and the names the current process gained (added).
+#[derive(Default)]
+struct Spill {
+    counter: usize,
+    added: Vec<String>,
+}
+
+fn hoist_block(body: Vec<Stmt>, m: &mut Module, sp: &mut Spill) -> Vec<Stmt> {
+    let mut out = vec![];
+    for s in body {
+        let mut pre = vec![];
+        let s = match s {
+            Stmt::Assign(lv, mut e) => {
+                let lv = match lv {
+                    LValue::Slice(n, w, mut off) => {
+                        hoist_expr(&mut off, m, sp, &mut pre);
+                        LValue::Slice(n, w, off)
+                    }
+                    lv => lv,
+                };
+                hoist_expr(&mut e, m, sp, &mut pre);
+                // The assignment itself truncates to its target: the value must be sliceable.
+                let target_w = match &lv {
+                    LValue::Slice(_, w, _) => *w,
+                    LValue::Net(n) => m.width_of(n).unwrap_or(0),
+                };
+                if width_of(&e, m) > target_w && !sliceable(&e) {
+                    e = spill(e, m, sp, &mut pre);
+                }
+                Stmt::Assign(lv, e)
+            }
+            Stmt::If(mut c, a, b) => {
+                hoist_expr(&mut c, m, sp, &mut pre);
+                let a = hoist_block(a, m, sp);
+                Stmt::If(c, a, hoist_block(b, m, sp))
+            }
+            Stmt::Case(mut subject, arms, default) => {
+                hoist_expr(&mut subject, m, sp, &mut pre);
+                let arms = arms
+                    .into_iter()
+                    .map(|(l, b)| (l, hoist_block(b, m, sp)))
+                    .collect();
+                let default = hoist_block(default, m, sp);
+                Stmt::Case(subject, arms, default)
+            }
+        };
+        out.extend(pre);
+        out.push(s);
+    }
+    out
+}
+
+/// Names, array elements and literals can be sliced in Verilog; anything else is spilled.
+fn sliceable(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::Ref(_) | Expr::Elem(..) | Expr::Lit(..) | Expr::Int(_)
+    )
+}
+
+fn spill(e: Expr, m: &mut Module, sp: &mut Spill, pre: &mut Vec<Stmt>) -> Expr {
+    let name = loop {
+        sp.counter += 1;
+        let n = format!("tmp{}", sp.counter);
+        if m.width_of(&n).is_none() {
+            break n;
+        }
+    };
+    let width = width_of(&e, m);
+    m.nets.push(Net {
+        name: name.clone(),
+        width,
+    });
+    sp.added.push(name.clone());
+    pre.push(Stmt::Assign(LValue::Net(name.clone()), e));
+    Expr::Ref(name)
+}
+
+fn hoist_expr(e: &mut Expr, m: &mut Module, sp: &mut Spill, pre: &mut Vec<Stmt>) {
+    match e {
+        Expr::Unary(_, a) => hoist_expr(a, m, sp, pre),
+        Expr::Binary(_, a, b) => {
+            hoist_expr(a, m, sp, pre);
+            hoist_expr(b, m, sp, pre);
+        }
+        Expr::Mux(a, b, c) | Expr::ReplaceBit(a, b, c) => {
+            hoist_expr(a, m, sp, pre);
+            hoist_expr(b, m, sp, pre);
+            hoist_expr(c, m, sp, pre);
+        }
+        Expr::Concat(v) => v.iter_mut().for_each(|x| hoist_expr(x, m, sp, pre)),
+        Expr::Elem(_, i) => hoist_expr(i, m, sp, pre),
+        Expr::Bit(a, i) | Expr::Slice(a, _, i) => {
+            hoist_expr(a, m, sp, pre);
+            hoist_expr(i, m, sp, pre);
+            if !sliceable(a) {
+                let inner = std::mem::replace(&mut **a, Expr::Int(0));
+                **a = spill(inner, m, sp, pre);
+            }
+        }
+        Expr::Resize(a, w) => {
+            hoist_expr(a, m, sp, pre);
+            if width_of(a, m) > *w && !sliceable(a) {
+                let inner = std::mem::replace(&mut **a, Expr::Int(0));
+                **a = spill(inner, m, sp, pre);
+            }
+        }
+        Expr::Ref(_) | Expr::Lit(..) | Expr::Int(_) | Expr::GridRow | Expr::GridCol => {}
+    }
+}
+
+/// `$` in rust-hdl names becomes `_`; two names that become one, or a reserved word, are refused.
+pub fn legal_names(m: &mut Module) -> Result<()> {
+    let mut names: Vec<String> = vec![];
+    names.extend(m.ports.iter().map(|p| p.name.clone()));
+    names.extend(m.consts.iter().map(|c| c.name.clone()));
+    names.extend(m.nets.iter().map(|n| n.name.clone()));
+    names.extend(m.arrays.iter().map(|n| n.name.clone()));
+    names.extend(m.regs.iter().map(|r| r.q.clone()));
+    names.extend(m.instances.iter().map(|i| i.name.clone()));
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for n in &names {
+        let clean = n.replace('$', "_");
+        if is_verilog_keyword(&clean) {
+            bail!("signal `{n}` is a Verilog keyword; rename the Rust field");
+        }
+        if let Some(other) = seen.insert(clean.clone(), n.clone()) {
+            if other != *n {
+                bail!("signals `{other}` and `{n}` both become `{clean}` once `$` is replaced");
+            }
+            bail!("`{n}` is declared twice");
+        }
+    }
+    let f = |n: &str| n.contains('$').then(|| n.replace('$', "_"));
+    rename_everywhere(m, &f);
+    for p in &mut m.ports {
+        p.name = p.name.replace('$', "_");
+    }
+    for c in &mut m.consts {
+        c.name = c.name.replace('$', "_");
+    }
+    for n in &mut m.nets {
+        n.name = n.name.replace('$', "_");
+    }
+    for i in &mut m.instances {
+        i.name = i.name.replace('$', "_");
+        for (p, _) in &mut i.conns {
+            *p = p.replace('$', "_");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Dir, Port};
+
+    fn module_with(nets: &[&str]) -> Module {
+        let mut m = Module::new("m");
+        m.ports.push(Port::new("a_b", Dir::In, 1));
+        for n in nets {
+            m.nets.push(Net {
+                name: n.to_string(),
+                width: 1,
+            });
+        }
+        m
+    }
+
+    #[test]
+    fn names_that_collide_or_are_keywords_are_refused() {
+        let e = legal_names(&mut module_with(&["a$b"])).unwrap_err();
+        assert!(e.to_string().contains("a_b"), "{e}");
+        let e = legal_names(&mut module_with(&["release"])).unwrap_err();
+        assert!(e.to_string().contains("keyword"), "{e}");
+        let mut ok = module_with(&["x$y"]);
+        legal_names(&mut ok).unwrap();
+        assert_eq!(ok.nets[0].name, "x_y");
+    }
+
+    #[test]
+    fn a_cone_reading_an_intermediate_value_stays_whole() {
+        use crate::{Expr, Stmt};
+        let set = |t: &str, e: Expr| Stmt::Assign(LValue::Net(t.into()), e);
+        let mut m = module_with(&["x", "y", "z"]);
+        // y reads x between its two assignments: x and y stay one process; z is alone.
+        m.comb.push(Process {
+            targets: vec![],
+            body: vec![
+                set("x", Expr::r("a_b")),
+                set("y", Expr::r("x")),
+                set("x", Expr::invert(Expr::r("a_b"))),
+                set("z", Expr::r("x")),
+            ],
+        });
+        split_cones(&mut m);
+        let groups: Vec<Vec<String>> = m.comb.iter().map(|p| p.targets.clone()).collect();
+        assert_eq!(
+            groups,
+            vec![vec!["x".to_string(), "y".into()], vec!["z".into()]]
+        );
+    }
+}
