@@ -1,10 +1,10 @@
 //! tetris-hdl: RTL generator for Tetris-style bit-sparse accelerators, and a noise-profile
 //! extractor for approximate multipliers.
 //!
-//! Layers (see `docs/architecture.md`):
-//! - [`config`]: the one config that feeds everything;
-//! - [`model`]: plain-Rust golden models (the oracle);
-//! - [`cli`]: the thin command-line front end.
+//! The root crate of the workspace (see `docs/architecture.md`): the jobs built on the layer
+//! crates in `crates/` (const-generic dispatch, gen, array evaluation, prove, cosim, compare,
+//! explore, power, characterize, axtrain) and [`cli`], the thin command-line front end. The
+//! layer crates are re-exported below under the module paths they had before the split.
 
 pub mod array;
 pub mod axtrain;

@@ -114,7 +114,7 @@ int main(int argc, char** argv) {{
     return 0;
 }}
 "#,
-        gen = env!("CARGO_PKG_NAME"),
+        gen = crate::fsutil::PRODUCT,
         top = p.top,
     )
 }

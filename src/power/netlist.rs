@@ -528,7 +528,7 @@ impl Netlist {
             s,
             "// Flat gate-level netlist of {} written by {} {} for OpenSTA.",
             self.top,
-            env!("CARGO_PKG_NAME"),
+            crate::fsutil::PRODUCT,
             env!("CARGO_PKG_VERSION")
         );
         let plist: Vec<&str> = self.ports.iter().map(|p| p.name.as_str()).collect();

@@ -19,6 +19,11 @@ use anyhow::{bail, Context, Result};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
+/// The product every file and folder tetris writes is attributed to (file headers, manifests,
+/// the marker). Each layer crate names it through this constant: its own package name
+/// (`CARGO_PKG_NAME`) would be the layer's. All crates share the workspace's version.
+pub const PRODUCT: &str = "tetris-hdl";
+
 /// The file that marks a folder as written by tetris (and so replaceable by the next run).
 pub const MARKER: &str = ".tetris-output";
 
@@ -317,7 +322,7 @@ pub fn written_by_tetris(dir: &Path) -> bool {
     std::fs::read_to_string(dir.join("manifest.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|m| m["generator"] == env!("CARGO_PKG_NAME"))
+        .is_some_and(|m| m["generator"] == PRODUCT)
 }
 
 fn is_empty_dir(dir: &Path) -> bool {

@@ -67,8 +67,7 @@ pub struct Header {
 impl Header {
     pub fn new(config_hash: &str, description: &str) -> Self {
         Header {
-            // The product that generated the file (this crate is one layer of it).
-            generator: format!("tetris-hdl {}", env!("CARGO_PKG_VERSION")),
+            generator: format!("{} {}", tetris_fs::PRODUCT, env!("CARGO_PKG_VERSION")),
             config_hash: config_hash.to_string(),
             description: description.to_string(),
         }
