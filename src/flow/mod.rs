@@ -1,6 +1,7 @@
 //! The Verilog flow: emission post-processing, files on disk, external tools.
 
 pub mod array_gen;
+pub mod build_cache;
 pub mod check;
 pub mod compare;
 pub mod constraints;
