@@ -99,7 +99,7 @@ fn ten_billion_samples_stream_in_bounded_memory() {
     let built = {
         let work = work.clone();
         move || {
-            std::fs::read_dir(&work).is_ok_and(|d| {
+            std::fs::read_dir(work.join("verilator")).is_ok_and(|d| {
                 d.flatten()
                     .any(|e| e.path().join("obj").join("sweep").is_file())
             })
@@ -427,13 +427,84 @@ fn concurrent_characterize_runs_share_the_cache() {
         .collect();
     assert!(docs.iter().all(|d| d["metrics"] == docs[0]["metrics"]));
     // One build in the cache (besides tetris's marker file), no temporary folders left.
-    let entries: Vec<PathBuf> = std::fs::read_dir(p("w"))
+    assert_eq!(cache_entries(&p("w")).len(), 1);
+}
+
+/// The builds in the Verilator build cache rooted at `root` (`<root>/verilator/*`, without
+/// tetris's marker), failing on anything else there (a temporary left behind).
+fn cache_entries(root: &Path) -> Vec<PathBuf> {
+    let entries: Vec<PathBuf> = std::fs::read_dir(root.join("verilator"))
         .unwrap()
         .flatten()
         .map(|e| e.path())
         .filter(|e| !e.ends_with(".tetris-output"))
         .collect();
+    for e in &entries {
+        let name = e.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            !name.starts_with('.')
+                && e.join("obj/sweep").is_file()
+                && e.join("build.json").is_file(),
+            "not a complete build: {entries:?}"
+        );
+    }
+    entries
+}
+
+/// The one build cache, with no option: two `characterize` processes build the same multiplier
+/// at once into an empty cache named by TETRIS_CACHE_DIR (the root `cosim` and `sim` use too).
+/// Both succeed with the same figures, one of them reports the build, and the cache holds one
+/// complete entry; a third run is a hit. Fails if a lost publishing race is an error.
+#[test]
+fn two_processes_building_one_design_both_succeed() {
+    let t = tempfile::tempdir().unwrap();
+    let p = |n: &str| t.path().join(n);
+    std::fs::write(
+        p("mul.v"),
+        "module mul(input [5:0] x, input [5:0] w, output [11:0] p); assign p = x * w; endmodule\n",
+    )
+    .unwrap();
+    let root = p("cache");
+    let run = |i: usize| {
+        tetris()
+            .env("TETRIS_CACHE_DIR", &root)
+            .args(["characterize", "--width", "6", "--verilog"])
+            .arg(p("mul.v"))
+            .arg("--json")
+            .arg(p(&format!("{i}.json")))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let both: Vec<_> = (0..2).map(run).collect();
+    let outs: Vec<_> = both
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for o in &outs {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let (a, b) = (read_json(&p("0.json")), read_json(&p("1.json")));
+    assert_eq!(a["metrics"], b["metrics"]);
+    assert_eq!(a["metrics"]["pairs"], 4096);
+    assert_eq!(a["metrics"]["ep_percent"], 0.0);
+    let said =
+        |o: &std::process::Output, what: &str| String::from_utf8_lossy(&o.stdout).contains(what);
+    assert!(outs.iter().any(|o| said(o, "(built)")), "nobody built");
+    assert!(outs
+        .iter()
+        .all(|o| said(o, "(built)") || said(o, "(cached)")));
+    let entries = cache_entries(&root);
     assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(entries[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with("mul-sweep-"));
+    let third = run(2).wait_with_output().unwrap();
+    assert!(third.status.success() && said(&third, "(cached)"));
+    assert_eq!(cache_entries(&root), entries);
 }
 
 /// `--mult drum:k=2..6`: one command, a table, one document with a profile per member (each

@@ -1,5 +1,5 @@
 //! Area of a built-in multiplier for the sweep's accuracy-vs-area plot: its RTL as
-//! `tetris noise-profile --emit-rtl` writes it (`src/hdl/approx_mult.rs`), synthesized by
+//! `tetris noise-profile --emit-rtl` writes it (`crates/tetris-blocks/src/approx_mult.rs`), synthesized by
 //! `tetris synth --target generic` (Yosys `synth`, technology-neutral gates, `stat -tech cmos`
 //! transistor estimate), in a scratch folder under the system temp dir, removed afterwards.
 

@@ -2,7 +2,7 @@
 //! times a weight (sign-magnitude byte), from a built-in bit-exact model or a LUT file, with
 //! optional timing errors.
 //!
-//! Sign convention (the project's, `src/noise/models.rs`): an *unsigned* n-bit multiplier gets
+//! Sign convention (the project's, `crates/tetris-approx/src/models.rs`): an *unsigned* n-bit multiplier gets
 //! the activation a in 0..=255 and the weight's magnitude |w| <= 127; the product takes the
 //! weight's sign (sign-magnitude weights, as the Tetris PE stores them). A *signed* multiplier
 //! (built-in `--signed`, or a signed LUT) gets both operands as two's-complement bytes, so

@@ -1,6 +1,6 @@
 //! A small seeded generator (SplitMix64) so that every training run, split, initialization
 //! and noise draw is reproducible from `--seeds` alone (candle's CPU RNG cannot be seeded).
-//! Built on the project's SplitMix64 (`src/hdl/sim.rs`), adding floats, normals and shuffles.
+//! Built on the project's SplitMix64 (`crates/tetris-blocks/src/sim.rs`), adding floats, normals and shuffles.
 
 use crate::hdl::sim::SplitMix64;
 

@@ -2,8 +2,9 @@
 //! built with Verilator and swept.
 
 use super::noise_profile::{OutArgs, SweepArgs};
+use crate::flow::build_cache::{default_root, BuildCache};
 use crate::fsutil::OutputPlan;
-use crate::noise::characterize::{build, default_work_dir};
+use crate::noise::characterize::build;
 use crate::noise::engine::{progress, Method, Operands, SampleAccumulator, SAMPLE_BLOCK};
 use crate::noise::lut::{Lut8, Roles};
 use crate::noise::metrics::Acc;
@@ -49,9 +50,10 @@ pub struct Args {
     /// the dropped high bits count as errors.
     #[arg(long)]
     pub truncate_output: bool,
-    /// Folder for cached Verilator builds (default: <tmp>/tetris-characterize).
-    #[arg(long, value_name = "DIR")]
-    pub work_dir: Option<PathBuf>,
+    /// Root of the Verilator build cache, shared with cosim and sim (default:
+    /// $TETRIS_CACHE_DIR, else $XDG_CACHE_HOME/tetris-hdl, else ~/.cache/tetris-hdl).
+    #[arg(long = "cache-dir", visible_alias = "work-dir", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
     #[command(flatten)]
     pub sweep: SweepArgs,
     #[command(flatten)]
@@ -90,12 +92,15 @@ pub fn run(a: Args) -> Result<()> {
         bail!("--param {n} is given more than once");
     }
     let paths = a.out.paths();
-    let work = a.work_dir.clone().unwrap_or_else(default_work_dir);
+    let cache = a.cache_dir.clone().unwrap_or_else(default_root);
     paths.validate(a.width, a.signed)?;
+    // The cache's own folder (created with tetris's marker) takes no outputs and holds no input.
+    let entries = BuildCache::open("--cache-dir", &cache)?;
     let mut plan = OutputPlan::new(false);
     plan.input("--verilog", Some(&a.verilog));
     paths.plan(&mut plan);
-    plan.dir("--work-dir", Some(&work)).check()?;
+    plan.dir("--cache-dir", Some(entries.entries_dir()))
+        .check()?;
     let method = match (a.sweep.samples, a.sweep.exhaustive) {
         (Some(count), _) => Method::Samples {
             count,
@@ -117,7 +122,7 @@ pub fn run(a: Args) -> Result<()> {
         ),
         &a.params,
         a.width,
-        &work,
+        &cache,
     )?;
     let fname = a.verilog.display();
     if h.ports.y.width < 2 * a.width && !a.truncate_output {

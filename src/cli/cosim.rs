@@ -37,7 +37,8 @@ pub struct Args {
     /// Write the report as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Verilator build cache (default: $TETRIS_CACHE_DIR or ~/.cache/tetris-hdl).
+    /// Root of the Verilator build cache, shared with characterize (default: $TETRIS_CACHE_DIR,
+    /// else $XDG_CACHE_HOME/tetris-hdl, else ~/.cache/tetris-hdl).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
     /// Stimulus/output files (default: hdl_out/.cosim/<top>).

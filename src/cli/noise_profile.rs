@@ -208,7 +208,7 @@ pub fn run(a: Args) -> Result<()> {
         width: m.width,
         signed: m.signed,
         signed_convention: m.signed_convention().into(),
-        origin: "built-in bit-exact Rust model (src/noise/models.rs)".into(),
+        origin: "built-in bit-exact Rust model (crates/tetris-approx/src/models.rs)".into(),
         roles: roles.clone(),
     };
     let doc = profile_json(&src, method, &acc, extra);
@@ -256,7 +256,7 @@ fn run_family(a: &Args, members: &[(u32, MultKind)], parameter: &str) -> Result<
             width: m.width,
             signed: m.signed,
             signed_convention: m.signed_convention().into(),
-            origin: "built-in bit-exact Rust model (src/noise/models.rs)".into(),
+            origin: "built-in bit-exact Rust model (crates/tetris-approx/src/models.rs)".into(),
             roles: roles.clone(),
         };
         let mut doc = profile_json(&src, method, &acc, None);

@@ -83,7 +83,8 @@ pub struct Args {
     /// this many chunks, each checked against the cycle model). Default: the available cores.
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Engine verilator: build cache (default: $TETRIS_CACHE_DIR or ~/.cache/tetris-hdl).
+    /// Engine verilator: root of the Verilator build cache (default: $TETRIS_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/tetris-hdl, else ~/.cache/tetris-hdl).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
     /// Engine rtl: the first layer's input activations (.npy, [N, Cin, H, W] float).

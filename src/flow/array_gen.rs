@@ -48,7 +48,7 @@ fn with_array_top(mut pe: Netlist, cfg: &Config, name: &str, header: &Header) ->
     let (rows, cols) = (cfg.array.rows, cfg.array.cols);
     let mut doc = header.doc();
     doc.push(format!(
-        "Array top: a generate grid of {} {rows}x{cols}, glue from src/hdl/array_glue.rs.",
+        "Array top: a generate grid of {} {rows}x{cols}, glue from crates/tetris-blocks/src/array_glue.rs.",
         pe.top
     ));
     let top = array_top(name, pe.top_module(), rows, cols, doc)?;

@@ -311,7 +311,7 @@ pub fn params_json(cfg: &Config, extra: &[(&str, u64)]) -> String {
     serde_json::to_string_pretty(&json!({"top": cfg.top.name, "params": map})).expect("json") + "\n"
 }
 
-/// The constraint files of an emitted design (src/flow/constraints.rs): SDC, XDC and the
+/// The constraint files of an emitted design (crates/tetris-flows/src/constraints.rs): SDC, XDC and the
 /// iCE40 timing wrapper with its PCF for the HX8K, clocked at `[top] clock_mhz`.
 pub fn design_constraints(cfg: &Config, design: &Design) -> Result<Vec<(String, String)>> {
     let ports = &design.netlist.top_module().ports;

@@ -11,5 +11,5 @@ pub mod verilator_cosim;
 
 pub use crate::netlist::design as verilog; // the written form of a design lives with the netlist
 pub use tetris_flows::{
-    check, constraints, cosim, logic_depth, ports, synth, tools, verilator, yosys,
+    build_cache, check, constraints, cosim, logic_depth, ports, synth, tools, verilator, yosys,
 };

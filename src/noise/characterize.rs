@@ -1,22 +1,46 @@
 //! Characterizing a multiplier given as Verilog: Yosys proves the top combinational
 //! (`super::structure`), Verilator builds a small C++ harness around it, the harness sweeps all
 //! pairs, a list of pairs or a seeded sample and streams the products back in binary; builds
-//! are cached by content hash (safe when several processes build the same design at once).
+//! go through the one Verilator build cache (`crate::flow::build_cache`: keyed by content,
+//! safe when several processes build the same design at once).
 
 use super::engine::SAMPLE_BLOCK;
 use super::structure::check_combinational;
 use super::verilog_ports::{detect, TopPorts};
+use crate::flow::build_cache::{BuildCache, Key};
 use crate::flow::tools::Tool;
-use crate::fsutil::{ensure_work_dir, publish_dir, Existing, Published, ScratchDir};
+use crate::fsutil::ScratchDir;
 use crate::netlist::{Dir, Port};
 use anyhow::{bail, Context, Result};
-use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Bumped whenever the harness text or the checks change (part of the cache key).
 const HARNESS_VERSION: u32 = 2;
+
+/// Verilator's flags for the sweep harness (part of the cache key); the top, `-G` overrides
+/// and files follow.
+const SWEEP_FLAGS: &[&str] = &[
+    "--cc",
+    "--exe",
+    "--build",
+    "-O3",
+    "-Wno-fatal",
+    "-Wno-lint",
+    "-Wno-style",
+    "--x-assign",
+    "0",
+    "--x-initial",
+    "0",
+    "-CFLAGS",
+    "-O2",
+    "-MAKEFLAGS",
+    "-j2",
+];
+
+/// What a complete build holds besides its stamp (`crate::flow::build_cache`).
+const OUTPUTS: &[&str] = &["obj/sweep", "ports.json"];
 
 /// A built sweep executable for one netlist.
 #[derive(Debug, Clone)]
@@ -91,7 +115,7 @@ int main(int argc, char** argv) {{
         while (std::fread(ab, sizeof(uint32_t), 2, f) == 2) product(ab[0], ab[1]);
         std::fclose(f);
     }} else if (argc == 6 && std::strcmp(argv[1], "sample") == 0) {{
-        // The sample of src/noise/engine.rs (sample_pair): SplitMix64 from seed ^ "noise!".
+        // The sample of crates/tetris-approx/src/engine.rs (sample_pair): SplitMix64 from seed ^ "noise!".
         const uint64_t mask = (1ull << std::atoi(argv[2])) - 1;
         uint64_t state = std::strtoull(argv[3], nullptr, 10) ^ 0x6e6f69736521ull;
         const uint64_t count = std::strtoull(argv[4], nullptr, 10);
@@ -119,21 +143,18 @@ int main(int argc, char** argv) {{
     )
 }
 
-/// Default cache folder for harness builds.
-pub fn default_work_dir() -> PathBuf {
-    std::env::temp_dir().join("tetris-characterize")
-}
-
 /// Detect ports, prove the top combinational and build (or reuse) the harness for `file`,
 /// with the top's Verilog parameters overridden by `params` (`--param NAME=VALUE`, passed to
-/// Verilator as `-G` and to Yosys as `chparam`).
+/// Verilator as `-G` and to Yosys as `chparam`). `cache` is the root of the build cache
+/// (`tetris characterize --cache-dir`, alias `--work-dir`; default
+/// `crate::flow::build_cache::default_root`).
 pub fn build(
     file: &Path,
     top: Option<&str>,
     names: (Option<&str>, Option<&str>, Option<&str>),
     params: &[(String, i64)],
     width: u32,
-    work_dir: &Path,
+    cache: &Path,
 ) -> Result<Harness> {
     let src = std::fs::read_to_string(file)
         .with_context(|| format!("cannot read Verilog file {}", file.display()))?;
@@ -166,29 +187,28 @@ pub fn build(
         );
     }
     let cpp = harness_cpp(&ports);
-    let mut h = Sha256::new();
-    h.update(src.as_bytes());
-    h.update(cpp.as_bytes());
     // Sorted, so that the same overrides in another order reuse the build.
     let mut g_args: Vec<String> = params.iter().map(|(n, v)| format!("-G{n}={v}")).collect();
     g_args.sort();
-    h.update(g_args.join(" ").as_bytes());
-    h.update(
-        format!(
-            "v{HARNESS_VERSION} {} {}",
-            Tool::Verilator.version().unwrap_or_default(),
-            Tool::Yosys.version().unwrap_or_default()
-        )
-        .as_bytes(),
+    let (g_text, flags) = (g_args.join(" "), SWEEP_FLAGS.join(" "));
+    let tools = format!(
+        "v{HARNESS_VERSION} {} {}",
+        Tool::Verilator.version().unwrap_or_default(),
+        Tool::Yosys.version().unwrap_or_default()
     );
-    let key: String = h
-        .finalize()
-        .iter()
-        .take(12)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let dir = work_dir.join(format!("{}-{key}", ports.top));
-    if let Some(elaborated) = cached(&dir) {
+    let key = Key::new([
+        ("kind", "sweep".as_bytes()),
+        ("top", ports.top.as_bytes()),
+        ("harness version and tools", tools.as_bytes()),
+        ("flags", flags.as_bytes()),
+        ("overrides", g_text.as_bytes()),
+        ("harness", cpp.as_bytes()),
+        ("verilog", src.as_bytes()),
+    ]);
+    let cache = BuildCache::open("--cache-dir", cache)?;
+    let name = format!("{}-sweep", ports.top);
+    let dir = cache.entry_dir(&name, &key);
+    if let Some(elaborated) = cached(&dir, &key) {
         return Ok(Harness {
             exe: dir.join("obj").join("sweep"),
             ports,
@@ -197,15 +217,13 @@ pub fn build(
         });
     }
     let verilator = Tool::Verilator.find()?;
-    ensure_work_dir("--work-dir", work_dir, false)?;
-    // Built in a private folder and published under the content hash by one rename; another
+    // Built in a private folder and published under the content key by one rename; another
     // process may publish the same build meanwhile: then its folder is complete and ours is
     // dropped (a lost race is a cache hit).
-    let mut elaborated = Vec::new();
-    let published = publish_dir(&dir, Existing::Keep, |tmp| {
+    let entry = cache.get_or_build(&name, &key, OUTPUTS, |tmp| {
         std::fs::write(tmp.join("dut.v"), &src)?;
         std::fs::write(tmp.join("sweep.cpp"), &cpp)?;
-        elaborated = check_combinational(tmp, "dut.v", &ports.top, params, &fname)?;
+        let elaborated = check_combinational(tmp, "dut.v", &ports.top, params, &fname)?;
         for p in [&ports.a, &ports.b, &ports.y] {
             match elaborated.iter().find(|e| e.name == p.name) {
                 Some(e) if e.width == p.width && e.dir == p.dir => {}
@@ -224,20 +242,17 @@ pub fn build(
         )?;
         build_harness(&verilator, tmp, &ports.top, &g_args, &fname)
     })?;
-    let built = match published {
-        Published::Written => true,
-        Published::AlreadyThere => {
-            elaborated = cached(&dir).with_context(|| {
-                format!("the build cache entry {} is incomplete", dir.display())
-            })?;
-            false
-        }
-    };
+    let elaborated = cached(&entry.dir, &key).with_context(|| {
+        format!(
+            "the build cache entry {} is incomplete; delete it",
+            entry.dir.display()
+        )
+    })?;
     Ok(Harness {
-        exe: dir.join("obj").join("sweep"),
+        exe: entry.dir.join("obj").join("sweep"),
         ports,
         elaborated,
-        built,
+        built: entry.built,
     })
 }
 
@@ -251,28 +266,14 @@ fn build_harness(
 ) -> Result<()> {
     let out = Command::new(verilator)
         .current_dir(dir)
+        .args(SWEEP_FLAGS)
         .args([
-            "--cc",
-            "--exe",
-            "--build",
-            "-O3",
-            "-Wno-fatal",
-            "-Wno-lint",
-            "-Wno-style",
-            "--x-assign",
-            "0",
-            "--x-initial",
-            "0",
             "--top-module",
             top,
             "-Mdir",
             "obj",
             "-o",
             "sweep",
-            "-CFLAGS",
-            "-O2",
-            "-MAKEFLAGS",
-            "-j2",
             "dut.v",
             "sweep.cpp",
         ])
@@ -309,8 +310,8 @@ fn ports_json(ports: &[Port]) -> serde_json::Value {
 }
 
 /// The elaborated ports of a complete cached build in `dir`, if there is one.
-fn cached(dir: &Path) -> Option<Vec<Port>> {
-    if !dir.join("obj").join("sweep").is_file() {
+fn cached(dir: &Path, key: &Key) -> Option<Vec<Port>> {
+    if !crate::flow::build_cache::is_complete(dir, key, OUTPUTS) {
         return None;
     }
     let v: serde_json::Value =

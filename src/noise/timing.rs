@@ -6,7 +6,7 @@
 //!      bit i crosses at most i + 1 adder stages, so d_i = i + 1 (the MSB of a 2n-bit
 //!      product: 2n); or
 //!    - `netlist`: the multiplier's emitted RTL synthesized by Yosys onto two-input gates
-//!      (`src/flow/logic_depth.rs`), d_i = (gates on the longest path into bit i) / 2, a full
+//!      (`crates/tetris-flows/src/logic_depth.rs`), d_i = (gates on the longest path into bit i) / 2, a full
 //!      adder being two gate levels (sum: XOR, XOR; carry: XOR or AND, then MUX or OR).
 //!      Constant bits (truncated columns) have depth 0 and never fail.
 //! 2. Adder delay vs supply (alpha-power law, Sakurai-Newton):

@@ -1,4 +1,4 @@
-//! rust-hdl RTL of the built-in approximate multipliers (`src/noise/models.rs` is their
+//! rust-hdl RTL of the built-in approximate multipliers (`crates/tetris-approx/src/models.rs` is their
 //! oracle). All are combinational: `y = a (x) b` with n-bit operands and a 2n-bit product.
 //!
 //! Const parameters: N = operand width, W2 = 2N (no generic_const_exprs on stable), D = number
@@ -316,7 +316,7 @@ impl<const N: usize, const W2: usize, const D: usize> Logic for KulkarniMult<N, 
     }
 }
 
-/// The sign-magnitude wrapper of `src/noise/models.rs` around an unsigned core, as rust-hdl:
+/// The sign-magnitude wrapper of `crates/tetris-approx/src/models.rs` around an unsigned core, as rust-hdl:
 /// two's-complement n-bit operands, |a| and |b| into the core (the most negative value
 /// -2^(n-1) becomes the magnitude 2^(n-1), which fits the core's n-bit unsigned input),
 /// product negated (mod 2^(2n)) when exactly one operand is negative. The 2n-bit output is

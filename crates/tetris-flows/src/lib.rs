@@ -10,6 +10,7 @@
 //! const-generic dispatch (`hdl::select`), the jobs built from them (gen, compare, power,
 //! characterize, axtrain) or the CLI: those are the root crate, above this one.
 
+pub mod build_cache;
 pub mod check;
 pub mod constraints;
 pub mod cosim;

@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 pub use tetris_netlist::{Dir, Port};
 
 /// The ports of `top` in `verilog` (the text of the file defining it), in declaration order.
-/// One reader for ANSI and non-ANSI lists, comments, parameters (src/noise/verilog_ports.rs).
+/// One reader for ANSI and non-ANSI lists, comments, parameters (crates/tetris-flows/src/verilog_ports.rs).
 pub fn parse_ports(verilog: &str, top: &str) -> Result<Vec<Port>> {
     let label = format!("module {top}");
     let mods = modules(verilog, &label)?;

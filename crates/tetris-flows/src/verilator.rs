@@ -1,6 +1,7 @@
 //! Verilator builds of an emitted design: the C++ harnesses of `testbenches/` specialised to the
-//! design's top-level ports, built once per content hash (Verilog + harness + Verilator version
-//! + flags) into a cache folder, so a second run with the same design does not rebuild.
+//! design's top-level ports, built once per content key (Verilog, harness, Verilator version,
+//! flags) into the one build cache ([`crate::build_cache`]), so a second run with the same
+//! design does not rebuild.
 //!
 //! Two harnesses:
 //! - `replay.cpp`: applies a recorded in-process port trace cycle by cycle and dumps every
@@ -8,7 +9,8 @@
 //! - `array_stream.cpp`: drives the array's stream protocol itself from a compact stimulus
 //!   file (the fast engine of `tetris sim --engine verilator`, see `array::verilator_driver`).
 
-use super::tools::{run, Tool};
+use crate::build_cache::{default_root, BuildCache, Key};
+use crate::tools::{run, Tool};
 use anyhow::{bail, Context, Result};
 use num_bigint::BigUint;
 use serde::Serialize;
@@ -17,7 +19,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tetris_blocks::sim::Trace;
-use tetris_fs::{content_hash, publish_dir, write_atomic, Existing};
+use tetris_fs::write_atomic;
 use tetris_netlist::design::Design;
 
 const REPLAY_TEMPLATE: &str = include_str!("../../../testbenches/replay.cpp");
@@ -72,17 +74,9 @@ pub struct Built {
     pub cached: bool,
 }
 
-/// Default cache folder: `$TETRIS_CACHE_DIR`, else `$XDG_CACHE_HOME/tetris-hdl`, else
-/// `~/.cache/tetris-hdl`, else the system temp folder.
+/// Default cache folder (the one build cache of every Verilator build: [`super::build_cache`]).
 pub fn default_cache_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("TETRIS_CACHE_DIR") {
-        return PathBuf::from(d);
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("tetris-hdl")
+    default_root()
 }
 
 fn c_type(width: usize) -> &'static str {
@@ -259,14 +253,14 @@ pub fn stream_harness(top: &str, ports: &[Port], shape: ArrayShape) -> Result<St
     Ok(prelude(top) + &STREAM_TEMPLATE.replace(GENERATED_MARK, &g))
 }
 
-/// Build `harness` (C++ source) against `design` with Verilator, or reuse the cached build
-/// with the same content hash under `cache`.
 /// Whether array builds verilate the PE once as a hierarchical block (default) or inline it
 /// (`TETRIS_VERILATOR_HIER=0`, for measurements: docs/cosim.md).
 fn hierarchical() -> bool {
     std::env::var("TETRIS_VERILATOR_HIER").map_or(true, |v| v != "0")
 }
 
+/// Build `harness` (C++ source) against `design` with Verilator, or reuse the build with the
+/// same content key from the build cache rooted at `cache` ([`crate::build_cache`]).
 pub fn build(
     design: &Design,
     kind: &str,
@@ -275,9 +269,8 @@ pub fn build(
     cache: &Path,
 ) -> Result<Built> {
     let version = Tool::Verilator.version()?;
-    // Verilator runs inside the build folder: a relative --cache-dir must not be read from there.
-    let cache =
-        &std::path::absolute(cache).with_context(|| format!("cache folder {}", cache.display()))?;
+    // Verilator runs inside the build folder: the cache holds absolute paths.
+    let cache = BuildCache::open("--cache-dir", cache)?;
     let mut flags = vec![
         "--cc",
         "--exe",
@@ -312,6 +305,7 @@ pub fn build(
     let flag_text = flags.join(" ");
     let mut parts: Vec<(&str, &[u8])> = vec![
         ("kind", kind.as_bytes()),
+        ("top", design.top.as_bytes()),
         ("verilator", version.as_bytes()),
         ("flags", flag_text.as_bytes()),
         ("harness", harness.as_bytes()),
@@ -319,81 +313,72 @@ pub fn build(
     for m in &design.modules {
         parts.push((&m.name, m.text.as_bytes()));
     }
-    let hash = content_hash(parts);
-    let dir = cache
-        .join("verilator")
-        .join(format!("{}-{kind}-{}", design.top, &hash[..16]));
-    let exe = dir.join("obj").join(format!("{kind}_sim"));
-    if exe.is_file() {
-        return Ok(Built {
-            exe,
-            build_s: 0.0,
-            cached: true,
-        });
-    }
-    let t0 = Instant::now();
+    let key = Key::new(parts);
+    let exe_name = format!("{kind}_sim");
+    let exe_rel = format!("obj/{exe_name}");
     // Another process may build the same design at once: whoever publishes first wins and
-    // the other's build is a cache hit (`Existing::Keep`).
-    publish_dir(&dir, Existing::Keep, |tmp| {
-        let mut files = Vec::new();
-        for m in &design.modules {
-            let f = tmp.join(Design::file_name(m));
-            std::fs::write(&f, &m.text).with_context(|| format!("writing {}", f.display()))?;
-            files.push(f);
-        }
-        if hier {
-            let vlt = tmp.join("hier.vlt");
-            let text = format!("`verilator_config\nhier_block -module \"{pe_block}\"\n");
-            std::fs::write(&vlt, text).with_context(|| format!("writing {}", vlt.display()))?;
-            files.insert(0, vlt);
-        }
-        let cpp = tmp.join(format!("{kind}.cpp"));
-        std::fs::write(&cpp, harness).with_context(|| format!("writing {}", cpp.display()))?;
-        let obj = tmp.join("obj");
-        let exe_name = format!("{kind}_sim");
-        let mut args: Vec<String> = flags.iter().map(|s| s.to_string()).collect();
-        args.extend(["--top-module".into(), design.top.clone()]);
-        args.extend(["-Mdir".into(), obj.display().to_string()]);
-        args.extend(["-o".into(), exe_name]);
-        args.extend(files.iter().map(|f| f.display().to_string()));
-        args.push(cpp.display().to_string());
-        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        let r = run(Tool::Verilator, &argv, tmp)?;
-        std::fs::write(tmp.join("build.log"), r.log())?;
-        if !r.ok {
-            let log = r.log();
-            let errors: Vec<&str> = log
-                .lines()
-                .filter(|l| l.contains("%Error") || l.contains("error:"))
-                .take(20)
-                .collect();
-            bail!(
-                "Verilator could not build the {kind} harness for {} (verilator {}):\n{}",
-                design.top,
-                flag_text,
-                errors.join("\n")
-            );
-        }
-        // Keep the executable and the log; the object files are large and not needed again.
-        for e in std::fs::read_dir(&obj)? {
-            let p = e?.path();
-            let keep = p
-                .file_name()
-                .is_some_and(|n| n == format!("{kind}_sim").as_str());
-            if !keep {
-                let _ = if p.is_dir() {
-                    std::fs::remove_dir_all(&p)
-                } else {
-                    std::fs::remove_file(&p)
-                };
+    // the other's build is a cache hit.
+    let entry = cache.get_or_build(
+        &format!("{}-{kind}", design.top),
+        &key,
+        &[&exe_rel],
+        |tmp| {
+            let mut files = Vec::new();
+            for m in &design.modules {
+                let f = tmp.join(Design::file_name(m));
+                std::fs::write(&f, &m.text).with_context(|| format!("writing {}", f.display()))?;
+                files.push(f);
             }
-        }
-        Ok(())
-    })?;
+            if hier {
+                let vlt = tmp.join("hier.vlt");
+                let text = format!("`verilator_config\nhier_block -module \"{pe_block}\"\n");
+                std::fs::write(&vlt, text).with_context(|| format!("writing {}", vlt.display()))?;
+                files.insert(0, vlt);
+            }
+            let cpp = tmp.join(format!("{kind}.cpp"));
+            std::fs::write(&cpp, harness).with_context(|| format!("writing {}", cpp.display()))?;
+            let obj = tmp.join("obj");
+            let mut args: Vec<String> = flags.iter().map(|s| s.to_string()).collect();
+            args.extend(["--top-module".into(), design.top.clone()]);
+            args.extend(["-Mdir".into(), obj.display().to_string()]);
+            args.extend(["-o".into(), exe_name.clone()]);
+            args.extend(files.iter().map(|f| f.display().to_string()));
+            args.push(cpp.display().to_string());
+            let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+            let r = run(Tool::Verilator, &argv, tmp)?;
+            std::fs::write(tmp.join("build.log"), r.log())?;
+            if !r.ok {
+                let log = r.log();
+                let errors: Vec<&str> = log
+                    .lines()
+                    .filter(|l| l.contains("%Error") || l.contains("error:"))
+                    .take(20)
+                    .collect();
+                bail!(
+                    "Verilator could not build the {kind} harness for {} (verilator {}):\n{}",
+                    design.top,
+                    flag_text,
+                    errors.join("\n")
+                );
+            }
+            // Keep the executable and the log; the object files are large and not needed again.
+            for e in std::fs::read_dir(&obj)? {
+                let p = e?.path();
+                if p.file_name().is_some_and(|n| n != exe_name.as_str()) {
+                    let _ = if p.is_dir() {
+                        std::fs::remove_dir_all(&p)
+                    } else {
+                        std::fs::remove_file(&p)
+                    };
+                }
+            }
+            Ok(())
+        },
+    )?;
     Ok(Built {
-        exe,
-        build_s: t0.elapsed().as_secs_f64(),
-        cached: false,
+        exe: entry.dir.join("obj").join(exe_name),
+        build_s: if entry.built { entry.build_s } else { 0.0 },
+        cached: !entry.built,
     })
 }
 

@@ -13,7 +13,8 @@
 //!   failure and on SIGINT/SIGTERM ([`install_signal_cleanup`]); a killed run's leftovers are
 //!   removed by the next run that writes next to them.
 //! - Concurrent runs publishing the same folder serialize on a lock of the parent folder: the
-//!   last one wins, none fails; a cache entry published by another run is a hit ([`Existing::Keep`]).
+//!   last one wins, none fails; a complete cache entry published by another run is a hit
+//!   ([`publish_cache_entry`], used by `flow::build_cache`).
 
 use anyhow::{bail, Context, Result};
 use std::path::{Component, Path, PathBuf};
@@ -229,6 +230,27 @@ pub fn publish_dir(
     existing: Existing,
     fill: impl FnOnce(&Path) -> Result<()>,
 ) -> Result<Published> {
+    publish(dir, existing, &|_| true, fill)
+}
+
+/// Publish a cache entry: [`publish_dir`] with [`Existing::Keep`] for an existing folder that
+/// `complete` accepts (another run published it first: a hit), while one it rejects (damaged,
+/// e.g. files deleted by hand) is replaced, but only if tetris wrote it. The decision is taken
+/// under the parent's lock, so concurrent publishers never remove each other's entries.
+pub fn publish_cache_entry(
+    dir: &Path,
+    complete: &dyn Fn(&Path) -> bool,
+    fill: impl FnOnce(&Path) -> Result<()>,
+) -> Result<Published> {
+    publish(dir, Existing::Keep, complete, fill)
+}
+
+fn publish(
+    dir: &Path,
+    existing: Existing,
+    keep: &dyn Fn(&Path) -> bool,
+    fill: impl FnOnce(&Path) -> Result<()>,
+) -> Result<Published> {
     check_dir_target("output folder", dir, existing != Existing::ReplaceOwn)?;
     create_parent(dir)?;
     sweep_stale(dir);
@@ -242,9 +264,10 @@ pub fn publish_dir(
     let _lock = lock_parent(dir)?;
     let old = match std::fs::symlink_metadata(dir) {
         Err(_) => None,
-        Ok(_) if existing == Existing::Keep => return Ok(Published::AlreadyThere),
+        Ok(_) if existing == Existing::Keep && keep(dir) => return Ok(Published::AlreadyThere),
         Ok(_) => {
-            // Another run may have published meanwhile: check again under the lock.
+            // Another run may have published meanwhile: check again under the lock (a cache
+            // entry that is not kept is replaced only if tetris wrote it).
             check_dir_target("output folder", dir, existing == Existing::Replace)?;
             let old = Temp::new(temp_sibling(dir).with_extension("old"));
             std::fs::rename(dir, old.path())
