@@ -20,4 +20,5 @@ pub mod specialize;
 pub use tetris_core::{analysis, config, model};
 pub use tetris_fs as fsutil;
 pub use tetris_netlist as netlist;
+pub use tetris_plot as plot;
 pub use tetris_weights as weights;

@@ -1,8 +1,10 @@
-//! The sweep's table (terminal), JSON document and plot (SVG: approximate-inference accuracy
-//! against the multiplier's mean relative error, per mode, with the exact-inference level).
+//! The sweep's table (terminal), JSON document and plot (a tetris-plot scene, written as SVG:
+//! approximate-inference accuracy against the multiplier's mean relative error, per mode, with
+//! the exact-inference level; with areas, a second panel against the transistor estimate).
 
 use super::experiment::{HwSummary, Stat, SweepResult};
 use super::train::Mode;
+use crate::plot::{log_ticks, to_svg, Anchor, Rgb, Scene, Stroke};
 use serde_json::{json, Value};
 
 fn pm(s: &Stat) -> String {
@@ -85,17 +87,21 @@ pub fn to_json(r: &SweepResult, config: Value) -> Value {
     })
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
+/// The modes' colours, in the order of a summary's `approx_accuracy`.
+const COLOURS: [Rgb; 4] = [
+    Rgb(0xd0, 0x4a, 0x4a),
+    Rgb(0x4a, 0x7b, 0xd0),
+    Rgb(0x3a, 0x9a, 0x4a),
+    Rgb(0x9a, 0x4a, 0xd0),
+];
+const EXACT: Rgb = Rgb(0x88, 0x88, 0x88);
 
 /// Approximate-inference accuracy (mean, ±sd bars) against log10 of the multiplier's MRE,
 /// one colour per mode; grey ticks: the conventional network's exact-inference accuracy.
 /// When the summaries carry an area (`--area`), a second panel plots the same accuracies
 /// against the multiplier's transistor estimate (multipliers without an area are left out).
-pub fn svg(s: &[HwSummary]) -> String {
+/// The panels are the groups `mre` and `area` of the SVG.
+pub fn scene(s: &[HwSummary]) -> Scene {
     let (pw, h, top, bottom, right) = (590.0, 460.0, 50.0, 60.0, 150.0);
     let has_area = s.iter().any(|h| h.area.is_some());
     let w = if has_area {
@@ -109,69 +115,88 @@ pub fn svg(s: &[HwSummary]) -> String {
         .fold(100.0f64, f64::min)
         .floor()
         .max(0.0);
-    let mut o = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"70\" y=\"24\" font-size=\"14\">AxTrain: test accuracy with approximate products vs multiplier error{}</text>\n",
-        if has_area { " and area" } else { "" }
+    let mut sc = Scene::new(w as u32, h as u32);
+    sc.text(
+        70.0,
+        24.0,
+        14.0,
+        Anchor::Start,
+        format!(
+            "AxTrain: test accuracy with approximate products vs multiplier error{}",
+            if has_area { " and area" } else { "" }
+        ),
     );
     let mre: Vec<Option<f64>> = s.iter().map(|h| Some(h.mre_percent.max(1e-3))).collect();
-    o += &panel(
-        s,
-        &mre,
-        (70.0, pw - 20.0, top, h - bottom),
-        ymin,
-        "mean relative error of the multiplier (MRE %, log scale)",
-        "%",
-        "mre",
-    );
+    sc.group("mre", |sc| {
+        panel(
+            sc,
+            s,
+            &mre,
+            (70.0, pw - 20.0, top, h - bottom),
+            ymin,
+            "mean relative error of the multiplier (MRE %, log scale)",
+            "%",
+            false,
+        )
+    });
     if has_area {
         let tr: Vec<Option<f64>> = s
             .iter()
             .map(|h| h.area.as_ref().map(|a| a.transistors.max(1) as f64))
             .collect();
-        o += &panel(
-            s,
-            &tr,
-            (pw + 30.0, 2.0 * pw - 100.0, top, h - bottom),
-            ymin,
-            "area: CMOS transistor estimate of the multiplier's RTL (yosys generic, log scale)",
-            "",
-            "area",
-        );
+        sc.group("area", |sc| {
+            panel(
+                sc,
+                s,
+                &tr,
+                (pw + 30.0, 2.0 * pw - 100.0, top, h - bottom),
+                ymin,
+                "area: CMOS transistor estimate of the multiplier's RTL (yosys generic, log scale)",
+                "",
+                true,
+            )
+        });
     }
-    let colours = ["#d04a4a", "#4a7bd0", "#3a9a4a", "#9a4ad0"];
     if let Some(hs) = s.first() {
         let lx = w - right;
         for (mi, (m, _)) in hs.approx_accuracy.iter().enumerate() {
             let y = top + 20.0 + 18.0 * mi as f64;
-            o += &format!(
-                "<circle cx=\"{}\" cy=\"{y:.1}\" r=\"4\" fill=\"{}\"/><text x=\"{}\" y=\"{:.1}\">{}</text>\n",
-                lx + 16.0, colours[mi % colours.len()], lx + 26.0, y + 4.0, mode_name(*m)
-            );
+            sc.circle(lx + 16.0, y, 4.0, COLOURS[mi % COLOURS.len()], None);
+            sc.text(lx + 26.0, y + 4.0, 11.0, Anchor::Start, mode_name(*m));
         }
         let y = top + 20.0 + 18.0 * hs.approx_accuracy.len() as f64;
-        o += &format!(
-            "<line x1=\"{}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#888\" stroke-width=\"2\"/><text x=\"{}\" y=\"{:.1}\">exact products</text>\n",
-            lx + 8.0, lx + 24.0, lx + 26.0, y + 4.0
+        sc.stroke_line(
+            lx + 8.0,
+            y,
+            lx + 24.0,
+            y,
+            Stroke::new(EXACT).width(2.0),
+            None,
         );
+        sc.text(lx + 26.0, y + 4.0, 11.0, Anchor::Start, "exact products");
     }
-    o += "</svg>\n";
-    o
+    sc
+}
+
+/// [`scene`] as SVG.
+pub fn svg(s: &[HwSummary]) -> String {
+    to_svg(&scene(s))
 }
 
 /// One panel: accuracy (y, from `ymin` to 100 %) against log10 of `xs` (None: not drawn),
-/// inside `(x0, x1, y0, y1)`; `unit` follows the decade tick labels; `id` names the panel's
-/// group.
+/// inside `(x0, x1, y0, y1)`; `unit` follows the decade tick labels; `area`: the hover texts
+/// name each multiplier's area.
+#[allow(clippy::too_many_arguments)]
 fn panel(
+    sc: &mut Scene,
     s: &[HwSummary],
     xs: &[Option<f64>],
     (x0, x1, y0, y1): (f64, f64, f64, f64),
     ymin: f64,
     label: &str,
     unit: &str,
-    id: &str,
-) -> String {
+    area: bool,
+) {
     let lx: Vec<Option<f64>> = xs.iter().map(|x| x.map(f64::log10)).collect();
     let (xmin, xmax) = lx
         .iter()
@@ -184,72 +209,119 @@ fn panel(
     };
     let px = |x: f64| x0 + (x1 - x0) * (x - xmin) / (xmax - xmin);
     let py = |y: f64| y0 + (y1 - y0) * (1.0 - (y - ymin) / (100.0 - ymin).max(1e-9));
-    let mut o = format!("<g id=\"{id}\">\n");
     for k in 0..=5 {
         let y = ymin + (100.0 - ymin) * k as f64 / 5.0;
-        o += &format!(
-            "<line x1=\"{x0}\" x2=\"{x1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#ddd\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{y:.1}%</text>\n",
-            py(y), py(y), x0 - 4.0, py(y) + 4.0
-        );
+        sc.line(x0, py(y), x1, py(y), Rgb(0xdd, 0xdd, 0xdd));
+        sc.text(x0 - 4.0, py(y) + 4.0, 11.0, Anchor::End, format!("{y:.1}%"));
     }
-    // Decades, and 2x / 5x between them when the axis spans less than two decades.
-    let mut ticks = vec![];
-    let mut d = xmin.floor();
-    while d <= xmax {
-        for (f, major) in [(1.0, true), (2.0, false), (5.0, false)] {
-            let t = d + f64::log10(f);
-            if t >= xmin && t <= xmax && (major || xmax - xmin < 2.0) {
-                ticks.push(t);
-            }
-        }
-        d += 1.0;
-    }
-    for t in ticks {
+    for t in log_ticks(xmin, xmax) {
         let v = 10f64.powf(t);
         let txt = if v >= 1.0 {
             format!("{:.0}{unit}", v)
         } else {
             format!("{}{unit}", (v * 1e6).round() / 1e6)
         };
-        o += &format!(
-            "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{y0}\" y2=\"{y1}\" stroke=\"#eee\"/><text x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\">{txt}</text>\n",
-            y1 + 14.0, x = px(t)
-        );
+        sc.line(px(t), y0, px(t), y1, Rgb(0xee, 0xee, 0xee));
+        sc.text(px(t), y1 + 14.0, 11.0, Anchor::Middle, txt);
     }
-    o += &format!(
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
-        (x0 + x1) / 2.0,
-        y1 + 40.0,
-        esc(label)
-    );
-    let colours = ["#d04a4a", "#4a7bd0", "#3a9a4a", "#9a4ad0"];
+    sc.text((x0 + x1) / 2.0, y1 + 40.0, 11.0, Anchor::Middle, label);
     for (hi, hs) in s.iter().enumerate() {
         let Some(xv) = lx[hi] else { continue };
         let x = px(xv);
-        o += &format!(
-            "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#888\" stroke-width=\"2\"><title>{}: exact {:.2}%</title></line>\n",
-            x - 8.0, x + 8.0, esc(&hs.hardware), hs.exact_accuracy.mean, y = py(hs.exact_accuracy.mean)
+        let ye = py(hs.exact_accuracy.mean);
+        sc.stroke_line(
+            x - 8.0,
+            ye,
+            x + 8.0,
+            ye,
+            Stroke::new(EXACT).width(2.0),
+            Some(format!(
+                "{}: exact {:.2}%",
+                hs.hardware, hs.exact_accuracy.mean
+            )),
         );
-        o += &format!(
-            "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"9\">{}</text>\n",
+        sc.text(
+            x,
             y0 - 4.0 + 10.0 * (hi % 2) as f64,
-            esc(&hs.hardware)
+            9.0,
+            Anchor::Middle,
+            hs.hardware.clone(),
         );
         let at = match &hs.area {
-            Some(a) if id == "area" => {
-                format!(" ({} transistors, {} cells)", a.transistors, a.cells)
-            }
+            Some(a) if area => format!(" ({} transistors, {} cells)", a.transistors, a.cells),
             _ => String::new(),
         };
         for (mi, (m, a)) in hs.approx_accuracy.iter().enumerate() {
-            let c = colours[mi % colours.len()];
+            let c = COLOURS[mi % COLOURS.len()];
             let xm = x + 4.0 * (mi as f64 - 1.5);
-            o += &format!(
-                "<line x1=\"{xm:.1}\" x2=\"{xm:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"{c}\"/><circle cx=\"{xm:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"{c}\"><title>{}{at} {}: {:.2} ± {:.2}%</title></circle>\n",
-                py(a.mean - a.sd), py(a.mean + a.sd), py(a.mean), esc(&hs.hardware), mode_name(*m), a.mean, a.sd
+            sc.line(xm, py(a.mean - a.sd), xm, py(a.mean + a.sd), c);
+            sc.circle(
+                xm,
+                py(a.mean),
+                3.5,
+                c,
+                Some(format!(
+                    "{}{at} {}: {:.2} ± {:.2}%",
+                    hs.hardware,
+                    mode_name(*m),
+                    a.mean,
+                    a.sd
+                )),
             );
         }
     }
-    o += "</g>\n";
-    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::axtrain::area::Area;
+
+    fn hw(name: &str, mre: f64, area: Option<u64>) -> HwSummary {
+        let st = |mean| Stat {
+            mean,
+            sd: 0.5,
+            n: 2,
+        };
+        HwSummary {
+            hardware: name.into(),
+            mae_percent: 0.1,
+            mre_percent: mre,
+            ep_percent: 50.0,
+            mean_error: 0.0,
+            std_error: 1.0,
+            exact_accuracy: st(97.0),
+            approx_accuracy: vec![(Mode::Baseline, st(90.0)), (Mode::Active, st(95.0))],
+            recovered_percent: vec![(Mode::Active, Some(70.0))],
+            sensitivity: vec![],
+            sensitivity_cut_percent: None,
+            area: area.map(|t| Area {
+                module: "m".into(),
+                cells: t / 10,
+                transistors: t,
+                yosys_seconds: 0.0,
+            }),
+        }
+    }
+
+    #[test]
+    fn the_plot_keeps_its_panels_points_and_legend() {
+        let s = [hw("drum:k=3", 2.0, Some(900)), hw("trunc<t>", 0.5, None)];
+        let doc = svg(&s);
+        assert!(doc.starts_with("<svg") && doc.trim_end().ends_with("</svg>"));
+        assert!(doc.contains("<g id=\"mre\">") && doc.contains("<g id=\"area\">"));
+        assert!(doc.contains("vs multiplier error and area"), "{doc}");
+        // Hover texts: the exact level and every mode's mean ± sd, the area in its panel only.
+        assert!(doc.contains("drum:k=3: exact 97.00%"), "{doc}");
+        assert!(doc.contains("drum:k=3 (900 transistors, 90 cells) active: 95.00 ± 0.50%"));
+        assert!(doc.contains("drum:k=3 active: 95.00 ± 0.50%"));
+        assert!(doc.contains("trunc&lt;t&gt; conventional: 90.00 ± 0.50%"));
+        assert!(doc.contains(">exact products</text>") && doc.contains(">active</text>"));
+        assert!(doc.contains("stroke-width=\"2\""));
+        // Without areas: one panel.
+        let one = svg(&[hw("a", 1.0, None)]);
+        assert!(one.contains("<g id=\"mre\">") && !one.contains("<g id=\"area\">"));
+        // The same scene as PNG.
+        assert_eq!(&crate::plot::to_png(&scene(&s)).unwrap()[1..4], b"PNG");
+    }
 }

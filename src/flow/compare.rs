@@ -16,6 +16,7 @@ use crate::array::cycle_model::Timing;
 use crate::array::network::{evaluate_all, total};
 use crate::config::{Config, PeKind};
 use crate::fsutil::write_atomic;
+use crate::plot::{to_svg, Anchor, Rgb, Scene, Stroke, BLACK};
 use crate::power::flow::{
     design_power, PowerOptions, Workload, DEFAULT_BUFFER, DEFAULT_MAX_FANOUT,
 };
@@ -617,9 +618,10 @@ fn width(r: &Row) -> String {
     }
 }
 
-/// Grouped bars: SAC/MAC ratios of area, Fmax and throughput per area per configuration,
-/// with the parity line at 1.
-pub fn svg(c: &Comparison) -> String {
+/// Grouped bars: SAC/MAC ratios of area, Fmax, speedup, throughput per area and energy per MAC
+/// per configuration, each bar labelled with its value ("n/a" where a figure is missing), with
+/// the parity line at 1.
+pub fn scene(c: &Comparison) -> Scene {
     let groups: Vec<(String, [Option<f64>; 5])> = pairs(c)
         .into_iter()
         .map(|(a, m)| {
@@ -651,7 +653,13 @@ pub fn svg(c: &Comparison) -> String {
         "throughput per LUT",
         "energy per MAC (osu018)",
     ];
-    let colors = ["#d62728", "#9467bd", "#1f77b4", "#2ca02c", "#ff7f0e"];
+    let colors = [
+        Rgb(0xd6, 0x27, 0x28),
+        Rgb(0x94, 0x67, 0xbd),
+        Rgb(0x1f, 0x77, 0xb4),
+        Rgb(0x2c, 0xa0, 0x2c),
+        Rgb(0xff, 0x7f, 0x0e),
+    ];
     let ymax = groups
         .iter()
         .flat_map(|g| g.1.iter().flatten())
@@ -662,30 +670,27 @@ pub fn svg(c: &Comparison) -> String {
     let y = |v: f64| top + plot_h * (1.0 - v / ymax);
     let gw = (w - left - 20.0) / groups.len().max(1) as f64;
     let bw = gw / 6.5;
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{left}\" y=\"20\" font-size=\"14\">SAC / MAC ratios (above 1: SAC larger, faster, better per area, or more energy per MAC), weights {}</text>\n",
-        c.weights.replace('&', "&amp;").replace('<', "&lt;")
+    let mut s = Scene::new(w as u32, h as u32);
+    s.text(
+        left,
+        20.0,
+        14.0,
+        Anchor::Start,
+        format!(
+            "SAC / MAC ratios (above 1: SAC larger, faster, better per area, or more energy per MAC), weights {}",
+            c.weights
+        ),
     );
     for (i, n) in names.iter().enumerate() {
-        s += &format!(
-            "<rect x=\"{}\" y=\"28\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"37\">{n}</text>\n",
-            left + i as f64 * 172.0,
-            colors[i],
-            left + i as f64 * 172.0 + 14.0
-        );
+        let x = left + i as f64 * 172.0;
+        s.rect(x, 28.0, 10.0, 10.0, colors[i], None);
+        s.text(x + 14.0, 37.0, 11.0, Anchor::Start, *n);
     }
     let steps = 5;
     for k in 0..=steps {
         let v = ymax * k as f64 / steps as f64;
-        s += &format!(
-            "<line x1=\"{left}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#ddd\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v:.1}</text>\n",
-            w - 20.0,
-            left - 4.0,
-            y(v) + 4.0,
-            yy = y(v)
-        );
+        s.line(left, y(v), w - 20.0, y(v), Rgb(0xdd, 0xdd, 0xdd));
+        s.text(left - 4.0, y(v) + 4.0, 11.0, Anchor::End, format!("{v:.1}"));
     }
     for (gi, (label, vals)) in groups.iter().enumerate() {
         let x0 = left + gi as f64 * gw + bw * 0.5;
@@ -693,41 +698,48 @@ pub fn svg(c: &Comparison) -> String {
             let x = x0 + i as f64 * bw;
             match v {
                 Some(v) => {
-                    s += &format!(
-                        "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{}: {v:.3}</title></rect>\n<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"9\">{v:.2}</text>\n",
+                    s.rect(
+                        x,
                         y(*v),
                         bw * 0.9,
                         y(0.0) - y(*v),
                         colors[i],
-                        names[i],
+                        Some(format!("{}: {v:.3}", names[i])),
+                    );
+                    s.text(
                         x + bw * 0.45,
-                        y(*v) - 3.0
+                        y(*v) - 3.0,
+                        9.0,
+                        Anchor::Middle,
+                        format!("{v:.2}"),
                     );
                 }
-                None => {
-                    s += &format!(
-                        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"9\">n/a</text>\n",
-                        x + bw * 0.45,
-                        y(0.0) - 3.0
-                    );
-                }
+                None => s.text(x + bw * 0.45, y(0.0) - 3.0, 9.0, Anchor::Middle, "n/a"),
             }
         }
-        s += &format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{label}</text>\n",
+        s.text(
             x0 + 2.5 * bw,
-            h - bottom + 18.0
+            h - bottom + 18.0,
+            11.0,
+            Anchor::Middle,
+            label.clone(),
         );
     }
-    s += &format!(
-        "<line x1=\"{left}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"black\" stroke-dasharray=\"4 3\"/>\n\
-         <line x1=\"{left}\" x2=\"{}\" y1=\"{y0:.1}\" y2=\"{y0:.1}\" stroke=\"black\"/>\n</svg>\n",
+    s.stroke_line(
+        left,
+        y(1.0),
         w - 20.0,
-        w - 20.0,
-        yy = y(1.0),
-        y0 = y(0.0)
+        y(1.0),
+        Stroke::new(BLACK).dashed(4.0, 3.0),
+        Some("parity: SAC = MAC".into()),
     );
+    s.line(left, y(0.0), w - 20.0, y(0.0), BLACK);
     s
+}
+
+/// [`scene`] as SVG.
+pub fn svg(c: &Comparison) -> String {
+    to_svg(&scene(c))
 }
 
 #[cfg(test)]
@@ -825,6 +837,7 @@ mod tests {
         assert!(
             svg.starts_with("<svg") && svg.contains("n/a") && svg.trim_end().ends_with("</svg>")
         );
+        assert!(svg.contains("stroke-dasharray") && svg.contains("area (iCE40 LUTs): 4.000"));
     }
 
     fn with_asic(mut r: Row, area: f64, fmax: f64, pj: f64) -> Row {

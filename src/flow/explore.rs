@@ -8,7 +8,7 @@
 use crate::config::{Config, PeKind};
 use crate::fsutil::write_atomic;
 use crate::model::encoding::Encoding;
-use crate::noise::plot::{to_svg, Anchor, Rgb, Scene, BLACK};
+use crate::plot::{to_svg, Anchor, Rgb, Scene, BLACK};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};

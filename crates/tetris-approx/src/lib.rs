@@ -2,9 +2,11 @@
 //! plain Rust. Spec strings ([`spec`]) and bit-exact models ([`models`]); the parallel
 //! exhaustive/sampled characterization engine ([`engine`], [`sweep`], [`kernels`]) with
 //! EvoApprox-convention metrics ([`metrics`]); profiles, LUTs and their files ([`profile`],
-//! [`lut`], [`outputs`]); the plot scene every SVG/PNG of tetris is drawn with ([`plot`]).
+//! [`lut`], [`outputs`]); the layouts of their plots ([`plot`], drawn on tetris-plot's scene,
+//! which it re-exports).
 //!
-//! May import tetris-core, tetris-fs and tetris-weights (a LUT is also written as `.npy`).
+//! May import tetris-core, tetris-fs, tetris-plot and tetris-weights (a LUT is also written as
+//! `.npy`).
 //! Must not import hardware blocks, flows or the CLI: the RTL of these multipliers
 //! (tetris-blocks) and characterization of Verilog through Verilator (the root crate's
 //! `noise::characterize`) sit above it and check themselves against these models.
