@@ -5,13 +5,13 @@
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use tetris_hdl::model::encoding::{encode, Encoding};
 use tetris_hdl::model::knead::knead_group;
 use tetris_hdl::model::quant::quantize;
 use tetris_hdl::weights;
 
 mod common;
+use common::cli::tetris;
 use common::onnx_writer::*;
 
 // ------------------------------------------------------------------ test data
@@ -365,10 +365,6 @@ fn kind_of(op: &str) -> &'static str {
         "LSTM" | "GRU" | "RNN" => "recurrent",
         _ => "tensor",
     }
-}
-
-fn tetris() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tetris"))
 }
 
 /// Run `tetris knead` on `file` with `flags`, then check the JSON and CSV in full.

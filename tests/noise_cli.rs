@@ -2,23 +2,10 @@
 //! (checked value by value against the model), bad input (clear error, non-zero exit, nothing
 //! written), and a third-party-style gate-level netlist through Verilator (needs Verilator).
 
+mod common;
+use common::cli::{run_ok, tetris};
 use serde_json::Value;
 use std::process::Command;
-
-/// Run a CLI command; the test fails with its stderr unless it succeeds.
-fn run_ok(cmd: &mut Command) -> std::process::Output {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn tetris() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tetris"))
-}
 
 #[test]
 fn noise_profile_writes_schema_and_luts() {

@@ -5,22 +5,11 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn tetris() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tetris"))
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+mod common;
+use common::cli::{run_ok, tetris};
 
 /// Run, expect failure with `msg` in stderr.
 fn run_err(cmd: &mut Command, msg: &str) -> String {

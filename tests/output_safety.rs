@@ -6,11 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod common;
+use common::cli::tetris;
 use common::npy::write_npy_f32;
-
-fn tetris() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tetris"))
-}
 
 fn run_in(dir: &Path, args: &[&str]) -> Output {
     tetris().current_dir(dir).args(args).output().unwrap()

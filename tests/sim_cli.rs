@@ -2,15 +2,11 @@
 //! JSON shape of the issue, the plot, and clear errors for bad input.
 
 use std::path::Path;
-use std::process::Command;
 
 mod common;
+use common::cli::tetris;
 use common::npy::write_npy_f32 as npy;
 use common::onnx_writer::*;
-
-fn tetris() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tetris"))
-}
 
 /// Run `tetris sim --config cfg --weights weights args --json json`; it must succeed. The
 /// parsed report.

@@ -11,6 +11,9 @@ use tetris_hdl::flow::check::verilator_lint;
 use tetris_hdl::flow::gen::{generate, ToolChecks};
 use tetris_hdl::flow::synth::{synthesize, SynthInput, SynthOptions, SynthReport, Target};
 
+mod common;
+use common::npy::write_npy_f32 as npy;
+
 fn small(kind: PeKind, size: u32) -> Config {
     let mut c = Config::default_config();
     c.pe.kind = kind;
@@ -398,25 +401,6 @@ fn ice40_wrapper_is_lint_clean_and_committed_constraints_are_fresh() {
             "constraints/{name:?} is stale: see constraints/README.md"
         );
     }
-}
-
-fn npy(path: &Path, shape: &[usize], data: &[f32]) {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let mut h = format!(
-        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}",
-        dims.join(", ")
-    );
-    while !(10 + h.len() + 1).is_multiple_of(64) {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut buf = b"\x93NUMPY\x01\x00".to_vec();
-    buf.extend((h.len() as u16).to_le_bytes());
-    buf.extend(h.as_bytes());
-    for x in data {
-        buf.extend(x.to_le_bytes());
-    }
-    std::fs::write(path, buf).unwrap();
 }
 
 /// `tetris compare` on 4-bit PEs: its speedup is the one `tetris sim` reports for the same

@@ -6,4 +6,5 @@ pub mod functional;
 pub mod mapper;
 pub mod network;
 pub mod rtl_driver;
+pub mod sim_run;
 pub mod verilator_driver;

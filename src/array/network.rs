@@ -347,6 +347,24 @@ pub fn quantize_activations(x: &[f32], act_bits: u32) -> Result<Vec<i64>> {
     quantize(x, 1, act_bits, false)
 }
 
+/// A layer's input activations from a .npy file ([N, Cin, H, W] float): checked against the
+/// layer's input shape `want`, quantized per tensor (max-abs) to `act_bits`.
+pub fn read_layer_activations(
+    path: &Path,
+    want: [usize; 4],
+    layer: &str,
+    act_bits: u32,
+) -> Result<Vec<i64>> {
+    let (shape, x) = read_activations(path)?;
+    if shape != want {
+        bail!(
+            "{}: shape {shape:?} does not match layer {layer}'s input {want:?}",
+            path.display()
+        );
+    }
+    quantize_activations(&x, act_bits).with_context(|| format!("{}", path.display()))
+}
+
 /// Outcome of an RTL run of sampled pixel tiles of one layer.
 pub struct RtlLayerRun {
     pub tiles: usize,

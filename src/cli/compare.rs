@@ -84,12 +84,7 @@ pub fn run(a: Args) -> Result<()> {
     } else {
         Some(crate::power::synth::liberty_path(a.liberty.as_deref())?)
     };
-    crate::fsutil::OutputPlan::new(a.force)
-        .input("--weights", Some(&a.weights))
-        .input("--liberty", liberty.as_deref())
-        .dir("--out", Some(&a.out))
-        .prepare()?;
-    crate::fsutil::ensure_work_dir("--out", &a.out, a.force)?;
+    crate::cli::prepare_out_folder(&a.weights, liberty.as_deref(), &a.out, a.force)?;
     let mut layers = load_array_layers(&a.weights, &a.input.spec())?;
     if let Some(n) = a.layers {
         if n == 0 {
@@ -111,12 +106,7 @@ pub fn run(a: Args) -> Result<()> {
         }),
         progress: true,
     };
-    let name = a
-        .weights
-        .file_name()
-        .map_or(a.weights.display().to_string(), |n| {
-            n.to_string_lossy().into_owned()
-        });
+    let name = crate::cli::file_label(&a.weights);
     let c = compare(&layers, &name, &opts, &a.out)?;
     print!("{}", crate::flow::compare::markdown(&c));
     println!(

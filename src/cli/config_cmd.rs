@@ -1,17 +1,13 @@
 //! `tetris config`: validate a config and show what it derives.
 
-use crate::config::Config;
-use std::path::PathBuf;
-
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Design config (TOML); the built-in default when omitted.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: crate::cli::ConfigArg,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let cfg = Config::load(a.config.as_deref())?;
+    let cfg = a.config.load()?;
     print!("{}", toml::to_string(&cfg)?);
     let w = cfg.widths();
     println!("\n# derived widths");

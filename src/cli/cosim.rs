@@ -2,7 +2,6 @@
 //! in-process rust-hdl simulation of the same stimulus (and that against the golden model).
 
 use crate::array::network::load_array_layers;
-use crate::config::Config;
 use crate::flow::verilator::default_cache_dir;
 use crate::flow::verilator_cosim::{cosim, default_work_dir, CosimOptions};
 use crate::fsutil::{write_atomic, OutputPlan};
@@ -10,11 +9,14 @@ use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
+#[command(
+    mut_arg("config", |a| a.help("Design config (TOML); the built-in default when omitted. Co-simulates what `tetris gen` emits: the rows x cols array, or the PE-level design when rows = cols = 1")),
+    mut_arg("work_dir", |a| a.help("Stimulus/output files (default: hdl_out/.cosim/<top>)")),
+    mut_arg("force", |a| a.help("Let --work-dir be a folder tetris did not write (stimulus and output files go into it)"))
+)]
 pub struct Args {
-    /// Design config (TOML); the built-in default when omitted. Co-simulates what `tetris gen`
-    /// emits: the rows x cols array, or the PE-level design when rows = cols = 1.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: crate::cli::ConfigArg,
     /// Array only: drive a real layer of this weight file (.onnx/.npy) instead of a random one.
     #[arg(long, requires = "layer")]
     pub weights: Option<PathBuf>,
@@ -41,32 +43,21 @@ pub struct Args {
     /// else $XDG_CACHE_HOME/tetris-hdl, else ~/.cache/tetris-hdl).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
-    /// Stimulus/output files (default: hdl_out/.cosim/<top>).
-    #[arg(long)]
-    pub work_dir: Option<PathBuf>,
-    /// Let --work-dir be a folder tetris did not write (stimulus and output files go into it).
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub work: crate::cli::WorkDirArgs,
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let cfg = Config::load(a.config.as_deref())?;
-    let origin = a
-        .config
-        .as_ref()
-        .map_or("<built-in default>".to_string(), |p| {
-            p.display().to_string()
-        });
-    crate::hdl::select::check_config(&cfg, &origin)?;
+    let (cfg, _) = a.config.load_checked()?;
     if let Some(t) = &a.trace {
         let ok = t.extension().is_some_and(|e| e == "vcd" || e == "fst");
         if !ok {
             bail!("--trace {}: give a .vcd or .fst file", t.display());
         }
     }
-    let work = a.work_dir.clone().unwrap_or_else(|| default_work_dir(&cfg));
-    OutputPlan::new(a.force)
-        .input("--config", a.config.as_deref())
+    let work = a.work.or_else(|| default_work_dir(&cfg));
+    OutputPlan::new(a.work.force)
+        .input("--config", a.config.path())
         .input("--weights", a.weights.as_deref())
         .dir("--work-dir", Some(&work))
         .file("--trace", a.trace.as_deref())

@@ -113,12 +113,7 @@ pub fn run(a: Args) -> Result<()> {
         Some(_) => Some(crate::power::synth::liberty_path(a.liberty.as_deref())?),
         None => None,
     };
-    crate::fsutil::OutputPlan::new(a.force)
-        .input("--weights", Some(&a.weights))
-        .input("--liberty", liberty.as_deref())
-        .dir("--out", Some(&a.out))
-        .prepare()?;
-    crate::fsutil::ensure_work_dir("--out", &a.out, a.force)?;
+    crate::cli::prepare_out_folder(&a.weights, liberty.as_deref(), &a.out, a.force)?;
     // The weight file and the layer are checked once here, not once per job.
     let layers = crate::array::network::load_array_layers(&a.weights, &a.input.spec())?;
     if let Some(l) = &a.layer {
@@ -158,12 +153,7 @@ pub fn run(a: Args) -> Result<()> {
         }
         RunWith::None => vec![],
     };
-    let name = a
-        .weights
-        .file_name()
-        .map_or(a.weights.display().to_string(), |n| {
-            n.to_string_lossy().into_owned()
-        });
+    let name = crate::cli::file_label(&a.weights);
     let x = collect(&a.out, &pts, &name, &spec)?;
     write_outputs(&a.out, &x)?;
     print!("{}", crate::flow::explore::markdown(&x));

@@ -1,6 +1,5 @@
 //! `tetris gen`: emit the configured design as Verilog, checked, with its manifest.
 
-use crate::config::Config;
 use crate::flow::gen::{default_out_dir, generate, ToolChecks};
 use crate::fsutil::OutputPlan;
 use std::path::PathBuf;
@@ -8,9 +7,8 @@ use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Design config (TOML); the built-in default when omitted.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: crate::cli::ConfigArg,
     /// Output directory (default: hdl_out/<top name>). Replaced atomically when tetris wrote
     /// it (or it is empty); any other folder is refused unless --force.
     #[arg(long)]
@@ -29,17 +27,10 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     let t0 = Instant::now();
-    let cfg = Config::load(a.config.as_deref())?;
-    let origin = a
-        .config
-        .as_ref()
-        .map_or("<built-in default>".to_string(), |p| {
-            p.display().to_string()
-        });
-    crate::hdl::select::check_config(&cfg, &origin)?;
+    let (cfg, _) = a.config.load_checked()?;
     let out = a.out.unwrap_or_else(|| default_out_dir(&cfg));
     OutputPlan::new(a.force)
-        .input("--config", a.config.as_deref())
+        .input("--config", a.config.path())
         .dir("--out", Some(&out))
         .prepare()?;
     let checks = if a.no_tool_checks {

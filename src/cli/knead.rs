@@ -6,7 +6,7 @@
 
 use crate::analysis::knead_stats::{layer_stats_with_progress, Settings, Stats};
 use crate::model::encoding::Encoding;
-use crate::weights::{self, Layer, Layout, LoadOptions, Loaded, OpKind};
+use crate::weights::{self, Layer, Loaded, OpKind};
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -38,18 +38,8 @@ pub struct Args {
     /// to this file.
     #[arg(long, value_name = "OUT")]
     pub csv: Option<PathBuf>,
-    /// Operator families to count: conv,convtranspose,gemm,matmul,recurrent,tensor (default:
-    /// all).
-    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = OpKind::parse)]
-    pub ops: Vec<OpKind>,
-    /// Keep BatchNormalization separate instead of folding it into the conv before it (as
-    /// inference runtimes do).
-    #[arg(long)]
-    pub no_fold_bn: bool,
-    /// Axis order of numpy arrays, e.g. oihw (the default: axis 0 is the output channel),
-    /// iohw (PyTorch ConvTranspose), hwio (TensorFlow).
-    #[arg(long, value_name = "LETTERS")]
-    pub layout: Option<Layout>,
+    #[command(flatten)]
+    pub model: crate::cli::ModelArgs,
 }
 
 fn parse_encoding(s: &str) -> Result<Encoding, String> {
@@ -87,16 +77,12 @@ pub fn run(a: Args) -> Result<()> {
     }
     plan.check()?;
     let file = a.weights.display().to_string();
-    let opts = LoadOptions {
-        fold_bn: !a.no_fold_bn,
-        layout: a.layout.clone(),
-        ..LoadOptions::default()
-    };
+    let opts = a.model.load_options(Default::default());
     let loaded = weights::load_with(&a.weights, &opts)?;
     for n in &loaded.notes {
         eprintln!("note: {n}");
     }
-    let ops = OpKind::selection(&a.ops);
+    let ops = OpKind::selection(&a.model.ops);
     let layers: Vec<&Layer> = loaded
         .layers
         .iter()
@@ -110,7 +96,7 @@ pub fn run(a: Args) -> Result<()> {
     let context = ReportContext {
         loaded: &loaded,
         ops: &ops,
-        fold_bn: !a.no_fold_bn,
+        fold_bn: !a.model.no_fold_bn,
     };
 
     print_table(&reports, &settings, &file);

@@ -1,7 +1,10 @@
 //! The command-line front end: argument parsing and printing only; the work lives in the
 //! library layers.
 
+use crate::config::Config;
+use crate::weights::{Layout, LoadOptions, OpKind};
 use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
 
 pub mod axtrain;
 pub mod characterize;
@@ -85,6 +88,121 @@ impl InputArgs {
             shapes: self.input_shape.clone(),
         }
     }
+}
+
+/// `--config` of the commands that work on one design. A command whose config says more
+/// (what it builds from it) rewrites the help with `#[command(mut_arg("config", ..))]`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ConfigArg {
+    /// Design config (TOML); the built-in default when omitted.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+impl ConfigArg {
+    pub fn path(&self) -> Option<&Path> {
+        self.config.as_deref()
+    }
+
+    /// The config, or the built-in default.
+    pub fn load(&self) -> anyhow::Result<Config> {
+        Config::load(self.path())
+    }
+
+    /// The config, checked against the width sets this binary holds, and where it came from.
+    pub fn load_checked(&self) -> anyhow::Result<(Config, String)> {
+        load_checked_config(self.path())
+    }
+}
+
+/// Load a config (the built-in default without a path), check that this binary can build its
+/// widths, and return it with its origin for messages.
+pub fn load_checked_config(path: Option<&Path>) -> anyhow::Result<(Config, String)> {
+    let cfg = Config::load(path)?;
+    let origin = path.map_or("<built-in default>".to_string(), |p| {
+        p.display().to_string()
+    });
+    crate::hdl::select::check_config(&cfg, &origin)?;
+    Ok((cfg, origin))
+}
+
+/// `--work-dir` and `--force` of the commands with a work folder. Each command says where the
+/// folder defaults to and what --force allows with `#[command(mut_arg(..))]` where the generic
+/// help below does not say enough.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct WorkDirArgs {
+    /// Work folder.
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// Let --work-dir replace a folder tetris did not write.
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl WorkDirArgs {
+    /// --work-dir, or the command's default.
+    pub fn or_else(&self, default: impl FnOnce() -> PathBuf) -> PathBuf {
+        self.work_dir.clone().unwrap_or_else(default)
+    }
+}
+
+/// How `knead` and `sim` read a weight file: operator families, batch-norm folding, numpy axis
+/// order.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ModelArgs {
+    /// Operator families to count: conv,convtranspose,gemm,matmul,recurrent,tensor (default:
+    /// all).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = OpKind::parse)]
+    pub ops: Vec<OpKind>,
+    /// Keep BatchNormalization separate instead of folding it into the conv before it (as
+    /// inference runtimes do).
+    #[arg(long)]
+    pub no_fold_bn: bool,
+    /// Axis order of numpy arrays, e.g. oihw (the default: axis 0 is the output channel),
+    /// iohw (PyTorch ConvTranspose), hwio (TensorFlow).
+    #[arg(long, value_name = "LETTERS")]
+    pub layout: Option<Layout>,
+}
+
+impl ModelArgs {
+    pub fn load_options(&self, inputs: crate::weights::InputSpec) -> LoadOptions {
+        LoadOptions {
+            fold_bn: !self.no_fold_bn,
+            inputs,
+            layout: self.layout.clone(),
+        }
+    }
+}
+
+/// The file name of a path, for titles (the whole path where it has none).
+pub fn file_label(p: &Path) -> String {
+    p.file_name().map_or(p.display().to_string(), |n| {
+        n.to_string_lossy().into_owned()
+    })
+}
+
+/// The output folder of `compare` and `explore` (--out, which they fill file by file): checked
+/// with their inputs, then created or adopted (--force).
+pub fn prepare_out_folder(
+    weights: &Path,
+    liberty: Option<&Path>,
+    out: &Path,
+    force: bool,
+) -> anyhow::Result<()> {
+    crate::fsutil::OutputPlan::new(force)
+        .input("--weights", Some(weights))
+        .input("--liberty", liberty)
+        .dir("--out", Some(out))
+        .prepare()?;
+    crate::fsutil::ensure_work_dir("--out", out, force)
+}
+
+/// Write a report as pretty JSON with a final newline, atomically.
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> {
+    crate::fsutil::write_atomic(
+        path,
+        (serde_json::to_string_pretty(value)? + "\n").as_bytes(),
+    )
 }
 
 /// `H,W`: two positive sizes.

@@ -2,10 +2,9 @@
 //! real standard-cell library (Yosys + gate-level simulation of a real layer + OpenSTA).
 
 use crate::array::network::{
-    load_array_layers, quantize_activations, read_activations, synthetic_relu_activations,
+    load_array_layers, read_layer_activations, synthetic_relu_activations,
 };
-use crate::config::Config;
-use crate::fsutil::{write_atomic, write_dir_atomic, OutputPlan};
+use crate::fsutil::{write_dir_atomic, OutputPlan};
 use crate::power::flow::{
     design_power, PowerOptions, Workload, DEFAULT_BUFFER, DEFAULT_MAX_FANOUT,
 };
@@ -14,11 +13,13 @@ use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
+#[command(
+    mut_arg("config", |a| a.help("Design config (TOML); the built-in default when omitted. The array top of its size is measured (rows = cols = 1: one PE as it sits in an array)")),
+    mut_arg("work_dir", |a| a.help("Work folder (design, Yosys, netlist, OpenSTA scripts and reports, report.json); default power_out/<top>. Replaced whole when tetris wrote it"))
+)]
 pub struct Args {
-    /// Design config (TOML); the built-in default when omitted. The array top of its size is
-    /// measured (rows = cols = 1: one PE as it sits in an array).
-    #[arg(long)]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: crate::cli::ConfigArg,
     /// Weight file: .onnx or .npy (as `tetris sim`).
     #[arg(long)]
     pub weights: PathBuf,
@@ -32,13 +33,8 @@ pub struct Args {
     /// Write the report as JSON here too.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Work folder (design, Yosys, netlist, OpenSTA scripts and reports, report.json); default
-    /// power_out/<top>. Replaced whole when tetris wrote it.
-    #[arg(long)]
-    pub work_dir: Option<PathBuf>,
-    /// Let --work-dir replace a folder tetris did not write.
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub work: crate::cli::WorkDirArgs,
     /// Liberty library (default: osu018 from Debian's qflow-tech-osu018).
     #[arg(long)]
     pub liberty: Option<PathBuf>,
@@ -63,7 +59,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let cfg = Config::load(a.config.as_deref())?;
+    let cfg = a.config.load()?;
     // A design this command cannot drive is refused before any file is read.
     crate::power::flow::check_power_config(&cfg)?;
     if a.tiles == 0 {
@@ -79,11 +75,10 @@ pub fn run(a: Args) -> Result<()> {
     }
     let liberty = liberty_path(a.liberty.as_deref())?;
     let work = a
-        .work_dir
-        .clone()
-        .unwrap_or_else(|| Path::new("power_out").join(&cfg.top.name));
-    OutputPlan::new(a.force)
-        .input("--config", a.config.as_deref())
+        .work
+        .or_else(|| Path::new("power_out").join(&cfg.top.name));
+    OutputPlan::new(a.work.force)
+        .input("--config", a.config.path())
         .input("--weights", Some(&a.weights))
         .input("--activations", a.activations.as_deref())
         .input("--liberty", Some(&liberty))
@@ -103,19 +98,10 @@ pub fn run(a: Args) -> Result<()> {
     };
     let (input, activations) = match &a.activations {
         Some(f) => {
-            let (shape, x) = read_activations(f)?;
             let p = layer.params()?;
             let want = [p.batch, p.cin, p.in_h, p.in_w];
-            if shape != want {
-                bail!(
-                    "{}: shape {shape:?} does not match layer {}'s input {want:?}",
-                    f.display(),
-                    layer.name
-                );
-            }
             (
-                quantize_activations(&x, cfg.pe.act_bits)
-                    .with_context(|| format!("{}", f.display()))?,
+                read_layer_activations(f, want, &layer.name, cfg.pe.act_bits)?,
                 format!("from {} (quantized per tensor, max-abs)", f.display()),
             )
         }
@@ -152,7 +138,7 @@ pub fn run(a: Args) -> Result<()> {
     print!("{}", r.text(a.top_modules));
     println!("work folder {}", work.display());
     if let Some(j) = &a.json {
-        write_atomic(j, (serde_json::to_string_pretty(&r)? + "\n").as_bytes())?;
+        crate::cli::write_json(j, &r)?;
     }
     if !r.outputs_match || !r.cycles_match_model {
         bail!("the gate-level run does not match the golden model / cycle model (see above)");

@@ -1,26 +1,21 @@
 //! `tetris prove`: formal equivalence of the emitted SAC design (kneading unit + SAC PE) with
 //! Yosys SAT. What is proved and why it implies sum w_i a_i: `docs/formal.md`.
 
-use crate::config::Config;
 use crate::flow::formal::{prove, ProveOptions};
-use crate::fsutil::write_atomic;
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
+#[command(
+    mut_arg("config", |a| a.help("Design config (TOML); the built-in default when omitted. Small widths prove in seconds (configs/prove_w4.toml); the proof time grows quickly with weight_bits and ks")),
+    mut_arg("work_dir", |a| a.help("Where the RTL, harnesses, Yosys scripts, logs and counterexample VCDs go (default: formal_out/<top name>). Replaced atomically when tetris wrote it (or it is empty); any other folder is refused unless --force")),
+    mut_arg("force", |a| a.help("Let --work-dir replace a folder tetris did not write (its files are deleted)"))
+)]
 pub struct Args {
-    /// Design config (TOML); the built-in default when omitted. Small widths prove in
-    /// seconds (configs/prove_w4.toml); the proof time grows quickly with weight_bits and ks.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// Where the RTL, harnesses, Yosys scripts, logs and counterexample VCDs go
-    /// (default: formal_out/<top name>). Replaced atomically when tetris wrote it (or it is
-    /// empty); any other folder is refused unless --force.
-    #[arg(long)]
-    pub work_dir: Option<PathBuf>,
-    /// Let --work-dir replace a folder tetris did not write (its files are deleted).
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub config: crate::cli::ConfigArg,
+    #[command(flatten)]
+    pub work: crate::cli::WorkDirArgs,
     /// Write the report as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -37,22 +32,15 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let cfg = Config::load(a.config.as_deref())?;
-    let origin = a
-        .config
-        .as_ref()
-        .map_or("<built-in default>".to_string(), |p| {
-            p.display().to_string()
-        });
-    crate::hdl::select::check_config(&cfg, &origin)?;
+    let (cfg, origin) = a.config.load_checked()?;
     if cfg.pe.kind != crate::config::PeKind::Sac {
         bail!("{origin}: field pe.kind = \"mac\": tetris prove covers the SAC design (kneading unit + SAC PE)");
     }
     let work_dir = a
-        .work_dir
-        .unwrap_or_else(|| Path::new("formal_out").join(&cfg.top.name));
-    crate::fsutil::OutputPlan::new(a.force)
-        .input("--config", a.config.as_deref())
+        .work
+        .or_else(|| Path::new("formal_out").join(&cfg.top.name));
+    crate::fsutil::OutputPlan::new(a.work.force)
+        .input("--config", a.config.path())
         .dir("--work-dir", Some(&work_dir))
         .file("--json", a.json.as_deref())
         .prepare()?;
@@ -113,8 +101,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     );
     println!("time        {:.1} s", report.seconds);
     if let Some(p) = &a.json {
-        let text = serde_json::to_string_pretty(&report)? + "\n";
-        write_atomic(p, text.as_bytes())
+        crate::cli::write_json(p, &report)
             .with_context(|| format!("cannot write the JSON report {}", p.display()))?;
     }
     if !report.proved() {

@@ -3,24 +3,19 @@
 //! tiles), with every layer's true work (batch, sequence and time steps from the input sizes
 //! used) and a list of what does not run on the array.
 
-use crate::array::cycle_model::Engine;
 use crate::array::cycle_model::{Timing, DEFAULT_WINDOW};
 use crate::array::network::{
-    check_inputs, evaluate, evaluate_all, prepare, quantize_activations, read_activations, run_rtl,
-    run_rtl_with, synthetic_activations, total, totals_by_op, LayerReport, RtlSample, TotalReport,
+    check_inputs, evaluate_all, total, totals_by_op, LayerReport, TotalReport,
 };
-use crate::array::rtl_driver::check_layer_fits;
-use crate::array::verilator_driver::{build_array_sim, run_layer_verilator, ArraySim};
-use crate::cli::InputArgs;
-use crate::config::Config;
+use crate::array::sim_run::{rtl_reports, speedup_svg, RtlOptions};
+use crate::cli::{ConfigArg, InputArgs, ModelArgs};
 use crate::flow::verilator::default_cache_dir;
-use crate::fsutil::{write_files_atomic, OutputPlan, ScratchDir};
+use crate::fsutil::{write_files_atomic, OutputPlan};
 use crate::weights::shapes::shape_text;
-use crate::weights::{self, Layer, Layout, LoadOptions, Loaded, OpKind, Work};
+use crate::weights::{self, Layer, Loaded, OpKind, Work};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use std::path::PathBuf;
-use std::time::Instant;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SimEngine {
@@ -33,10 +28,12 @@ pub enum SimEngine {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("ops", |a| a.help(
+    "Operator families to run: conv,convtranspose,gemm,matmul,recurrent,tensor (default: all the array can run)"
+)))]
 pub struct Args {
-    /// Design config (TOML); the built-in default when omitted.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArg,
     /// Weight file: .onnx (every Conv/ConvTranspose/Gemm/MatMul/LSTM/GRU/RNN with constant
     /// weights), .npy or .npz (4-D convs, 2-D matrices).
     #[arg(long)]
@@ -47,17 +44,8 @@ pub struct Args {
     /// Only the first N layers.
     #[arg(long)]
     pub layers: Option<usize>,
-    /// Operator families to run: conv,convtranspose,gemm,matmul,recurrent,tensor (default:
-    /// all the array can run).
-    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = OpKind::parse)]
-    pub ops: Vec<OpKind>,
-    /// Keep BatchNormalization separate instead of folding it into the conv before it.
-    #[arg(long)]
-    pub no_fold_bn: bool,
-    /// Axis order of numpy arrays, e.g. oihw (the default: axis 0 is the output channel),
-    /// iohw (PyTorch ConvTranspose), hwio (TensorFlow).
-    #[arg(long, value_name = "LETTERS")]
-    pub layout: Option<Layout>,
+    #[command(flatten)]
+    pub model: ModelArgs,
     #[command(flatten)]
     pub input: InputArgs,
     #[arg(long, value_enum, default_value = "model")]
@@ -95,162 +83,6 @@ pub struct Args {
     pub seed: u64,
 }
 
-/// Engines rtl/verilator: per layer, run (sampled) tiles on the RTL, check every output and
-/// the cycle model's count for those tiles. The layer's cycles stay the cycle model's for the
-/// whole layer; the RTL's own run is `rtl_sample`.
-fn rtl_reports(
-    layers: &[&Layer],
-    cfg: &Config,
-    a: &Args,
-    timing: Timing,
-) -> Result<Vec<LayerReport>> {
-    let mut out = Vec::new();
-    let verilator = a.engine == SimEngine::Verilator;
-    let rtl_tiles = a
-        .rtl_tiles
-        .unwrap_or(if verilator { usize::MAX } else { 1 });
-    if rtl_tiles == 0 {
-        bail!("--rtl-tiles 0: give at least 1");
-    }
-    let cache = a.cache_dir.clone().unwrap_or_else(default_cache_dir);
-    let jobs = match a.jobs {
-        Some(0) => bail!("--jobs 0: give at least 1"),
-        Some(j) => j,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    let scratch = ScratchDir::new("tetris-sim")?;
-    let work = scratch.path().to_path_buf();
-    let mut sims: [Option<ArraySim>; 2] = [None, None];
-    for (i, l) in layers.iter().enumerate() {
-        let pl = prepare(l, cfg)?;
-        let p = &pl.map.params;
-        let input = match (&a.activations, i) {
-            (Some(f), 0) => {
-                let (shape, x) = read_activations(f)?;
-                let want = [p.batch, p.cin, p.in_h, p.in_w];
-                if shape != want {
-                    bail!(
-                        "{}: shape {:?} does not match layer {}'s input {:?}",
-                        f.display(),
-                        shape,
-                        l.name,
-                        want
-                    );
-                }
-                quantize_activations(&x, cfg.pe.act_bits)
-                    .with_context(|| format!("{}", f.display()))?
-            }
-            _ => synthetic_activations(p.input_len(), cfg.pe.act_bits, a.seed + i as u64),
-        };
-        eprintln!(
-            "layer {} ({}/{}): {} of {} pixel tiles on the RTL{}",
-            l.name,
-            i + 1,
-            layers.len(),
-            rtl_tiles.clamp(1, pl.map.pixel_tiles()),
-            pl.map.pixel_tiles(),
-            if pl.repeat > 1 {
-                format!(" (one of its {} runs)", pl.repeat)
-            } else {
-                String::new()
-            }
-        );
-        let run = if verilator {
-            let t0 = Instant::now();
-            let r = run_rtl_with(
-                &pl,
-                &input,
-                rtl_tiles,
-                timing,
-                !a.no_mac_rtl,
-                |engine, tiles| {
-                    // Before a (minutes-long) Verilator build, not after it.
-                    check_layer_fits(cfg, &pl.map, tiles)?;
-                    let k = usize::from(engine == Engine::Mac);
-                    if sims[k].is_none() {
-                        let t = Instant::now();
-                        let s = build_array_sim(cfg, engine, &cache)?;
-                        eprintln!(
-                            "  verilator: {} {:?} array {} in {:.1} s",
-                            s.top,
-                            engine,
-                            if s.cached {
-                                "taken from the build cache"
-                            } else {
-                                "emitted and built"
-                            },
-                            t.elapsed().as_secs_f64()
-                        );
-                        sims[k] = Some(s);
-                    }
-                    let sim = sims[k].as_ref().expect("built above");
-                    let (run, st) = run_layer_verilator(
-                        sim,
-                        cfg,
-                        &pl.map,
-                        &input,
-                        &pl.qweights,
-                        &pl.lens,
-                        engine,
-                        tiles,
-                        &work,
-                        jobs,
-                    )?;
-                    eprintln!(
-                    "  verilator {engine:?}: {} cycles in {:.2} s ({:.0} cycles/s), stimulus {:.1} MB prepared in {:.2} s",
-                    st.sim_cycles,
-                    st.sim_s,
-                    st.sim_cycles as f64 / st.sim_s.max(1e-9),
-                    st.stimulus_bytes as f64 / 1e6,
-                    st.prepare_s
-                );
-                    Ok(run)
-                },
-            );
-            eprintln!("  layer on verilator: {:.1} s", t0.elapsed().as_secs_f64());
-            r?
-        } else {
-            run_rtl(&pl, cfg, &input, rtl_tiles, timing, true, !a.no_mac_rtl)?
-        };
-        let mut r = evaluate(&pl, timing);
-        r.outputs_match = Some(run.outputs_match);
-        r.model_agrees = Some(run.model_agrees);
-        r.rtl_sample = Some(RtlSample {
-            tiles: run.tiles,
-            of_tiles: pl.map.pixel_tiles(),
-            macs: run.pixels as u64 * p.weight_len() as u64,
-            tetris_cycles: run.tetris_cycles,
-            mac_cycles: run.mac_cycles,
-            speedup: run.mac_cycles as f64 / run.tetris_cycles.max(1) as f64,
-        });
-        eprintln!(
-            "  {} outputs checked: {}; cycle model agrees: {}{}{}",
-            run.checked_outputs,
-            if run.outputs_match {
-                "all match"
-            } else {
-                "MISMATCH"
-            },
-            run.model_agrees,
-            if run.chunks > 1 {
-                format!(
-                    " (on each of {} parallel chunks; the layer's cycles are the model's for one run)",
-                    run.chunks
-                )
-            } else {
-                String::new()
-            },
-            if run.mac_on_rtl {
-                ""
-            } else {
-                "; MAC cycles from the cycle model (--no-mac-rtl)"
-            }
-        );
-        out.push(r);
-    }
-    Ok(out)
-}
-
 /// A layer that is not run, in the report.
 #[derive(Debug, Clone, Serialize)]
 struct Skipped {
@@ -282,7 +114,7 @@ fn not_run(loaded: &Loaded) -> Vec<Skipped> {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let cfg = Config::load(a.config.as_deref())?;
+    let cfg = a.config.load()?;
     if a.window == 0 || a.window > 1024 {
         bail!("--window {}: allowed range is 1..=1024", a.window);
     }
@@ -291,23 +123,19 @@ pub fn run(a: Args) -> Result<()> {
         .clone()
         .or_else(|| a.json.as_ref().map(|j| j.with_extension("svg")));
     OutputPlan::new(false)
-        .input("--config", a.config.as_deref())
+        .input("--config", a.config.path())
         .input("--weights", Some(&a.weights))
         .input("--activations", a.activations.as_deref())
         .file("--json", a.json.as_deref())
         .file("--plot (or next to --json)", plot.as_deref())
         .prepare()?;
-    let opts = LoadOptions {
-        fold_bn: !a.no_fold_bn,
-        inputs: a.input.spec(),
-        layout: a.layout.clone(),
-    };
+    let opts = a.model.load_options(a.input.spec());
     let loaded = weights::load_with(&a.weights, &opts)?;
     for n in &loaded.notes {
         eprintln!("note: {n}");
     }
     check_inputs(&loaded, &a.weights)?;
-    let ops = OpKind::selection(&a.ops);
+    let ops = OpKind::selection(&a.model.ops);
     let mut layers: Vec<&Layer> = loaded
         .layers
         .iter()
@@ -351,7 +179,18 @@ pub fn run(a: Args) -> Result<()> {
             let owned: Vec<Layer> = layers.iter().map(|l| (*l).clone()).collect();
             evaluate_all(&owned, &cfg, timing)
         }
-        SimEngine::Rtl | SimEngine::Verilator => rtl_reports(&layers, &cfg, &a, timing),
+        SimEngine::Rtl | SimEngine::Verilator => {
+            let o = RtlOptions {
+                verilator: a.engine == SimEngine::Verilator,
+                rtl_tiles: a.rtl_tiles,
+                mac_rtl: !a.no_mac_rtl,
+                jobs: a.jobs,
+                cache_dir: a.cache_dir.clone().unwrap_or_else(default_cache_dir),
+                activations: a.activations.clone(),
+                seed: a.seed,
+            };
+            rtl_reports(&layers, &cfg, &o, timing)
+        }
     }
     .with_context(|| format!("{}", a.weights.display()))?;
     let tot = total(&reports);
@@ -387,7 +226,7 @@ pub fn run(a: Args) -> Result<()> {
         cfg.pe.ks,
         a.window
     );
-    print_context(&loaded, &skipped, &tot, a.no_fold_bn);
+    print_context(&loaded, &skipped, &tot, a.model.no_fold_bn);
     let notes = share_notes(&reports, &tot, cfg.array.cols as usize);
     for n in &notes {
         println!("# {n}");
@@ -404,7 +243,7 @@ pub fn run(a: Args) -> Result<()> {
             "input_shape": a.input.input_shape.iter().map(|(n, s)| format!("{n}={}", shape_text(s))).collect::<Vec<_>>(),
             "inputs": loaded.inputs,
             "ops": op_names,
-            "fold_bn": !a.no_fold_bn,
+            "fold_bn": !a.model.no_fold_bn,
             "folded_batch_norms": loaded.folded,
             "numpy_layout": loaded.layout,
             "quantization": "per-tensor symmetric max-abs",
@@ -662,67 +501,4 @@ fn truncate(s: &str, n: usize) -> String {
     } else {
         s.chars().skip(s.chars().count() - n).collect()
     }
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// Bars of the array speedup per layer, with the ideal per-group bound as a tick per layer.
-pub fn speedup_svg(reports: &[LayerReport], tot: &TotalReport) -> String {
-    let n = reports.len().max(1);
-    let (w, h, left, bottom, top) = (60.0 + 14.0 * n as f64 + 40.0, 420.0, 60.0, 60.0, 40.0);
-    let ymax = reports
-        .iter()
-        .map(|r| r.ideal_speedup.max(r.speedup))
-        .filter(|v| v.is_finite())
-        .fold(1.0f64, f64::max)
-        .ceil();
-    let y = |v: f64| top + (h - top - bottom) * (1.0 - v.min(ymax) / ymax);
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{left}\" y=\"20\" font-size=\"14\">Tetris array speedup over the MAC array per layer (bars); ideal per-group bound (ticks). Total {:.3}x of ideal {:.3}x by work ({:.1}%)</text>\n",
-        tot.speedup,
-        tot.ideal_speedup_by_work,
-        100.0 * tot.ideal_share
-    );
-    for k in 0..=(ymax as usize * 2) {
-        let v = k as f64 * 0.5;
-        s += &format!(
-            "<line x1=\"{left}\" x2=\"{x2}\" y1=\"{yv:.1}\" y2=\"{yv:.1}\" stroke=\"#ddd\"/><text x=\"{xt}\" y=\"{yt:.1}\" text-anchor=\"end\">{v:.1}x</text>\n",
-            x2 = w - 20.0,
-            yv = y(v),
-            xt = left - 4.0,
-            yt = y(v) + 4.0
-        );
-    }
-    for (i, r) in reports.iter().enumerate() {
-        let x = left + 14.0 * i as f64 + 2.0;
-        s += &format!(
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"10\" height=\"{:.1}\" fill=\"#4a7bd0\"><title>{} ({}): {:.3}x (ideal {:.3}x)</title></rect>\n",
-            y(r.speedup),
-            y(0.0) - y(r.speedup),
-            esc(&r.name),
-            r.op,
-            r.speedup,
-            r.ideal_speedup
-        );
-        if r.ideal_speedup.is_finite() {
-            s += &format!(
-                "<line x1=\"{x1:.1}\" x2=\"{x2:.1}\" y1=\"{yi:.1}\" y2=\"{yi:.1}\" stroke=\"#d04a4a\" stroke-width=\"2\"/>\n",
-                x1 = x - 1.0,
-                x2 = x + 11.0,
-                yi = y(r.ideal_speedup)
-            );
-        }
-    }
-    s += &format!(
-        "<text x=\"{left}\" y=\"{}\">layer index (0..{}) in network order</text>\n</svg>\n",
-        h - 20.0,
-        n - 1
-    );
-    s
 }

@@ -2,10 +2,8 @@
 //! generic, iCE40 or Xilinx target and report cells, LUTs, FFs, carries, DSPs, BRAMs,
 //! transistors and (iCE40) Fmax per module and for the top.
 
-use crate::config::Config;
 use crate::flow::gen::{generate, ToolChecks};
 use crate::flow::synth::{synthesize, SynthInput, SynthOptions, SynthReport, Target};
-use crate::fsutil::write_atomic;
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 
@@ -27,11 +25,14 @@ impl From<TargetArg> for Target {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(
+    mut_arg("config", |a| a.conflicts_with("filelist").help("Design config (TOML): the design is generated into WORK_DIR/design first. The built-in default when neither --config nor --filelist is given")),
+    mut_arg("work_dir", |a| a.help("Folder for the design, scripts, logs and reports (default synth_out/<top>); the run writes WORK_DIR/<target>/ atomically")),
+    mut_arg("force", |a| a.help("Let the run replace WORK_DIR/<target> and WORK_DIR/design even when tetris did not write them"))
+)]
 pub struct Args {
-    /// Design config (TOML): the design is generated into WORK_DIR/design first. The built-in
-    /// default when neither --config nor --filelist is given.
-    #[arg(long, conflicts_with = "filelist")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: crate::cli::ConfigArg,
     /// An emitted filelist (e.g. hdl_out/<top>/files.f) instead of a config; needs --top.
     #[arg(long, requires = "top")]
     pub filelist: Option<PathBuf>,
@@ -46,13 +47,8 @@ pub struct Args {
     /// Also write the report (report.json) here.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Folder for the design, scripts, logs and reports (default synth_out/<top>); the run
-    /// writes WORK_DIR/<target>/ atomically.
-    #[arg(long)]
-    pub work_dir: Option<PathBuf>,
-    /// Let the run replace WORK_DIR/<target> and WORK_DIR/design even when tetris did not write them.
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub work: crate::cli::WorkDirArgs,
     /// Place-and-route clock target in MHz (default: [top] clock_mhz of the config, 100 with --filelist).
     #[arg(long)]
     pub clock_mhz: Option<f64>,
@@ -64,8 +60,8 @@ pub struct Args {
 pub fn run(a: Args) -> Result<()> {
     let target: Target = a.target.into();
     let plan_outputs = |work: &Path, design: Option<&Path>| {
-        crate::fsutil::OutputPlan::new(a.force)
-            .input("--config", a.config.as_deref())
+        crate::fsutil::OutputPlan::new(a.work.force)
+            .input("--config", a.config.path())
             .input("--filelist", a.filelist.as_deref())
             .dir("--work-dir", Some(&work.join(target.name())))
             .dir("--work-dir", design)
@@ -75,26 +71,15 @@ pub fn run(a: Args) -> Result<()> {
     let (input, work, clock_mhz) = match &a.filelist {
         Some(f) => {
             let top = a.top.clone().expect("clap requires --top with --filelist");
-            let work = a
-                .work_dir
-                .clone()
-                .unwrap_or_else(|| Path::new("synth_out").join(&top));
+            let work = a.work.or_else(|| Path::new("synth_out").join(&top));
             plan_outputs(&work, None)?;
             (SynthInput::from_filelist(f, &top)?, work, 100.0)
         }
         None => {
-            let cfg = Config::load(a.config.as_deref())?;
-            let origin = a
-                .config
-                .as_ref()
-                .map_or("<built-in default>".to_string(), |p| {
-                    p.display().to_string()
-                });
-            crate::hdl::select::check_config(&cfg, &origin)?;
+            let (cfg, _) = a.config.load_checked()?;
             let work = a
-                .work_dir
-                .clone()
-                .unwrap_or_else(|| Path::new("synth_out").join(&cfg.top.name));
+                .work
+                .or_else(|| Path::new("synth_out").join(&cfg.top.name));
             let design_dir = work.join("design");
             plan_outputs(&work, Some(&design_dir))?;
             eprintln!("generating {} into {}", cfg.top.name, design_dir.display());
@@ -117,7 +102,7 @@ pub fn run(a: Args) -> Result<()> {
     let out = work.join(target.name());
     let rep = synthesize(&input, &opts, &out)?;
     if let Some(j) = &a.json {
-        write_atomic(j, (serde_json::to_string_pretty(&rep)? + "\n").as_bytes())?;
+        crate::cli::write_json(j, &rep)?;
     }
     print_report(&rep);
     Ok(())

@@ -1,0 +1,246 @@
+//! `tetris sim` on the RTL engines: a network's layers run (sampled tiles) on the in-process
+//! RTL simulation or on the Verilator-built array, checked against the cycle model; and the
+//! speedup-per-layer plot of a run.
+
+use super::cycle_model::{Engine, Timing};
+use super::network::{
+    evaluate, prepare, read_layer_activations, run_rtl, run_rtl_with, synthetic_activations,
+    LayerReport, RtlSample, TotalReport,
+};
+use super::rtl_driver::check_layer_fits;
+use super::verilator_driver::{build_array_sim, run_layer_verilator, ArraySim};
+use crate::config::Config;
+use crate::fsutil::ScratchDir;
+use crate::weights::Layer;
+use anyhow::{bail, Result};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// How `rtl_reports` runs the layers (the `tetris sim` flags of engines rtl/verilator).
+#[derive(Debug, Clone)]
+pub struct RtlOptions {
+    /// The Verilator-built array (else the in-process RTL simulation).
+    pub verilator: bool,
+    /// Pixel tiles per layer (default: 1 in process, every tile on Verilator).
+    pub rtl_tiles: Option<usize>,
+    /// Also run the MAC baseline on the RTL (else its cycles come from the cycle model).
+    pub mac_rtl: bool,
+    /// Verilator: parallel harness processes per layer (default: the available cores).
+    pub jobs: Option<usize>,
+    /// Verilator build cache.
+    pub cache_dir: PathBuf,
+    /// The first layer's input activations (.npy, [N, Cin, H, W] float).
+    pub activations: Option<PathBuf>,
+    /// Seed of the synthetic activations.
+    pub seed: u64,
+}
+
+/// Engines rtl/verilator: per layer, run (sampled) tiles on the RTL, check every output and
+/// the cycle model's count for those tiles. The layer's cycles stay the cycle model's for the
+/// whole layer; the RTL's own run is `rtl_sample`.
+pub fn rtl_reports(
+    layers: &[&Layer],
+    cfg: &Config,
+    a: &RtlOptions,
+    timing: Timing,
+) -> Result<Vec<LayerReport>> {
+    let mut out = Vec::new();
+    let verilator = a.verilator;
+    let rtl_tiles = a
+        .rtl_tiles
+        .unwrap_or(if verilator { usize::MAX } else { 1 });
+    if rtl_tiles == 0 {
+        bail!("--rtl-tiles 0: give at least 1");
+    }
+    let cache = &a.cache_dir;
+    let jobs = match a.jobs {
+        Some(0) => bail!("--jobs 0: give at least 1"),
+        Some(j) => j,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let scratch = ScratchDir::new("tetris-sim")?;
+    let work = scratch.path().to_path_buf();
+    let mut sims: [Option<ArraySim>; 2] = [None, None];
+    for (i, l) in layers.iter().enumerate() {
+        let pl = prepare(l, cfg)?;
+        let p = &pl.map.params;
+        let input = match (&a.activations, i) {
+            (Some(f), 0) => read_layer_activations(
+                f,
+                [p.batch, p.cin, p.in_h, p.in_w],
+                &l.name,
+                cfg.pe.act_bits,
+            )?,
+            _ => synthetic_activations(p.input_len(), cfg.pe.act_bits, a.seed + i as u64),
+        };
+        eprintln!(
+            "layer {} ({}/{}): {} of {} pixel tiles on the RTL{}",
+            l.name,
+            i + 1,
+            layers.len(),
+            rtl_tiles.clamp(1, pl.map.pixel_tiles()),
+            pl.map.pixel_tiles(),
+            if pl.repeat > 1 {
+                format!(" (one of its {} runs)", pl.repeat)
+            } else {
+                String::new()
+            }
+        );
+        let run = if verilator {
+            let t0 = Instant::now();
+            let r = run_rtl_with(
+                &pl,
+                &input,
+                rtl_tiles,
+                timing,
+                a.mac_rtl,
+                |engine, tiles| {
+                    // Before a (minutes-long) Verilator build, not after it.
+                    check_layer_fits(cfg, &pl.map, tiles)?;
+                    let k = usize::from(engine == Engine::Mac);
+                    if sims[k].is_none() {
+                        let t = Instant::now();
+                        let s = build_array_sim(cfg, engine, cache)?;
+                        eprintln!(
+                            "  verilator: {} {:?} array {} in {:.1} s",
+                            s.top,
+                            engine,
+                            if s.cached {
+                                "taken from the build cache"
+                            } else {
+                                "emitted and built"
+                            },
+                            t.elapsed().as_secs_f64()
+                        );
+                        sims[k] = Some(s);
+                    }
+                    let sim = sims[k].as_ref().expect("built above");
+                    let (run, st) = run_layer_verilator(
+                        sim,
+                        cfg,
+                        &pl.map,
+                        &input,
+                        &pl.qweights,
+                        &pl.lens,
+                        engine,
+                        tiles,
+                        &work,
+                        jobs,
+                    )?;
+                    eprintln!(
+                    "  verilator {engine:?}: {} cycles in {:.2} s ({:.0} cycles/s), stimulus {:.1} MB prepared in {:.2} s",
+                    st.sim_cycles,
+                    st.sim_s,
+                    st.sim_cycles as f64 / st.sim_s.max(1e-9),
+                    st.stimulus_bytes as f64 / 1e6,
+                    st.prepare_s
+                );
+                    Ok(run)
+                },
+            );
+            eprintln!("  layer on verilator: {:.1} s", t0.elapsed().as_secs_f64());
+            r?
+        } else {
+            run_rtl(&pl, cfg, &input, rtl_tiles, timing, true, a.mac_rtl)?
+        };
+        let mut r = evaluate(&pl, timing);
+        r.outputs_match = Some(run.outputs_match);
+        r.model_agrees = Some(run.model_agrees);
+        r.rtl_sample = Some(RtlSample {
+            tiles: run.tiles,
+            of_tiles: pl.map.pixel_tiles(),
+            macs: run.pixels as u64 * p.weight_len() as u64,
+            tetris_cycles: run.tetris_cycles,
+            mac_cycles: run.mac_cycles,
+            speedup: run.mac_cycles as f64 / run.tetris_cycles.max(1) as f64,
+        });
+        eprintln!(
+            "  {} outputs checked: {}; cycle model agrees: {}{}{}",
+            run.checked_outputs,
+            if run.outputs_match {
+                "all match"
+            } else {
+                "MISMATCH"
+            },
+            run.model_agrees,
+            if run.chunks > 1 {
+                format!(
+                    " (on each of {} parallel chunks; the layer's cycles are the model's for one run)",
+                    run.chunks
+                )
+            } else {
+                String::new()
+            },
+            if run.mac_on_rtl {
+                ""
+            } else {
+                "; MAC cycles from the cycle model (--no-mac-rtl)"
+            }
+        );
+        out.push(r);
+    }
+    Ok(out)
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Bars of the array speedup per layer, with the ideal per-group bound as a tick per layer.
+pub fn speedup_svg(reports: &[LayerReport], tot: &TotalReport) -> String {
+    let n = reports.len().max(1);
+    let (w, h, left, bottom, top) = (60.0 + 14.0 * n as f64 + 40.0, 420.0, 60.0, 60.0, 40.0);
+    let ymax = reports
+        .iter()
+        .map(|r| r.ideal_speedup.max(r.speedup))
+        .filter(|v| v.is_finite())
+        .fold(1.0f64, f64::max)
+        .ceil();
+    let y = |v: f64| top + (h - top - bottom) * (1.0 - v.min(ymax) / ymax);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{left}\" y=\"20\" font-size=\"14\">Tetris array speedup over the MAC array per layer (bars); ideal per-group bound (ticks). Total {:.3}x of ideal {:.3}x by work ({:.1}%)</text>\n",
+        tot.speedup,
+        tot.ideal_speedup_by_work,
+        100.0 * tot.ideal_share
+    );
+    for k in 0..=(ymax as usize * 2) {
+        let v = k as f64 * 0.5;
+        s += &format!(
+            "<line x1=\"{left}\" x2=\"{x2}\" y1=\"{yv:.1}\" y2=\"{yv:.1}\" stroke=\"#ddd\"/><text x=\"{xt}\" y=\"{yt:.1}\" text-anchor=\"end\">{v:.1}x</text>\n",
+            x2 = w - 20.0,
+            yv = y(v),
+            xt = left - 4.0,
+            yt = y(v) + 4.0
+        );
+    }
+    for (i, r) in reports.iter().enumerate() {
+        let x = left + 14.0 * i as f64 + 2.0;
+        s += &format!(
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"10\" height=\"{:.1}\" fill=\"#4a7bd0\"><title>{} ({}): {:.3}x (ideal {:.3}x)</title></rect>\n",
+            y(r.speedup),
+            y(0.0) - y(r.speedup),
+            esc(&r.name),
+            r.op,
+            r.speedup,
+            r.ideal_speedup
+        );
+        if r.ideal_speedup.is_finite() {
+            s += &format!(
+                "<line x1=\"{x1:.1}\" x2=\"{x2:.1}\" y1=\"{yi:.1}\" y2=\"{yi:.1}\" stroke=\"#d04a4a\" stroke-width=\"2\"/>\n",
+                x1 = x - 1.0,
+                x2 = x + 11.0,
+                yi = y(r.ideal_speedup)
+            );
+        }
+    }
+    s += &format!(
+        "<text x=\"{left}\" y=\"{}\">layer index (0..{}) in network order</text>\n</svg>\n",
+        h - 20.0,
+        n - 1
+    );
+    s
+}
