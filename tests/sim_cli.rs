@@ -107,7 +107,18 @@ fn sim_model_and_rtl_write_the_issue_json() {
             assert!(layer.get("rtl_sample").is_none());
             model_layer = layer.clone();
         }
-        assert!(dir.path().join(format!("{engine}.svg")).exists());
+        // The plot: one bar per layer whose hover text carries the JSON's speedup, and the
+        // total in the title.
+        let svg = std::fs::read_to_string(dir.path().join(format!("{engine}.svg"))).unwrap();
+        let speedup = layer["speedup"].as_f64().unwrap();
+        assert!(
+            svg.contains(&format!(": {speedup:.3}x (ideal")),
+            "{engine}.svg lacks the layer's speedup {speedup:.3}: {svg}"
+        );
+        assert!(
+            svg.contains("Total ") && svg.trim_end().ends_with("</svg>"),
+            "{svg}"
+        );
     }
 }
 

@@ -11,6 +11,7 @@ use super::rtl_driver::check_layer_fits;
 use super::verilator_driver::{build_array_sim, run_layer_verilator, ArraySim};
 use crate::config::Config;
 use crate::fsutil::ScratchDir;
+use crate::plot::{to_svg, Anchor, Rgb, Scene, Stroke};
 use crate::weights::Layer;
 use anyhow::{bail, Result};
 use std::path::PathBuf;
@@ -182,14 +183,17 @@ pub fn rtl_reports(
     Ok(out)
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
+const GRID: Rgb = Rgb(0xdd, 0xdd, 0xdd);
+const BAR: Rgb = Rgb(0x4a, 0x7b, 0xd0);
+const IDEAL: Rgb = Rgb(0xd0, 0x4a, 0x4a);
 
 /// Bars of the array speedup per layer, with the ideal per-group bound as a tick per layer.
 pub fn speedup_svg(reports: &[LayerReport], tot: &TotalReport) -> String {
+    to_svg(&speedup_scene(reports, tot))
+}
+
+/// The layout of [`speedup_svg`] (also renderable as PNG by `crate::plot::to_png`).
+pub fn speedup_scene(reports: &[LayerReport], tot: &TotalReport) -> Scene {
     let n = reports.len().max(1);
     let (w, h, left, bottom, top) = (60.0 + 14.0 * n as f64 + 40.0, 420.0, 60.0, 60.0, 40.0);
     let ymax = reports
@@ -199,48 +203,61 @@ pub fn speedup_svg(reports: &[LayerReport], tot: &TotalReport) -> String {
         .fold(1.0f64, f64::max)
         .ceil();
     let y = |v: f64| top + (h - top - bottom) * (1.0 - v.min(ymax) / ymax);
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{left}\" y=\"20\" font-size=\"14\">Tetris array speedup over the MAC array per layer (bars); ideal per-group bound (ticks). Total {:.3}x of ideal {:.3}x by work ({:.1}%)</text>\n",
-        tot.speedup,
-        tot.ideal_speedup_by_work,
-        100.0 * tot.ideal_share
+    let mut s = Scene::new(w.ceil() as u32, h as u32);
+    s.text(
+        left,
+        20.0,
+        14.0,
+        Anchor::Start,
+        format!(
+            "Tetris array speedup over the MAC array per layer (bars); ideal per-group bound (ticks). Total {:.3}x of ideal {:.3}x by work ({:.1}%)",
+            tot.speedup,
+            tot.ideal_speedup_by_work,
+            100.0 * tot.ideal_share
+        ),
     );
     for k in 0..=(ymax as usize * 2) {
         let v = k as f64 * 0.5;
-        s += &format!(
-            "<line x1=\"{left}\" x2=\"{x2}\" y1=\"{yv:.1}\" y2=\"{yv:.1}\" stroke=\"#ddd\"/><text x=\"{xt}\" y=\"{yt:.1}\" text-anchor=\"end\">{v:.1}x</text>\n",
-            x2 = w - 20.0,
-            yv = y(v),
-            xt = left - 4.0,
-            yt = y(v) + 4.0
+        s.line(left, y(v), w - 20.0, y(v), GRID);
+        s.text(
+            left - 4.0,
+            y(v) + 4.0,
+            11.0,
+            Anchor::End,
+            format!("{v:.1}x"),
         );
     }
     for (i, r) in reports.iter().enumerate() {
         let x = left + 14.0 * i as f64 + 2.0;
-        s += &format!(
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"10\" height=\"{:.1}\" fill=\"#4a7bd0\"><title>{} ({}): {:.3}x (ideal {:.3}x)</title></rect>\n",
+        s.rect(
+            x,
             y(r.speedup),
+            10.0,
             y(0.0) - y(r.speedup),
-            esc(&r.name),
-            r.op,
-            r.speedup,
-            r.ideal_speedup
+            BAR,
+            Some(format!(
+                "{} ({}): {:.3}x (ideal {:.3}x)",
+                r.name, r.op, r.speedup, r.ideal_speedup
+            )),
         );
         if r.ideal_speedup.is_finite() {
-            s += &format!(
-                "<line x1=\"{x1:.1}\" x2=\"{x2:.1}\" y1=\"{yi:.1}\" y2=\"{yi:.1}\" stroke=\"#d04a4a\" stroke-width=\"2\"/>\n",
-                x1 = x - 1.0,
-                x2 = x + 11.0,
-                yi = y(r.ideal_speedup)
+            let yi = y(r.ideal_speedup);
+            s.stroke_line(
+                x - 1.0,
+                yi,
+                x + 11.0,
+                yi,
+                Stroke::new(IDEAL).width(2.0),
+                None,
             );
         }
     }
-    s += &format!(
-        "<text x=\"{left}\" y=\"{}\">layer index (0..{}) in network order</text>\n</svg>\n",
+    s.text(
+        left,
         h - 20.0,
-        n - 1
+        11.0,
+        Anchor::Start,
+        format!("layer index (0..{}) in network order", n - 1),
     );
     s
 }
