@@ -2,7 +2,7 @@
 //! in-process rust-hdl simulation of the same stimulus (and that against the golden model).
 
 use crate::array::network::load_array_layers;
-use crate::flow::verilator::default_cache_dir;
+use crate::flow::build_cache::default_root;
 use crate::flow::verilator_cosim::{cosim, default_work_dir, CosimOptions};
 use crate::fsutil::{write_atomic, OutputPlan};
 use anyhow::{bail, Context, Result};
@@ -78,7 +78,7 @@ pub fn run(a: Args) -> Result<()> {
         vectors: a.vectors,
         seed: a.seed,
         layer,
-        cache: a.cache_dir.unwrap_or_else(default_cache_dir),
+        cache: a.cache_dir.unwrap_or_else(default_root),
         work,
         wave: a.trace.clone(),
     };

@@ -9,7 +9,7 @@ use crate::array::network::{
 };
 use crate::array::sim_run::{rtl_reports, speedup_svg, RtlOptions};
 use crate::cli::{ConfigArg, InputArgs, ModelArgs};
-use crate::flow::verilator::default_cache_dir;
+use crate::flow::build_cache::default_root;
 use crate::fsutil::{write_files_atomic, OutputPlan};
 use crate::weights::shapes::shape_text;
 use crate::weights::{self, Layer, Loaded, OpKind, Work};
@@ -185,7 +185,7 @@ pub fn run(a: Args) -> Result<()> {
                 rtl_tiles: a.rtl_tiles,
                 mac_rtl: !a.no_mac_rtl,
                 jobs: a.jobs,
-                cache_dir: a.cache_dir.clone().unwrap_or_else(default_cache_dir),
+                cache_dir: a.cache_dir.clone().unwrap_or_else(default_root),
                 activations: a.activations.clone(),
                 seed: a.seed,
             };

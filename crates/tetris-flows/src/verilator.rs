@@ -9,7 +9,7 @@
 //! - `array_stream.cpp`: drives the array's stream protocol itself from a compact stimulus
 //!   file (the fast engine of `tetris sim --engine verilator`, see `array::verilator_driver`).
 
-use crate::build_cache::{default_root, BuildCache, Key};
+use crate::build_cache::{BuildCache, Key};
 use crate::tools::{run, Tool};
 use anyhow::{bail, Context, Result};
 use num_bigint::BigUint;
@@ -72,11 +72,6 @@ pub struct Built {
     /// Seconds spent building (0 when taken from the cache).
     pub build_s: f64,
     pub cached: bool,
-}
-
-/// Default cache folder (the one build cache of every Verilator build: [`super::build_cache`]).
-pub fn default_cache_dir() -> PathBuf {
-    default_root()
 }
 
 fn c_type(width: usize) -> &'static str {
