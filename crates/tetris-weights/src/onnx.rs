@@ -1,4 +1,4 @@
-//! ONNX files as prost messages (`onnx_pb`, generated from `proto/onnx.proto`), and the few
+//! ONNX files as prost messages (`onnx_pb`, generated from `third_party/onnx/onnx.proto`), and the few
 //! things every reader of the graph needs on top of them: tensor values as `f32`, node
 //! attributes by name, and the graph's constants.
 //!
