@@ -7,10 +7,11 @@
 
 use std::time::Instant;
 use tetris_hdl::array::cycle_model::{layer_cycles_for_tiles, Engine, Timing};
+use tetris_hdl::array::host::LayerData;
 use tetris_hdl::array::mapper::{kneaded_lengths, map_layer};
 use tetris_hdl::array::network::{evaluate_all, synthetic_activations, total};
-use tetris_hdl::array::rtl_driver::run_layer_rtl;
 use tetris_hdl::config::Config;
+use tetris_hdl::flow::rtl_driver::run_layer_rtl;
 use tetris_hdl::model::conv::{conv2d, ConvParams};
 use tetris_hdl::weights::Layer;
 
@@ -105,7 +106,14 @@ fn main() {
         let lens = kneaded_lengths(&w, p.dot_len(), 16, cfg.pe.encoding, 16);
         let map = map_layer(&p, n, n, 16, &lens).unwrap();
         let t0 = Instant::now();
-        let run = run_layer_rtl(&cfg, &map, &x, &w, &lens, Engine::Sac, &[0], false).unwrap();
+        let run = run_layer_rtl(
+            &cfg,
+            LayerData::new(&map, &x, &w, &lens),
+            Engine::Sac,
+            &[0],
+            false,
+        )
+        .unwrap();
         let dt = t0.elapsed().as_secs_f64();
         // A speed is only worth printing for a run that did the work: every output of the
         // tile equal to the golden convolution, the cycle counter equal to the cycle model.

@@ -18,13 +18,14 @@
 use std::path::PathBuf;
 use std::time::Instant;
 use tetris_hdl::array::cycle_model::{layer_cycles, layer_cycles_for_tiles, Engine, Timing};
+use tetris_hdl::array::host::LayerData;
 use tetris_hdl::array::mapper::{kneaded_lengths, map_layer};
 use tetris_hdl::array::network::synthetic_activations;
-use tetris_hdl::array::rtl_driver::run_layer_rtl;
-use tetris_hdl::array::verilator_driver::{
+use tetris_hdl::config::Config;
+use tetris_hdl::flow::rtl_driver::run_layer_rtl;
+use tetris_hdl::flow::verilator_driver::{
     build_array_design, build_array_sim, run_layer_verilator, ArraySim,
 };
-use tetris_hdl::config::Config;
 use tetris_hdl::flow::verilog::{Design, Module};
 use tetris_hdl::hdl::sim::SplitMix64;
 use tetris_hdl::model::conv::{conv2d, ConvParams};
@@ -121,8 +122,16 @@ fn run_verilator_rate(
     golden: &[i128],
     model_cycles: u64,
 ) -> f64 {
-    let (vrun, st) = run_layer_verilator(sim, cfg, map, x, w, lens, Engine::Sac, tiles, work, 1)
-        .expect("Verilator run");
+    let (vrun, st) = run_layer_verilator(
+        sim,
+        cfg,
+        LayerData::new(map, x, w, lens),
+        Engine::Sac,
+        tiles,
+        work,
+        1,
+    )
+    .expect("Verilator run");
     assert_eq!(vrun.cycles, model_cycles, "Verilator vs model");
     assert_eq!(vrun.outputs.len(), golden.len());
     assert!(vrun.outputs.iter().all(|&(i, v)| golden[i] == v));
@@ -165,8 +174,14 @@ fn main() {
 
         // rust-hdl in-process: the first pixel tile (the 16x16 array runs tens of cycles/s).
         let t0 = Instant::now();
-        let run = run_layer_rtl(&cfg, &map, &x, &w, &lens, Engine::Sac, &[0], false)
-            .expect("in-process run");
+        let run = run_layer_rtl(
+            &cfg,
+            LayerData::new(&map, &x, &w, &lens),
+            Engine::Sac,
+            &[0],
+            false,
+        )
+        .expect("in-process run");
         let rust_hdl_s = t0.elapsed().as_secs_f64();
         assert_eq!(
             run.cycles,

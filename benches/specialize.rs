@@ -41,7 +41,7 @@ fn main() {
     c.pe.ks = 17 + (secs % 40) as u32;
     c.top.name = "spec_bench".into();
     c.validate().unwrap();
-    let key = tetris_hdl::hdl::select::WidthKey::of(&c);
+    let key = tetris_hdl::flow::select::WidthKey::of(&c);
     let spec = tetris_hdl::specialize::Spec::of(&tetris_hdl::specialize::for_key(key));
     let first_is_cold = !spec.exe.is_file();
     let (first, log) = gen(&c, t.path());

@@ -6,7 +6,6 @@
 //! explore, power, characterize, axtrain) and [`cli`], the thin command-line front end. The
 //! layer crates are re-exported below under the module paths they had before the split.
 
-pub mod array;
 pub mod axtrain;
 pub mod cli;
 pub mod flow;
@@ -14,9 +13,11 @@ pub mod hdl;
 pub mod noise;
 pub mod power;
 pub mod specialize;
+pub mod study;
 
 // The bottom layers live in their own crates (crates/), so the compiler keeps them from
 // importing upward; re-exported under their old paths so `tetris_hdl::model::...` still reads.
+pub use tetris_array as array;
 pub use tetris_core::{analysis, config, model};
 pub use tetris_fs as fsutil;
 pub use tetris_netlist as netlist;

@@ -16,8 +16,8 @@ use std::process::Command;
 use tetris_hdl::config::{Config, PeKind};
 use tetris_hdl::flow::check::verilator_lint;
 use tetris_hdl::flow::gen::{build, write_outputs, ToolChecks};
+use tetris_hdl::flow::select::{is_builtin, WidthKey};
 use tetris_hdl::flow::verilator_cosim::{cosim, CosimOptions};
-use tetris_hdl::hdl::select::{is_builtin, WidthKey};
 use tetris_hdl::hdl::sim::SplitMix64;
 use tetris_hdl::model::encoding::Encoding;
 

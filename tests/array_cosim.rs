@@ -6,11 +6,12 @@
 use std::fmt::Write;
 use std::path::Path;
 use tetris_hdl::array::cycle_model::Engine;
+use tetris_hdl::array::host::LayerData;
 use tetris_hdl::array::mapper::{kneaded_lengths, map_layer};
-use tetris_hdl::array::rtl_driver::run_layer_rtl_traced;
 use tetris_hdl::config::{Config, PeKind};
 use tetris_hdl::flow::array_gen::random_layer_data;
 use tetris_hdl::flow::gen::build;
+use tetris_hdl::flow::rtl_driver::run_layer_rtl_traced;
 use tetris_hdl::flow::tools::{run, Tool};
 use tetris_hdl::hdl::sim::{SplitMix64, Trace};
 use tetris_hdl::model::conv::ConvParams;
@@ -142,8 +143,15 @@ fn case(
     } else {
         Engine::Mac
     };
-    let run =
-        run_layer_rtl_traced(&cfg, &map, &x, &w, &lens, engine, &[0, 1], false, true).unwrap();
+    let run = run_layer_rtl_traced(
+        &cfg,
+        LayerData::new(&map, &x, &w, &lens),
+        engine,
+        &[0, 1],
+        false,
+        true,
+    )
+    .unwrap();
     (cfg, run.trace.unwrap())
 }
 

@@ -9,10 +9,11 @@
 mod common;
 use common::conv_oracle::{oracle, random_conv, Coverage, Limits};
 use tetris_hdl::array::cycle_model::{layer_cycles_for_tiles, Engine, Timing};
+use tetris_hdl::array::host::LayerData;
 use tetris_hdl::array::mapper::{kneaded_lengths, map_layer};
-use tetris_hdl::array::rtl_driver::run_layer_rtl;
 use tetris_hdl::config::Config;
 use tetris_hdl::flow::array_gen::random_layer_data;
+use tetris_hdl::flow::rtl_driver::run_layer_rtl;
 use tetris_hdl::hdl::sim::SplitMix64;
 use tetris_hdl::model::encoding::Encoding;
 
@@ -61,7 +62,14 @@ fn check(seed: u64, rows: u32, cols: u32, cases: usize, max_tiles: usize) {
         for (engine, on_chip) in runs {
             let mut cfg = cfg.clone();
             cfg.array.knead_on_chip = on_chip;
-            let run = run_layer_rtl(&cfg, &map, &x, &w, &lens, engine, &tiles, false).unwrap();
+            let run = run_layer_rtl(
+                &cfg,
+                LayerData::new(&map, &x, &w, &lens),
+                engine,
+                &tiles,
+                false,
+            )
+            .unwrap();
             let want = tiles
                 .iter()
                 .map(|&t| map.tile_pixels(t).len())

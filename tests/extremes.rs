@@ -16,7 +16,7 @@ use tetris_hdl::array::mapper::kneaded_lengths;
 use tetris_hdl::config::{Config, PeKind};
 use tetris_hdl::flow::array_gen::random_layer_data;
 use tetris_hdl::flow::gen::{build, self_check_vectors};
-use tetris_hdl::hdl::select::{SUPPORTED_BITS, SUPPORTED_KS};
+use tetris_hdl::flow::select::{SUPPORTED_BITS, SUPPORTED_KS};
 use tetris_hdl::hdl::sim::SplitMix64;
 use tetris_hdl::model::conv::ConvParams;
 use tetris_hdl::model::encoding::Encoding;

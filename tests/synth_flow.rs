@@ -397,7 +397,10 @@ fn ice40_wrapper_is_lint_clean_and_committed_constraints_are_fresh() {
         let p = e.unwrap().path();
         let name = p.file_name().unwrap();
         if p.extension().is_some_and(|x| x == "v") {
-            assert!(root.join("hdl_out/tetris_top/constraints").join(name).is_file());
+            assert!(root
+                .join("hdl_out/tetris_top/constraints")
+                .join(name)
+                .is_file());
             continue;
         }
         compared += 1;

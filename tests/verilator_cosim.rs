@@ -6,14 +6,15 @@
 
 use std::path::PathBuf;
 use tetris_hdl::array::cycle_model::{layer_cycles, layer_cycles_for_tiles, Engine, Timing};
+use tetris_hdl::array::host::LayerData;
 use tetris_hdl::array::mapper::{kneaded_lengths, map_layer};
 use tetris_hdl::array::network::{run_rtl_with, PreparedLayer};
-use tetris_hdl::array::rtl_driver::run_layer_rtl;
-use tetris_hdl::array::verilator_driver::{build_array_sim, run_layer_verilator};
 use tetris_hdl::config::{Config, PeKind};
 use tetris_hdl::flow::array_gen::random_layer_data;
+use tetris_hdl::flow::rtl_driver::run_layer_rtl;
+use tetris_hdl::flow::select::SUPPORTED_BITS;
 use tetris_hdl::flow::verilator_cosim::{cosim, run_stimulus, stimulus, CosimOptions};
-use tetris_hdl::hdl::select::SUPPORTED_BITS;
+use tetris_hdl::flow::verilator_driver::{build_array_sim, run_layer_verilator};
 use tetris_hdl::hdl::sim::SplitMix64;
 use tetris_hdl::model::conv::ConvParams;
 use tetris_hdl::model::encoding::Encoding;
@@ -212,8 +213,15 @@ fn verilator_engine_runs_a_whole_layer() {
     let mut runs = Vec::new();
     let res = run_rtl_with(&pl, &x, usize::MAX, timing, true, |engine, tiles| {
         let sim = build_array_sim(&cfg, engine, &cache())?;
-        let (run, _) =
-            run_layer_verilator(&sim, &cfg, &map, &x, &w, &lens, engine, tiles, t.path(), 1)?;
+        let (run, _) = run_layer_verilator(
+            &sim,
+            &cfg,
+            LayerData::new(&map, &x, &w, &lens),
+            engine,
+            tiles,
+            t.path(),
+            1,
+        )?;
         for &(i, v) in &run.outputs {
             assert_eq!(golden[i], v, "{engine:?} output {i}");
         }
@@ -237,16 +245,20 @@ fn verilator_engine_runs_a_whole_layer() {
         } else {
             PeKind::Sac
         };
-        let mut inproc = run_layer_rtl(&c, &map, &x, &w, &lens, engine, &[0, 1], false).unwrap();
+        let mut inproc = run_layer_rtl(
+            &c,
+            LayerData::new(&map, &x, &w, &lens),
+            engine,
+            &[0, 1],
+            false,
+        )
+        .unwrap();
         let sim = build_array_sim(&cfg, engine, &cache()).unwrap();
         assert!(sim.cached);
         let (mut vrun, _) = run_layer_verilator(
             &sim,
             &cfg,
-            &map,
-            &x,
-            &w,
-            &lens,
+            LayerData::new(&map, &x, &w, &lens),
             engine,
             &[0, 1],
             t.path(),
@@ -262,9 +274,16 @@ fn verilator_engine_runs_a_whole_layer() {
         // Split over two parallel harness processes: every output again, and each chunk's
         // cycle counter equals the model's count for its number of tiles.
         let all: Vec<usize> = (0..map.pixel_tiles()).collect();
-        let (mut split, _) =
-            run_layer_verilator(&sim, &cfg, &map, &x, &w, &lens, engine, &all, t.path(), 2)
-                .unwrap();
+        let (mut split, _) = run_layer_verilator(
+            &sim,
+            &cfg,
+            LayerData::new(&map, &x, &w, &lens),
+            engine,
+            &all,
+            t.path(),
+            2,
+        )
+        .unwrap();
         assert_eq!(split.chunks.len(), 2, "{engine:?}");
         assert_eq!(split.chunks.iter().map(|c| c.0).sum::<usize>(), all.len());
         for &(n, cycles) in &split.chunks {

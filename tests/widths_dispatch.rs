@@ -2,7 +2,7 @@
 //! instantiates for a config must equal them, for every configuration it accepts.
 
 use tetris_hdl::config::{Config, PeKind};
-use tetris_hdl::hdl::select::{check_supported, dispatch, PeVisitor, Specialized};
+use tetris_hdl::flow::select::{check_supported, dispatch, PeVisitor, Specialized};
 use tetris_hdl::model::encoding::Encoding;
 
 /// The const generics a dispatch chose, as plain numbers.
@@ -22,18 +22,7 @@ struct Capture;
 
 impl PeVisitor for Capture {
     type Out = Chosen;
-    fn sac<
-        const W: usize,
-        const A: usize,
-        const L: usize,
-        const KS: usize,
-        const P: usize,
-        const SEG: usize,
-        const RES: usize,
-    >(
-        self,
-        csd: bool,
-    ) -> Chosen {
+    tetris_hdl::sac_method!(fn sac(self, csd) -> Chosen {
         Chosen {
             weight_bits: W,
             act_bits: A,
@@ -44,7 +33,7 @@ impl PeVisitor for Capture {
             result_bits: RES,
             csd: Some(csd),
         }
-    }
+    });
     fn mac<const W: usize, const A: usize, const KS: usize, const P: usize, const RES: usize>(
         self,
     ) -> Chosen {

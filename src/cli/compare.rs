@@ -3,7 +3,7 @@
 //! area, Fmax and energy per MAC on a standard-cell library (`tetris power`).
 
 use crate::array::network::load_array_layers;
-use crate::flow::compare::{compare, CompareOptions, EnergyOptions};
+use crate::study::compare::{compare, CompareOptions, EnergyOptions};
 use anyhow::{bail, Result};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -108,7 +108,7 @@ pub fn run(a: Args) -> Result<()> {
     };
     let name = crate::cli::file_label(&a.weights);
     let c = compare(&layers, &name, &opts, &a.out)?;
-    print!("{}", crate::flow::compare::markdown(&c));
+    print!("{}", crate::study::compare::markdown(&c));
     println!(
         "outputs     {}/compare.{{md,json,svg}} and one folder per design ({:.0} s)",
         a.out.display(),

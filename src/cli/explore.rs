@@ -1,10 +1,10 @@
-//! `tetris explore`: a design-space sweep on one layer of a weight file (src/flow/explore.rs).
+//! `tetris explore`: a design-space sweep on one layer of a weight file (src/study/explore.rs).
 
 use crate::config::PeKind;
-use crate::flow::explore::{
+use crate::model::encoding::Encoding;
+use crate::study::explore::{
     collect, points, run_local, run_parallel, write_jobs, write_outputs, JobSpec, Space,
 };
-use crate::model::encoding::Encoding;
 use anyhow::{bail, Result};
 use std::path::PathBuf;
 
@@ -156,7 +156,7 @@ pub fn run(a: Args) -> Result<()> {
     let name = crate::cli::file_label(&a.weights);
     let x = collect(&a.out, &pts, &name, &spec)?;
     write_outputs(&a.out, &x)?;
-    print!("{}", crate::flow::explore::markdown(&x));
+    print!("{}", crate::study::explore::markdown(&x));
     println!(
         "outputs     {}/explore.{{md,json,svg}}, job list {}/jobs.txt",
         a.out.display(),

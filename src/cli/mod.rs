@@ -122,7 +122,7 @@ pub fn load_checked_config(path: Option<&Path>) -> anyhow::Result<(Config, Strin
     let origin = path.map_or("<built-in default>".to_string(), |p| {
         p.display().to_string()
     });
-    crate::hdl::select::check_config(&cfg, &origin)?;
+    crate::flow::select::check_config(&cfg, &origin)?;
     Ok((cfg, origin))
 }
 
@@ -248,7 +248,7 @@ pub fn main() -> std::process::ExitCode {
     let Err(e) = run(cli) else {
         return std::process::ExitCode::SUCCESS;
     };
-    if let Some(nb) = e.downcast_ref::<crate::hdl::select::NotBuiltIn>() {
+    if let Some(nb) = e.downcast_ref::<crate::flow::select::NotBuiltIn>() {
         if crate::specialize::auto_enabled() {
             let why = crate::specialize::reexec_for(nb.key);
             eprintln!("error: {e:#}\nerror: the specialization for it failed: {why:#}");

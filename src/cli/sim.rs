@@ -7,9 +7,9 @@ use crate::array::cycle_model::{Timing, DEFAULT_WINDOW};
 use crate::array::network::{
     check_inputs, evaluate_all, total, totals_by_op, LayerReport, TotalReport,
 };
-use crate::array::sim_run::{rtl_reports, speedup_svg, RtlOptions};
 use crate::cli::{ConfigArg, InputArgs, ModelArgs};
 use crate::flow::build_cache::default_root;
+use crate::flow::sim_run::{rtl_reports, speedup_svg, RtlOptions};
 use crate::fsutil::{write_files_atomic, OutputPlan};
 use crate::weights::shapes::shape_text;
 use crate::weights::{self, Layer, Loaded, OpKind, Work};

@@ -5,14 +5,15 @@
 use super::gen::{Built, SelfCheck};
 use super::verilog::{Design, Header};
 use crate::array::cycle_model::Engine;
+use crate::array::host::LayerData;
 use crate::array::mapper::{kneaded_lengths, map_layer};
-use crate::array::rtl_driver::run_layer_rtl;
 use crate::config::{Config, PeKind};
+use crate::flow::rtl_driver::run_layer_rtl;
+use crate::flow::select::{dispatch, PeVisitor, Specialized};
 use crate::hdl::array_glue::{array_top, knead_array_top};
 use crate::hdl::knead_unit::KneadUnit;
 use crate::hdl::mac_array::MacCell;
 use crate::hdl::sac_pe::SacPe;
-use crate::hdl::select::{dispatch, PeVisitor, Specialized};
 use crate::hdl::sim::SplitMix64;
 use crate::model::conv::{conv2d, ConvParams};
 use crate::model::encoding::max_magnitude;
@@ -60,18 +61,7 @@ fn with_array_top(mut pe: Netlist, cfg: &Config, name: &str, header: &Header) ->
 impl PeVisitor for EmitArray<'_> {
     type Out = Result<(Design, String)>;
 
-    fn sac<
-        const W: usize,
-        const A: usize,
-        const L: usize,
-        const KS: usize,
-        const P: usize,
-        const SEG: usize,
-        const RES: usize,
-    >(
-        self,
-        csd: bool,
-    ) -> Self::Out {
+    crate::sac_method!(fn sac(self, csd) -> Self::Out {
         let cfg = self.cfg;
         let (rows, cols) = (cfg.array.rows, cfg.array.cols);
         let kneading = if cfg.array.knead_on_chip {
@@ -113,7 +103,7 @@ impl PeVisitor for EmitArray<'_> {
             with_array_top(pe, cfg, top, &header)?
         };
         Ok((Design::from_netlist(nl)?, description))
-    }
+    });
 
     fn mac<const W: usize, const A: usize, const KS: usize, const P: usize, const RES: usize>(
         self,
@@ -173,7 +163,13 @@ pub fn build_array(cfg: &Config, dots: usize) -> Result<Built> {
     let map = map_layer(&p, rows, cols, ks, &lens)?;
     let golden = conv2d(&p, &x, &w)?;
     let tiles: Vec<usize> = (0..map.pixel_tiles().min(dots.max(1).div_ceil(rows * cols))).collect();
-    let run = run_layer_rtl(cfg, &map, &x, &w, &lens, engine, &tiles, false)?;
+    let run = run_layer_rtl(
+        cfg,
+        LayerData::new(&map, &x, &w, &lens),
+        engine,
+        &tiles,
+        false,
+    )?;
     let mismatches = run.outputs.iter().filter(|(i, v)| golden[*i] != *v).count();
     Ok(Built {
         design,

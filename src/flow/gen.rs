@@ -10,8 +10,8 @@ use super::constraints::{constraint_files, ice40_device};
 use super::tools::Tool;
 use super::verilog::{Design, Header};
 use crate::config::{Config, PeKind};
+use crate::flow::select::{dispatch, PeVisitor, Specialized};
 use crate::fsutil::write_dir_atomic;
-use crate::hdl::select::{dispatch, PeVisitor, Specialized};
 use crate::hdl::sim::{run_mac_pe, run_sac_design, MacDot, SplitMix64};
 use crate::model::mac::mac_dot;
 use anyhow::{bail, Result};
@@ -135,18 +135,7 @@ pub struct Build<'a> {
 impl PeVisitor for Build<'_> {
     type Out = Result<Built>;
 
-    fn sac<
-        const W: usize,
-        const A: usize,
-        const L: usize,
-        const KS: usize,
-        const P: usize,
-        const SEG: usize,
-        const RES: usize,
-    >(
-        self,
-        csd: bool,
-    ) -> Result<Built> {
+    crate::sac_method!(fn sac(self, csd) -> Result<Built> {
         let description = format!(
             "SAC PE fed by a hardware kneading unit: weight_bits={W} act_bits={A} ks={KS} encoding={} lanes={L} segment_bits={SEG} result_bits={RES}",
             self.cfg.pe.encoding
@@ -162,7 +151,7 @@ impl PeVisitor for Build<'_> {
             self_check,
             description,
         })
-    }
+    });
 
     fn mac<const W: usize, const A: usize, const KS: usize, const P: usize, const RES: usize>(
         self,

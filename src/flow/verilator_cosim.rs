@@ -12,11 +12,12 @@ use super::gen::{emit_block, self_check_vectors};
 use super::verilator::{replay, Mismatch};
 use super::verilog::{Design, Header};
 use crate::array::cycle_model::Engine;
+use crate::array::host::LayerData;
 use crate::array::mapper::{kneaded_lengths, map_layer};
 use crate::array::network::{prepare, synthetic_activations};
-use crate::array::rtl_driver::run_layer_rtl_traced;
 use crate::config::{Config, PeKind};
-use crate::hdl::select::{dispatch, PeVisitor, Specialized};
+use crate::flow::rtl_driver::run_layer_rtl_traced;
+use crate::flow::select::{dispatch, PeVisitor, Specialized};
 use crate::hdl::sim::{run_mac_pe, run_sac_design, SplitMix64, Trace};
 use crate::model::conv::{conv2d, ConvParams};
 use crate::model::mac::mac_dot;
@@ -86,18 +87,7 @@ pub struct PeStimulus<'a> {
 impl PeVisitor for PeStimulus<'_> {
     type Out = Result<Stimulus>;
 
-    fn sac<
-        const W: usize,
-        const A: usize,
-        const L: usize,
-        const KS: usize,
-        const P: usize,
-        const SEG: usize,
-        const RES: usize,
-    >(
-        self,
-        csd: bool,
-    ) -> Self::Out {
+    crate::sac_method!(fn sac(self, csd) -> Self::Out {
         let description = format!(
             "SAC PE + kneading unit, weight_bits={W} act_bits={A} ks={KS} encoding={}",
             self.cfg.pe.encoding
@@ -110,7 +100,7 @@ impl PeVisitor for PeStimulus<'_> {
         let run = run_sac_design::<W, L, KS, P, A, SEG, RES>(&dots, csd, true);
         let rust_s = t0.elapsed().as_secs_f64();
         pe_stimulus(design, description, &dots, run, rust_s)
-    }
+    });
 
     fn mac<const W: usize, const A: usize, const KS: usize, const P: usize, const RES: usize>(
         self,
@@ -208,7 +198,14 @@ fn array_stimulus(cfg: &Config, o: &CosimOptions) -> Result<Stimulus> {
     let n = map.pixel_tiles().min(o.vectors.max(1));
     let tiles: Vec<usize> = (0..n).map(|i| i * map.pixel_tiles() / n).collect();
     let t0 = Instant::now();
-    let run = run_layer_rtl_traced(cfg, &map, &x, &w, &lens, engine, &tiles, true, true)?;
+    let run = run_layer_rtl_traced(
+        cfg,
+        LayerData::new(&map, &x, &w, &lens),
+        engine,
+        &tiles,
+        true,
+        true,
+    )?;
     let rust_s = t0.elapsed().as_secs_f64();
     // Golden: every produced output against the exact dot product of its im2col row.
     let dot = p.dot_len();

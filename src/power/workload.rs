@@ -1,5 +1,5 @@
 //! The workload on the gate-level netlist: a mapped layer's pixel tiles streamed through the
-//! array netlist exactly as the in-process host loop (`array::rtl_driver`) and the Verilator
+//! array netlist exactly as the in-process host loop (`flow::rtl_driver`) and the Verilator
 //! stream harness drive the RTL: one reset cycle, `start` in cycle 0, every cycle the next
 //! activation beat and each column's next weight beat offered, `out_ready` high, transfers
 //! counted from valid & ready before the edge, stop at `done`.
@@ -11,8 +11,9 @@
 use super::gatesim::GateSim;
 use super::netlist::{Netlist, PortDir};
 use crate::array::cycle_model::{layer_cycles_for_tiles, Engine, Timing};
-use crate::array::mapper::LayerMap;
-use crate::array::rtl_driver::{build_streams, signed_of, RtlRun, Streams, WBeat};
+use crate::array::host::{
+    build_streams, check_layer_fits, signed_of, LayerData, RtlRun, Streams, WBeat,
+};
 use crate::config::Config;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -164,19 +165,16 @@ fn sm(w: i64, bits: u32) -> u64 {
 
 /// Stream pixel tiles `tiles` of a mapped layer through the array netlist `nl` (simulated by
 /// `sim`, counting toggles) for `engine`'s weight streams.
-#[allow(clippy::too_many_arguments)]
 pub fn run_tiles(
     sim: &mut GateSim,
     nl: &Netlist,
     cfg: &Config,
-    map: &LayerMap,
-    input: &[i64],
-    qweights: &[i64],
-    lens: &[Vec<u32>],
+    d: LayerData,
     engine: Engine,
     tiles: &[usize],
     progress: bool,
 ) -> Result<WorkloadRun> {
+    let map = d.map;
     let (rows, cols, ks) = (map.rows, map.cols, map.ks);
     let lanes_per_col = cfg.widths().lanes as usize;
     let mac = engine == Engine::Mac;
@@ -184,28 +182,13 @@ pub fn run_tiles(
     if tiles.is_empty() {
         bail!("no pixel tile to simulate");
     }
-    if let Some(&t) = tiles.iter().find(|&&t| t >= map.pixel_tiles()) {
-        bail!(
-            "pixel tile {t} out of range (the layer has {})",
-            map.pixel_tiles()
-        );
-    }
+    check_layer_fits(cfg, map, tiles)?;
     let n_lanes = tiles.len().min(64);
     let per = tiles.len().div_ceil(n_lanes);
     let mut lanes: Vec<Lane> = tiles
         .chunks(per)
         .map(|chunk| Lane {
-            s: build_streams(
-                map,
-                input,
-                qweights,
-                lens,
-                cfg.pe.weight_bits,
-                cfg.pe.encoding,
-                lanes_per_col,
-                engine,
-                chunk,
-            ),
+            s: build_streams(cfg, d, engine, chunk),
             tiles: chunk.len(),
             ai: 0,
             wi: vec![0; cols],
@@ -219,7 +202,7 @@ pub fn run_tiles(
     let res_bits = nl.ports[ports.out_data[0]].bits.len();
     let amask = (1u64 << cfg.pe.act_bits) - 1;
     let longest = lanes.iter().map(|l| l.tiles).max().unwrap_or(1);
-    let expect_cycles = layer_cycles_for_tiles(map, lens, engine, Timing::default(), longest);
+    let expect_cycles = layer_cycles_for_tiles(map, d.lens, engine, Timing::default(), longest);
     let bar = if progress {
         let b = ProgressBar::new(expect_cycles);
         b.set_style(

@@ -16,7 +16,7 @@
 //! May import tetris-core (widths, golden models), tetris-netlist (how a block is read and
 //! written), tetris-approx (the multipliers' models) and tetris-fs. Must not import flows,
 //! array evaluation or the CLI: the const-generic dispatch over every visitor of those layers
-//! (`hdl::select` in the root crate) sits above them.
+//! (`flow::select` in the root crate) sits above them.
 
 pub mod approx_mult;
 pub mod array;

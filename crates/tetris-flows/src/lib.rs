@@ -7,7 +7,7 @@
 //!
 //! May import tetris-core, tetris-fs, tetris-netlist, tetris-approx and tetris-blocks (the
 //! recorded port traces of in-process runs). Must not import the array evaluation, the
-//! const-generic dispatch (`hdl::select`), the jobs built from them (gen, compare, power,
+//! const-generic dispatch (`flow::select`), the jobs built from them (gen, compare, power,
 //! characterize, axtrain) or the CLI: those are the root crate, above this one.
 
 pub mod build_cache;

@@ -7,7 +7,7 @@
 //! - `replay.cpp`: applies a recorded in-process port trace cycle by cycle and dumps every
 //!   output; [`replay`] compares them with the trace (co-simulation, `tetris cosim`).
 //! - `array_stream.cpp`: drives the array's stream protocol itself from a compact stimulus
-//!   file (the fast engine of `tetris sim --engine verilator`, see `array::verilator_driver`).
+//!   file (the fast engine of `tetris sim --engine verilator`, see `flow::verilator_driver`).
 
 use crate::build_cache::{BuildCache, Key};
 use crate::tools::{run, Tool};

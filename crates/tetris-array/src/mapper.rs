@@ -17,9 +17,9 @@
 //! pass; smaller conv groups (depthwise) are packed side by side into one pass, each on its own
 //! columns, with beats masked to the columns of their conv group.
 
-use super::super::model::conv::ConvParams;
-use crate::model::encoding::{encode, Encoding};
 use anyhow::{bail, Result};
+use tetris_core::model::conv::ConvParams;
+use tetris_core::model::encoding::{encode, Encoding};
 
 /// Per-filter, per-kneading-group kneaded length (SAC cycles of the group; 0 when all zero).
 /// `weights` holds `filters * dot_len` values, filter-major.
@@ -222,7 +222,7 @@ fn balance(filters: &[usize], cols: usize, cost: &dyn Fn(usize) -> u64) -> Vec<V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::knead::knead_group;
+    use tetris_core::model::knead::knead_group;
 
     #[test]
     fn kneaded_lengths_match_the_knead_model() {

@@ -10,11 +10,11 @@
 //! array is systolic (PE to PE through registers), but nets between PEs are not timed then,
 //! and the report says so.
 
-use super::gen::{generate, ToolChecks};
-use super::synth::{synthesize, Figures, SynthInput, SynthOptions, Target};
 use crate::array::cycle_model::Timing;
 use crate::array::network::{evaluate_all, total};
 use crate::config::{Config, PeKind};
+use crate::flow::gen::{generate, ToolChecks};
+use crate::flow::synth::{synthesize, Figures, SynthInput, SynthOptions, Target};
 use crate::fsutil::write_atomic;
 use crate::plot::{to_svg, Anchor, Rgb, Scene, Stroke, BLACK};
 use crate::power::flow::{
@@ -304,7 +304,7 @@ fn measure(
             let mut parts = Parts {
                 files: &input.files,
                 modules: &ice40.modules,
-                capacity: super::constraints::ice40_device(&o.device)?.logic_cells,
+                capacity: crate::flow::constraints::ice40_device(&o.device)?.logic_cells,
                 o,
                 dir: dir.join("ice40_parts"),
                 timed: vec![],

@@ -2,13 +2,14 @@
 //! RTL simulation or on the Verilator-built array, checked against the cycle model; and the
 //! speedup-per-layer plot of a run.
 
-use super::cycle_model::{Engine, Timing};
-use super::network::{
-    evaluate, prepare, read_layer_activations, run_rtl, run_rtl_with, synthetic_activations,
-    LayerReport, RtlSample, TotalReport,
-};
-use super::rtl_driver::check_layer_fits;
+use super::rtl_driver::run_rtl;
 use super::verilator_driver::{build_array_sim, run_layer_verilator, ArraySim};
+use crate::array::cycle_model::{Engine, Timing};
+use crate::array::host::check_layer_fits;
+use crate::array::network::{
+    evaluate, prepare, read_layer_activations, run_rtl_with, synthetic_activations, LayerReport,
+    RtlSample, TotalReport,
+};
 use crate::config::Config;
 use crate::fsutil::ScratchDir;
 use crate::plot::{to_svg, Anchor, Rgb, Scene, Stroke};
@@ -116,18 +117,8 @@ pub fn rtl_reports(
                         sims[k] = Some(s);
                     }
                     let sim = sims[k].as_ref().expect("built above");
-                    let (run, st) = run_layer_verilator(
-                        sim,
-                        cfg,
-                        &pl.map,
-                        &input,
-                        &pl.qweights,
-                        &pl.lens,
-                        engine,
-                        tiles,
-                        &work,
-                        jobs,
-                    )?;
+                    let (run, st) =
+                        run_layer_verilator(sim, cfg, pl.data(&input), engine, tiles, &work, jobs)?;
                     eprintln!(
                     "  verilator {engine:?}: {} cycles in {:.2} s ({:.0} cycles/s), stimulus {:.1} MB prepared in {:.2} s",
                     st.sim_cycles,

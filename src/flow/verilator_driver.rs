@@ -6,9 +6,8 @@
 //! captured result beats back to output indices. The caller checks them against the golden
 //! model and the array's cycle counter against the cycle model.
 
-use super::cycle_model::Engine;
-use super::mapper::LayerMap;
-use super::rtl_driver::{build_streams, signed_of, RtlRun, Streams};
+use crate::array::cycle_model::Engine;
+use crate::array::host::{build_streams, check_layer_fits, signed_of, LayerData, RtlRun, Streams};
 use crate::config::{Config, PeKind};
 use crate::flow::array_gen::emit_array;
 use crate::flow::verilator::{build, stream_harness, top_ports, ArrayShape, Wave};
@@ -188,20 +187,16 @@ impl OutReader<'_> {
 /// its own harness process from reset (the array's timing depends only on the number of
 /// tiles, so each chunk's cycle counter has its own cycle-model figure: `RtlRun::chunks`).
 /// Outputs are the union of the chunks'; `cycles` is then the sum over the chunks.
-#[allow(clippy::too_many_arguments)]
 pub fn run_layer_verilator(
     sim: &ArraySim,
     cfg: &Config,
-    map: &LayerMap,
-    input: &[i64],
-    qweights: &[i64],
-    lens: &[Vec<u32>],
+    d: LayerData,
     engine: Engine,
     tiles: &[usize],
     work: &Path,
     jobs: usize,
 ) -> Result<(RtlRun, SimStats)> {
-    super::rtl_driver::check_layer_fits(cfg, map, tiles)?;
+    check_layer_fits(cfg, d.map, tiles)?;
     let jobs = jobs.clamp(1, tiles.len().max(1));
     let per = tiles.len().div_ceil(jobs).max(1);
     let results: Vec<Result<(RtlRun, SimStats)>> = std::thread::scope(|scope| {
@@ -211,7 +206,7 @@ pub fn run_layer_verilator(
             .map(|(i, chunk)| {
                 scope.spawn(move || {
                     let dir = work.join(format!("chunk{i}"));
-                    run_chunk(sim, cfg, map, input, qweights, lens, engine, chunk, &dir)
+                    run_chunk(sim, cfg, d, engine, chunk, &dir)
                 })
             })
             .collect();
@@ -249,19 +244,16 @@ pub fn run_layer_verilator(
     Ok((total, stats))
 }
 
-/// One harness process over `tiles`.
-#[allow(clippy::too_many_arguments)]
+/// One harness process over `tiles` (checked by the caller: `check_layer_fits`).
 fn run_chunk(
     sim: &ArraySim,
     cfg: &Config,
-    map: &LayerMap,
-    input: &[i64],
-    qweights: &[i64],
-    lens: &[Vec<u32>],
+    d: LayerData,
     engine: Engine,
     tiles: &[usize],
     work: &Path,
 ) -> Result<(RtlRun, SimStats)> {
+    let map = d.map;
     if (engine == Engine::Mac) != sim.shape.mac {
         bail!("the Verilator build of {} is for the other engine", sim.top);
     }
@@ -277,24 +269,8 @@ fn run_chunk(
             sim.shape.ks
         );
     }
-    if let Some(&t) = tiles.iter().find(|&&t| t >= map.pixel_tiles()) {
-        bail!(
-            "pixel tile {t} out of range (the layer has {})",
-            map.pixel_tiles()
-        );
-    }
     let t0 = Instant::now();
-    let s = build_streams(
-        map,
-        input,
-        qweights,
-        lens,
-        cfg.pe.weight_bits,
-        cfg.pe.encoding,
-        sim.shape.lanes,
-        engine,
-        tiles,
-    );
+    let s = build_streams(cfg, d, engine, tiles);
     let stim = stimulus(sim, &s)?;
     crate::fsutil::ensure_work_dir("work folder", work, false)?;
     let kind = if sim.shape.mac { "mac" } else { "sac" };

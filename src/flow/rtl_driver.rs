@@ -1,163 +1,22 @@
 //! Runs a mapped layer (or a sample of its pixel tiles) on the in-process RTL of the array
 //! (`hdl::array::SacArray` for SAC streams, `hdl::mac_array::MacArray` for the MAC baseline)
-//! and collects every output and the array's own cycle counter.
-//!
-//! The host side of the schedule: the activation stream carries the mapper's beats (masked per
-//! engine, `cycle_model::effective_beats`), each column's weight stream carries its filters'
-//! kneaded groups (SAC) or one weight per beat with its activation index (MAC).
+//! and collects every output and the array's own cycle counter. The streams it feeds are
+//! `array::host`'s, the same every engine feeds.
 
-use super::cycle_model::{effective_beats, Engine};
-use super::mapper::LayerMap;
+use super::select::{dispatch, PeVisitor, Specialized};
+use crate::array::cycle_model::{Engine, Timing};
+use crate::array::host::{
+    build_streams, check_layer_fits, signed_of, LayerData, RtlRun, Streams, WBeat,
+};
+use crate::array::network::{run_rtl_with, PreparedLayer, RtlLayerRun};
 use crate::config::{Config, PeKind};
 use crate::hdl::array::SacArray;
 use crate::hdl::array_knead::SacArrayKnead;
 use crate::hdl::mac_array::MacArray;
-use crate::hdl::select::{dispatch, PeVisitor, Specialized};
-use crate::hdl::sim::{sample_ports, sm_bits, Trace};
-use crate::model::encoding::Encoding;
-use crate::model::knead::{knead_group, Lane};
+use crate::hdl::sim::{sample_ports, sm_bits};
 use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rust_hdl::prelude::*;
-
-/// One beat of a column's weight stream.
-#[derive(Debug, Clone)]
-pub(crate) struct WBeat {
-    /// SAC: the kneaded weight's lanes.
-    pub lanes: Vec<Lane>,
-    /// MAC: the weight and the index of its activation in the group.
-    pub w: i64,
-    pub ptr: u16,
-    pub group_end: bool,
-    pub last: bool,
-}
-
-/// What the host prepares for one run.
-pub(crate) struct Streams {
-    /// (mask, rows*KS activations).
-    pub acts: Vec<(u64, Vec<i64>)>,
-    pub weights: Vec<Vec<WBeat>>,
-    /// Per column, in order: (output index into `[N, Cout, OH, OW]` per row, None past P).
-    pub results: Vec<Vec<Vec<Option<usize>>>>,
-    pub expected: usize,
-}
-
-/// Outcome of an RTL run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RtlRun {
-    /// The array's cycle counter at `done`.
-    pub cycles: u64,
-    /// (output index, value) for every output the run produced.
-    pub outputs: Vec<(usize, i128)>,
-    /// Top-level ports of every cycle after reset (with `record`), for Verilog replay.
-    pub trace: Option<Trace>,
-    /// (pixel tiles, cycle counter) of each separately simulated run: one entry, or one per
-    /// chunk when an engine splits the tiles over parallel simulations.
-    pub chunks: Vec<(usize, u64)>,
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn build_streams(
-    map: &LayerMap,
-    input: &[i64],
-    qweights: &[i64],
-    lens: &[Vec<u32>],
-    bits: u32,
-    enc: Encoding,
-    lanes: usize,
-    engine: Engine,
-    tiles: &[usize],
-) -> Streams {
-    let p = &map.params;
-    let (rows, cols, ks) = (map.rows, map.cols, map.ks);
-    let plane = p.out_h() * p.out_w();
-    let dot = p.dot_len();
-    let mut acts = Vec::new();
-    let mut weights = vec![Vec::new(); cols];
-    let mut results = vec![Vec::new(); cols];
-    let mut expected = 0;
-    for pass in &map.passes {
-        let beats = effective_beats(map, pass, lens, engine);
-        for &t in tiles {
-            let pixels: Vec<usize> = map.tile_pixels(t).collect();
-            // im2col rows of this tile per conv group, computed once.
-            let mut rows_of = std::collections::HashMap::new();
-            for b in &beats {
-                let im = rows_of.entry(b.conv_group).or_insert_with(|| {
-                    pixels
-                        .iter()
-                        .map(|&px| p.im2col_row(input, px, b.conv_group))
-                        .collect::<Vec<_>>()
-                });
-                let mut data = vec![0i64; rows * ks];
-                for (r, row) in im.iter().enumerate() {
-                    let g0 = b.kgroup * ks;
-                    for i in 0..map.group_size(b.kgroup) {
-                        data[r * ks + i] = row[g0 + i];
-                    }
-                }
-                acts.push((b.mask, data));
-                for (c, col) in weights.iter_mut().enumerate() {
-                    if b.mask >> c & 1 == 0 {
-                        continue;
-                    }
-                    let o = pass.slots[c][b.slot].expect("masked column has a filter");
-                    let g0 = o * dot + b.kgroup * ks;
-                    let group = &qweights[g0..g0 + map.group_size(b.kgroup)];
-                    let last = b.kgroup + 1 == map.kgroups;
-                    // (lanes, weight, ptr) per beat.
-                    let mut kws: Vec<(Vec<Lane>, i64, u16)> = match engine {
-                        Engine::Sac => knead_group(group, bits, enc)
-                            .into_iter()
-                            .map(|k| (k.lanes, 0, 0))
-                            .collect(),
-                        Engine::Mac => group
-                            .iter()
-                            .enumerate()
-                            .map(|(i, &w)| (Vec::new(), w, i as u16))
-                            .collect(),
-                    };
-                    if kws.is_empty() {
-                        kws.push((vec![Lane::default(); lanes], 0, 0));
-                    }
-                    let n = kws.len();
-                    for (k, (l, w, ptr)) in kws.into_iter().enumerate() {
-                        col.push(WBeat {
-                            lanes: l,
-                            w,
-                            ptr,
-                            group_end: k + 1 == n,
-                            last: last && k + 1 == n,
-                        });
-                    }
-                    if last {
-                        results[c].push(
-                            (0..rows)
-                                .map(|r| {
-                                    pixels
-                                        .get(r)
-                                        .map(|&px| (px / plane * p.cout + o) * plane + px % plane)
-                                })
-                                .collect(),
-                        );
-                        expected += 1;
-                    }
-                }
-            }
-        }
-    }
-    Streams {
-        acts,
-        weights,
-        results,
-        expected,
-    }
-}
-
-pub(crate) fn signed_of(u: u64, bits: usize) -> i128 {
-    let shift = 128 - bits as u32;
-    (((u as u128) << shift) as i128) >> shift
-}
 
 fn clock_edge<B: Block>(uut: &mut B, set: impl Fn(&mut B, bool)) -> Result<()> {
     set(uut, true);
@@ -314,18 +173,7 @@ pub struct Runner<'a> {
 impl PeVisitor for Runner<'_> {
     type Out = Result<RtlRun>;
 
-    fn sac<
-        const W: usize,
-        const A: usize,
-        const L: usize,
-        const KS: usize,
-        const P: usize,
-        const SEG: usize,
-        const RES: usize,
-    >(
-        self,
-        csd: bool,
-    ) -> Result<RtlRun> {
+    crate::sac_method!(fn sac(self, csd) -> Result<RtlRun> {
         if self.knead_on_chip {
             let uut = SacArrayKnead::<W, L, KS, P, A, SEG, RES>::new(self.rows, self.cols, csd);
             let groups: Vec<Vec<RawGroup>> = self
@@ -363,7 +211,7 @@ impl PeVisitor for Runner<'_> {
             };
             drive_array!(self, uut, KS, A, RES, &self.streams.weights, set, fired)
         }
-    }
+    });
 
     fn mac<const W: usize, const A: usize, const KS: usize, const P: usize, const RES: usize>(
         self,
@@ -388,82 +236,31 @@ impl PeVisitor for Runner<'_> {
 
 /// Run pixel tiles `tiles` of a mapped layer on the RTL array of `cfg`'s widths and size.
 /// `engine` picks the weight streams (kneaded, or one weight per beat for the MAC timing).
-#[allow(clippy::too_many_arguments)]
 pub fn run_layer_rtl(
     cfg: &Config,
-    map: &LayerMap,
-    input: &[i64],
-    qweights: &[i64],
-    lens: &[Vec<u32>],
+    d: LayerData,
     engine: Engine,
     tiles: &[usize],
     progress: bool,
 ) -> Result<RtlRun> {
-    run_layer_rtl_traced(
-        cfg, map, input, qweights, lens, engine, tiles, progress, false,
-    )
-}
-
-/// What every RTL engine (in-process and Verilator) checks before it drives a layer: the map is
-/// for the config's array, the accumulators are wide enough for the layer's dot products (the
-/// RTL would wrap silently otherwise), and the tiles exist.
-pub fn check_layer_fits(cfg: &Config, map: &LayerMap, tiles: &[usize]) -> Result<()> {
-    if map.rows != cfg.array.rows as usize || map.cols != cfg.array.cols as usize {
-        bail!(
-            "the layer was mapped for {}x{}, the config says {}x{}",
-            map.rows,
-            map.cols,
-            cfg.array.rows,
-            cfg.array.cols
-        );
-    }
-    if map.params.dot_len() > cfg.pe.max_dot_len as usize {
-        bail!(
-            "the layer's dot products have {} terms, more than pe.max_dot_len = {} the RTL \
-             accumulators are sized for: raise pe.max_dot_len",
-            map.params.dot_len(),
-            cfg.pe.max_dot_len
-        );
-    }
-    if let Some(&t) = tiles.iter().find(|&&t| t >= map.pixel_tiles()) {
-        bail!(
-            "pixel tile {t} out of range (the layer has {})",
-            map.pixel_tiles()
-        );
-    }
-    Ok(())
+    run_layer_rtl_traced(cfg, d, engine, tiles, progress, false)
 }
 
 /// [`run_layer_rtl`], optionally recording every cycle's top-level ports (`RtlRun::trace`).
-#[allow(clippy::too_many_arguments)]
 pub fn run_layer_rtl_traced(
     cfg: &Config,
-    map: &LayerMap,
-    input: &[i64],
-    qweights: &[i64],
-    lens: &[Vec<u32>],
+    d: LayerData,
     engine: Engine,
     tiles: &[usize],
     progress: bool,
     record: bool,
 ) -> Result<RtlRun> {
-    check_layer_fits(cfg, map, tiles)?;
-    let lanes = cfg.widths().lanes as usize;
-    let streams = build_streams(
-        map,
-        input,
-        qweights,
-        lens,
-        cfg.pe.weight_bits,
-        cfg.pe.encoding,
-        lanes,
-        engine,
-        tiles,
-    );
+    check_layer_fits(cfg, d.map, tiles)?;
+    let streams = build_streams(cfg, d, engine, tiles);
     let runner = Runner {
         streams: &streams,
-        rows: map.rows,
-        cols: map.cols,
+        rows: d.map.rows,
+        cols: d.map.cols,
         progress,
         record,
         knead_on_chip: cfg.array.knead_on_chip,
@@ -477,4 +274,21 @@ pub fn run_layer_rtl_traced(
     let mut run = dispatch(&engine_cfg, runner)??;
     run.chunks = vec![(tiles.len(), run.cycles)];
     Ok(run)
+}
+
+/// Run `tiles` evenly spaced pixel tiles of a prepared layer on the in-process RTL (SAC
+/// weight streams and MAC weight streams), compare every output with the exact dot product of
+/// the golden im2col row and filter, and the cycles with the cycle model.
+pub fn run_rtl(
+    pl: &PreparedLayer,
+    cfg: &Config,
+    input: &[i64],
+    tiles: usize,
+    timing: Timing,
+    progress: bool,
+    mac_on_rtl: bool,
+) -> Result<RtlLayerRun> {
+    run_rtl_with(pl, input, tiles, timing, mac_on_rtl, |engine, picked| {
+        run_layer_rtl(cfg, pl.data(input), engine, picked, progress)
+    })
 }

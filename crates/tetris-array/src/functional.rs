@@ -3,10 +3,10 @@
 //! Checked against the direct convolution; the RTL driver feeds the array the same streams.
 
 use super::mapper::LayerMap;
-use crate::model::encoding::Encoding;
-use crate::model::knead::{knead_vector, KneadedWeight};
-use crate::model::sac::sac_dot;
 use anyhow::{bail, Result};
+use tetris_core::model::encoding::Encoding;
+use tetris_core::model::knead::{knead_vector, KneadedWeight};
+use tetris_core::model::sac::sac_dot;
 
 /// Kneaded streams of every filter: `[filter][kneading group] -> kneaded weights`.
 pub fn knead_filters(

@@ -232,8 +232,8 @@ pub fn useful_pe_cycles(map: &LayerMap, lens: &[Vec<u32>], engine: Engine) -> u6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::array::mapper::map_layer;
-    use crate::model::conv::ConvParams;
+    use crate::mapper::map_layer;
+    use tetris_core::model::conv::ConvParams;
 
     #[allow(clippy::needless_range_loop)] // index-parallel arrays read more plainly here
     /// A plain cycle-by-cycle simulation of the same queue semantics, to check the recurrence

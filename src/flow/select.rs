@@ -42,6 +42,27 @@ pub trait PeVisitor: Sized {
     fn specialized(self, s: &dyn Specialized, kind: PeKind) -> Self::Out;
 }
 
+/// Writes a visitor's [`PeVisitor::sac`] with the width set's const generics in scope as
+/// `W, A, L, KS, P, SEG, RES`, so the seven-generic signature is spelled once:
+/// `sac_method!(fn sac(self, csd) -> Self::Out { ... });`
+#[macro_export]
+macro_rules! sac_method {
+    (fn sac($self:ident, $csd:ident) -> $out:ty $body:block) => {
+        fn sac<
+            const W: usize,
+            const A: usize,
+            const L: usize,
+            const KS: usize,
+            const P: usize,
+            const SEG: usize,
+            const RES: usize,
+        >(
+            $self,
+            $csd: bool,
+        ) -> $out $body
+    };
+}
+
 /// What selects a compiled width set: every other width derives from these
 /// (`Config::widths`). `csd` picks the lane count of the SAC PE (the MAC ignores it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -152,7 +173,7 @@ impl std::fmt::Display for NotBuiltIn {
         write!(
             f,
             "the RTL widths are compile-time constants and this binary does not have width set {} \
-             (src/hdl/select.rs; `tetris specialize` builds one); outside the built-in set: {}",
+             (src/flow/select.rs; `tetris specialize` builds one); outside the built-in set: {}",
             k.tag(),
             bad.join("; ")
         )
@@ -325,7 +346,7 @@ visitors! {
     gen_build: crate::flow::gen::Build<'_> => Result<crate::flow::gen::Built>;
     array_emit: crate::flow::array_gen::EmitArray<'_> => Result<(crate::flow::verilog::Design, String)>;
     pe_stimulus: crate::flow::verilator_cosim::PeStimulus<'_> => Result<crate::flow::verilator_cosim::Stimulus>;
-    array_run: crate::array::rtl_driver::Runner<'_> => Result<crate::array::rtl_driver::RtlRun>;
+    array_run: crate::flow::rtl_driver::Runner<'_> => Result<crate::array::host::RtlRun>;
 }
 
 #[cfg(test)]

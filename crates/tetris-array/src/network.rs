@@ -3,15 +3,16 @@
 //! timed on the SAC array and on the MAC array of the same size.
 
 use super::cycle_model::{layer_cycles, useful_pe_cycles, Engine, Timing};
+use super::host::LayerData;
 use super::mapper::{kneaded_lengths, map_layer, LayerMap};
-use crate::config::Config;
-use crate::model::quant::quantize;
-use crate::weights::{self, npy, InputSpec, Layer, LoadOptions, Loaded, OpKind, Work};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
+use tetris_core::config::Config;
+use tetris_core::model::quant::quantize;
+use tetris_weights::{self as weights, npy, InputSpec, Layer, LoadOptions, Loaded, OpKind, Work};
 
 /// Refuse to simulate a network whose input sizes are not all known: every free input dim must
 /// be given (`--input-hw`, `--input-shape`), never guessed. The error names the file, the
@@ -152,6 +153,18 @@ pub struct PreparedLayer {
     pub qweights: Vec<i64>,
     pub lens: Vec<Vec<u32>>,
     pub map: LayerMap,
+}
+
+impl PreparedLayer {
+    /// The layer with input activations `input`, as the engines read it.
+    pub fn data<'a>(&'a self, input: &'a [i64]) -> LayerData<'a> {
+        LayerData {
+            map: &self.map,
+            input,
+            qweights: &self.qweights,
+            lens: &self.lens,
+        }
+    }
 }
 
 pub fn prepare(layer: &Layer, cfg: &Config) -> Result<PreparedLayer> {
@@ -325,9 +338,10 @@ pub fn synthetic_activations(len: usize, act_bits: u32, seed: u64) -> Vec<i64> {
 /// (max-abs) as real activations are. A fairer stand-in for energy than uniform values, whose
 /// every bit toggles half the time.
 pub fn synthetic_relu_activations(len: usize, act_bits: u32, seed: u64) -> Vec<i64> {
-    let mut r = crate::hdl::sim::SplitMix64(seed);
-    let unit =
-        |r: &mut crate::hdl::sim::SplitMix64| (r.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let mut r = tetris_core::model::rng::SplitMix64(seed);
+    let unit = |r: &mut tetris_core::model::rng::SplitMix64| {
+        (r.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    };
     let x: Vec<f32> = (0..len)
         .map(|_| {
             // Box-Muller.
@@ -382,33 +396,6 @@ pub struct RtlLayerRun {
     pub mac_on_rtl: bool,
 }
 
-/// Run `tiles` evenly spaced pixel tiles of a prepared layer on the in-process RTL (SAC
-/// weight streams and MAC weight streams), compare every output with the exact dot product of
-/// the golden im2col row and filter, and the cycles with the cycle model.
-pub fn run_rtl(
-    pl: &PreparedLayer,
-    cfg: &Config,
-    input: &[i64],
-    tiles: usize,
-    timing: Timing,
-    progress: bool,
-    mac_on_rtl: bool,
-) -> Result<RtlLayerRun> {
-    use super::rtl_driver::run_layer_rtl;
-    run_rtl_with(pl, input, tiles, timing, mac_on_rtl, |engine, picked| {
-        run_layer_rtl(
-            cfg,
-            &pl.map,
-            input,
-            &pl.qweights,
-            &pl.lens,
-            engine,
-            picked,
-            progress,
-        )
-    })
-}
-
 /// `n` pixel tiles evenly spaced over the layer (all of them when `n` is at least their number).
 pub fn sample_tiles(map: &LayerMap, n: usize) -> Vec<usize> {
     let n = map.pixel_tiles().min(n.max(1));
@@ -435,7 +422,7 @@ pub fn check_run(
     picked: &[usize],
     engine: Engine,
     timing: Timing,
-    run: &super::rtl_driver::RtlRun,
+    run: &crate::host::RtlRun,
 ) -> RunCheck {
     use super::cycle_model::layer_cycles_for_tiles;
     let map = &pl.map;
@@ -487,7 +474,7 @@ pub fn run_rtl_with(
     tiles: usize,
     timing: Timing,
     mac_on_rtl: bool,
-    mut run: impl FnMut(Engine, &[usize]) -> Result<super::rtl_driver::RtlRun>,
+    mut run: impl FnMut(Engine, &[usize]) -> Result<crate::host::RtlRun>,
 ) -> Result<RtlLayerRun> {
     use super::cycle_model::layer_cycles_for_tiles;
     let map = &pl.map;

@@ -1,0 +1,6 @@
+//! Studies over many designs, built on the RTL jobs ([`crate::flow`]) and the ASIC power flow
+//! ([`crate::power`]): `tetris compare` (SAC against its MAC twin, [`compare`]) and `tetris
+//! explore` (a design-space sweep as independent jobs, [`explore`]).
+
+pub mod compare;
+pub mod explore;
