@@ -21,6 +21,10 @@ use tetris_hdl::hdl::select::{is_builtin, WidthKey};
 use tetris_hdl::hdl::sim::SplitMix64;
 use tetris_hdl::model::encoding::Encoding;
 
+mod common;
+use common::cli::tetris;
+use common::configs::array_config;
+
 fn cache() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("verilator-cache")
 }
@@ -36,14 +40,10 @@ fn config(
     cols: u32,
     name: &str,
 ) -> Config {
-    let mut c = Config::default_config();
-    c.pe.kind = kind;
-    c.pe.weight_bits = w;
+    let mut c = array_config(rows, cols, w, enc);
     c.pe.act_bits = a;
+    c.pe.kind = kind;
     c.pe.ks = ks;
-    c.pe.encoding = enc;
-    c.array.rows = rows;
-    c.array.cols = cols;
     c.top.name = name.into();
     c.validate().unwrap();
     c
@@ -142,10 +142,8 @@ fn random_config(r: &mut SplitMix64, i: usize) -> Config {
     c
 }
 
-fn tetris() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tetris"))
-}
-
+/// Run `cmd`; it must succeed without a panic message (`what` and its stderr are the
+/// failure message). Its stdout.
 fn run_ok(cmd: &mut Command, what: &str) -> String {
     let o = cmd.output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);

@@ -7,6 +7,7 @@
 //! kneading groups; guarded in tests/extremes.rs).
 
 mod common;
+use common::configs::array_config;
 use common::conv_oracle::{oracle, random_conv, Coverage, Limits};
 use tetris_hdl::array::cycle_model::{layer_cycles_for_tiles, Engine, Timing};
 use tetris_hdl::array::mapper::{kneaded_lengths, map_layer};
@@ -17,12 +18,7 @@ use tetris_hdl::hdl::sim::SplitMix64;
 use tetris_hdl::model::encoding::Encoding;
 
 fn config(rows: u32, cols: u32, bits: u32, enc: Encoding) -> Config {
-    let mut c = Config::default_config();
-    c.array.rows = rows;
-    c.array.cols = cols;
-    c.pe.weight_bits = bits;
-    c.pe.act_bits = bits;
-    c.pe.encoding = enc;
+    let c = array_config(rows, cols, bits, enc);
     c.validate().unwrap();
     c
 }

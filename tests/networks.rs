@@ -6,58 +6,36 @@
 //! an output over an input).
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 use tetris_hdl::weights::{self, LoadOptions, OpKind, Work};
 
 mod common;
+use common::cli::{self, assert_clean_error, assert_succeeded, read_json, write_file};
 use common::onnx_writer::*;
+use common::pseudo_random::uniform_values;
 
+/// `n` weights in [-1, 1).
 fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            ((x >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 2.0
-        })
-        .collect()
+    uniform_values(n, seed, 2.0)
 }
 
+/// `tetris args`, run to its end.
 fn tetris(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tetris"))
-        .args(args)
-        .output()
-        .unwrap()
+    cli::tetris().args(args).output().unwrap()
 }
 
+/// The run must have succeeded; its stdout.
 fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(out);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The run must have failed cleanly, naming each of `mention`.
 fn fails(out: &Output, mention: &[&str]) {
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "succeeded: {e}");
-    assert!(!e.contains("panicked"), "{e}");
-    for m in mention {
-        assert!(e.contains(m), "error lacks {m:?}: {e}");
-    }
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
-
-fn json(p: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    assert_clean_error(&e, mention);
 }
 
 fn s(p: &Path) -> &str {
@@ -135,7 +113,7 @@ fn batch_norm_is_folded_into_the_conv_it_alone_follows() {
         std::slice::from_ref(&input),
         &["y"],
     );
-    let p = write(d.path(), "chain.onnx", &chain);
+    let p = write_file(d.path(), "chain.onnx", &chain);
     let l = weights::load_with(&p, &LoadOptions::default()).unwrap();
     assert_eq!(l.layers[0].data, folded(&w, &b));
     assert_eq!(l.layers[0].folded_bn.as_deref(), Some("bn"));
@@ -175,7 +153,7 @@ fn batch_norm_is_folded_into_the_conv_it_alone_follows() {
         &["y", "c"],
     );
     for (name, m) in [("shared.onnx", shared), ("out.onnx", out_too)] {
-        let p = write(d.path(), name, &m);
+        let p = write_file(d.path(), name, &m);
         let l = weights::load_with(&p, &LoadOptions::default()).unwrap();
         assert_eq!(l.layers[0].data, w, "{name}");
         assert!(l.folded.is_empty(), "{name}");
@@ -195,7 +173,7 @@ fn batch_norm_is_folded_into_the_conv_it_alone_follows() {
         &[input],
         &["y"],
     );
-    let p = write(d.path(), "deconv.onnx", &m);
+    let p = write_file(d.path(), "deconv.onnx", &m);
     let l = weights::load_with(&p, &LoadOptions::default()).unwrap();
     let mut rows = Vec::new();
     for o in 0..3 {
@@ -217,7 +195,7 @@ fn batch_norm_is_folded_into_the_conv_it_alone_follows() {
         s(&j),
     ]));
     assert!(t.contains("batch norm folded"), "{t}");
-    let v = json(&j);
+    let v = read_json(&j);
     assert_eq!(v["settings"]["fold_bn"], true);
     assert_eq!(v["folded_batch_norms"][0]["batch_norm"], "bn");
     let t = ok(&tetris(&[
@@ -229,8 +207,8 @@ fn batch_norm_is_folded_into_the_conv_it_alone_follows() {
         s(&j),
     ]));
     assert!(t.contains("not folded"), "{t}");
-    assert_eq!(json(&j)["folded_batch_norms"], serde_json::json!([]));
-    assert_eq!(json(&j)["not_mapped"][0]["weights"], 12);
+    assert_eq!(read_json(&j)["folded_batch_norms"], serde_json::json!([]));
+    assert_eq!(read_json(&j)["not_mapped"][0]["weights"], 12);
 }
 
 // ------------------------------------------------------------------ every layer's true work
@@ -299,10 +277,10 @@ fn layer<'a>(v: &'a Value, name: &str) -> &'a Value {
 #[test]
 fn matmul_and_gemm_rows_come_from_the_activation_shape() {
     let d = tempfile::tempdir().unwrap();
-    let p = write(d.path(), "work.onnx", &work_model());
+    let p = write_file(d.path(), "work.onnx", &work_model());
     let j = d.path().join("s.json");
     let t = ok(&tetris(&["sim", "--weights", s(&p), "--json", s(&j)]));
-    let v = json(&j);
+    let v = read_json(&j);
     // conv: 2 x 6 x 6 pixels x 8 filters x 4; matmul: 2 x 36 rows x 5 x 8; gemm: 2 rows x 3 x 5.
     assert_eq!(layer(&v, "conv")["macs"], 2 * 36 * 8 * 4);
     assert_eq!(layer(&v, "mm")["macs"], 2 * 36 * 5 * 8);
@@ -335,7 +313,7 @@ fn matmul_and_gemm_rows_come_from_the_activation_shape() {
         "--json",
         s(&j),
     ]));
-    let v = json(&j);
+    let v = read_json(&j);
     let names: Vec<&str> = v["layers"]
         .as_array()
         .unwrap()
@@ -391,7 +369,7 @@ fn recurrent_matrices_run_per_time_step() {
         ],
         &[value_info("x", &[Some(5), Some(2), Some(4)])],
     );
-    let p = write(d.path(), "lstm.onnx", &m);
+    let p = write_file(d.path(), "lstm.onnx", &m);
     let l = weights::load(&p).unwrap();
     assert_eq!(l.len(), 2);
     assert_eq!(
@@ -406,7 +384,7 @@ fn recurrent_matrices_run_per_time_step() {
     assert!(l.iter().all(|l| l.kind == OpKind::Recurrent));
     let j = d.path().join("s.json");
     let t = ok(&tetris(&["sim", "--weights", s(&p), "--json", s(&j)]));
-    let v = json(&j);
+    let v = read_json(&j);
     // W: all 5 x 2 rows at once against 24 gate rows of 4 inputs.
     assert_eq!(layer(&v, "lstm/W")["macs"], 5 * 2 * 24 * 4);
     assert_eq!(layer(&v, "lstm/W")["repeat"], 1);
@@ -444,7 +422,7 @@ fn free_model(dims: &[Option<u64>]) -> Vec<u8> {
 fn free_input_dims_are_given_or_refused_never_guessed() {
     let d = tempfile::tempdir().unwrap();
     // Batch -1 (as PP-OCR cls declares it) and symbolic H, W.
-    let p = write(
+    let p = write_file(
         d.path(),
         "free.onnx",
         &free_model(&[Some((-1i64) as u64), Some(3), None, None]),
@@ -471,7 +449,7 @@ fn free_input_dims_are_given_or_refused_never_guessed() {
         s(&j),
     ]));
     assert!(t.contains("# input x: 1x3x6x7"), "{t}");
-    let v = json(&j);
+    let v = read_json(&j);
     assert_eq!(
         v["settings"]["inputs"][0]["used"],
         serde_json::json!([1, 3, 6, 7])
@@ -488,7 +466,7 @@ fn free_input_dims_are_given_or_refused_never_guessed() {
         s(&j),
     ]));
     assert!(t.contains("# input x: 2x3x6x7 (--input-shape)"), "{t}");
-    assert_eq!(layer(&json(&j), "conv")["macs"], 2 * 6 * 7 * 2 * 27);
+    assert_eq!(layer(&read_json(&j), "conv")["macs"], 2 * 6 * 7 * 2 * 27);
     fails(
         &tetris(&["sim", "--weights", s(&p), "--input-shape", "x=1x4x6x7"]),
         &["dim 1 is declared 3"],
@@ -498,7 +476,7 @@ fn free_input_dims_are_given_or_refused_never_guessed() {
         &["no input named \"image\"", "inputs: x"],
     );
     // A sequence input has no H,W: it needs --input-shape.
-    let p = write(
+    let p = write_file(
         d.path(),
         "seq.onnx",
         &model_with_inputs(
@@ -521,9 +499,9 @@ fn free_input_dims_are_given_or_refused_never_guessed() {
         s(&j),
     ]));
     assert!(t.contains("x=1x9x4") || t.contains("1x9x4"), "{t}");
-    assert_eq!(layer(&json(&j), "mm")["macs"], 9 * 4 * 2);
+    assert_eq!(layer(&read_json(&j), "mm")["macs"], 9 * 4 * 2);
     // A .npy conv has no input size at all.
-    let p = write(
+    let p = write_file(
         d.path(),
         "c.npy",
         &weights::npy::write_f32(&[2, 3, 3, 3], &values(54, 6)),
@@ -555,10 +533,10 @@ fn nodes_holding_constants_that_do_not_run_are_listed() {
             value_info("x", &[Some(1), Some(2), Some(4), Some(4)]),
         ],
     );
-    let p = write(d.path(), "nm.onnx", &m);
+    let p = write_file(d.path(), "nm.onnx", &m);
     let j = d.path().join("s.json");
     let t = ok(&tetris(&["sim", "--weights", s(&p), "--json", s(&j)]));
-    let v = json(&j);
+    let v = read_json(&j);
     assert_eq!(v["layers"].as_array().unwrap().len(), 1);
     let nm = v["not_mapped"].as_array().unwrap();
     let find = |n: &str| {
@@ -587,7 +565,7 @@ fn numpy_layout_is_stated_and_can_be_changed() {
     let d = tempfile::tempdir().unwrap();
     // A ConvTranspose1d weight as PyTorch saves it: (Cin 2, Cout 3, k 2).
     let data: Vec<f32> = (0..12).map(|i| i as f32 + 1.0).collect();
-    let p = write(
+    let p = write_file(
         d.path(),
         "deconv.npy",
         &weights::npy::write_f32(&[2, 3, 2], &data),
@@ -608,7 +586,7 @@ fn numpy_layout_is_stated_and_can_be_changed() {
         s(&j),
     ]));
     assert!(t.contains("numpy layout iok"), "{t}");
-    let v = json(&j);
+    let v = read_json(&j);
     assert_eq!(v["layers"][0]["shape"], serde_json::json!([3, 2, 2]));
     assert!(v["settings"]["numpy_layout"]
         .as_str()
@@ -629,7 +607,7 @@ fn numpy_layout_is_stated_and_can_be_changed() {
 #[test]
 fn huge_sizes_bad_attributes_and_overwrites_are_refused() {
     let d = tempfile::tempdir().unwrap();
-    let w = write(
+    let w = write_file(
         d.path(),
         "w.npy",
         &weights::npy::write_f32(&[2, 1, 3, 3], &values(18, 1)),
@@ -656,7 +634,7 @@ fn huge_sizes_bad_attributes_and_overwrites_are_refused() {
         &[tensor("w", &[2, 1, 3, 3], Data::Raw(&values(18, 2)))],
         &[value_info("x", &[Some(1), Some(1), Some(5), Some(5)])],
     );
-    let p = write(d.path(), "pads.onnx", &m);
+    let p = write_file(d.path(), "pads.onnx", &m);
     for cmd in ["sim", "knead"] {
         fails(
             &tetris(&[cmd, "--weights", s(&p)]),
@@ -674,7 +652,7 @@ fn huge_sizes_bad_attributes_and_overwrites_are_refused() {
         &[tensor("w", &[2, 1, 3, 3], Data::Raw(&values(18, 2)))],
         &[value_info("x", &[Some(1), Some(1), Some(5), Some(5)])],
     );
-    let p = write(d.path(), "strides.onnx", &m);
+    let p = write_file(d.path(), "strides.onnx", &m);
     fails(
         &tetris(&["sim", "--weights", s(&p)]),
         &["node s0", "attribute strides"],
@@ -685,7 +663,7 @@ fn huge_sizes_bad_attributes_and_overwrites_are_refused() {
         &[node("c", "Conv", &["x", "w"], &["y"], &[])],
         &[tensor_raw_signed_dims("w", &[2, -8, 1, 1], &raw)],
     );
-    let p = write(d.path(), "negdim.onnx", &m);
+    let p = write_file(d.path(), "negdim.onnx", &m);
     let out = tetris(&["knead", "--weights", s(&p)]);
     fails(&out, &["negative dimension -8"]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("18446744073709551608"));

@@ -20,6 +20,9 @@ use tetris_hdl::hdl::sim::{
 use tetris_hdl::model::encoding::Encoding;
 use tetris_hdl::model::knead::knead_group;
 
+mod common;
+use common::configs::single_pe_config;
+
 /// The exact dot products, summed here.
 fn exact(dots: &[MacDot]) -> Vec<i128> {
     dots.iter()
@@ -38,13 +41,8 @@ fn header() -> Header {
 }
 
 fn config(bits: u32, ks: u32, enc: Encoding) -> Config {
-    let mut c = Config::default_config();
-    c.array.rows = 1; // a single PE (the PE-level design)
-    c.array.cols = 1;
-    c.pe.weight_bits = bits;
-    c.pe.act_bits = bits;
+    let mut c = single_pe_config(bits, enc);
     c.pe.ks = ks;
-    c.pe.encoding = enc;
     c
 }
 

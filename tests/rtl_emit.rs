@@ -9,14 +9,12 @@ use tetris_hdl::config::{Config, PeKind};
 use tetris_hdl::flow::gen::{build, generate, write_outputs, ToolChecks};
 use tetris_hdl::model::encoding::Encoding;
 
+mod common;
+use common::configs::single_pe_config;
+
 fn cfg(kind: PeKind, bits: u32, enc: Encoding) -> Config {
-    let mut c = Config::default_config();
-    c.array.rows = 1; // a single PE (the PE-level design)
-    c.array.cols = 1;
+    let mut c = single_pe_config(bits, enc);
     c.pe.kind = kind;
-    c.pe.weight_bits = bits;
-    c.pe.act_bits = bits;
-    c.pe.encoding = enc;
     c.top.name = format!(
         "t_{}{}_{}",
         if kind == PeKind::Sac { "sac" } else { "mac" },

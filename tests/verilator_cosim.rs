@@ -19,6 +19,9 @@ use tetris_hdl::model::conv::ConvParams;
 use tetris_hdl::model::encoding::Encoding;
 
 mod common;
+use common::cli::{read_json, run_ok, tetris};
+use common::configs::single_pe_config;
+use common::conv_layers::plain_conv;
 use common::conv_oracle::{features, oracle};
 
 fn cache() -> PathBuf {
@@ -37,12 +40,7 @@ fn options(vectors: usize, work: &tempfile::TempDir) -> CosimOptions {
 }
 
 fn config(bits: u32, enc: Encoding, name: &str) -> Config {
-    let mut c = Config::default_config();
-    c.array.rows = 1; // a single PE (the PE-level design)
-    c.array.cols = 1;
-    c.pe.weight_bits = bits;
-    c.pe.act_bits = bits;
-    c.pe.encoding = enc;
+    let mut c = single_pe_config(bits, enc);
     c.top.name = name.into();
     c
 }
@@ -182,17 +180,11 @@ fn verilator_engine_runs_a_whole_layer() {
     cfg.array.rows = 2;
     cfg.array.cols = 3;
     let p = ConvParams {
-        batch: 1,
-        cin: 10,
-        cout: 6,
-        in_h: 7,
-        in_w: 6,
-        kh: 3,
-        kw: 2,
         stride: (1, 2),
         pad: (2, 1, 0, 2),
         dilation: (2, 1),
         groups: 2,
+        ..plain_conv(1, 10, 6, (7, 6), (3, 2))
     };
     assert_eq!(features(&p), [true, true, true, true, false]);
     let (w, x) = random_layer_data(&cfg, &p, &mut SplitMix64(77));
@@ -295,35 +287,23 @@ fn sim_engine_verilator_with_a_relative_cache_dir() {
         "[array]\nrows = 2\ncols = 2\n[pe]\nkind = \"sac\"\nweight_bits = 8\nact_bits = 8\nks = 8\nencoding = \"sm\"\n[top]\nname = \"rel\"\n",
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tetris"))
-        .current_dir(t.path())
-        .args([
-            "sim",
-            "--engine",
-            "verilator",
-            "--weights",
-            "w.npy",
-            "--config",
-            "c.toml",
-        ])
-        .args([
-            "--input-hw",
-            "4,4",
-            "--no-mac-rtl",
-            "--cache-dir",
-            "cache",
-            "--json",
-            "r.json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(t.path().join("r.json")).unwrap()).unwrap();
+    run_ok(tetris().current_dir(t.path()).args([
+        "sim",
+        "--engine",
+        "verilator",
+        "--weights",
+        "w.npy",
+        "--config",
+        "c.toml",
+        "--input-hw",
+        "4,4",
+        "--no-mac-rtl",
+        "--cache-dir",
+        "cache",
+        "--json",
+        "r.json",
+    ]));
+    let v = read_json(&t.path().join("r.json"));
     assert_eq!(v["layers"][0]["outputs_match"], true);
     assert!(t.path().join("cache/verilator").is_dir());
 }
