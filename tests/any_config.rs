@@ -22,7 +22,7 @@ use tetris_hdl::hdl::sim::SplitMix64;
 use tetris_hdl::model::encoding::Encoding;
 
 mod common;
-use common::cli::tetris;
+use common::cli::{read_json, tetris, CommandExt};
 use common::configs::array_config;
 
 fn cache() -> PathBuf {
@@ -73,8 +73,7 @@ fn mixed_precision_designs_match_golden_model_and_verilator() {
         };
         write_outputs(&out, &c, &built.design, &built.description, &[], checks)
             .unwrap_or_else(|e| panic!("{}: {e:#}", c.top.name));
-        let params: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join("params.json")).unwrap()).unwrap();
+        let params: serde_json::Value = read_json(&out.join("params.json"));
         let p = &params["params"];
         let (w, a) = (c.pe.weight_bits as u64, c.pe.act_bits as u64);
         assert_eq!(
@@ -167,7 +166,7 @@ fn sweep(configs: &[Config], dir: &Path) {
     let mut spec = tetris();
     spec.arg("specialize");
     for p in &paths {
-        spec.arg("--config").arg(p);
+        spec.opt("--config", p);
     }
     let t0 = std::time::Instant::now();
     let out = run_ok(&mut spec, "tetris specialize");
@@ -196,8 +195,7 @@ fn sweep(configs: &[Config], dir: &Path) {
             tetris()
                 .args(["gen", "--no-tool-checks", "--self-check", "40", "--config"])
                 .arg(p)
-                .arg("--out")
-                .arg(&out_dir),
+                .opt("--out", &out_dir),
             &format!("gen {what}"),
         );
         assert!(stdout.contains(": 0 mismatches"), "{what}: {stdout}");
@@ -213,15 +211,12 @@ fn sweep(configs: &[Config], dir: &Path) {
             tetris()
                 .args(["cosim", "--vectors", "3", "--config"])
                 .arg(p)
-                .arg("--cache-dir")
-                .arg(cache())
-                .arg("--work-dir")
-                .arg(dir.join(format!("{}_work", c.top.name)))
-                .arg("--json")
-                .arg(&json),
+                .opt("--cache-dir", cache())
+                .opt("--work-dir", dir.join(format!("{}_work", c.top.name)))
+                .opt("--json", &json),
             &format!("cosim {what}"),
         );
-        let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        let r: serde_json::Value = read_json(&json);
         assert_eq!(r["mismatches"].as_u64(), Some(0), "cosim {what}: {r}");
         assert_eq!(
             r["golden_mismatches"].as_u64(),

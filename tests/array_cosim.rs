@@ -19,6 +19,7 @@ use tetris_hdl::model::encoding::Encoding;
 mod common;
 use common::configs::array_config;
 use common::conv_layers::plain_conv;
+use common::trace::corrupt_28_bit_port;
 
 fn width(lit: &str) -> usize {
     lit.split('\'').next().unwrap().parse().unwrap()
@@ -167,12 +168,7 @@ fn replay_detects_a_wrong_output() {
                 .any(|v| v.0 == "out_valid_0" && v.2 == "1'b1")
         })
         .unwrap();
-    let d = s.values.iter_mut().find(|v| v.0 == "out_data_0").unwrap();
-    d.2 = if d.2 == "28'h1" {
-        "28'h2".into()
-    } else {
-        "28'h1".into()
-    };
+    corrupt_28_bit_port(&mut s.values, "out_data_0");
     let t = tempfile::tempdir().unwrap();
     let e = replay(&cfg, &trace, t.path()).unwrap_err();
     assert!(e.contains("MISMATCH"), "{e}");

@@ -16,8 +16,8 @@ use tetris_hdl::noise::models::Multiplier;
 
 mod common;
 use common::cli::{
-    assert_clean_error, assert_contains_all, read_json, run_fails, run_ok, run_ok_stdout, tetris,
-    write_file,
+    assert_clean_error, assert_contains_all, noise_profile, read_json, run_fails, run_ok,
+    run_ok_stdout, tetris, write_file, CommandExt,
 };
 use common::train::adam_lut_train_config;
 
@@ -350,19 +350,9 @@ fn seeded_training_is_reproducible_and_learns() {
 #[test]
 fn loaders_read_csv_gz_headers_and_idx() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("d.csv");
-    std::fs::write(
-        &csv,
-        format!(
-            "label,{}\n{}",
-            (0..64)
-                .map(|i| format!("p{i}"))
-                .collect::<Vec<_>>()
-                .join(","),
-            toy_csv(9, 2, false)
-        ),
-    )
-    .unwrap();
+    let header: Vec<String> = (0..64).map(|i| format!("p{i}")).collect();
+    let text = format!("label,{}\n{}", header.join(","), toy_csv(9, 2, false));
+    let csv = write_file(dir.path(), "d.csv", text.as_bytes());
     let d = data::load(&csv, LabelColumn::First).unwrap();
     assert_eq!((d.len(), d.shape, d.classes), (9, (1, 8, 8), 3));
     assert_eq!(d, toy_dataset(9, 2));
@@ -387,11 +377,7 @@ fn loaders_read_csv_gz_headers_and_idx() {
 
 /// `tetris noise-profile` of the 8-bit `spec` multiplier, writing its table to `lut` (`--lut-bin`).
 fn write_lut_bin(lut: &Path, spec: &str) {
-    run_ok(
-        tetris()
-            .args(["noise-profile", "--mult", spec, "--width", "8", "--lut-bin"])
-            .arg(lut),
-    );
+    run_ok(noise_profile(spec, "8").args(["--lut-bin"]).arg(lut));
 }
 
 #[test]
@@ -420,10 +406,8 @@ fn cli_sweep_writes_table_json_plot_and_npz_that_knead_reads() {
             "--json",
         ])
         .arg(&json)
-        .arg("--plot")
-        .arg(&plot)
-        .arg("--npz-dir")
-        .arg(&npz);
+        .opt("--plot", &plot)
+        .opt("--npz-dir", &npz);
     assert_contains_all(&run_ok_stdout(&mut cmd), &["trunc:t=10", "lut:m.bin"]);
     let doc = read_json(&json);
     // 2 seeds x (baseline on 2 multipliers + 2 modes x 2 multipliers) runs.
@@ -466,7 +450,7 @@ fn assert_clean_failure(args: &[&str], data: &Path, extra: &[&Path], mention: &[
     for p in extra {
         c.arg(p);
     }
-    let err = run_fails(c.arg("--json").arg(&json));
+    let err = run_fails(c.opt("--json", &json));
     assert_clean_error(&err, mention);
     assert!(!json.exists(), "no output on failure");
 }
@@ -620,8 +604,7 @@ fn characterized_verilog_multiplier_drives_axtrain() {
                 .arg(&v)
                 .args(["--width", "8", "--activation", act, flag])
                 .arg(out)
-                .arg("--work-dir")
-                .arg(d.join("vl")),
+                .opt("--work-dir", d.join("vl")),
         );
     }
     // activation x weight through the Verilog, in each role.
@@ -652,14 +635,12 @@ fn characterized_verilog_multiplier_drives_axtrain() {
             .arg(&csv)
             .args(["--label-col", "last", "--hidden", "16", "--lut"])
             .arg(&ab)
-            .arg("--lut")
-            .arg(&aa)
+            .opt("--lut", &aa)
             .args([
                 "--mode", "passive", "--epochs", "3", "--seeds", "1", "--json",
             ])
             .arg(&json)
-            .arg("--npz-dir")
-            .arg(&nets),
+            .opt("--npz-dir", &nets),
     );
     let doc = read_json(&json);
     // The same data, split and training as the CLI (seed 1), in-process.
@@ -756,8 +737,7 @@ fn area_of_each_multiplier_in_table_json_and_plot() {
             "--json",
         ])
         .arg(&json)
-        .arg("--plot")
-        .arg(&plot);
+        .opt("--plot", &plot);
     assert_contains_all(&run_ok_stdout(&mut cmd), &["trans", "cells"]);
     let doc = read_json(&json);
     let area = |i: usize| {
@@ -777,17 +757,8 @@ fn area_of_each_multiplier_in_table_json_and_plot() {
     // The same figure from `tetris synth` of the RTL `noise-profile --emit-rtl` writes.
     let rtl = d.join("rtl");
     run_ok(
-        tetris()
-            .args([
-                "noise-profile",
-                "--mult",
-                "trunc:t=8",
-                "--width",
-                "8",
-                "--samples",
-                "1000",
-                "--emit-rtl",
-            ])
+        noise_profile("trunc:t=8", "8")
+            .args(["--samples", "1000", "--emit-rtl"])
             .arg(&rtl),
     );
     let rep = d.join("synth.json");
@@ -797,8 +768,7 @@ fn area_of_each_multiplier_in_table_json_and_plot() {
             .arg(rtl.join("files.f"))
             .args(["--top", &trunc.0, "--work-dir"])
             .arg(d.join("synth"))
-            .arg("--json")
-            .arg(&rep),
+            .opt("--json", &rep),
     );
     let r = read_json(&rep);
     assert_eq!(r["design"]["cells"].as_u64().unwrap(), trunc.1);

@@ -11,7 +11,7 @@
 //! (tests/verilator_cosim.rs, tests/rtl_cosim.rs).
 
 mod common;
-use common::configs::single_pe_config;
+use common::configs::{single_pe_config, PE_DESIGNS};
 use common::conv_layers::plain_conv;
 use common::conv_oracle::oracle;
 use tetris_hdl::array::mapper::kneaded_lengths;
@@ -145,11 +145,7 @@ fn array_layer_data_reaches_the_extremes_at_every_width() {
 #[test]
 fn pe_designs_at_every_width_get_the_extremes_right_in_process() {
     for bits in SUPPORTED_BITS {
-        for (kind, enc) in [
-            (PeKind::Sac, Encoding::Sm),
-            (PeKind::Sac, Encoding::Csd),
-            (PeKind::Mac, Encoding::Sm),
-        ] {
+        for (kind, enc) in PE_DESIGNS {
             let cfg = config(kind, bits, 16, enc);
             let b = build(&cfg, 20).unwrap();
             let c = &b.self_check;

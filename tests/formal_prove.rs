@@ -9,7 +9,7 @@ use tetris_hdl::model::encoding::Encoding;
 use tetris_hdl::netlist::BinOp;
 
 mod common;
-use common::cli::{read_json, run_fails, run_ok_stdout, tetris};
+use common::cli::{read_json, run_fails, run_ok_stdout, tetris, CommandExt};
 
 /// The committed 4-bit proof config, configs/prove_w4.toml.
 fn prove_w4_toml() -> PathBuf {
@@ -137,10 +137,8 @@ fn cli_prove_refuses_a_mac_config_and_writes_nothing() {
         tetris()
             .args(["prove", "--config"])
             .arg(&cfg_path)
-            .arg("--work-dir")
-            .arg(&work)
-            .arg("--json")
-            .arg(&json),
+            .opt("--work-dir", &work)
+            .opt("--json", &json),
     );
     assert!(err.contains("mac.toml") && err.contains("pe.kind"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
@@ -157,10 +155,8 @@ fn cli_proof_passes_w4_ks4_sm() {
         tetris()
             .args(["prove", "--config"])
             .arg(prove_w4_toml())
-            .arg("--work-dir")
-            .arg(t.path().join("work"))
-            .arg("--json")
-            .arg(&json),
+            .opt("--work-dir", t.path().join("work"))
+            .opt("--json", &json),
     );
     assert!(stdout.contains("PROVED"), "{stdout}");
     let v = read_json(&json);

@@ -12,7 +12,9 @@ use tetris_hdl::model::quant::quantize;
 use tetris_hdl::weights;
 
 mod common;
-use common::cli::{assert_clean_error, read_json, run_ok, run_ok_stdout, tetris, write_file};
+use common::cli::{
+    assert_clean_error, read_json, run_ok, run_ok_stdout, tetris, write_file, CommandExt,
+};
 use common::onnx_writer::*;
 use common::pseudo_random::xorshift_states;
 
@@ -340,10 +342,8 @@ fn knead_writing_reports(weights: &Path, flags: &[&str], json: &Path, csv: &Path
     c.args(["knead", "--weights"])
         .arg(weights)
         .args(flags)
-        .arg("--json")
-        .arg(json)
-        .arg("--csv")
-        .arg(csv);
+        .opt("--json", json)
+        .opt("--csv", csv);
     c
 }
 
@@ -377,7 +377,7 @@ fn check_report(file: &Path, expected: &[Expected], flags: &[&str]) {
     let per_channel = flags.contains(&"--per-channel");
     let budget = if enc == Encoding::Tc { bits } else { bits - 1 } as u64;
 
-    let j: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let j: Value = read_json(&json_path);
     let s = &j["settings"];
     assert_eq!(s["bits"], bits);
     assert_eq!(s["ks"], ks);
@@ -476,9 +476,7 @@ fn check_report(file: &Path, expected: &[Expected], flags: &[&str]) {
 fn onnx_layers_load_rearranged_with_graph_names() {
     let dir = tempfile::tempdir().unwrap();
     let (bytes, expected) = onnx_fixture();
-    let p = dir.path().join("tiny.onnx");
-    std::fs::write(&p, bytes).unwrap();
-    let layers = weights::load(&p).unwrap();
+    let layers = weights::load(&write_file(dir.path(), "tiny.onnx", &bytes)).unwrap();
     let got: Vec<(&str, &str, &[usize])> = layers
         .iter()
         .map(|l| (l.name.as_str(), l.op.as_str(), l.shape.as_slice()))
@@ -497,18 +495,15 @@ fn onnx_layers_load_rearranged_with_graph_names() {
 fn npy_and_npz_load() {
     let dir = tempfile::tempdir().unwrap();
     let (bytes, expected) = npz_fixture();
-    let p = dir.path().join("model.npz");
-    std::fs::write(&p, bytes).unwrap();
-    let layers = weights::load(&p).unwrap();
+    let layers = weights::load(&write_file(dir.path(), "model.npz", &bytes)).unwrap();
     assert_eq!(layers.len(), 2);
     for (l, e) in layers.iter().zip(&expected) {
         assert_eq!((l.name.as_str(), l.op.as_str()), (e.name, e.op));
         assert_eq!(l.shape, e.shape);
         assert_eq!(l.data, e.data);
     }
-    let p = dir.path().join("conv1.npy");
-    std::fs::write(&p, npy_f32(&[8, 3, 3, 3], &expected[0].data)).unwrap();
-    let l = weights::load(&p).unwrap();
+    let npy = npy_f32(&[8, 3, 3, 3], &expected[0].data);
+    let l = weights::load(&write_file(dir.path(), "conv1.npy", &npy)).unwrap();
     assert_eq!(l[0].name, "conv1");
     assert_eq!(l[0].data, expected[0].data);
 }

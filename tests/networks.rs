@@ -27,7 +27,7 @@ fn tetris(args: &[&str]) -> Output {
 
 /// The run must have succeeded; its stdout.
 fn ok(out: &Output) -> String {
-    assert_succeeded(out);
+    assert_succeeded(out, "tetris");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

@@ -13,16 +13,13 @@ use tetris_hdl::power::synth::liberty_path;
 use tetris_hdl::weights::InputSpec;
 
 mod common;
-use common::cli::{read_json, run_fails, run_ok_stdout, tetris};
+use common::cli::{read_json, run_fails, run_ok_stdout, tetris, CommandExt};
 use common::npy::write_npy_f32;
 
 /// `tetris power --config cfg --weights w`, to add options to.
 fn power(cfg: &Path, w: &Path) -> Command {
     let mut c = tetris();
-    c.args(["power", "--config"])
-        .arg(cfg)
-        .arg("--weights")
-        .arg(w);
+    c.args(["power", "--config"]).arg(cfg).opt("--weights", w);
     c
 }
 
@@ -113,8 +110,7 @@ fn power_cli_reports_a_checked_run_that_adds_up() {
         power(&cfg, &w)
             .args(["--input-hw", "5,5", "--tiles", "6", "--json"])
             .arg(&json)
-            .arg("--work-dir")
-            .arg(&work),
+            .opt("--work-dir", &work),
     );
     assert!(
         stdout.contains("energy/MAC") && stdout.contains("Fmax"),
@@ -251,8 +247,7 @@ fn bad_inputs_are_clear_errors_and_write_nothing() {
         let work = d.path().join("never");
         let err = run_fails(
             power(&cfg, &w)
-                .arg("--work-dir")
-                .arg(&work)
+                .opt("--work-dir", &work)
                 .args(["--input-hw", "4,4"])
                 .args(extra),
         );
@@ -270,6 +265,6 @@ fn bad_inputs_are_clear_errors_and_write_nothing() {
             .replace("[pe]", "knead_on_chip = true\n[pe]"),
     )
     .unwrap();
-    let err = run_fails(power(&knead, &w).arg("--work-dir").arg(d.path().join("k")));
+    let err = run_fails(power(&knead, &w).opt("--work-dir", d.path().join("k")));
     assert!(err.contains("knead_on_chip"));
 }

@@ -22,6 +22,7 @@ use tetris_hdl::model::knead::knead_group;
 
 mod common;
 use common::configs::single_pe_config;
+use common::trace::corrupt_28_bit_port;
 
 /// The exact dot products, summed here.
 fn exact(dots: &[MacDot]) -> Vec<i128> {
@@ -167,12 +168,7 @@ fn replay_detects_a_wrong_expectation() {
         .rev()
         .find(|s| s.values.iter().any(|v| v.0 == "res_valid" && v.2 == "1'b1"))
         .unwrap();
-    let res = s.values.iter_mut().find(|v| v.0 == "res").unwrap();
-    res.2 = if res.2 == "28'h1" {
-        "28'h2".into()
-    } else {
-        "28'h1".into()
-    };
+    corrupt_28_bit_port(&mut s.values, "res");
     let d = emit_block(&mut MacPe::<8, 8, 28>::default(), "cosim_bad", &header()).unwrap();
     let t = tempfile::tempdir().unwrap();
     let e = icarus_replay(&d, &run.trace.unwrap(), t.path()).unwrap_err();

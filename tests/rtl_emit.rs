@@ -10,6 +10,7 @@ use tetris_hdl::flow::gen::{build, generate, write_outputs, ToolChecks};
 use tetris_hdl::model::encoding::Encoding;
 
 mod common;
+use common::cli::{assert_clean_error, read_json, run_fails, tetris, CommandExt};
 use common::configs::single_pe_config;
 
 fn cfg(kind: PeKind, bits: u32, enc: Encoding) -> Config {
@@ -185,8 +186,7 @@ fn committed_default_output_matches_the_generator() {
         );
     }
     // The committed manifest says which tools checked it.
-    let m: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(committed.join("manifest.json")).unwrap()).unwrap();
+    let m: serde_json::Value = read_json(&committed.join("manifest.json"));
     assert_eq!(m["checked_with"].as_object().unwrap().len(), 3);
 }
 
@@ -198,20 +198,13 @@ fn cli_gen_rejects_an_unsupported_config_cleanly() {
     std::fs::write(&cfg_path, text).unwrap();
     let out = t.path().join("out");
     // With the automatic specialization off (src/specialize.rs), the width set is refused.
-    let r = std::process::Command::new(env!("CARGO_BIN_EXE_tetris"))
-        .env("TETRIS_SPECIALIZE", "off")
-        .args(["gen", "--no-tool-checks", "--config"])
-        .arg(&cfg_path)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(!r.status.success());
-    let err = String::from_utf8_lossy(&r.stderr);
-    assert!(
-        err.contains("pe.ks = 5") && err.contains("bad.toml"),
-        "{err}"
+    let err = run_fails(
+        tetris()
+            .env("TETRIS_SPECIALIZE", "off")
+            .args(["gen", "--no-tool-checks", "--config"])
+            .arg(&cfg_path)
+            .opt("--out", &out),
     );
-    assert!(!err.contains("panicked"), "{err}");
+    assert_clean_error(&err, &["pe.ks = 5", "bad.toml"]);
     assert!(!out.exists());
 }

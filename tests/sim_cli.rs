@@ -4,7 +4,7 @@
 use std::path::Path;
 
 mod common;
-use common::cli::{read_json, run_fails, run_ok, tetris};
+use common::cli::{read_json, run_fails, run_ok, tetris, CommandExt};
 use common::npy::write_npy_f32 as npy;
 use common::onnx_writer::*;
 
@@ -15,11 +15,9 @@ fn sim_report(cfg: &Path, weights: &Path, args: &[&str], json: &Path) -> serde_j
         tetris()
             .args(["sim", "--config"])
             .arg(cfg)
-            .arg("--weights")
-            .arg(weights)
+            .opt("--weights", weights)
             .args(args)
-            .arg("--json")
-            .arg(json),
+            .opt("--json", json),
     );
     read_json(json)
 }
@@ -127,8 +125,7 @@ fn sim_bad_inputs_are_clear_errors() {
         tetris()
             .args(["sim", "--config"])
             .arg(&cfg)
-            .arg("--weights")
-            .arg(&bad),
+            .opt("--weights", &bad),
     );
     assert!(e.contains("bad.npy") && e.contains("NUMPY"), "{e}");
     let onnx = dir.path().join("x.onnx");
@@ -142,8 +139,7 @@ fn sim_bad_inputs_are_clear_errors() {
         tetris()
             .args(["sim", "--weights"])
             .arg(&w)
-            .arg("--json")
-            .arg(&json),
+            .opt("--json", &json),
     );
     assert!(e.contains("NaN"));
     assert!(!json.exists(), "no half-written output");
@@ -156,12 +152,9 @@ fn sim_bad_inputs_are_clear_errors() {
             tetris()
                 .args(["sim", "--engine", engine, "--config"])
                 .arg(&cfg)
-                .arg("--weights")
-                .arg(&long)
-                .arg("--cache-dir")
-                .arg(dir.path().join("cache"))
-                .arg("--json")
-                .arg(&json),
+                .opt("--weights", &long)
+                .opt("--cache-dir", dir.path().join("cache"))
+                .opt("--json", &json),
         );
         assert!(
             e.contains("long.npy")

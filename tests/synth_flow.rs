@@ -11,7 +11,7 @@ use tetris_hdl::flow::gen::{generate, ToolChecks};
 use tetris_hdl::flow::synth::{synthesize, SynthInput, SynthOptions, SynthReport, Target};
 
 mod common;
-use common::cli::{read_json, run_fails, run_ok, run_ok_stdout, tetris};
+use common::cli::{read_json, run_fails, run_ok, run_ok_stdout, tetris, CommandExt};
 use common::npy::write_npy_f32 as npy;
 
 fn small(kind: PeKind, size: u32) -> Config {
@@ -239,10 +239,8 @@ fn cli_synth_writes_the_json_report_with_the_issue_keys() {
         tetris()
             .args(["synth", "--target", "ice40", "--config"])
             .arg(&c)
-            .arg("--work-dir")
-            .arg(t.path().join("w"))
-            .arg("--json")
-            .arg(&json),
+            .opt("--work-dir", t.path().join("w"))
+            .opt("--json", &json),
     );
     assert!(text.contains("fmax") && text.contains("MHz"), "{text}");
     let v = read_json(&json);
@@ -395,8 +393,7 @@ fn cli_compare_uses_the_sim_speedup_and_writes_table_json_plot() {
                 "--weights",
             ])
             .arg(&w)
-            .arg("--out")
-            .arg(&out),
+            .opt("--out", &out),
     );
     for f in ["compare.md", "compare.json", "compare.svg"] {
         assert!(out.join(f).is_file(), "{f}");
@@ -416,10 +413,8 @@ fn cli_compare_uses_the_sim_speedup_and_writes_table_json_plot() {
         tetris()
             .args(["sim", "--input-hw", "8,8", "--weights"])
             .arg(&w)
-            .arg("--config")
-            .arg(&c)
-            .arg("--json")
-            .arg(&sim_json),
+            .opt("--config", &c)
+            .opt("--json", &sim_json),
     );
     let s = read_json(&sim_json);
     let sim_speedup = s["total"]["speedup"].as_f64().unwrap();
@@ -480,12 +475,12 @@ fn cli_compare_uses_the_sim_speedup_and_writes_table_json_plot() {
             tetris()
                 .args(["power", "--input-hw", "8,8", "--tiles", "8", "--weights"])
                 .arg(&w)
-                .arg("--config")
-                .arg(&c)
-                .arg("--json")
-                .arg(&pj)
-                .arg("--work-dir")
-                .arg(t.path().join(format!("{}.power", cfg.top.name))),
+                .opt("--config", &c)
+                .opt("--json", &pj)
+                .opt(
+                    "--work-dir",
+                    t.path().join(format!("{}.power", cfg.top.name)),
+                ),
         );
         let p = read_json(&pj);
         let (e, pe) = (

@@ -20,7 +20,7 @@ use tetris_hdl::model::encoding::Encoding;
 
 mod common;
 use common::cli::{read_json, run_ok, tetris};
-use common::configs::single_pe_config;
+use common::configs::{single_pe_config, PE_DESIGNS};
 use common::conv_layers::plain_conv;
 use common::conv_oracle::{features, oracle};
 
@@ -53,11 +53,7 @@ fn config(bits: u32, enc: Encoding, name: &str) -> Config {
 #[test]
 fn pe_designs_at_every_width_match_in_verilator() {
     for bits in SUPPORTED_BITS {
-        for (kind, enc) in [
-            (PeKind::Sac, Encoding::Sm),
-            (PeKind::Sac, Encoding::Csd),
-            (PeKind::Mac, Encoding::Sm),
-        ] {
+        for (kind, enc) in PE_DESIGNS {
             let mut cfg = config(bits, enc, &format!("vpe{bits}{enc}{kind:?}"));
             cfg.pe.kind = kind;
             let t = tempfile::tempdir().unwrap();

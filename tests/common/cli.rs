@@ -3,6 +3,7 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -11,11 +12,31 @@ pub fn tetris() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tetris"))
 }
 
-/// `out` (of a finished run) must be a success; its stdout and stderr are the failure message.
-pub fn assert_succeeded(out: &Output) {
+/// Command-line options as `--name value` pairs, one call each.
+pub trait CommandExt {
+    /// Add the option `name` with `value` (`.arg(name).arg(value)`).
+    fn opt(&mut self, name: &str, value: impl AsRef<OsStr>) -> &mut Command;
+}
+
+impl CommandExt for Command {
+    fn opt(&mut self, name: &str, value: impl AsRef<OsStr>) -> &mut Command {
+        self.arg(name).arg(value)
+    }
+}
+
+/// `tetris noise-profile --mult mult --width width`, to add options to.
+pub fn noise_profile(mult: &str, width: &str) -> Command {
+    let mut c = tetris();
+    c.args(["noise-profile", "--mult", mult, "--width", width]);
+    c
+}
+
+/// `out` (of a finished run of `what`) must be a success; its stdout and stderr are the
+/// failure message.
+pub fn assert_succeeded(out: &Output, what: &str) {
     assert!(
         out.status.success(),
-        "{}{}",
+        "{what} failed:\n{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
@@ -24,7 +45,15 @@ pub fn assert_succeeded(out: &Output) {
 /// Run `cmd`; it must succeed (its stdout and stderr are the failure message).
 pub fn run_ok(cmd: &mut Command) -> Output {
     let out = cmd.output().unwrap();
-    assert_succeeded(&out);
+    assert_succeeded(&out, &format!("{cmd:?}"));
+    out
+}
+
+/// Run `cmd`, a program the machine must provide (`need`, the panic message when it cannot be
+/// started, says which and what for); it must succeed.
+pub fn run_required(cmd: &mut Command, need: &str) -> Output {
+    let out = cmd.output().expect(need);
+    assert_succeeded(&out, &format!("{cmd:?}"));
     out
 }
 
@@ -54,11 +83,23 @@ pub fn assert_clean_error(err: &str, mention: &[&str]) {
     assert_contains_all(err, mention);
 }
 
+/// A fresh temporary folder holding the file `name` with `text`.
+pub fn temp_dir_with_file(name: &str, text: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join(name), text).unwrap();
+    t
+}
+
 /// Write `bytes` to `dir/name`; the path written.
 pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
     p
+}
+
+/// The text of the file at `path`.
+pub fn read_text(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
 }
 
 /// The JSON document at `path`.

@@ -3,8 +3,15 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
-use tetris_hdl::config::Config;
+use tetris_hdl::config::{Config, PeKind};
 use tetris_hdl::model::encoding::Encoding;
+
+/// Every PE design the generator emits: the SAC PE in sign-magnitude and in CSD, the MAC PE.
+pub const PE_DESIGNS: [(PeKind, Encoding); 3] = [
+    (PeKind::Sac, Encoding::Sm),
+    (PeKind::Sac, Encoding::Csd),
+    (PeKind::Mac, Encoding::Sm),
+];
 
 /// The built-in default config on a `rows` x `cols` array.
 pub fn default_on_array(rows: u32, cols: u32) -> Config {

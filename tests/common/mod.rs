@@ -5,4 +5,5 @@ pub mod conv_oracle;
 pub mod npy;
 pub mod onnx_writer;
 pub mod pseudo_random;
+pub mod trace;
 pub mod train;
