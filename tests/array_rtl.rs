@@ -91,22 +91,21 @@ fn check(seed: u64, rows: u32, cols: u32, cases: usize, max_tiles: usize) {
     );
 }
 
-#[test]
-fn array_2x2_matches_golden_and_model() {
-    check(11, 2, 2, 60, 4);
+/// One test per array shape, `name: check(seed, rows, cols, cases, max_tiles)`.
+macro_rules! array_tests {
+    ($($name:ident: $args:tt;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                check $args;
+            }
+        )*
+    };
 }
 
-#[test]
-fn array_3x2_matches_golden_and_model() {
-    check(12, 3, 2, 30, 3);
-}
-
-#[test]
-fn array_4x4_matches_golden_and_model() {
-    check(13, 4, 4, 30, 4);
-}
-
-#[test]
-fn array_8x8_tiny_matches_golden_and_model() {
-    check(14, 8, 8, 8, 2);
+array_tests! {
+    array_2x2_matches_golden_and_model: (11, 2, 2, 60, 4);
+    array_3x2_matches_golden_and_model: (12, 3, 2, 30, 3);
+    array_4x4_matches_golden_and_model: (13, 4, 4, 30, 4);
+    array_8x8_tiny_matches_golden_and_model: (14, 8, 8, 8, 2);
 }

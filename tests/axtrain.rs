@@ -715,30 +715,20 @@ fn area_of_each_multiplier_in_table_json_and_plot() {
     let d = dir.path();
     let csv = write_file(d, "toy.csv", toy_csv(45, 4, true).as_bytes());
     let (json, plot) = (d.join("a.json"), d.join("a.svg"));
-    let mut cmd = tetris();
-    cmd.args(["axtrain", "--data"])
-        .arg(&csv)
-        .args([
-            "--label-col",
-            "last",
-            "--hidden",
-            "8",
-            "--mult",
-            "exact",
-            "--mult",
-            "trunc:t=8",
-            "--area",
-            "--mode",
-            "passive",
-            "--epochs",
-            "1",
-            "--seeds",
-            "1",
-            "--json",
-        ])
-        .arg(&json)
-        .opt("--plot", &plot);
-    assert_contains_all(&run_ok_stdout(&mut cmd), &["trans", "cells"]);
+    // One passive epoch of one seed, 8 hidden units, with `args` (the multipliers), to `json`.
+    let quick_sweep = |args: &[&str], json: &Path| {
+        let mut c = tetris();
+        c.args(["axtrain", "--data"])
+            .arg(&csv)
+            .args(["--label-col", "last", "--hidden", "8"])
+            .args(args)
+            .args(["--mode", "passive", "--epochs", "1", "--seeds", "1"])
+            .opt("--json", json);
+        c
+    };
+    let areas = ["--mult", "exact", "--mult", "trunc:t=8", "--area"];
+    let stdout = run_ok_stdout(quick_sweep(&areas, &json).opt("--plot", &plot));
+    assert_contains_all(&stdout, &["trans", "cells"]);
     let doc = read_json(&json);
     let area = |i: usize| {
         let a = &doc["summary"][i]["area"];
@@ -779,27 +769,7 @@ fn area_of_each_multiplier_in_table_json_and_plot() {
     assert!(svg.contains("CMOS transistor estimate"));
     // Without --area: no area anywhere.
     let json2 = d.join("b.json");
-    run_ok(
-        tetris()
-            .args(["axtrain", "--data"])
-            .arg(&csv)
-            .args([
-                "--label-col",
-                "last",
-                "--hidden",
-                "8",
-                "--mult",
-                "exact",
-                "--mode",
-                "passive",
-                "--epochs",
-                "1",
-                "--seeds",
-                "1",
-                "--json",
-            ])
-            .arg(&json2),
-    );
+    run_ok(&mut quick_sweep(&["--mult", "exact"], &json2));
     let doc2 = read_json(&json2);
     assert!(doc2["summary"][0]["area"].is_null());
     // --area with LUTs only, or without yosys on PATH: clear errors, nothing written.

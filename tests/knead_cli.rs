@@ -5,7 +5,8 @@
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
-use std::process::Command;
+use std::path::PathBuf;
+use std::process::Output;
 use tetris_hdl::model::encoding::{encode, Encoding};
 use tetris_hdl::model::knead::knead_group;
 use tetris_hdl::model::quant::quantize;
@@ -13,7 +14,7 @@ use tetris_hdl::weights;
 
 mod common;
 use common::cli::{
-    assert_clean_error, read_json, run_ok, run_ok_stdout, tetris, write_file, CommandExt,
+    assert_clean_error, assert_succeeded, read_json, run_ok_stdout, tetris, write_file, CommandExt,
 };
 use common::onnx_writer::*;
 use common::pseudo_random::xorshift_states;
@@ -336,24 +337,44 @@ fn kind_of(op: &str) -> &'static str {
     }
 }
 
-/// `tetris knead --weights weights flags --json json --csv csv`.
-fn knead_writing_reports(weights: &Path, flags: &[&str], json: &Path, csv: &Path) -> Command {
-    let mut c = tetris();
-    c.args(["knead", "--weights"])
+/// The reports of one `tetris knead` run, in a folder of their own.
+struct KneadRun {
+    /// The folder holding the reports and nothing else (removed on drop).
+    dir: tempfile::TempDir,
+    out: Output,
+    json: PathBuf,
+    csv: PathBuf,
+}
+
+/// Run `tetris knead --weights weights flags` with `--json` and `--csv` into a fresh folder.
+fn knead_with_reports(weights: &Path, flags: &[&str]) -> KneadRun {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, csv) = (dir.path().join("r.json"), dir.path().join("r.csv"));
+    let out = tetris()
+        .args(["knead", "--weights"])
         .arg(weights)
         .args(flags)
-        .opt("--json", json)
-        .opt("--csv", csv);
-    c
+        .opt("--json", &json)
+        .opt("--csv", &csv)
+        .output()
+        .unwrap();
+    KneadRun {
+        dir,
+        out,
+        json,
+        csv,
+    }
 }
 
 /// Run `tetris knead` on `file` with `flags`, then check the JSON and CSV in full.
 fn check_report(file: &Path, expected: &[Expected], flags: &[&str]) {
-    let dir = tempfile::tempdir().unwrap();
-    let (json_path, csv_path) = (dir.path().join("r.json"), dir.path().join("r.csv"));
-    let out = knead_writing_reports(file, flags, &json_path, &csv_path)
-        .output()
-        .unwrap();
+    // `_dir` keeps the reports' folder until the end of the checks.
+    let KneadRun {
+        dir: _dir,
+        out,
+        json: json_path,
+        csv: csv_path,
+    } = knead_with_reports(file, flags);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{flags:?}: {stderr}");
     if file.extension().is_some_and(|e| e == "onnx") {
@@ -549,16 +570,12 @@ fn every_json_and_csv_field_matches_the_golden_computation() {
 
 /// Run the binary on a bad input; it must fail cleanly, name `mention`, and write nothing.
 fn assert_clean_failure(weights: &Path, extra: &[&str], mention: &[&str]) {
-    let dir = tempfile::tempdir().unwrap();
-    let (json_path, csv_path) = (dir.path().join("r.json"), dir.path().join("r.csv"));
-    let out = knead_writing_reports(weights, extra, &json_path, &csv_path)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{weights:?} {extra:?} succeeded");
+    let run = knead_with_reports(weights, extra);
+    let err = String::from_utf8_lossy(&run.out.stderr);
+    assert!(!run.out.status.success(), "{weights:?} {extra:?} succeeded");
     assert_clean_error(&err, mention);
     assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
+        std::fs::read_dir(run.dir.path()).unwrap().count(),
         0,
         "no output file may be left"
     );
@@ -726,9 +743,13 @@ fn an_all_zero_layer_has_no_speedup_and_zero_cycles() {
             ("w.npy", npy_f32(&[2, 4], &pseudo_random(8, 5)), true),
         ]),
     );
-    let json = d.path().join("z.json");
-    let csv = d.path().join("z.csv");
-    let out = run_ok(&mut knead_writing_reports(&p, &[], &json, &csv));
+    let KneadRun {
+        dir: _dir,
+        out,
+        json,
+        csv,
+    } = knead_with_reports(&p, &[]);
+    assert_succeeded(&out, "knead");
     let j = read_json(&json);
     let z = &j["layers"][0];
     assert_eq!(z["name"], "zeros");

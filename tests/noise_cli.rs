@@ -3,9 +3,24 @@
 //! written), and a third-party-style gate-level netlist through Verilator (needs Verilator).
 
 mod common;
-use common::cli::{noise_profile, read_json, read_text, run_ok, run_required, tetris, CommandExt};
+use common::cli::{
+    characterize, noise_profile, read_json, read_text, run_ok, run_required, temp_dir_with_file,
+    tetris, CommandExt,
+};
 use serde_json::Value;
 use std::process::Command;
+
+/// A W x W multiplier with Verilog parameters: the exact product with its DROP low bits
+/// cleared.
+const PMUL_V: &str = "// Exact W x W product with its DROP low bits cleared.\n\
+     module pmul #(parameter W = 4, parameter DROP = 0)\n\
+       (input [W-1:0] a, input [W-1:0] b, output [2*W-1:0] y);\n\
+       wire [2*W-1:0] p = a * b;\n\
+       assign y = (p >> DROP) << DROP;\n\
+     endmodule\n";
+
+/// An 8x8 multiplier that ignores the lowest bit of port x: y = w * (x & ~1).
+const LSB_MUL_V: &str = "module lsb_mul(input [7:0] w, input [7:0] x, output [15:0] y);\n  assign y = w * {x[7:1], 1'b0};\nendmodule\n";
 
 #[test]
 fn noise_profile_writes_schema_and_luts() {
@@ -177,9 +192,7 @@ fn bad_input_fails_cleanly() {
         "module m(input [7:0] a, input [7:0] b, output [15:0] y); assign y = a * ; endmodule",
     )
     .unwrap();
-    let out = tetris()
-        .args(["characterize", "--width", "8", "--verilog"])
-        .arg(t.path().join("bad.v"))
+    let out = characterize(&t.path().join("bad.v"), "8")
         .opt("--work-dir", t.path().join("w"))
         .opt("--json", &j)
         .output()
@@ -191,11 +204,7 @@ fn bad_input_fails_cleanly() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!j.exists());
-    let out = tetris()
-        .args(["characterize", "--width", "4", "--verilog"])
-        .arg(t.path().join("bad.v"))
-        .output()
-        .unwrap();
+    let out = characterize(&t.path().join("bad.v"), "4").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("is 8 bits wide but --width is 4"));
 }
 
@@ -236,9 +245,7 @@ fn characterize_gate_level_netlist() {
     std::fs::write(&f, &v).unwrap();
     let j = t.path().join("m.json");
     run_ok(
-        tetris()
-            .args(["characterize", "--width", "4", "--verilog"])
-            .arg(&f)
+        characterize(&f, "4")
             .opt("--work-dir", t.path().join("w"))
             .opt("--json", &j),
     );
@@ -320,9 +327,8 @@ fn emitted_signed_rtl_characterizes_like_the_model() {
     );
     std::fs::write(p("all.v"), all).unwrap();
     run_ok(
-        tetris()
-            .args(["characterize", "--width", "7", "--signed", "--verilog"])
-            .arg(p("all.v"))
+        characterize(&p("all.v"), "7")
+            .arg("--signed")
             .opt("--work-dir", p("w"))
             .opt("--json", p("rtl.json")),
     );
@@ -471,22 +477,10 @@ fn timing_depths_from_the_synthesized_netlist() {
 /// Verilator as -G (the products change), keys the build cache and is written to the profile.
 #[test]
 fn characterize_with_verilog_parameters() {
-    let t = tempfile::tempdir().unwrap();
+    let t = temp_dir_with_file("pmul.v", PMUL_V);
     let v = t.path().join("pmul.v");
-    std::fs::write(
-        &v,
-        "// Exact W x W product with its DROP low bits cleared.\n\
-         module pmul #(parameter W = 4, parameter DROP = 0)\n\
-           (input [W-1:0] a, input [W-1:0] b, output [2*W-1:0] y);\n\
-           wire [2*W-1:0] p = a * b;\n\
-           assign y = (p >> DROP) << DROP;\n\
-         endmodule\n",
-    )
-    .unwrap();
     let run = |params: &[&str], width: &str, json: &str| -> (bool, String, String) {
-        let mut c = tetris();
-        c.args(["characterize", "--width", width, "--verilog"])
-            .arg(&v);
+        let mut c = characterize(&v, width);
         for p in params {
             c.args(["--param", p]);
         }
@@ -676,17 +670,10 @@ fn tables_follow_the_frameworks_from_first_principles() {
 /// link into one program, which reads the entry back.
 #[test]
 fn characterized_tables_name_their_ports_and_link_twice() {
-    let t = tempfile::tempdir().unwrap();
+    let t = temp_dir_with_file("lsb.v", LSB_MUL_V);
     let p = |n: &str| t.path().join(n);
-    std::fs::write(
-        p("lsb.v"),
-        "module lsb_mul(input [7:0] w, input [7:0] x, output [15:0] y);\n  assign y = w * {x[7:1], 1'b0};\nendmodule\n",
-    )
-    .unwrap();
     run_ok(
-        tetris()
-            .args(["characterize", "--width", "8", "--verilog"])
-            .arg(p("lsb.v"))
+        characterize(&p("lsb.v"), "8")
             .opt("--work-dir", p("w"))
             .opt("--lut-bin", p("t.bin"))
             .opt("--lut-npy", p("t.npy"))

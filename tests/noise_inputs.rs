@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::cli::{
-    assert_succeeded, noise_profile, read_json, read_text, run_ok, temp_dir_with_file, tetris,
-    CommandExt,
+    assert_succeeded, characterize, noise_profile, read_json, read_text, run_ok,
+    temp_dir_with_file, tetris, CommandExt,
 };
 
 /// A 5x5-bit multiplier whose product has bit 0 forced to 1.
@@ -112,9 +112,7 @@ fn characterize_refuses_what_is_not_a_multiplier() {
         let f = t.path().join(format!("{name}.v"));
         std::fs::write(&f, body).unwrap();
         run_err(
-            tetris()
-                .args(["characterize", "--width", "4", "--verilog"])
-                .arg(&f)
+            characterize(&f, "4")
                 .args(extra)
                 .opt("--work-dir", t.path().join("w"))
                 .opt("--json", &j),
@@ -185,9 +183,7 @@ fn characterize_isolates_output_warns_and_truncates_on_request() {
         std::fs::write(&f, body).unwrap();
         let j = p(&format!("{name}.json"));
         let out = run_ok(
-            tetris()
-                .args(["characterize", "--width", "4", "--verilog"])
-                .arg(&f)
+            characterize(&f, "4")
                 .args(extra)
                 .opt("--work-dir", p("w"))
                 .opt("--json", &j),
@@ -294,10 +290,7 @@ fn outputs_never_collide_and_are_all_or_nothing() {
     )
     .unwrap();
     run_err(
-        tetris()
-            .args(["characterize", "--width", "4", "--verilog"])
-            .arg(p("m.v"))
-            .opt("--json", p("m.v")),
+        characterize(&p("m.v"), "4").opt("--json", p("m.v")),
         "is the input given to --verilog",
     );
     assert!(read_text(&p("m.v")).contains("module m"));
@@ -341,9 +334,7 @@ fn concurrent_characterize_runs_share_the_cache() {
     let p = |n: &str| t.path().join(n);
     let children: Vec<_> = (0..3)
         .map(|i| {
-            tetris()
-                .args(["characterize", "--width", "5", "--verilog"])
-                .arg(p("m.v"))
+            characterize(&p("m.v"), "5")
                 .opt("--work-dir", p("w"))
                 .opt("--json", p(&format!("{i}.json")))
                 .stdout(Stdio::null())
@@ -571,18 +562,16 @@ fn default_sweep_matches_help_and_samples_match_the_model() {
         .map(|f| std::fs::read_to_string(p("rtl").join(f)).unwrap())
         .collect();
     std::fs::write(p("all.v"), all).unwrap();
-    let characterize = |extra: &[&str], json: &str| {
+    let characterize_all = |extra: &[&str], json: &str| {
         run_ok(
-            tetris()
-                .args(["characterize", "--width", "10", "--verilog"])
-                .arg(p("all.v"))
+            characterize(&p("all.v"), "10")
                 .args(extra)
                 .opt("--work-dir", p("w"))
                 .opt("--json", p(json)),
         );
         read_json(&p(json))
     };
-    let rtl = characterize(&[], "rtl.json");
+    let rtl = characterize_all(&[], "rtl.json");
     let model = read_json(&p("model.json"));
     assert_eq!(rtl["method"]["exhaustive"], true);
     assert_eq!(rtl["metrics"]["pairs"], 1 << 20);
@@ -591,7 +580,7 @@ fn default_sweep_matches_help_and_samples_match_the_model() {
     for k in ["metrics", "histograms", "by_magnitude", "noise_model"] {
         assert_eq!(rtl[k], model[k], "{k}");
     }
-    let sampled = characterize(&["--samples", "150000", "--seed", "9"], "rtl_s.json");
+    let sampled = characterize_all(&["--samples", "150000", "--seed", "9"], "rtl_s.json");
     run_ok(
         noise_profile("drum:k=4", "10")
             .args(["--samples", "150000", "--seed", "9", "--json"])

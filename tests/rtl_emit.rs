@@ -61,29 +61,25 @@ fn check_design(c: &Config) {
     assert_eq!(files.last().unwrap(), &format!("rtl/{}.v", c.top.name));
 }
 
-#[test]
-fn sac_8_sm_passes_all_tools() {
-    check_design(&cfg(PeKind::Sac, 8, Encoding::Sm));
+/// One test per PE design, `name: kind bits encoding`, each running [`check_design`].
+macro_rules! passes_all_tools {
+    ($($name:ident: $kind:ident $bits:literal $enc:ident;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                check_design(&cfg(PeKind::$kind, $bits, Encoding::$enc));
+            }
+        )*
+    };
 }
-#[test]
-fn sac_8_csd_passes_all_tools() {
-    check_design(&cfg(PeKind::Sac, 8, Encoding::Csd));
-}
-#[test]
-fn sac_16_sm_passes_all_tools() {
-    check_design(&cfg(PeKind::Sac, 16, Encoding::Sm));
-}
-#[test]
-fn sac_16_csd_passes_all_tools() {
-    check_design(&cfg(PeKind::Sac, 16, Encoding::Csd));
-}
-#[test]
-fn mac_8_passes_all_tools() {
-    check_design(&cfg(PeKind::Mac, 8, Encoding::Sm));
-}
-#[test]
-fn mac_16_passes_all_tools() {
-    check_design(&cfg(PeKind::Mac, 16, Encoding::Sm));
+
+passes_all_tools! {
+    sac_8_sm_passes_all_tools: Sac 8 Sm;
+    sac_8_csd_passes_all_tools: Sac 8 Csd;
+    sac_16_sm_passes_all_tools: Sac 16 Sm;
+    sac_16_csd_passes_all_tools: Sac 16 Csd;
+    mac_8_passes_all_tools: Mac 8 Sm;
+    mac_16_passes_all_tools: Mac 16 Sm;
 }
 
 #[test]

@@ -31,6 +31,14 @@ pub fn noise_profile(mult: &str, width: &str) -> Command {
     c
 }
 
+/// `tetris characterize --width width --verilog verilog`, to add options to.
+pub fn characterize(verilog: &Path, width: &str) -> Command {
+    let mut c = tetris();
+    c.args(["characterize", "--width", width, "--verilog"])
+        .arg(verilog);
+    c
+}
+
 /// `out` (of a finished run of `what`) must be a success; its stdout and stderr are the
 /// failure message.
 pub fn assert_succeeded(out: &Output, what: &str) {
