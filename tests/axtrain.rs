@@ -377,7 +377,7 @@ fn loaders_read_csv_gz_headers_and_idx() {
 
 /// `tetris noise-profile` of the 8-bit `spec` multiplier, writing its table to `lut` (`--lut-bin`).
 fn write_lut_bin(lut: &Path, spec: &str) {
-    run_ok(noise_profile(spec, "8").args(["--lut-bin"]).arg(lut));
+    run_ok(noise_profile(spec, "8").opt("--lut-bin", lut));
 }
 
 #[test]

@@ -311,7 +311,7 @@ fn emitted_signed_rtl_characterizes_like_the_model() {
     let p = |n: &str| t.path().join(n);
     run_ok(
         noise_profile("drum:k=3", "7")
-            .args(["--signed"])
+            .arg("--signed")
             .opt("--emit-rtl", p("rtl"))
             .opt("--json", p("model.json")),
     );

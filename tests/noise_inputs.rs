@@ -445,11 +445,7 @@ fn family_sweep_in_one_command() {
     let members = f["members"].as_array().unwrap();
     assert_eq!(members.len(), 5);
     assert_eq!(f["family"]["parameter"], "k");
-    run_ok(
-        noise_profile("drum:k=4", "8")
-            .args(["--json"])
-            .arg(p("k4.json")),
-    );
+    run_ok(noise_profile("drum:k=4", "8").opt("--json", p("k4.json")));
     let k4 = read_json(&p("k4.json"));
     assert_eq!(members[2]["family_value"], 4);
     assert_eq!(members[2]["metrics"], k4["metrics"]);
@@ -468,9 +464,7 @@ fn family_sweep_in_one_command() {
     assert!(svg.contains("MRE %") && svg.contains(">k<"));
     assert!(read_text(&p("f.toml")).contains("[[members]]"));
     run_err(
-        noise_profile("drum:k=2..6", "8")
-            .args(["--lut-bin"])
-            .arg(p("x.bin")),
+        noise_profile("drum:k=2..6", "8").opt("--lut-bin", p("x.bin")),
         "a family writes",
     );
 }
@@ -482,7 +476,7 @@ fn family_sweep_in_one_command() {
 fn plots_label_real_ranges_and_mark_undefined_cells() {
     let t = tempfile::tempdir().unwrap();
     let f = t.path().join("p.svg");
-    run_ok(noise_profile("drum:k=3", "8").args(["--plot"]).arg(&f));
+    run_ok(noise_profile("drum:k=3", "8").opt("--plot", &f));
     let svg = std::fs::read_to_string(&f).unwrap();
     let texts: Vec<&str> = svg
         .split("<text")
@@ -552,8 +546,7 @@ fn default_sweep_matches_help_and_samples_match_the_model() {
     let p = |n: &str| t.path().join(n);
     run_ok(
         noise_profile("drum:k=4", "10")
-            .args(["--emit-rtl"])
-            .arg(p("rtl"))
+            .opt("--emit-rtl", p("rtl"))
             .opt("--json", p("model.json")),
     );
     let files = std::fs::read_to_string(p("rtl/files.f")).unwrap();
