@@ -15,6 +15,13 @@ use tetris_hdl::flow::rtl_driver::run_layer_rtl;
 use tetris_hdl::model::conv::{conv2d, ConvParams};
 use tetris_hdl::weights::Layer;
 
+#[path = "../tests/common/configs.rs"]
+mod configs;
+#[path = "../tests/common/conv_layers.rs"]
+mod conv_layers;
+use configs::default_on_array;
+use conv_layers::same_3x3_conv;
+
 fn gaussian(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed;
     let mut u = || {
@@ -28,49 +35,31 @@ fn gaussian(n: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
+/// The 13 conv layers of VGG-16: its five stages of (output channels, map side, layers), each
+/// layer taking the previous one's channels (3 into the first).
 fn vgg16() -> Vec<Layer> {
-    let spec = [
-        (3, 64, 224),
-        (64, 64, 224),
-        (64, 128, 112),
-        (128, 128, 112),
-        (128, 256, 56),
-        (256, 256, 56),
-        (256, 256, 56),
-        (256, 512, 28),
-        (512, 512, 28),
-        (512, 512, 28),
-        (512, 512, 14),
-        (512, 512, 14),
-        (512, 512, 14),
+    let stages = [
+        (64, 224, 2),
+        (128, 112, 2),
+        (256, 56, 3),
+        (512, 28, 3),
+        (512, 14, 3),
     ];
-    spec.iter()
+    let mut cin = 3;
+    let mut spec = vec![];
+    for (cout, side, layers) in stages {
+        for _ in 0..layers {
+            spec.push(same_3x3_conv(cin, cout, side));
+            cin = cout;
+        }
+    }
+    spec.into_iter()
         .enumerate()
-        .map(|(i, &(cin, cout, hw))| {
-            let params = ConvParams {
-                batch: 1,
-                cin,
-                cout,
-                in_h: hw,
-                in_w: hw,
-                kh: 3,
-                kw: 3,
-                stride: (1, 1),
-                pad: (1, 1, 1, 1),
-                dilation: (1, 1),
-                groups: 1,
-            };
+        .map(|(i, params)| {
             let weights = gaussian(params.weight_len(), i as u64 + 1);
             Layer::conv(&format!("conv{i}"), params, weights)
         })
         .collect()
-}
-
-fn config(rows: u32, cols: u32) -> Config {
-    let mut c = Config::default_config();
-    c.array.rows = rows;
-    c.array.cols = cols;
-    c
 }
 
 fn main() {
@@ -79,7 +68,7 @@ fn main() {
     println!("| bench | array | weights | time (s) | s per 10 M weights | result |");
     println!("|---|---|---|---|---|---|");
     for (r, c) in [(8, 8), (16, 16)] {
-        let cfg = config(r, c);
+        let cfg = default_on_array(r, c);
         let t0 = Instant::now();
         let reports = evaluate_all(&net, &cfg, Timing::default()).unwrap();
         let dt = t0.elapsed().as_secs_f64();
@@ -95,7 +84,7 @@ fn main() {
     println!("| bench | array | simulated cycles | time (s) | cycles/s |");
     println!("|---|---|---|---|---|");
     for n in [4usize, 8, 16] {
-        let cfg = config(n as u32, n as u32);
+        let cfg = default_on_array(n as u32, n as u32);
         // One pixel tile of a 1x1 conv with K = 256 and 2 filters per column (setup included).
         let p = ConvParams::gemm(n, 256, 2 * n);
         let w: Vec<i64> = gaussian(p.weight_len(), 7)

@@ -9,10 +9,14 @@ use tetris_hdl::axtrain::data::Dataset;
 use tetris_hdl::axtrain::experiment::Setup;
 use tetris_hdl::axtrain::hardware::{ActOperand, Hardware};
 use tetris_hdl::axtrain::net::Arch;
-use tetris_hdl::axtrain::noise::{ErrorModel, NoiseModel};
+use tetris_hdl::axtrain::noise::ErrorModel;
 use tetris_hdl::axtrain::qnet::{gemm_row, Arith};
 use tetris_hdl::axtrain::rng::Rng;
-use tetris_hdl::axtrain::train::{Mode, Optim, TrainConfig};
+use tetris_hdl::axtrain::train::Mode;
+
+#[path = "../tests/common/train.rs"]
+mod train;
+use train::adam_lut_train_config;
 
 /// MACs per second of `arith` on one core over `rows` rows of a (k, m) layer.
 fn one_core(arith: Arith, x: &[u8], w: &[i8], k: usize, m: usize) -> (f64, i64) {
@@ -97,16 +101,7 @@ fn main() {
         .unwrap()
         .split(0.2, 1)
         .unwrap();
-    let cfg = TrainConfig {
-        epochs: 30,
-        batch: 32,
-        lr: 3e-3,
-        optim: Optim::Adam,
-        per_channel: false,
-        noise: NoiseModel::Lut,
-        active_weight: 1.0,
-        ste: false,
-    };
+    let cfg = adam_lut_train_config(30, 32);
     let em = ErrorModel::new(Hardware::from_spec("trunc:t=11", false, ActOperand::A).unwrap());
     println!(
         "training on {} digits-sized images, 30 epochs, trunc:t=11:",

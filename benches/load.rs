@@ -7,25 +7,24 @@
 //! Run: `cargo bench --bench load`. Without `--bench` (as `cargo test --all-targets` starts it)
 //! it runs a small smoke version.
 
+#[path = "../tests/common/npy.rs"]
+mod npy;
 #[path = "../tests/common/onnx_writer.rs"]
 mod onnx_writer;
+#[path = "../tests/common/pseudo_random.rs"]
+mod pseudo_random;
 
+use npy::npy_f32_bytes;
 use onnx_writer::*;
+use pseudo_random::uniform_values;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tetris_hdl::weights;
 
+/// `n` weights in [-0.05, 0.05).
 fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            ((x >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.1
-        })
-        .collect()
+    uniform_values(n, seed, 0.1)
 }
 
 /// A chain of `layers` 3x3 convs of `ch` channels (raw_data f32 initializers), each followed by
@@ -57,25 +56,6 @@ fn onnx_model(layers: usize, ch: usize) -> (Vec<u8>, Vec<Vec<f32>>) {
     }
     let input = value_info("x", &[Some(1), Some(ch as u64), Some(32), Some(32)]);
     (model_with_inputs(&nodes, &inits, &[input]), ws)
-}
-
-fn npy(shape: &[usize], data: &[f32]) -> Vec<u8> {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let mut h = format!(
-        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({}), }}",
-        dims.join(", ")
-    );
-    while !(10 + h.len() + 1).is_multiple_of(64) {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend((h.len() as u16).to_le_bytes());
-    out.extend(h.as_bytes());
-    for x in data {
-        out.extend(x.to_le_bytes());
-    }
-    out
 }
 
 fn npz(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
@@ -114,14 +94,19 @@ fn main() {
     let entries: Vec<(String, Vec<u8>)> = ws
         .iter()
         .enumerate()
-        .map(|(i, w)| (format!("conv{i}.weight.npy"), npy(&[ch, ch, 3, 3], w)))
+        .map(|(i, w)| {
+            (
+                format!("conv{i}.weight.npy"),
+                npy_f32_bytes(&[ch, ch, 3, 3], w),
+            )
+        })
         .collect();
     let p = dir.path().join("convs.npz");
     std::fs::write(&p, npz(&entries)).unwrap();
     files.push(p);
     let all: Vec<f32> = ws.concat();
     let p = dir.path().join("convs.npy");
-    std::fs::write(&p, npy(&[layers * ch, ch, 3, 3], &all)).unwrap();
+    std::fs::write(&p, npy_f32_bytes(&[layers * ch, ch, 3, 3], &all)).unwrap();
     files.push(p);
     if let Ok(extra) = std::env::var("TETRIS_LOAD_FILES") {
         files.extend(

@@ -15,6 +15,8 @@
 //!    multi-core scaling: 1 thread, then every core.
 //! 4. Verilator characterize of an 8x8 netlist including its build (target < 15 s).
 
+#[path = "../tests/common/cli.rs"]
+mod cli;
 #[path = "common/cpu_time.rs"]
 mod cpu_time;
 
@@ -50,18 +52,14 @@ fn children_cpu() -> f64 {
 fn build_c(dir: &Path, name: &str, flags: &[&str]) -> std::path::PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/noise_ref.c");
     let exe = dir.join(name);
-    let out = Command::new("cc")
-        .args(flags)
-        .arg("-o")
-        .arg(&exe)
-        .arg(&src)
-        .arg("-lm")
-        .output()
-        .expect("the system C compiler `cc` must be installed for this bench");
-    assert!(
-        out.status.success(),
-        "cc {flags:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    cli::run_required(
+        Command::new("cc")
+            .args(flags)
+            .arg("-o")
+            .arg(&exe)
+            .arg(&src)
+            .arg("-lm"),
+        "the system C compiler `cc` must be installed for this bench",
     );
     exe
 }
@@ -75,11 +73,7 @@ fn run_c(exe: &Path, spec: &str, width: u32) -> (BTreeMap<String, String>, f64, 
     let (c0, t) = (children_cpu(), Instant::now());
     let out = Command::new(exe).args(&args).output().unwrap();
     let (cpu, wall) = (children_cpu() - c0, t.elapsed().as_secs_f64());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli::assert_succeeded(&out, "the C reference");
     let mut figures = BTreeMap::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         // "name value...": the key is everything up to the value(s) of the known shapes.

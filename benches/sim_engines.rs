@@ -31,29 +31,17 @@ use tetris_hdl::hdl::sim::SplitMix64;
 use tetris_hdl::model::conv::{conv2d, ConvParams};
 use tetris_hdl::model::encoding::max_magnitude;
 
-fn config(n: u32) -> Config {
-    let mut c = Config::default_config();
-    c.array.rows = n;
-    c.array.cols = n;
-    c
-}
+#[path = "../tests/common/configs.rs"]
+mod configs;
+#[path = "../tests/common/conv_layers.rs"]
+mod conv_layers;
+use configs::default_on_array;
+use conv_layers::same_3x3_conv;
 
 /// A 3x3 conv, 32 -> 2n channels, on a map giving about 100 pixel tiles for an n x n array.
 fn layer(n: usize) -> ConvParams {
     let side = ((100 * n) as f64).sqrt().ceil() as usize;
-    ConvParams {
-        batch: 1,
-        cin: 32,
-        cout: 2 * n,
-        in_h: side,
-        in_w: side,
-        kh: 3,
-        kw: 3,
-        stride: (1, 1),
-        pad: (1, 1, 1, 1),
-        dilation: (1, 1),
-        groups: 1,
-    }
+    same_3x3_conv(32, 2 * n, side)
 }
 
 /// The array of `cfg` as written before the netlist (from the fixture), with the ports of
@@ -108,34 +96,45 @@ fn old_design(cfg: &Config, n: usize) -> Option<Design> {
     })
 }
 
-/// Run the whole layer on a Verilator build and check it; cycles per second.
-#[allow(clippy::too_many_arguments)]
-fn run_verilator_rate(
-    sim: &ArraySim,
-    cfg: &Config,
-    map: &tetris_hdl::array::mapper::LayerMap,
-    x: &[i64],
-    w: &[i64],
-    lens: &[Vec<u32>],
-    tiles: &[usize],
-    work: &std::path::Path,
-    golden: &[i128],
+/// One layer run through Verilator builds, with what each run is checked against.
+struct VerilatorCheck<'a> {
+    cfg: &'a Config,
+    map: &'a tetris_hdl::array::mapper::LayerMap,
+    x: &'a [i64],
+    w: &'a [i64],
+    lens: &'a [Vec<u32>],
+    tiles: &'a [usize],
+    work: &'a std::path::Path,
+    golden: &'a [i128],
     model_cycles: u64,
-) -> f64 {
-    let (vrun, st) = run_layer_verilator(
-        sim,
-        cfg,
-        LayerData::new(map, x, w, lens),
-        Engine::Sac,
-        tiles,
-        work,
-        1,
-    )
-    .expect("Verilator run");
-    assert_eq!(vrun.cycles, model_cycles, "Verilator vs model");
-    assert_eq!(vrun.outputs.len(), golden.len());
-    assert!(vrun.outputs.iter().all(|&(i, v)| golden[i] == v));
-    st.sim_cycles as f64 / st.sim_s
+}
+
+impl VerilatorCheck<'_> {
+    /// Build (or take from the cache) with `build`, then run the whole layer and check it: the
+    /// cold build's seconds (0 when cached) and the cycles per second.
+    fn build_and_rate(&self, build: impl FnOnce() -> ArraySim) -> (f64, f64) {
+        let t0 = Instant::now();
+        let sim = build();
+        let build_s = if sim.cached {
+            0.0
+        } else {
+            t0.elapsed().as_secs_f64()
+        };
+        let (vrun, st) = run_layer_verilator(
+            &sim,
+            self.cfg,
+            LayerData::new(self.map, self.x, self.w, self.lens),
+            Engine::Sac,
+            self.tiles,
+            self.work,
+            1,
+        )
+        .expect("Verilator run");
+        assert_eq!(vrun.cycles, self.model_cycles, "Verilator vs model");
+        assert_eq!(vrun.outputs.len(), self.golden.len());
+        assert!(vrun.outputs.iter().all(|&(i, v)| self.golden[i] == v));
+        (build_s, st.sim_cycles as f64 / st.sim_s)
+    }
 }
 
 fn main() {
@@ -149,7 +148,7 @@ fn main() {
     println!("| design | layer | Verilator build (s) | rust-hdl cycles/s | Verilator cycles/s | cycle model cycles/s | Verilator / rust-hdl | old emission: build (s) | old emission: Verilator cycles/s | new / old |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
-        let cfg = config(n as u32);
+        let cfg = default_on_array(n as u32, n as u32);
         let p = layer(n);
         let mut r = SplitMix64(11 + n as u64);
         let m = max_magnitude(16);
@@ -192,46 +191,24 @@ fn main() {
         let rust_hdl_rate = run.cycles as f64 / rust_hdl_s;
 
         // Verilator: build (or take from the cache), then the whole layer in one process.
-        let t0 = Instant::now();
-        let sim = build_array_sim(&cfg, Engine::Sac, &cache).expect("Verilator build");
-        let build_s = if sim.cached {
-            0.0
-        } else {
-            t0.elapsed().as_secs_f64()
-        };
-        let verilator_rate = run_verilator_rate(
-            &sim,
-            &cfg,
-            &map,
-            &x,
-            &w,
-            &lens,
-            &tiles,
-            work.path(),
-            &golden,
+        let check = VerilatorCheck {
+            cfg: &cfg,
+            map: &map,
+            x: &x,
+            w: &w,
+            lens: &lens,
+            tiles: &tiles,
+            work: work.path(),
+            golden: &golden,
             model_cycles,
-        );
+        };
+        let (build_s, verilator_rate) = check.build_and_rate(|| {
+            build_array_sim(&cfg, Engine::Sac, &cache).expect("Verilator build")
+        });
         let old = old_design(&cfg, n).map(|d| {
-            let t0 = Instant::now();
-            let sim = build_array_design(d, &cfg, Engine::Sac, &cache, 0.0).expect("old build");
-            let build_s = if sim.cached {
-                0.0
-            } else {
-                t0.elapsed().as_secs_f64()
-            };
-            let rate = run_verilator_rate(
-                &sim,
-                &cfg,
-                &map,
-                &x,
-                &w,
-                &lens,
-                &tiles,
-                work.path(),
-                &golden,
-                model_cycles,
-            );
-            (build_s, rate)
+            check.build_and_rate(|| {
+                build_array_design(d, &cfg, Engine::Sac, &cache, 0.0).expect("old build")
+            })
         });
         let (old_build, old_rate) = old.map_or(("-".into(), "-".into()), |(b, r)| {
             (format!("{b:.1}"), format!("{r:.0}"))

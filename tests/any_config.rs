@@ -21,6 +21,10 @@ use tetris_hdl::flow::verilator_cosim::{cosim, CosimOptions};
 use tetris_hdl::hdl::sim::SplitMix64;
 use tetris_hdl::model::encoding::Encoding;
 
+mod common;
+use common::cli::{read_json, tetris, CommandExt};
+use common::configs::array_config;
+
 fn cache() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("verilator-cache")
 }
@@ -36,14 +40,10 @@ fn config(
     cols: u32,
     name: &str,
 ) -> Config {
-    let mut c = Config::default_config();
-    c.pe.kind = kind;
-    c.pe.weight_bits = w;
+    let mut c = array_config(rows, cols, w, enc);
     c.pe.act_bits = a;
+    c.pe.kind = kind;
     c.pe.ks = ks;
-    c.pe.encoding = enc;
-    c.array.rows = rows;
-    c.array.cols = cols;
     c.top.name = name.into();
     c.validate().unwrap();
     c
@@ -73,8 +73,7 @@ fn mixed_precision_designs_match_golden_model_and_verilator() {
         };
         write_outputs(&out, &c, &built.design, &built.description, &[], checks)
             .unwrap_or_else(|e| panic!("{}: {e:#}", c.top.name));
-        let params: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join("params.json")).unwrap()).unwrap();
+        let params: serde_json::Value = read_json(&out.join("params.json"));
         let p = &params["params"];
         let (w, a) = (c.pe.weight_bits as u64, c.pe.act_bits as u64);
         assert_eq!(
@@ -142,10 +141,8 @@ fn random_config(r: &mut SplitMix64, i: usize) -> Config {
     c
 }
 
-fn tetris() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tetris"))
-}
-
+/// Run `cmd`; it must succeed without a panic message (`what` and its stderr are the
+/// failure message). Its stdout.
 fn run_ok(cmd: &mut Command, what: &str) -> String {
     let o = cmd.output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
@@ -169,7 +166,7 @@ fn sweep(configs: &[Config], dir: &Path) {
     let mut spec = tetris();
     spec.arg("specialize");
     for p in &paths {
-        spec.arg("--config").arg(p);
+        spec.opt("--config", p);
     }
     let t0 = std::time::Instant::now();
     let out = run_ok(&mut spec, "tetris specialize");
@@ -198,8 +195,7 @@ fn sweep(configs: &[Config], dir: &Path) {
             tetris()
                 .args(["gen", "--no-tool-checks", "--self-check", "40", "--config"])
                 .arg(p)
-                .arg("--out")
-                .arg(&out_dir),
+                .opt("--out", &out_dir),
             &format!("gen {what}"),
         );
         assert!(stdout.contains(": 0 mismatches"), "{what}: {stdout}");
@@ -215,15 +211,12 @@ fn sweep(configs: &[Config], dir: &Path) {
             tetris()
                 .args(["cosim", "--vectors", "3", "--config"])
                 .arg(p)
-                .arg("--cache-dir")
-                .arg(cache())
-                .arg("--work-dir")
-                .arg(dir.join(format!("{}_work", c.top.name)))
-                .arg("--json")
-                .arg(&json),
+                .opt("--cache-dir", cache())
+                .opt("--work-dir", dir.join(format!("{}_work", c.top.name)))
+                .opt("--json", &json),
             &format!("cosim {what}"),
         );
-        let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        let r: serde_json::Value = read_json(&json);
         assert_eq!(r["mismatches"].as_u64(), Some(0), "cosim {what}: {r}");
         assert_eq!(
             r["golden_mismatches"].as_u64(),

@@ -17,6 +17,11 @@ use tetris_hdl::hdl::sim::{SplitMix64, Trace};
 use tetris_hdl::model::conv::ConvParams;
 use tetris_hdl::model::encoding::Encoding;
 
+mod common;
+use common::configs::array_config;
+use common::conv_layers::plain_conv;
+use common::trace::corrupt_28_bit_port;
+
 fn width(lit: &str) -> usize {
     lit.split('\'').next().unwrap().parse().unwrap()
 }
@@ -110,28 +115,14 @@ fn case(
     knead_on_chip: bool,
     seed: u64,
 ) -> (Config, Trace) {
-    let mut cfg = Config::default_config();
-    cfg.array.rows = rows;
-    cfg.array.cols = cols;
+    let mut cfg = array_config(rows, cols, bits, enc);
     cfg.array.knead_on_chip = knead_on_chip;
-    cfg.pe.weight_bits = bits;
-    cfg.pe.act_bits = bits;
-    cfg.pe.encoding = enc;
     cfg.pe.kind = kind;
     cfg.top.name = format!("cosim{rows}x{cols}");
     let mut r = SplitMix64(seed);
     let p = ConvParams {
-        batch: 1,
-        cin: 3,
-        cout: cols as usize + 1,
-        in_h: 3,
-        in_w: rows as usize + 1,
-        kh: 3,
-        kw: 2,
-        stride: (1, 1),
         pad: (1, 0, 1, 0),
-        dilation: (1, 1),
-        groups: 1,
+        ..plain_conv(1, 3, cols as usize + 1, (3, rows as usize + 1), (3, 2))
     };
     // The array stimulus of gen and cosim: max-magnitude filters against the most negative
     // activations on output pixel 0 (in tile 0), all-zero kneading groups.
@@ -185,12 +176,7 @@ fn replay_detects_a_wrong_output() {
                 .any(|v| v.0 == "out_valid_0" && v.2 == "1'b1")
         })
         .unwrap();
-    let d = s.values.iter_mut().find(|v| v.0 == "out_data_0").unwrap();
-    d.2 = if d.2 == "28'h1" {
-        "28'h2".into()
-    } else {
-        "28'h1".into()
-    };
+    corrupt_28_bit_port(&mut s.values, "out_data_0");
     let t = tempfile::tempdir().unwrap();
     let e = replay(&cfg, &trace, t.path()).unwrap_err();
     assert!(e.contains("MISMATCH"), "{e}");

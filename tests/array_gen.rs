@@ -7,13 +7,11 @@ use tetris_hdl::config::Config;
 use tetris_hdl::flow::gen::{generate, ToolChecks};
 use tetris_hdl::model::encoding::Encoding;
 
+mod common;
+use common::configs::array_config;
+
 fn cfg(rows: u32, cols: u32, bits: u32, enc: Encoding) -> Config {
-    let mut c = Config::default_config();
-    c.array.rows = rows;
-    c.array.cols = cols;
-    c.pe.weight_bits = bits;
-    c.pe.act_bits = bits;
-    c.pe.encoding = enc;
+    let mut c = array_config(rows, cols, bits, enc);
     c.top.name = format!("arr{rows}x{cols}_{bits}{enc}");
     c
 }

@@ -4,7 +4,7 @@
 //! layers (per-axis stride and dilation, asymmetric pads, groups, depthwise, batches).
 
 mod common;
-use common::conv_oracle::{oracle, random_conv, Coverage, Limits};
+use common::conv_oracle::{check_random_convs, oracle, Limits};
 use tetris_hdl::array::functional::run_mapped;
 use tetris_hdl::array::mapper::{kneaded_lengths, map_layer};
 use tetris_hdl::hdl::sim::SplitMix64;
@@ -13,17 +13,13 @@ use tetris_hdl::model::encoding::{max_magnitude, Encoding};
 
 #[test]
 fn mapped_layers_equal_the_onnx_convolution() {
-    let mut r = SplitMix64(2024);
     let limits = Limits {
         cin_g: 4,
         cout_g: 5,
         hw: 7,
         batch: 2,
     };
-    let mut coverage = Coverage::default();
-    for case in 0..80 {
-        let p = random_conv(&mut r, &limits);
-        coverage.add(&p);
+    check_random_convs(2024, &limits, 80, |case, p, r| {
         let bits = [8u32, 16][case % 2];
         let enc = [Encoding::Sm, Encoding::Csd][case / 2 % 2];
         let m = max_magnitude(bits);
@@ -33,15 +29,14 @@ fn mapped_layers_equal_the_onnx_convolution() {
         let ks = [1usize, 4, 16][r.range(0, 2) as usize];
         let lens = kneaded_lengths(&w, p.dot_len(), bits, enc, ks);
         let (rows, cols) = (r.range(1, 4) as usize, r.range(1, 8) as usize);
-        let map = map_layer(&p, rows, cols, ks, &lens).unwrap();
+        let map = map_layer(p, rows, cols, ks, &lens).unwrap();
         let got = run_mapped(&map, &x, &w, bits, enc).unwrap();
         assert_eq!(
             got,
-            oracle(&p, &x, &w),
+            oracle(p, &x, &w),
             "case {case}: {p:?} {rows}x{cols} ks={ks}"
         );
-    }
-    coverage.assert_all();
+    });
 }
 
 #[test]

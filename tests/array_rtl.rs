@@ -7,6 +7,7 @@
 //! kneading groups; guarded in tests/extremes.rs).
 
 mod common;
+use common::configs::array_config;
 use common::conv_oracle::{oracle, random_conv, Coverage, Limits};
 use tetris_hdl::array::cycle_model::{layer_cycles_for_tiles, Engine, Timing};
 use tetris_hdl::array::host::LayerData;
@@ -18,12 +19,7 @@ use tetris_hdl::hdl::sim::SplitMix64;
 use tetris_hdl::model::encoding::Encoding;
 
 fn config(rows: u32, cols: u32, bits: u32, enc: Encoding) -> Config {
-    let mut c = Config::default_config();
-    c.array.rows = rows;
-    c.array.cols = cols;
-    c.pe.weight_bits = bits;
-    c.pe.act_bits = bits;
-    c.pe.encoding = enc;
+    let c = array_config(rows, cols, bits, enc);
     c.validate().unwrap();
     c
 }
@@ -103,22 +99,21 @@ fn check(seed: u64, rows: u32, cols: u32, cases: usize, max_tiles: usize) {
     );
 }
 
-#[test]
-fn array_2x2_matches_golden_and_model() {
-    check(11, 2, 2, 60, 4);
+/// One test per array shape, `name: check(seed, rows, cols, cases, max_tiles)`.
+macro_rules! array_tests {
+    ($($name:ident: $args:tt;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                check $args;
+            }
+        )*
+    };
 }
 
-#[test]
-fn array_3x2_matches_golden_and_model() {
-    check(12, 3, 2, 30, 3);
-}
-
-#[test]
-fn array_4x4_matches_golden_and_model() {
-    check(13, 4, 4, 30, 4);
-}
-
-#[test]
-fn array_8x8_tiny_matches_golden_and_model() {
-    check(14, 8, 8, 8, 2);
+array_tests! {
+    array_2x2_matches_golden_and_model: (11, 2, 2, 60, 4);
+    array_3x2_matches_golden_and_model: (12, 3, 2, 30, 3);
+    array_4x4_matches_golden_and_model: (13, 4, 4, 30, 4);
+    array_8x8_tiny_matches_golden_and_model: (14, 8, 8, 8, 2);
 }

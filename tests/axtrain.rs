@@ -2,8 +2,7 @@
 //! computation, LUT files against the built-in models, seeded reproducibility, the passive
 //! noise and the data loaders, the CLI end to end on data written here, and bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use tetris_hdl::axtrain::data::{self, Dataset, LabelColumn};
 use tetris_hdl::axtrain::experiment::Setup;
 use tetris_hdl::axtrain::hardware::{ActOperand, Hardware};
@@ -11,9 +10,16 @@ use tetris_hdl::axtrain::net::{init, layers, Arch, LayerSpec, Params};
 use tetris_hdl::axtrain::noise::{ErrorModel, NoiseModel};
 use tetris_hdl::axtrain::qnet::{gemm, Arith, QNet};
 use tetris_hdl::axtrain::rng::Rng;
-use tetris_hdl::axtrain::train::{Mode, Optim, TrainConfig};
+use tetris_hdl::axtrain::train::{Mode, TrainConfig};
 use tetris_hdl::noise::lut::{Lut8, Roles};
 use tetris_hdl::noise::models::Multiplier;
+
+mod common;
+use common::cli::{
+    assert_clean_error, assert_contains_all, noise_profile, read_json, run_fails, run_ok,
+    run_ok_stdout, tetris, write_file, CommandExt,
+};
+use common::train::adam_lut_train_config;
 
 /// Three classes of 8x8 images: a bright bar in the top, middle or bottom rows, plus noise.
 fn toy_rows(n: usize, seed: u64) -> Vec<(u32, Vec<f32>)> {
@@ -55,16 +61,7 @@ fn toy_dataset(n: usize, seed: u64) -> Dataset {
 }
 
 fn cfg(epochs: usize) -> TrainConfig {
-    TrainConfig {
-        epochs,
-        batch: 16,
-        lr: 3e-3,
-        optim: Optim::Adam,
-        per_channel: false,
-        noise: NoiseModel::Lut,
-        active_weight: 1.0,
-        ste: false,
-    }
+    adam_lut_train_config(epochs, 16)
 }
 
 // ------------------------------------------------------------- independent reference
@@ -353,19 +350,9 @@ fn seeded_training_is_reproducible_and_learns() {
 #[test]
 fn loaders_read_csv_gz_headers_and_idx() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("d.csv");
-    std::fs::write(
-        &csv,
-        format!(
-            "label,{}\n{}",
-            (0..64)
-                .map(|i| format!("p{i}"))
-                .collect::<Vec<_>>()
-                .join(","),
-            toy_csv(9, 2, false)
-        ),
-    )
-    .unwrap();
+    let header: Vec<String> = (0..64).map(|i| format!("p{i}")).collect();
+    let text = format!("label,{}\n{}", header.join(","), toy_csv(9, 2, false));
+    let csv = write_file(dir.path(), "d.csv", text.as_bytes());
     let d = data::load(&csv, LabelColumn::First).unwrap();
     assert_eq!((d.len(), d.shape, d.classes), (9, (1, 8, 8), 3));
     assert_eq!(d, toy_dataset(9, 2));
@@ -388,45 +375,24 @@ fn loaders_read_csv_gz_headers_and_idx() {
 
 // ------------------------------------------------------------------------ CLI
 
-fn tetris() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tetris"))
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
+/// `tetris noise-profile` of the 8-bit `spec` multiplier, writing its table to `lut` (`--lut-bin`).
+fn write_lut_bin(lut: &Path, spec: &str) {
+    run_ok(noise_profile(spec, "8").opt("--lut-bin", lut));
 }
 
 #[test]
 fn cli_sweep_writes_table_json_plot_and_npz_that_knead_reads() {
     let dir = tempfile::tempdir().unwrap();
-    let data = write(dir.path(), "toy.csv", toy_csv(60, 3, true).as_bytes());
+    let data = write_file(dir.path(), "toy.csv", toy_csv(60, 3, true).as_bytes());
     let lut = dir.path().join("m.bin");
-    let np = tetris()
-        .args([
-            "noise-profile",
-            "--mult",
-            "drum:k=3",
-            "--width",
-            "8",
-            "--lut-bin",
-        ])
-        .arg(&lut)
-        .output()
-        .unwrap();
-    assert!(
-        np.status.success(),
-        "{}",
-        String::from_utf8_lossy(&np.stderr)
-    );
+    write_lut_bin(&lut, "drum:k=3");
     let (json, plot, npz) = (
         dir.path().join("r.json"),
         dir.path().join("r.svg"),
         dir.path().join("nets"),
     );
-    let out = tetris()
-        .args(["axtrain", "--data"])
+    let mut cmd = tetris();
+    cmd.args(["axtrain", "--data"])
         .arg(&data)
         .args(["--label-col", "last", "--mult", "trunc:t=10", "--lut"])
         .arg(&lut)
@@ -440,23 +406,10 @@ fn cli_sweep_writes_table_json_plot_and_npz_that_knead_reads() {
             "--json",
         ])
         .arg(&json)
-        .arg("--plot")
-        .arg(&plot)
-        .arg("--npz-dir")
-        .arg(&npz)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("trunc:t=10") && stdout.contains("lut:m.bin"),
-        "{stdout}"
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        .opt("--plot", &plot)
+        .opt("--npz-dir", &npz);
+    assert_contains_all(&run_ok_stdout(&mut cmd), &["trunc:t=10", "lut:m.bin"]);
+    let doc = read_json(&json);
     // 2 seeds x (baseline on 2 multipliers + 2 modes x 2 multipliers) runs.
     assert_eq!(doc["runs"].as_array().unwrap().len(), 12);
     let s = &doc["summary"][1];
@@ -486,12 +439,7 @@ fn cli_sweep_writes_table_json_plot_and_npz_that_knead_reads() {
     let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]);
     assert_eq!(layers[0].shape, vec![64, 64]);
-    let k = tetris()
-        .args(["knead", "--weights"])
-        .arg(&one)
-        .output()
-        .unwrap();
-    assert!(k.status.success(), "{}", String::from_utf8_lossy(&k.stderr));
+    run_ok(tetris().args(["knead", "--weights"]).arg(&one));
 }
 
 fn assert_clean_failure(args: &[&str], data: &Path, extra: &[&Path], mention: &[&str]) {
@@ -502,13 +450,8 @@ fn assert_clean_failure(args: &[&str], data: &Path, extra: &[&Path], mention: &[
     for p in extra {
         c.arg(p);
     }
-    let out = c.arg("--json").arg(&json).output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{args:?} should fail");
-    assert!(!err.contains("panicked"), "{err}");
-    for m in mention {
-        assert!(err.contains(m), "{args:?}: `{m}` not in {err}");
-    }
+    let err = run_fails(c.opt("--json", &json));
+    assert_clean_error(&err, mention);
     assert!(!json.exists(), "no output on failure");
 }
 
@@ -516,7 +459,7 @@ fn assert_clean_failure(args: &[&str], data: &Path, extra: &[&Path], mention: &[
 fn bad_input_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let good = write(d, "good.csv", toy_csv(30, 1, true).as_bytes());
+    let good = write_file(d, "good.csv", toy_csv(30, 1, true).as_bytes());
     let base = [
         "--label-col",
         "last",
@@ -527,17 +470,17 @@ fn bad_input_is_a_clear_error() {
         "--mult",
         "exact",
     ];
-    let ragged = write(d, "ragged.csv", b"1,2,3,0\n4,5,0\n");
+    let ragged = write_file(d, "ragged.csv", b"1,2,3,0\n4,5,0\n");
     assert_clean_failure(&base, &ragged, &[], &["ragged.csv", "line 2", "ragged"]);
-    let label = write(d, "label.csv", b"1,2,3,0\n4,5,6,2.5\n");
+    let label = write_file(d, "label.csv", b"1,2,3,0\n4,5,6,2.5\n");
     assert_clean_failure(&base, &label, &[], &["label.csv", "line 2", "label 2.5"]);
-    let neg = write(d, "neg.csv", b"1,2,3,-1\n");
+    let neg = write_file(d, "neg.csv", b"1,2,3,-1\n");
     assert_clean_failure(&base, &neg, &[], &["neg.csv", "line 1", "label -1"]);
-    let empty = write(d, "empty.csv", b"");
+    let empty = write_file(d, "empty.csv", b"");
     assert_clean_failure(&base, &empty, &[], &["empty.csv", "empty"]);
-    let text = write(d, "text.csv", b"1,2,3,0\n1,x,3,0\n");
+    let text = write_file(d, "text.csv", b"1,2,3,0\n1,x,3,0\n");
     assert_clean_failure(&base, &text, &[], &["text.csv", "line 2, column 2", "`x`"]);
-    let short = write(d, "short.bin", &[0u8; 1000]);
+    let short = write_file(d, "short.bin", &[0u8; 1000]);
     assert_clean_failure(
         &["--label-col", "last", "--lut"],
         &good,
@@ -548,7 +491,7 @@ fn bad_input_is_a_clear_error() {
     let big = Lut8::build(false, Roles::new(ActOperand::A, "a", "b"), |a, b| {
         m.eval(a, b)
     });
-    let npy = write(
+    let npy = write_file(
         d,
         "wrong.npy",
         &tetris_hdl::weights::npy::write_f32(
@@ -569,20 +512,20 @@ fn bad_input_is_a_clear_error() {
         &[],
         &["drum"],
     );
-    let test_more = write(d, "test.csv", b"1,2,3,7\n");
-    let train3 = write(d, "train.csv", b"1,2,3,0\n4,5,6,1\n");
+    let test_more = write_file(d, "test.csv", b"1,2,3,7\n");
+    let train3 = write_file(d, "train.csv", b"1,2,3,0\n4,5,6,1\n");
     assert_clean_failure(
         &["--label-col", "last", "--mult", "exact", "--test-data"],
         &train3,
         &[&test_more],
         &["test set", "label", "7"],
     );
-    let idx = write(
+    let idx = write_file(
         d,
         "x-images-idx3-ubyte",
         &[0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3],
     );
-    write(d, "x-labels-idx1-ubyte", &[0, 0, 8, 1, 0, 0, 0, 2, 0, 1]);
+    write_file(d, "x-labels-idx1-ubyte", &[0, 0, 8, 1, 0, 0, 0, 2, 0, 1]);
     assert_clean_failure(
         &["--mult", "exact"],
         &idx,
@@ -651,20 +594,18 @@ fn npz_params(path: &Path) -> Vec<Params> {
 fn characterized_verilog_multiplier_drives_axtrain() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let v = write(d, "mul8_dropb0.v", DROP_B0_V.as_bytes());
+    let v = write_file(d, "mul8_dropb0.v", DROP_B0_V.as_bytes());
     // Activation on port b (characterize's default) -> ab.bin; on port a -> aa.npy.
     let (ab, aa) = (d.join("ab.bin"), d.join("aa.npy"));
     for (act, flag, out) in [("b", "--lut-bin", &ab), ("a", "--lut-npy", &aa)] {
-        let o = tetris()
-            .args(["characterize", "--verilog"])
-            .arg(&v)
-            .args(["--width", "8", "--activation", act, flag])
-            .arg(out)
-            .arg("--work-dir")
-            .arg(d.join("vl"))
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        run_ok(
+            tetris()
+                .args(["characterize", "--verilog"])
+                .arg(&v)
+                .args(["--width", "8", "--activation", act, flag])
+                .arg(out)
+                .opt("--work-dir", d.join("vl")),
+        );
     }
     // activation x weight through the Verilog, in each role.
     let act_on_b = |a: i64, w: i64| drop_b0(w, a);
@@ -686,29 +627,22 @@ fn characterized_verilog_multiplier_drives_axtrain() {
         }
     }
     // Train and evaluate on the characterized tables.
-    let csv = write(d, "toy.csv", toy_csv(60, 3, true).as_bytes());
+    let csv = write_file(d, "toy.csv", toy_csv(60, 3, true).as_bytes());
     let (json, nets) = (d.join("r.json"), d.join("nets"));
-    let out = tetris()
-        .args(["axtrain", "--data"])
-        .arg(&csv)
-        .args(["--label-col", "last", "--hidden", "16", "--lut"])
-        .arg(&ab)
-        .arg("--lut")
-        .arg(&aa)
-        .args([
-            "--mode", "passive", "--epochs", "3", "--seeds", "1", "--json",
-        ])
-        .arg(&json)
-        .arg("--npz-dir")
-        .arg(&nets)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        tetris()
+            .args(["axtrain", "--data"])
+            .arg(&csv)
+            .args(["--label-col", "last", "--hidden", "16", "--lut"])
+            .arg(&ab)
+            .opt("--lut", &aa)
+            .args([
+                "--mode", "passive", "--epochs", "3", "--seeds", "1", "--json",
+            ])
+            .arg(&json)
+            .opt("--npz-dir", &nets),
     );
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let doc = read_json(&json);
     // The same data, split and training as the CLI (seed 1), in-process.
     let (train, test) = data::load(&csv, LabelColumn::Last)
         .unwrap()
@@ -779,45 +713,23 @@ fn characterized_verilog_multiplier_drives_axtrain() {
 fn area_of_each_multiplier_in_table_json_and_plot() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let csv = write(d, "toy.csv", toy_csv(45, 4, true).as_bytes());
+    let csv = write_file(d, "toy.csv", toy_csv(45, 4, true).as_bytes());
     let (json, plot) = (d.join("a.json"), d.join("a.svg"));
-    let out = tetris()
-        .args(["axtrain", "--data"])
-        .arg(&csv)
-        .args([
-            "--label-col",
-            "last",
-            "--hidden",
-            "8",
-            "--mult",
-            "exact",
-            "--mult",
-            "trunc:t=8",
-            "--area",
-            "--mode",
-            "passive",
-            "--epochs",
-            "1",
-            "--seeds",
-            "1",
-            "--json",
-        ])
-        .arg(&json)
-        .arg("--plot")
-        .arg(&plot)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("trans") && stdout.contains("cells"),
-        "{stdout}"
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    // One passive epoch of one seed, 8 hidden units, with `args` (the multipliers), to `json`.
+    let quick_sweep = |args: &[&str], json: &Path| {
+        let mut c = tetris();
+        c.args(["axtrain", "--data"])
+            .arg(&csv)
+            .args(["--label-col", "last", "--hidden", "8"])
+            .args(args)
+            .args(["--mode", "passive", "--epochs", "1", "--seeds", "1"])
+            .opt("--json", json);
+        c
+    };
+    let areas = ["--mult", "exact", "--mult", "trunc:t=8", "--area"];
+    let stdout = run_ok_stdout(quick_sweep(&areas, &json).opt("--plot", &plot));
+    assert_contains_all(&stdout, &["trans", "cells"]);
+    let doc = read_json(&json);
     let area = |i: usize| {
         let a = &doc["summary"][i]["area"];
         (
@@ -834,41 +746,21 @@ fn area_of_each_multiplier_in_table_json_and_plot() {
     );
     // The same figure from `tetris synth` of the RTL `noise-profile --emit-rtl` writes.
     let rtl = d.join("rtl");
-    let np = tetris()
-        .args([
-            "noise-profile",
-            "--mult",
-            "trunc:t=8",
-            "--width",
-            "8",
-            "--samples",
-            "1000",
-            "--emit-rtl",
-        ])
-        .arg(&rtl)
-        .output()
-        .unwrap();
-    assert!(
-        np.status.success(),
-        "{}",
-        String::from_utf8_lossy(&np.stderr)
+    run_ok(
+        noise_profile("trunc:t=8", "8")
+            .args(["--samples", "1000", "--emit-rtl"])
+            .arg(&rtl),
     );
     let rep = d.join("synth.json");
-    let sy = tetris()
-        .args(["synth", "--target", "generic", "--filelist"])
-        .arg(rtl.join("files.f"))
-        .args(["--top", &trunc.0, "--work-dir"])
-        .arg(d.join("synth"))
-        .arg("--json")
-        .arg(&rep)
-        .output()
-        .unwrap();
-    assert!(
-        sy.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sy.stderr)
+    run_ok(
+        tetris()
+            .args(["synth", "--target", "generic", "--filelist"])
+            .arg(rtl.join("files.f"))
+            .args(["--top", &trunc.0, "--work-dir"])
+            .arg(d.join("synth"))
+            .opt("--json", &rep),
     );
-    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&rep).unwrap()).unwrap();
+    let r = read_json(&rep);
     assert_eq!(r["design"]["cells"].as_u64().unwrap(), trunc.1);
     assert_eq!(r["design"]["transistors"].as_u64().unwrap(), trunc.2);
     let svg = std::fs::read_to_string(&plot).unwrap();
@@ -877,45 +769,12 @@ fn area_of_each_multiplier_in_table_json_and_plot() {
     assert!(svg.contains("CMOS transistor estimate"));
     // Without --area: no area anywhere.
     let json2 = d.join("b.json");
-    let out = tetris()
-        .args(["axtrain", "--data"])
-        .arg(&csv)
-        .args([
-            "--label-col",
-            "last",
-            "--hidden",
-            "8",
-            "--mult",
-            "exact",
-            "--mode",
-            "passive",
-            "--epochs",
-            "1",
-            "--seeds",
-            "1",
-            "--json",
-        ])
-        .arg(&json2)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let doc2: serde_json::Value = serde_json::from_slice(&std::fs::read(&json2).unwrap()).unwrap();
+    run_ok(&mut quick_sweep(&["--mult", "exact"], &json2));
+    let doc2 = read_json(&json2);
     assert!(doc2["summary"][0]["area"].is_null());
     // --area with LUTs only, or without yosys on PATH: clear errors, nothing written.
     let lut = d.join("e.bin");
-    let np = tetris()
-        .args([
-            "noise-profile",
-            "--mult",
-            "exact",
-            "--width",
-            "8",
-            "--lut-bin",
-        ])
-        .arg(&lut)
-        .output()
-        .unwrap();
-    assert!(np.status.success());
+    write_lut_bin(&lut, "exact");
     assert_clean_failure(
         &["--label-col", "last", "--area", "--lut"],
         &csv,
@@ -925,16 +784,15 @@ fn area_of_each_multiplier_in_table_json_and_plot() {
     let empty = d.join("no-tools");
     std::fs::create_dir(&empty).unwrap();
     let json3 = d.join("c.json");
-    let out = tetris()
-        .env("PATH", &empty)
-        .args(["axtrain", "--data"])
-        .arg(&csv)
-        .args(["--label-col", "last", "--mult", "exact", "--area", "--json"])
-        .arg(&json3)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && !err.contains("panicked"), "{err}");
+    let err = run_fails(
+        tetris()
+            .env("PATH", &empty)
+            .args(["axtrain", "--data"])
+            .arg(&csv)
+            .args(["--label-col", "last", "--mult", "exact", "--area", "--json"])
+            .arg(&json3),
+    );
+    assert!(!err.contains("panicked"), "{err}");
     assert!(err.contains("yosys") && err.contains("--area"), "{err}");
     assert!(!json3.exists());
 }

@@ -6,25 +6,13 @@
 //! batches.
 
 mod common;
-use common::conv_oracle::{onnx_conv, random_conv, Coverage, Limits};
-use tetris_hdl::hdl::sim::SplitMix64;
+use common::conv_layers::plain_conv;
+use common::conv_oracle::{check_random_convs, onnx_conv, Limits};
 use tetris_hdl::model::conv::{conv2d, ConvParams};
 
 /// One input channel and one filter of `kh` x `kw`, stride 1, no padding, no dilation.
 fn single(in_h: usize, in_w: usize, kh: usize, kw: usize) -> ConvParams {
-    ConvParams {
-        batch: 1,
-        cin: 1,
-        cout: 1,
-        in_h,
-        in_w,
-        kh,
-        kw,
-        stride: (1, 1),
-        pad: (0, 0, 0, 0),
-        dilation: (1, 1),
-        groups: 1,
-    }
+    plain_conv(1, 1, 1, (in_h, in_w), (kh, kw))
 }
 
 /// The oracle and the golden model agree on `want` (and on its shape).
@@ -48,13 +36,8 @@ fn strides_per_axis_by_hand() {
     // 1x1 kernel of 1: the output is the input sampled every 2nd row and every 3rd column.
     let mut p = single(5, 7, 1, 1);
     p.stride = (2, 3);
-    both(
-        &p,
-        &ramp(5, 7),
-        &[1],
-        (3, 3),
-        &[0, 3, 6, 20, 23, 26, 40, 43, 46],
-    );
+    let want = [0, 3, 6, 20, 23, 26, 40, 43, 46];
+    both(&p, &ramp(5, 7), &[1], (3, 3), &want);
 }
 
 #[test]
@@ -62,13 +45,8 @@ fn asymmetric_pads_by_hand() {
     // pads (top 1, left 0, bottom 0, right 2): one zero row above, two zero columns right.
     let mut p = single(2, 2, 1, 1);
     p.pad = (1, 0, 0, 2);
-    both(
-        &p,
-        &[1, 2, 3, 4],
-        &[1],
-        (3, 4),
-        &[0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0],
-    );
+    let want = [0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0];
+    both(&p, &[1, 2, 3, 4], &[1], (3, 4), &want);
     // pads (top 0, left 1, bottom 2, right 0), 2x2 kernel of ones over the padded
     // [[0,1,2],[0,3,4],[0,0,0],[0,0,0]].
     let mut p = single(2, 2, 2, 2);
@@ -82,22 +60,12 @@ fn dilations_per_axis_by_hand() {
     // x, x+1: 1(10y+x) + 2(10y+x+1) + 3(10y+20+x) + 4(10y+20+x+1) = 100y + 10x + 146.
     let mut p = single(4, 5, 2, 2);
     p.dilation = (2, 1);
-    both(
-        &p,
-        &ramp(4, 5),
-        &[1, 2, 3, 4],
-        (2, 4),
-        &[146, 156, 166, 176, 246, 256, 266, 276],
-    );
+    let want = [146, 156, 166, 176, 246, 256, 266, 276];
+    both(&p, &ramp(4, 5), &[1, 2, 3, 4], (2, 4), &want);
     // Dilation (1,3): rows y, y+1 and columns x, x+3: 100y + 10x + 88.
     p.dilation = (1, 3);
-    both(
-        &p,
-        &ramp(4, 5),
-        &[1, 2, 3, 4],
-        (3, 2),
-        &[88, 98, 188, 198, 288, 298],
-    );
+    let want = [88, 98, 188, 198, 288, 298];
+    both(&p, &ramp(4, 5), &[1, 2, 3, 4], (3, 2), &want);
 }
 
 #[test]
@@ -153,26 +121,22 @@ fn onnx_operator_documentation_examples() {
 
 #[test]
 fn golden_conv2d_and_im2col_rows_equal_the_oracle_on_random_layers() {
-    let mut r = SplitMix64(19);
     let limits = Limits {
         cin_g: 3,
         cout_g: 3,
         hw: 7,
         batch: 2,
     };
-    let mut coverage = Coverage::default();
-    for case in 0..400 {
-        let p = random_conv(&mut r, &limits);
-        coverage.add(&p);
+    check_random_convs(19, &limits, 400, |case, p, r| {
         let x: Vec<i64> = (0..p.input_len()).map(|_| r.range(-128, 127)).collect();
         let w: Vec<i64> = (0..p.weight_len()).map(|_| r.range(-127, 127)).collect();
-        let (oh, ow, want) = onnx_conv(&p, &x, &w);
+        let (oh, ow, want) = onnx_conv(p, &x, &w);
         assert_eq!(
             (p.out_h(), p.out_w()),
             (oh, ow),
             "case {case}: shape, {p:?}"
         );
-        assert_eq!(conv2d(&p, &x, &w).unwrap(), want, "case {case}: {p:?}");
+        assert_eq!(conv2d(p, &x, &w).unwrap(), want, "case {case}: {p:?}");
         // Every im2col row (what the array is fed) dotted with its filter.
         let dot = p.dot_len();
         for n in 0..p.batch {
@@ -192,6 +156,5 @@ fn golden_conv2d_and_im2col_rows_equal_the_oracle_on_random_layers() {
                 }
             }
         }
-    }
-    coverage.assert_all();
+    });
 }

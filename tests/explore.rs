@@ -7,12 +7,11 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
+use common::cli::{read_json, tetris, CommandExt};
 use common::npy::write_npy_f32;
 
-fn tetris() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tetris"))
-}
-
+/// `tetris explore` of the tiny space on `w` into `out` with `--run run`; it must succeed.
+/// Its stdout and stderr.
 fn explore(w: &Path, out: &Path, run: &str) -> String {
     let o = tetris()
         .args([
@@ -34,8 +33,7 @@ fn explore(w: &Path, out: &Path, run: &str) -> String {
             "--weights",
         ])
         .arg(w)
-        .arg("--out")
-        .arg(out)
+        .opt("--out", out)
         .output()
         .unwrap();
     let text = format!(
@@ -75,8 +73,7 @@ fn a_tiny_sweep_through_gnu_parallel_is_collected_and_resumable() {
         out.join("joblog.txt").is_file(),
         "parallel ran the job list"
     );
-    let x: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("explore.json")).unwrap()).unwrap();
+    let x: serde_json::Value = read_json(&out.join("explore.json"));
     let pts = x["points"].as_array().unwrap();
     assert_eq!(pts.len(), 2);
     let f = |v: &serde_json::Value| v.as_f64().unwrap();

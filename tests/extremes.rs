@@ -11,6 +11,8 @@
 //! (tests/verilator_cosim.rs, tests/rtl_cosim.rs).
 
 mod common;
+use common::configs::{single_pe_config, PE_DESIGNS};
+use common::conv_layers::plain_conv;
 use common::conv_oracle::oracle;
 use tetris_hdl::array::mapper::kneaded_lengths;
 use tetris_hdl::config::{Config, PeKind};
@@ -22,14 +24,9 @@ use tetris_hdl::model::conv::ConvParams;
 use tetris_hdl::model::encoding::Encoding;
 
 fn config(kind: PeKind, bits: u32, ks: u32, enc: Encoding) -> Config {
-    let mut c = Config::default_config();
-    c.array.rows = 1; // a single PE (the PE-level design)
-    c.array.cols = 1;
+    let mut c = single_pe_config(bits, enc);
     c.pe.kind = kind;
-    c.pe.weight_bits = bits;
-    c.pe.act_bits = bits;
     c.pe.ks = ks;
-    c.pe.encoding = enc;
     c.top.name = format!("x{bits}{ks}{enc}");
     c.validate().unwrap();
     c
@@ -121,17 +118,8 @@ fn array_layer_data_reaches_the_extremes_at_every_width() {
         let cfg = config(PeKind::Sac, bits, 4, Encoding::Sm);
         let (m, amin, _) = limits(bits);
         let p = ConvParams {
-            batch: 1,
-            cin: 3,
-            cout: 5,
-            in_h: 3,
-            in_w: 4,
-            kh: 3,
-            kw: 2,
-            stride: (1, 1),
             pad: (1, 0, 1, 0),
-            dilation: (1, 1),
-            groups: 1,
+            ..plain_conv(1, 3, 5, (3, 4), (3, 2))
         };
         let (w, x) = random_layer_data(&cfg, &p, &mut SplitMix64(3));
         let y = oracle(&p, &x, &w);
@@ -157,11 +145,7 @@ fn array_layer_data_reaches_the_extremes_at_every_width() {
 #[test]
 fn pe_designs_at_every_width_get_the_extremes_right_in_process() {
     for bits in SUPPORTED_BITS {
-        for (kind, enc) in [
-            (PeKind::Sac, Encoding::Sm),
-            (PeKind::Sac, Encoding::Csd),
-            (PeKind::Mac, Encoding::Sm),
-        ] {
+        for (kind, enc) in PE_DESIGNS {
             let cfg = config(kind, bits, 16, enc);
             let b = build(&cfg, 20).unwrap();
             let c = &b.self_check;

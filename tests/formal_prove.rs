@@ -2,17 +2,22 @@
 //! and fails, naming what failed with a counterexample, on deliberately wrong designs.
 //! Needs Yosys (scripts/install-tools.sh); a missing tool fails the test.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tetris_hdl::config::Config;
 use tetris_hdl::flow::formal::{prove, Edit, Mutation, ProveOptions, ProveReport};
 use tetris_hdl::model::encoding::Encoding;
 use tetris_hdl::netlist::BinOp;
 
+mod common;
+use common::cli::{read_json, run_fails, run_ok_stdout, tetris, CommandExt};
+
+/// The committed 4-bit proof config, configs/prove_w4.toml.
+fn prove_w4_toml() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/prove_w4.toml")
+}
+
 fn config(enc: Encoding) -> Config {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/prove_w4.toml"),
-    )
-    .unwrap();
+    let text = std::fs::read_to_string(prove_w4_toml()).unwrap();
     let mut c = Config::from_toml_str(&text, "configs/prove_w4.toml").unwrap();
     c.pe.encoding = enc;
     c
@@ -25,6 +30,19 @@ fn run(cfg: &Config, mutations: Vec<Mutation>) -> (ProveReport, tempfile::TempDi
         ..Default::default()
     };
     let r = prove(cfg, &t.path().join("formal"), &opts).unwrap();
+    (r, t)
+}
+
+/// The proof of the 4-bit sm design with `edit` made to `target` in `module` (the summary
+/// printed).
+fn prove_sm_mutated(module: &str, target: &str, edit: Edit) -> (ProveReport, tempfile::TempDir) {
+    let mutation = Mutation {
+        module: module.into(),
+        target: target.into(),
+        edit,
+    };
+    let (r, t) = run(&config(Encoding::Sm), vec![mutation]);
+    eprintln!("{}", summary(&r));
     (r, t)
 }
 
@@ -43,19 +61,11 @@ fn summary(r: &ProveReport) -> String {
 
 #[test]
 fn proof_fails_on_a_subtraction_turned_into_an_addition() {
-    let cfg = config(Encoding::Sm);
-    let (r, _t) = run(
-        &cfg,
-        vec![Mutation {
-            module: "tetris_w4_seg_lane".into(),
-            target: "seg_next".into(),
-            edit: Edit::Op {
-                from: BinOp::Sub,
-                to: BinOp::Add,
-            },
-        }],
-    );
-    eprintln!("{}", summary(&r));
+    let sub_to_add = Edit::Op {
+        from: BinOp::Sub,
+        to: BinOp::Add,
+    };
+    let (r, _t) = prove_sm_mutated("tetris_w4_seg_lane", "seg_next", sub_to_add);
     assert!(r.obligations[0].proved, "the kneading unit is untouched");
     let pe = &r.obligations[1];
     assert!(!pe.proved);
@@ -78,16 +88,8 @@ fn proof_fails_on_a_subtraction_turned_into_an_addition() {
 
 #[test]
 fn proof_fails_on_a_flipped_pointer_bit() {
-    let cfg = config(Encoding::Sm);
-    let (r, _t) = run(
-        &cfg,
-        vec![Mutation {
-            module: "tetris_w4_knead_unit".into(),
-            target: "out_lane_ptr_1".into(),
-            edit: Edit::Value { from: 2, to: 3 },
-        }],
-    );
-    eprintln!("{}", summary(&r));
+    let edit = Edit::Value { from: 2, to: 3 };
+    let (r, _t) = prove_sm_mutated("tetris_w4_knead_unit", "out_lane_ptr_1", edit);
     let k = &r.obligations[0];
     assert!(!k.proved);
     assert!(
@@ -125,25 +127,19 @@ fn proof_passes_w4_a8_mixed_precision() {
 fn cli_prove_refuses_a_mac_config_and_writes_nothing() {
     let t = tempfile::tempdir().unwrap();
     let cfg_path = t.path().join("mac.toml");
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/prove_w4.toml"),
-    )
-    .unwrap()
-    .replace("kind = \"sac\"", "kind = \"mac\"");
+    let text = std::fs::read_to_string(prove_w4_toml())
+        .unwrap()
+        .replace("kind = \"sac\"", "kind = \"mac\"");
     std::fs::write(&cfg_path, text).unwrap();
     let work = t.path().join("work");
     let json = t.path().join("r.json");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tetris"))
-        .args(["prove", "--config"])
-        .arg(&cfg_path)
-        .arg("--work-dir")
-        .arg(&work)
-        .arg("--json")
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = run_fails(
+        tetris()
+            .args(["prove", "--config"])
+            .arg(&cfg_path)
+            .opt("--work-dir", &work)
+            .opt("--json", &json),
+    );
     assert!(err.contains("mac.toml") && err.contains("pe.kind"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(!work.exists() && !json.exists());
@@ -155,24 +151,15 @@ fn cli_prove_refuses_a_mac_config_and_writes_nothing() {
 fn cli_proof_passes_w4_ks4_sm() {
     let t = tempfile::tempdir().unwrap();
     let json = t.path().join("r.json");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tetris"))
-        .args(["prove", "--config"])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/prove_w4.toml"))
-        .arg("--work-dir")
-        .arg(t.path().join("work"))
-        .arg("--json")
-        .arg(&json)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = run_ok_stdout(
+        tetris()
+            .args(["prove", "--config"])
+            .arg(prove_w4_toml())
+            .opt("--work-dir", t.path().join("work"))
+            .opt("--json", &json),
     );
     assert!(stdout.contains("PROVED"), "{stdout}");
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v = read_json(&json);
     let obs = v["obligations"].as_array().unwrap();
     assert_eq!(obs.len(), 2);
     assert!(obs.iter().all(|o| o["proved"] == true));

@@ -4,25 +4,29 @@
 
 use serde_json::Value;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::path::PathBuf;
+use std::process::Output;
 use tetris_hdl::model::encoding::{encode, Encoding};
 use tetris_hdl::model::knead::knead_group;
 use tetris_hdl::model::quant::quantize;
 use tetris_hdl::weights;
 
 mod common;
-use common::cli::tetris;
+use common::cli::{
+    assert_clean_error, assert_succeeded, read_json, run_ok_stdout, tetris, write_file, CommandExt,
+};
 use common::onnx_writer::*;
+use common::pseudo_random::xorshift_states;
 
 // ------------------------------------------------------------------ test data
 
+/// `n` weights, small ones most often (cubes of uniform values in [-0.5, 0.5), times 3), with
+/// zeros among them.
 fn pseudo_random(n: usize, seed: u64) -> Vec<f32> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+    xorshift_states(seed)
+        .take(n)
+        .map(|x| {
             let u = (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
             if x.is_multiple_of(11) {
                 0.0
@@ -40,6 +44,17 @@ struct Expected {
     op: &'static str,
     shape: Vec<usize>,
     data: Vec<f32>,
+}
+
+impl Expected {
+    fn new(name: &'static str, op: &'static str, shape: Vec<usize>, data: Vec<f32>) -> Self {
+        Expected {
+            name,
+            op,
+            shape,
+            data,
+        }
+    }
 }
 
 // ------------------------------------------------------------------ npy / npz writers
@@ -223,48 +238,13 @@ fn onnx_fixture() -> (Vec<u8>, Vec<Expected>) {
     assert_eq!(&deconv_rows[4 * 8..5 * 8], &row4[..]);
 
     let expected = vec![
-        Expected {
-            name: "conv_g2",
-            op: "Conv",
-            shape: vec![4, 3, 2, 2],
-            data: conv_w,
-        },
-        Expected {
-            name: "conv_const",
-            op: "Conv",
-            shape: vec![5, 4, 3, 3],
-            data: const_w,
-        },
-        Expected {
-            name: "deconv",
-            op: "ConvTranspose",
-            shape: vec![6, 2, 2, 2],
-            data: deconv_rows,
-        },
-        Expected {
-            name: "fc_t",
-            op: "Gemm",
-            shape: vec![5, 6],
-            data: gemm_t,
-        },
-        Expected {
-            name: "fc_n",
-            op: "Gemm",
-            shape: vec![4, 6],
-            data: transpose(&gemm_n, 6, 4),
-        },
-        Expected {
-            name: "mm",
-            op: "MatMul",
-            shape: vec![3, 6],
-            data: transpose(&mm, 6, 3),
-        },
-        Expected {
-            name: "qconv",
-            op: "Conv",
-            shape: vec![3, 2, 1, 1],
-            data: dq_expected,
-        },
+        Expected::new("conv_g2", "Conv", vec![4, 3, 2, 2], conv_w),
+        Expected::new("conv_const", "Conv", vec![5, 4, 3, 3], const_w),
+        Expected::new("deconv", "ConvTranspose", vec![6, 2, 2, 2], deconv_rows),
+        Expected::new("fc_t", "Gemm", vec![5, 6], gemm_t),
+        Expected::new("fc_n", "Gemm", vec![4, 6], transpose(&gemm_n, 6, 4)),
+        Expected::new("mm", "MatMul", vec![3, 6], transpose(&mm, 6, 3)),
+        Expected::new("qconv", "Conv", vec![3, 2, 1, 1], dq_expected),
     ];
     (model(&nodes, &initializers), expected)
 }
@@ -278,18 +258,8 @@ fn npz_fixture() -> (Vec<u8>, Vec<Expected>) {
     ]);
     // f64 values were written from f32, so they read back exactly.
     let exp = vec![
-        Expected {
-            name: "features.0.weight",
-            op: "tensor",
-            shape: vec![8, 3, 3, 3],
-            data: a,
-        },
-        Expected {
-            name: "classifier.weight",
-            op: "tensor",
-            shape: vec![10, 20],
-            data: b,
-        },
+        Expected::new("features.0.weight", "tensor", vec![8, 3, 3, 3], a),
+        Expected::new("classifier.weight", "tensor", vec![10, 20], b),
     ];
     (bytes, exp)
 }
@@ -367,21 +337,44 @@ fn kind_of(op: &str) -> &'static str {
     }
 }
 
-/// Run `tetris knead` on `file` with `flags`, then check the JSON and CSV in full.
-fn check_report(file: &Path, expected: &[Expected], flags: &[&str]) {
+/// The reports of one `tetris knead` run, in a folder of their own.
+struct KneadRun {
+    /// The folder holding the reports and nothing else (removed on drop).
+    dir: tempfile::TempDir,
+    out: Output,
+    json: PathBuf,
+    csv: PathBuf,
+}
+
+/// Run `tetris knead --weights weights flags` with `--json` and `--csv` into a fresh folder.
+fn knead_with_reports(weights: &Path, flags: &[&str]) -> KneadRun {
     let dir = tempfile::tempdir().unwrap();
-    let (json_path, csv_path) = (dir.path().join("r.json"), dir.path().join("r.csv"));
+    let (json, csv) = (dir.path().join("r.json"), dir.path().join("r.csv"));
     let out = tetris()
-        .arg("knead")
-        .arg("--weights")
-        .arg(file)
+        .args(["knead", "--weights"])
+        .arg(weights)
         .args(flags)
-        .arg("--json")
-        .arg(&json_path)
-        .arg("--csv")
-        .arg(&csv_path)
+        .opt("--json", &json)
+        .opt("--csv", &csv)
         .output()
         .unwrap();
+    KneadRun {
+        dir,
+        out,
+        json,
+        csv,
+    }
+}
+
+/// Run `tetris knead` on `file` with `flags`, then check the JSON and CSV in full.
+fn check_report(file: &Path, expected: &[Expected], flags: &[&str]) {
+    // `_dir` keeps the reports' folder until the end of the checks.
+    let KneadRun {
+        dir: _dir,
+        out,
+        json: json_path,
+        csv: csv_path,
+    } = knead_with_reports(file, flags);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{flags:?}: {stderr}");
     if file.extension().is_some_and(|e| e == "onnx") {
@@ -405,7 +398,7 @@ fn check_report(file: &Path, expected: &[Expected], flags: &[&str]) {
     let per_channel = flags.contains(&"--per-channel");
     let budget = if enc == Encoding::Tc { bits } else { bits - 1 } as u64;
 
-    let j: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let j: Value = read_json(&json_path);
     let s = &j["settings"];
     assert_eq!(s["bits"], bits);
     assert_eq!(s["ks"], ks);
@@ -504,9 +497,7 @@ fn check_report(file: &Path, expected: &[Expected], flags: &[&str]) {
 fn onnx_layers_load_rearranged_with_graph_names() {
     let dir = tempfile::tempdir().unwrap();
     let (bytes, expected) = onnx_fixture();
-    let p = dir.path().join("tiny.onnx");
-    std::fs::write(&p, bytes).unwrap();
-    let layers = weights::load(&p).unwrap();
+    let layers = weights::load(&write_file(dir.path(), "tiny.onnx", &bytes)).unwrap();
     let got: Vec<(&str, &str, &[usize])> = layers
         .iter()
         .map(|l| (l.name.as_str(), l.op.as_str(), l.shape.as_slice()))
@@ -525,18 +516,15 @@ fn onnx_layers_load_rearranged_with_graph_names() {
 fn npy_and_npz_load() {
     let dir = tempfile::tempdir().unwrap();
     let (bytes, expected) = npz_fixture();
-    let p = dir.path().join("model.npz");
-    std::fs::write(&p, bytes).unwrap();
-    let layers = weights::load(&p).unwrap();
+    let layers = weights::load(&write_file(dir.path(), "model.npz", &bytes)).unwrap();
     assert_eq!(layers.len(), 2);
     for (l, e) in layers.iter().zip(&expected) {
         assert_eq!((l.name.as_str(), l.op.as_str()), (e.name, e.op));
         assert_eq!(l.shape, e.shape);
         assert_eq!(l.data, e.data);
     }
-    let p = dir.path().join("conv1.npy");
-    std::fs::write(&p, npy_f32(&[8, 3, 3, 3], &expected[0].data)).unwrap();
-    let l = weights::load(&p).unwrap();
+    let npy = npy_f32(&[8, 3, 3, 3], &expected[0].data);
+    let l = weights::load(&write_file(dir.path(), "conv1.npy", &npy)).unwrap();
     assert_eq!(l[0].name, "conv1");
     assert_eq!(l[0].data, expected[0].data);
 }
@@ -552,12 +540,12 @@ fn every_json_and_csv_field_matches_the_golden_computation() {
     std::fs::write(&onnx_p, onnx).unwrap();
     std::fs::write(&npz_p, npz).unwrap();
     std::fs::write(&npy_p, npy_f32(&[8, 3, 3, 3], &npz_exp[0].data)).unwrap();
-    let npy_exp = vec![Expected {
-        name: "one",
-        op: "tensor",
-        shape: vec![8, 3, 3, 3],
-        data: npz_exp[0].data.clone(),
-    }];
+    let npy_exp = vec![Expected::new(
+        "one",
+        "tensor",
+        vec![8, 3, 3, 3],
+        npz_exp[0].data.clone(),
+    )];
     let settings: &[&[&str]] = &[
         &[],
         &[
@@ -582,36 +570,15 @@ fn every_json_and_csv_field_matches_the_golden_computation() {
 
 /// Run the binary on a bad input; it must fail cleanly, name `mention`, and write nothing.
 fn assert_clean_failure(weights: &Path, extra: &[&str], mention: &[&str]) {
-    let dir = tempfile::tempdir().unwrap();
-    let (json_path, csv_path) = (dir.path().join("r.json"), dir.path().join("r.csv"));
-    let out = tetris()
-        .arg("knead")
-        .arg("--weights")
-        .arg(weights)
-        .args(extra)
-        .arg("--json")
-        .arg(&json_path)
-        .arg("--csv")
-        .arg(&csv_path)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{weights:?} {extra:?} succeeded");
-    assert!(!err.contains("panicked"), "panic: {err}");
-    for m in mention {
-        assert!(err.contains(m), "error for {weights:?} lacks {m:?}: {err}");
-    }
+    let run = knead_with_reports(weights, extra);
+    let err = String::from_utf8_lossy(&run.out.stderr);
+    assert!(!run.out.status.success(), "{weights:?} {extra:?} succeeded");
+    assert_clean_error(&err, mention);
     assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
+        std::fs::read_dir(run.dir.path()).unwrap().count(),
         0,
         "no output file may be left"
     );
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
 }
 
 #[test]
@@ -624,31 +591,31 @@ fn bad_inputs_fail_cleanly_naming_the_file() {
 
     let missing = d.join("missing.onnx");
     assert_clean_failure(&missing, &[], &["missing.onnx"]);
-    let p = write(d, "weights.txt", b"1 2 3");
+    let p = write_file(d, "weights.txt", b"1 2 3");
     assert_clean_failure(&p, &[], &["weights.txt", "extension"]);
 
-    let p = write(d, "trunc.npy", &good_npy[..good_npy.len() - 3]);
+    let p = write_file(d, "trunc.npy", &good_npy[..good_npy.len() - 3]);
     assert_clean_failure(&p, &[], &["trunc.npy", "truncated"]);
-    let p = write(d, "hdr.npy", &good_npy[..30]);
+    let p = write_file(d, "hdr.npy", &good_npy[..30]);
     assert_clean_failure(&p, &[], &["hdr.npy", "truncated"]);
-    let p = write(d, "magic.npy", b"NUMPY? not really, just some text here");
+    let p = write_file(d, "magic.npy", b"NUMPY? not really, just some text here");
     assert_clean_failure(&p, &[], &["magic.npy", "magic"]);
     let mut nan = pseudo_random(16, 1);
     nan[5] = f32::NAN;
-    let p = write(d, "nan.npy", &npy_f32(&[4, 4], &nan));
+    let p = write_file(d, "nan.npy", &npy_f32(&[4, 4], &nan));
     assert_clean_failure(&p, &[], &["nan.npy", "#5", "NaN"]);
 
-    let p = write(d, "trunc.npz", &good_npz[..good_npz.len() / 2]);
+    let p = write_file(d, "trunc.npz", &good_npz[..good_npz.len() / 2]);
     assert_clean_failure(&p, &[], &["trunc.npz"]);
-    let p = write(
+    let p = write_file(
         d,
         "entry.npz",
         &npz_bytes(&[("w.npy", b"this is not numpy data".to_vec(), true)]),
     );
     assert_clean_failure(&p, &[], &["entry.npz", "w.npy", "magic"]);
-    let p = write(d, "empty.npz", &npz_bytes(&[]));
+    let p = write_file(d, "empty.npz", &npz_bytes(&[]));
     assert_clean_failure(&p, &[], &["empty.npz", "no weights"]);
-    let p = write(
+    let p = write_file(
         d,
         "zero.npz",
         &npz_bytes(&[("w.npy", npy_f32(&[0, 3], &[]), false)]),
@@ -656,30 +623,30 @@ fn bad_inputs_fail_cleanly_naming_the_file() {
     assert_clean_failure(&p, &[], &["zero.npz", "no weights"]);
 
     for cut in [5, good_onnx.len() / 3, good_onnx.len() - 1] {
-        let p = write(d, "trunc.onnx", &good_onnx[..cut]);
+        let p = write_file(d, "trunc.onnx", &good_onnx[..cut]);
         assert_clean_failure(&p, &[], &["trunc.onnx", "corrupt ONNX"]);
     }
     // Wire type 7 does not exist.
-    let p = write(d, "corrupt.onnx", &[0x3f, 0x01, 0x02, 0x03]);
+    let p = write_file(d, "corrupt.onnx", &[0x3f, 0x01, 0x02, 0x03]);
     assert_clean_failure(&p, &[], &["corrupt.onnx", "wire type"]);
     // A node whose attribute is cut short inside a valid graph.
     let mut bad_node = Vec::new();
     field_bytes(&mut bad_node, 4, b"Conv");
     bad_node.extend([5 << 3 | 2, 50, 1]); // attribute claims 50 bytes, has 1
-    let p = write(d, "node.onnx", &model(&[bad_node], &[]));
+    let p = write_file(d, "node.onnx", &model(&[bad_node], &[]));
     assert_clean_failure(
         &p,
         &[],
         &["node.onnx", "GraphProto.node", "NodeProto.attribute"],
     );
-    let p = write(d, "text.onnx", b"hello, I am not a model");
+    let p = write_file(d, "text.onnx", b"hello, I am not a model");
     assert_clean_failure(&p, &[], &["text.onnx"]);
 
     let ext = model(
         &[node("c", "Conv", &["x", "w"], &["y"], &[])],
         &[tensor("w", &[2, 2, 1, 1], Data::External)],
     );
-    let p = write(d, "external.onnx", &ext);
+    let p = write_file(d, "external.onnx", &ext);
     assert_clean_failure(&p, &[], &["external.onnx", "\"w\"", "external data"]);
 
     let short = vec![1.0f32; 3];
@@ -687,17 +654,17 @@ fn bad_inputs_fail_cleanly_naming_the_file() {
         &[node("c", "Conv", &["x", "w"], &["y"], &[])],
         &[tensor("w", &[2, 2, 1, 1], Data::Raw(&short))],
     );
-    let p = write(d, "short.onnx", &m);
+    let p = write_file(d, "short.onnx", &m);
     assert_clean_failure(&p, &[], &["short.onnx", "raw_data"]);
 
     let none = model(&[node("r", "Relu", &["x"], &["y"], &[])], &[]);
-    let p = write(d, "noweights.onnx", &none);
+    let p = write_file(d, "noweights.onnx", &none);
     assert_clean_failure(&p, &[], &["noweights.onnx", "no weights"]);
     let dynamic = model(
         &[node("dconv", "Conv", &["x", "w_runtime"], &["y"], &[])],
         &[],
     );
-    let p = write(d, "dynamic.onnx", &dynamic);
+    let p = write_file(d, "dynamic.onnx", &dynamic);
     assert_clean_failure(&p, &[], &["dynamic.onnx", "no weights", "skipped: dconv"]);
 
     let mut inf = pseudo_random(8, 2);
@@ -706,10 +673,10 @@ fn bad_inputs_fail_cleanly_naming_the_file() {
         &[node("conv_inf", "Conv", &["x", "w"], &["y"], &[])],
         &[tensor("w", &[2, 4, 1, 1], Data::Packed(&inf))],
     );
-    let p = write(d, "inf.onnx", &m);
+    let p = write_file(d, "inf.onnx", &m);
     assert_clean_failure(&p, &[], &["inf.onnx", "conv_inf", "#3", "inf"]);
 
-    let p = write(d, "ok.npy", &good_npy);
+    let p = write_file(d, "ok.npy", &good_npy);
     for (flag, value) in [
         ("--bits", "1"),
         ("--bits", "33"),
@@ -724,14 +691,8 @@ fn bad_inputs_fail_cleanly_naming_the_file() {
 #[test]
 fn the_human_table_and_outputs_work_without_json() {
     let d = tempfile::tempdir().unwrap();
-    let p = write(d.path(), "w.npy", &npy_f32(&[2, 8], &pseudo_random(16, 4)));
-    let out = tetris()
-        .args(["knead", "--weights"])
-        .arg(&p)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let s = String::from_utf8_lossy(&out.stdout);
+    let p = write_file(d.path(), "w.npy", &npy_f32(&[2, 8], &pseudo_random(16, 4)));
+    let s = run_ok_stdout(tetris().args(["knead", "--weights"]).arg(&p));
     assert!(
         s.contains("16-bit sm") && s.contains("KS=16") && s.contains("TOTAL"),
         "{s}"
@@ -774,7 +735,7 @@ fn mutated_files_never_panic_the_loaders() {
 #[test]
 fn an_all_zero_layer_has_no_speedup_and_zero_cycles() {
     let d = tempfile::tempdir().unwrap();
-    let p = write(
+    let p = write_file(
         d.path(),
         "z.npz",
         &npz_bytes(&[
@@ -782,19 +743,14 @@ fn an_all_zero_layer_has_no_speedup_and_zero_cycles() {
             ("w.npy", npy_f32(&[2, 4], &pseudo_random(8, 5)), true),
         ]),
     );
-    let json = d.path().join("z.json");
-    let csv = d.path().join("z.csv");
-    let out = tetris()
-        .args(["knead", "--weights"])
-        .arg(&p)
-        .arg("--json")
-        .arg(&json)
-        .arg("--csv")
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let j: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let KneadRun {
+        dir: _dir,
+        out,
+        json,
+        csv,
+    } = knead_with_reports(&p, &[]);
+    assert_succeeded(&out, "knead");
+    let j = read_json(&json);
     let z = &j["layers"][0];
     assert_eq!(z["name"], "zeros");
     assert_eq!(z["tetris_cycles"], 0);

@@ -6,58 +6,51 @@
 //! an output over an input).
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 use tetris_hdl::weights::{self, LoadOptions, OpKind, Work};
 
 mod common;
+use common::cli::{assert_clean_error, assert_succeeded, read_json, tetris, write_file};
 use common::onnx_writer::*;
+use common::pseudo_random::uniform_values;
 
+/// `n` weights in [-1, 1).
 fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            ((x >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 2.0
-        })
-        .collect()
+    uniform_values(n, seed, 2.0)
 }
 
-fn tetris(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tetris"))
+/// `tetris cmd --weights weights args`, run to its end.
+fn on_weights(cmd: &str, weights: &Path, args: &[&str]) -> Output {
+    tetris()
+        .args([cmd, "--weights"])
+        .arg(weights)
         .args(args)
         .output()
         .unwrap()
 }
 
+/// `tetris sim --weights weights args`, run to its end.
+fn sim(weights: &Path, args: &[&str]) -> Output {
+    on_weights("sim", weights, args)
+}
+
+/// `tetris knead --weights weights args`, run to its end.
+fn knead(weights: &Path, args: &[&str]) -> Output {
+    on_weights("knead", weights, args)
+}
+
+/// The run must have succeeded; its stdout.
 fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(out, "tetris");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The run must have failed cleanly, naming each of `mention`.
 fn fails(out: &Output, mention: &[&str]) {
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "succeeded: {e}");
-    assert!(!e.contains("panicked"), "{e}");
-    for m in mention {
-        assert!(e.contains(m), "error lacks {m:?}: {e}");
-    }
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
-
-fn json(p: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    assert_clean_error(&e, mention);
 }
 
 fn s(p: &Path) -> &str {
@@ -135,7 +128,7 @@ fn batch_norm_is_folded_into_the_conv_it_alone_follows() {
         std::slice::from_ref(&input),
         &["y"],
     );
-    let p = write(d.path(), "chain.onnx", &chain);
+    let p = write_file(d.path(), "chain.onnx", &chain);
     let l = weights::load_with(&p, &LoadOptions::default()).unwrap();
     assert_eq!(l.layers[0].data, folded(&w, &b));
     assert_eq!(l.layers[0].folded_bn.as_deref(), Some("bn"));
@@ -175,7 +168,7 @@ fn batch_norm_is_folded_into_the_conv_it_alone_follows() {
         &["y", "c"],
     );
     for (name, m) in [("shared.onnx", shared), ("out.onnx", out_too)] {
-        let p = write(d.path(), name, &m);
+        let p = write_file(d.path(), name, &m);
         let l = weights::load_with(&p, &LoadOptions::default()).unwrap();
         assert_eq!(l.layers[0].data, w, "{name}");
         assert!(l.folded.is_empty(), "{name}");
@@ -195,7 +188,7 @@ fn batch_norm_is_folded_into_the_conv_it_alone_follows() {
         &[input],
         &["y"],
     );
-    let p = write(d.path(), "deconv.onnx", &m);
+    let p = write_file(d.path(), "deconv.onnx", &m);
     let l = weights::load_with(&p, &LoadOptions::default()).unwrap();
     let mut rows = Vec::new();
     for o in 0..3 {
@@ -208,29 +201,16 @@ fn batch_norm_is_folded_into_the_conv_it_alone_follows() {
     assert_eq!(l.layers[0].data, folded(&rows, &b));
 
     // Through the binary: the report says what was folded, --no-fold-bn says it was not.
-    let j = d.path().join("k.json");
-    let t = ok(&tetris(&[
-        "knead",
-        "--weights",
-        s(&d.path().join("chain.onnx")),
-        "--json",
-        s(&j),
-    ]));
+    let (chain, j) = (d.path().join("chain.onnx"), d.path().join("k.json"));
+    let t = ok(&knead(&chain, &["--json", s(&j)]));
     assert!(t.contains("batch norm folded"), "{t}");
-    let v = json(&j);
+    let v = read_json(&j);
     assert_eq!(v["settings"]["fold_bn"], true);
     assert_eq!(v["folded_batch_norms"][0]["batch_norm"], "bn");
-    let t = ok(&tetris(&[
-        "knead",
-        "--weights",
-        s(&d.path().join("chain.onnx")),
-        "--no-fold-bn",
-        "--json",
-        s(&j),
-    ]));
+    let t = ok(&knead(&chain, &["--no-fold-bn", "--json", s(&j)]));
     assert!(t.contains("not folded"), "{t}");
-    assert_eq!(json(&j)["folded_batch_norms"], serde_json::json!([]));
-    assert_eq!(json(&j)["not_mapped"][0]["weights"], 12);
+    assert_eq!(read_json(&j)["folded_batch_norms"], serde_json::json!([]));
+    assert_eq!(read_json(&j)["not_mapped"][0]["weights"], 12);
 }
 
 // ------------------------------------------------------------------ every layer's true work
@@ -299,10 +279,10 @@ fn layer<'a>(v: &'a Value, name: &str) -> &'a Value {
 #[test]
 fn matmul_and_gemm_rows_come_from_the_activation_shape() {
     let d = tempfile::tempdir().unwrap();
-    let p = write(d.path(), "work.onnx", &work_model());
+    let p = write_file(d.path(), "work.onnx", &work_model());
     let j = d.path().join("s.json");
-    let t = ok(&tetris(&["sim", "--weights", s(&p), "--json", s(&j)]));
-    let v = json(&j);
+    let t = ok(&sim(&p, &["--json", s(&j)]));
+    let v = read_json(&j);
     // conv: 2 x 6 x 6 pixels x 8 filters x 4; matmul: 2 x 36 rows x 5 x 8; gemm: 2 rows x 3 x 5.
     assert_eq!(layer(&v, "conv")["macs"], 2 * 36 * 8 * 4);
     assert_eq!(layer(&v, "mm")["macs"], 2 * 36 * 5 * 8);
@@ -326,16 +306,8 @@ fn matmul_and_gemm_rows_come_from_the_activation_shape() {
     assert!(t.contains("total matmul (1 layers)"), "{t}");
 
     // --ops keeps only those families (layers, totals).
-    let t = ok(&tetris(&[
-        "sim",
-        "--weights",
-        s(&p),
-        "--ops",
-        "matmul,gemm",
-        "--json",
-        s(&j),
-    ]));
-    let v = json(&j);
+    let t = ok(&sim(&p, &["--ops", "matmul,gemm", "--json", s(&j)]));
+    let v = read_json(&j);
     let names: Vec<&str> = v["layers"]
         .as_array()
         .unwrap()
@@ -346,21 +318,12 @@ fn matmul_and_gemm_rows_come_from_the_activation_shape() {
     assert_eq!(v["total"]["macs"], 2 * 36 * 5 * 8 + 2 * 3 * 5);
     assert!(!t.contains("conv "), "{t}");
     fails(
-        &tetris(&["sim", "--weights", s(&p), "--ops", "recurrent"]),
+        &sim(&p, &["--ops", "recurrent"]),
         &["no layer of --ops recurrent"],
     );
-    fails(
-        &tetris(&["sim", "--weights", s(&p), "--ops", "lstm"]),
-        &["--ops", "\"lstm\""],
-    );
+    fails(&sim(&p, &["--ops", "lstm"]), &["--ops", "\"lstm\""]);
     // knead: the same families, with a subtotal each.
-    let t = ok(&tetris(&[
-        "knead",
-        "--weights",
-        s(&p),
-        "--ops",
-        "conv,matmul",
-    ]));
+    let t = ok(&knead(&p, &["--ops", "conv,matmul"]));
     assert!(
         t.contains("TOTAL conv") && t.contains("TOTAL matmul") && !t.contains("\nfc "),
         "{t}"
@@ -391,7 +354,7 @@ fn recurrent_matrices_run_per_time_step() {
         ],
         &[value_info("x", &[Some(5), Some(2), Some(4)])],
     );
-    let p = write(d.path(), "lstm.onnx", &m);
+    let p = write_file(d.path(), "lstm.onnx", &m);
     let l = weights::load(&p).unwrap();
     assert_eq!(l.len(), 2);
     assert_eq!(
@@ -405,8 +368,8 @@ fn recurrent_matrices_run_per_time_step() {
     assert_eq!((l[0].data.clone(), l[1].data.clone()), (w, r));
     assert!(l.iter().all(|l| l.kind == OpKind::Recurrent));
     let j = d.path().join("s.json");
-    let t = ok(&tetris(&["sim", "--weights", s(&p), "--json", s(&j)]));
-    let v = json(&j);
+    let t = ok(&sim(&p, &["--json", s(&j)]));
+    let v = read_json(&j);
     // W: all 5 x 2 rows at once against 24 gate rows of 4 inputs.
     assert_eq!(layer(&v, "lstm/W")["macs"], 5 * 2 * 24 * 4);
     assert_eq!(layer(&v, "lstm/W")["repeat"], 1);
@@ -444,13 +407,13 @@ fn free_model(dims: &[Option<u64>]) -> Vec<u8> {
 fn free_input_dims_are_given_or_refused_never_guessed() {
     let d = tempfile::tempdir().unwrap();
     // Batch -1 (as PP-OCR cls declares it) and symbolic H, W.
-    let p = write(
+    let p = write_file(
         d.path(),
         "free.onnx",
         &free_model(&[Some((-1i64) as u64), Some(3), None, None]),
     );
     let j = d.path().join("s.json");
-    let out = tetris(&["sim", "--weights", s(&p), "--json", s(&j)]);
+    let out = sim(&p, &["--json", s(&j)]);
     fails(
         &out,
         &[
@@ -461,44 +424,28 @@ fn free_input_dims_are_given_or_refused_never_guessed() {
         ],
     );
     assert!(!j.exists());
-    let t = ok(&tetris(&[
-        "sim",
-        "--weights",
-        s(&p),
-        "--input-hw",
-        "6,7",
-        "--json",
-        s(&j),
-    ]));
+    let t = ok(&sim(&p, &["--input-hw", "6,7", "--json", s(&j)]));
     assert!(t.contains("# input x: 1x3x6x7"), "{t}");
-    let v = json(&j);
+    let v = read_json(&j);
     assert_eq!(
         v["settings"]["inputs"][0]["used"],
         serde_json::json!([1, 3, 6, 7])
     );
     assert_eq!(v["settings"]["input_hw"], serde_json::json!([6, 7]));
     assert_eq!(layer(&v, "conv")["macs"], 6 * 7 * 2 * 27);
-    let t = ok(&tetris(&[
-        "sim",
-        "--weights",
-        s(&p),
-        "--input-shape",
-        "x=2x3x6x7",
-        "--json",
-        s(&j),
-    ]));
+    let t = ok(&sim(&p, &["--input-shape", "x=2x3x6x7", "--json", s(&j)]));
     assert!(t.contains("# input x: 2x3x6x7 (--input-shape)"), "{t}");
-    assert_eq!(layer(&json(&j), "conv")["macs"], 2 * 6 * 7 * 2 * 27);
+    assert_eq!(layer(&read_json(&j), "conv")["macs"], 2 * 6 * 7 * 2 * 27);
     fails(
-        &tetris(&["sim", "--weights", s(&p), "--input-shape", "x=1x4x6x7"]),
+        &sim(&p, &["--input-shape", "x=1x4x6x7"]),
         &["dim 1 is declared 3"],
     );
     fails(
-        &tetris(&["sim", "--weights", s(&p), "--input-shape", "image=1x3x6x7"]),
+        &sim(&p, &["--input-shape", "image=1x3x6x7"]),
         &["no input named \"image\"", "inputs: x"],
     );
     // A sequence input has no H,W: it needs --input-shape.
-    let p = write(
+    let p = write_file(
         d.path(),
         "seq.onnx",
         &model_with_inputs(
@@ -508,30 +455,19 @@ fn free_input_dims_are_given_or_refused_never_guessed() {
         ),
     );
     fails(
-        &tetris(&["sim", "--weights", s(&p), "--input-hw", "6,7"]),
+        &sim(&p, &["--input-hw", "6,7"]),
         &["free dim(s) [1]", "--input-shape x="],
     );
-    let t = ok(&tetris(&[
-        "sim",
-        "--weights",
-        s(&p),
-        "--input-shape",
-        "x=1x9x4",
-        "--json",
-        s(&j),
-    ]));
+    let t = ok(&sim(&p, &["--input-shape", "x=1x9x4", "--json", s(&j)]));
     assert!(t.contains("x=1x9x4") || t.contains("1x9x4"), "{t}");
-    assert_eq!(layer(&json(&j), "mm")["macs"], 9 * 4 * 2);
+    assert_eq!(layer(&read_json(&j), "mm")["macs"], 9 * 4 * 2);
     // A .npy conv has no input size at all.
-    let p = write(
+    let p = write_file(
         d.path(),
         "c.npy",
         &weights::npy::write_f32(&[2, 3, 3, 3], &values(54, 6)),
     );
-    fails(
-        &tetris(&["sim", "--weights", s(&p)]),
-        &["c.npy", "--input-hw"],
-    );
+    fails(&sim(&p, &[]), &["c.npy", "--input-hw"]);
 }
 
 // ------------------------------------------------------------------ what does not run
@@ -555,10 +491,10 @@ fn nodes_holding_constants_that_do_not_run_are_listed() {
             value_info("x", &[Some(1), Some(2), Some(4), Some(4)]),
         ],
     );
-    let p = write(d.path(), "nm.onnx", &m);
+    let p = write_file(d.path(), "nm.onnx", &m);
     let j = d.path().join("s.json");
-    let t = ok(&tetris(&["sim", "--weights", s(&p), "--json", s(&j)]));
-    let v = json(&j);
+    let t = ok(&sim(&p, &["--json", s(&j)]));
+    let v = read_json(&j);
     assert_eq!(v["layers"].as_array().unwrap().len(), 1);
     let nm = v["not_mapped"].as_array().unwrap();
     let find = |n: &str| {
@@ -587,41 +523,30 @@ fn numpy_layout_is_stated_and_can_be_changed() {
     let d = tempfile::tempdir().unwrap();
     // A ConvTranspose1d weight as PyTorch saves it: (Cin 2, Cout 3, k 2).
     let data: Vec<f32> = (0..12).map(|i| i as f32 + 1.0).collect();
-    let p = write(
+    let p = write_file(
         d.path(),
         "deconv.npy",
         &weights::npy::write_f32(&[2, 3, 2], &data),
     );
-    let t = ok(&tetris(&["knead", "--weights", s(&p)]));
+    let t = ok(&knead(&p, &[]));
     assert!(
         t.contains("axis 0 taken as the output channel") && t.contains("2x3x2"),
         "{t}"
     );
     let j = d.path().join("k.json");
-    let t = ok(&tetris(&[
-        "knead",
-        "--weights",
-        s(&p),
-        "--layout",
-        "iok",
-        "--json",
-        s(&j),
-    ]));
+    let t = ok(&knead(&p, &["--layout", "iok", "--json", s(&j)]));
     assert!(t.contains("numpy layout iok"), "{t}");
-    let v = json(&j);
+    let v = read_json(&j);
     assert_eq!(v["layers"][0]["shape"], serde_json::json!([3, 2, 2]));
     assert!(v["settings"]["numpy_layout"]
         .as_str()
         .unwrap()
         .contains("iok"));
     fails(
-        &tetris(&["knead", "--weights", s(&p), "--layout", "oihw"]),
+        &knead(&p, &["--layout", "oihw"]),
         &["--layout oihw", "4 axes"],
     );
-    fails(
-        &tetris(&["knead", "--weights", s(&p), "--layout", "ihw"]),
-        &["no 'o'"],
-    );
+    fails(&knead(&p, &["--layout", "ihw"]), &["no 'o'"]);
 }
 
 // ------------------------------------------------------------------ issue 11
@@ -629,13 +554,13 @@ fn numpy_layout_is_stated_and_can_be_changed() {
 #[test]
 fn huge_sizes_bad_attributes_and_overwrites_are_refused() {
     let d = tempfile::tempdir().unwrap();
-    let w = write(
+    let w = write_file(
         d.path(),
         "w.npy",
         &weights::npy::write_f32(&[2, 1, 3, 3], &values(18, 1)),
     );
     for hw in ["4000000000,4000000000", "1000000000,1000000000"] {
-        let out = tetris(&["sim", "--weights", s(&w), "--input-hw", hw]);
+        let out = sim(&w, &["--input-hw", hw]);
         fails(&out, &["w.npy"]);
         let e = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -656,10 +581,10 @@ fn huge_sizes_bad_attributes_and_overwrites_are_refused() {
         &[tensor("w", &[2, 1, 3, 3], Data::Raw(&values(18, 2)))],
         &[value_info("x", &[Some(1), Some(1), Some(5), Some(5)])],
     );
-    let p = write(d.path(), "pads.onnx", &m);
+    let p = write_file(d.path(), "pads.onnx", &m);
     for cmd in ["sim", "knead"] {
         fails(
-            &tetris(&[cmd, "--weights", s(&p)]),
+            &on_weights(cmd, &p, &[]),
             &["pads.onnx", "node padded", "attribute pads", "-1"],
         );
     }
@@ -674,19 +599,16 @@ fn huge_sizes_bad_attributes_and_overwrites_are_refused() {
         &[tensor("w", &[2, 1, 3, 3], Data::Raw(&values(18, 2)))],
         &[value_info("x", &[Some(1), Some(1), Some(5), Some(5)])],
     );
-    let p = write(d.path(), "strides.onnx", &m);
-    fails(
-        &tetris(&["sim", "--weights", s(&p)]),
-        &["node s0", "attribute strides"],
-    );
+    let p = write_file(d.path(), "strides.onnx", &m);
+    fails(&sim(&p, &[]), &["node s0", "attribute strides"]);
     // A negative dim prints as written.
     let raw: Vec<u8> = vec![0; 8];
     let m = model(
         &[node("c", "Conv", &["x", "w"], &["y"], &[])],
         &[tensor_raw_signed_dims("w", &[2, -8, 1, 1], &raw)],
     );
-    let p = write(d.path(), "negdim.onnx", &m);
-    let out = tetris(&["knead", "--weights", s(&p)]);
+    let p = write_file(d.path(), "negdim.onnx", &m);
+    let out = knead(&p, &[]);
     fails(&out, &["negative dimension -8"]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("18446744073709551608"));
     // An output over the input (also through another spelling of the path), or two outputs
@@ -694,28 +616,17 @@ fn huge_sizes_bad_attributes_and_overwrites_are_refused() {
     let before = std::fs::read(&w).unwrap();
     let alias = format!("{}/./w.npy", d.path().display());
     fails(
-        &tetris(&["knead", "--weights", s(&w), "--json", s(&w)]),
+        &knead(&w, &["--json", s(&w)]),
         &["--json", "never writes over an input"],
     );
+    fails(&knead(&w, &["--csv", &alias]), &["--csv", "input"]);
     fails(
-        &tetris(&["knead", "--weights", s(&w), "--csv", &alias]),
-        &["--csv", "input"],
-    );
-    fails(
-        &tetris(&[
-            "sim",
-            "--weights",
-            s(&w),
-            "--input-hw",
-            "4,4",
-            "--plot",
-            s(&w),
-        ]),
+        &sim(&w, &["--input-hw", "4,4", "--plot", s(&w)]),
         &["--plot", "input"],
     );
     let o = d.path().join("o.txt");
     fails(
-        &tetris(&["knead", "--weights", s(&w), "--json", s(&o), "--csv", s(&o)]),
+        &knead(&w, &["--json", s(&o), "--csv", s(&o)]),
         &["--json and --csv both name"],
     );
     assert_eq!(std::fs::read(&w).unwrap(), before);

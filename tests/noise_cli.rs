@@ -3,31 +3,39 @@
 //! written), and a third-party-style gate-level netlist through Verilator (needs Verilator).
 
 mod common;
-use common::cli::{run_ok, tetris};
+use common::cli::{
+    characterize, noise_profile, read_json, read_text, run_ok, run_required, temp_dir_with_file,
+    tetris, CommandExt,
+};
 use serde_json::Value;
 use std::process::Command;
+
+/// A W x W multiplier with Verilog parameters: the exact product with its DROP low bits
+/// cleared.
+const PMUL_V: &str = "// Exact W x W product with its DROP low bits cleared.\n\
+     module pmul #(parameter W = 4, parameter DROP = 0)\n\
+       (input [W-1:0] a, input [W-1:0] b, output [2*W-1:0] y);\n\
+       wire [2*W-1:0] p = a * b;\n\
+       assign y = (p >> DROP) << DROP;\n\
+     endmodule\n";
+
+/// An 8x8 multiplier that ignores the lowest bit of port x: y = w * (x & ~1).
+const LSB_MUL_V: &str = "module lsb_mul(input [7:0] w, input [7:0] x, output [15:0] y);\n  assign y = w * {x[7:1], 1'b0};\nendmodule\n";
 
 #[test]
 fn noise_profile_writes_schema_and_luts() {
     let t = tempfile::tempdir().unwrap();
     let p = |n: &str| t.path().join(n);
     run_ok(
-        tetris()
-            .args(["noise-profile", "--mult", "drum:k=4", "--width", "8"])
-            .arg("--json")
-            .arg(p("d.json"))
-            .arg("--toml")
-            .arg(p("d.toml"))
-            .arg("--lut-bin")
-            .arg(p("d.bin"))
-            .arg("--lut-npy")
-            .arg(p("d.npy"))
-            .arg("--lut-header")
-            .arg(p("d.h"))
-            .arg("--plot")
-            .arg(p("d.svg")),
+        noise_profile("drum:k=4", "8")
+            .opt("--json", p("d.json"))
+            .opt("--toml", p("d.toml"))
+            .opt("--lut-bin", p("d.bin"))
+            .opt("--lut-npy", p("d.npy"))
+            .opt("--lut-header", p("d.h"))
+            .opt("--plot", p("d.svg")),
     );
-    let doc: Value = serde_json::from_slice(&std::fs::read(p("d.json")).unwrap()).unwrap();
+    let doc: Value = read_json(&p("d.json"));
     assert_eq!(doc["multiplier"]["spec"], "drum:k=4");
     assert_eq!(doc["multiplier"]["width"], 8);
     assert_eq!(doc["method"]["exhaustive"], true);
@@ -84,25 +92,15 @@ fn noise_profile_writes_schema_and_luts() {
         "b"
     );
     assert_eq!(doc["multiplier"]["operand_roles"]["weight"]["operand"], "a");
-    assert!(std::fs::read_to_string(p("d.svg"))
-        .unwrap()
-        .starts_with("<svg"));
+    assert!(read_text(&p("d.svg")).starts_with("<svg"));
 }
 
 #[test]
 fn signed_header_is_int16() {
     let t = tempfile::tempdir().unwrap();
     run_ok(
-        tetris()
-            .args([
-                "noise-profile",
-                "--mult",
-                "mitchell",
-                "--width",
-                "8",
-                "--signed",
-                "--lut-header",
-            ])
+        noise_profile("mitchell", "8")
+            .args(["--signed", "--lut-header"])
             .arg(t.path().join("m.h")),
     );
     let h = std::fs::read_to_string(t.path().join("m.h")).unwrap();
@@ -180,8 +178,7 @@ fn bad_input_fails_cleanly() {
         let out = tetris()
             .arg("noise-profile")
             .args(&args)
-            .arg("--json")
-            .arg(&j)
+            .opt("--json", &j)
             .output()
             .unwrap();
         assert!(!out.status.success(), "{args:?}");
@@ -195,13 +192,9 @@ fn bad_input_fails_cleanly() {
         "module m(input [7:0] a, input [7:0] b, output [15:0] y); assign y = a * ; endmodule",
     )
     .unwrap();
-    let out = tetris()
-        .args(["characterize", "--width", "8", "--verilog"])
-        .arg(t.path().join("bad.v"))
-        .arg("--work-dir")
-        .arg(t.path().join("w"))
-        .arg("--json")
-        .arg(&j)
+    let out = characterize(&t.path().join("bad.v"), "8")
+        .opt("--work-dir", t.path().join("w"))
+        .opt("--json", &j)
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -211,11 +204,7 @@ fn bad_input_fails_cleanly() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!j.exists());
-    let out = tetris()
-        .args(["characterize", "--width", "4", "--verilog"])
-        .arg(t.path().join("bad.v"))
-        .output()
-        .unwrap();
+    let out = characterize(&t.path().join("bad.v"), "4").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("is 8 bits wide but --width is 4"));
 }
 
@@ -256,15 +245,11 @@ fn characterize_gate_level_netlist() {
     std::fs::write(&f, &v).unwrap();
     let j = t.path().join("m.json");
     run_ok(
-        tetris()
-            .args(["characterize", "--width", "4", "--verilog"])
-            .arg(&f)
-            .arg("--work-dir")
-            .arg(t.path().join("w"))
-            .arg("--json")
-            .arg(&j),
+        characterize(&f, "4")
+            .opt("--work-dir", t.path().join("w"))
+            .opt("--json", &j),
     );
-    let doc: Value = serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap();
+    let doc: Value = read_json(&j);
     // Expected: the product with bit 0 replaced by X0|Y0; error = (X0|Y0) - (X0&Y0) = X0^Y0.
     let (mut ep, mut sum) = (0u64, 0u64);
     for x in 0..16u64 {
@@ -291,20 +276,11 @@ fn timing_model_profile() {
     let run = |params: &str, name: &str| -> Value {
         let j = t.path().join(name);
         run_ok(
-            tetris()
-                .args([
-                    "noise-profile",
-                    "--mult",
-                    "exact",
-                    "--width",
-                    "8",
-                    "--timing",
-                    params,
-                    "--json",
-                ])
+            noise_profile("exact", "8")
+                .args(["--timing", params, "--json"])
                 .arg(&j),
         );
-        serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap()
+        read_json(&j)
     };
     let nominal = run("vdd=0.9", "n.json");
     let low = run("vdd=0.75", "l.json");
@@ -319,17 +295,8 @@ fn timing_model_profile() {
     assert!(ep(&low) > ep(&nominal) && mae(&low) > mae(&nominal));
     // Deterministic for a seed.
     assert_eq!(run("vdd=0.75", "l2.json")["metrics"], low["metrics"]);
-    let out = tetris()
-        .args([
-            "noise-profile",
-            "--mult",
-            "exact",
-            "--width",
-            "8",
-            "--timing",
-            "vdd=0.75",
-            "--lut-npy",
-        ])
+    let out = noise_profile("exact", "8")
+        .args(["--timing", "vdd=0.75", "--lut-npy"])
         .arg(t.path().join("x.npy"))
         .output()
         .unwrap();
@@ -343,19 +310,10 @@ fn emitted_signed_rtl_characterizes_like_the_model() {
     let t = tempfile::tempdir().unwrap();
     let p = |n: &str| t.path().join(n);
     run_ok(
-        tetris()
-            .args([
-                "noise-profile",
-                "--mult",
-                "drum:k=3",
-                "--width",
-                "7",
-                "--signed",
-            ])
-            .arg("--emit-rtl")
-            .arg(p("rtl"))
-            .arg("--json")
-            .arg(p("model.json")),
+        noise_profile("drum:k=3", "7")
+            .arg("--signed")
+            .opt("--emit-rtl", p("rtl"))
+            .opt("--json", p("model.json")),
     );
     let files = std::fs::read_to_string(p("rtl/files.f")).unwrap();
     assert_eq!(files, "axm_drum_k3_s7_core.v\naxm_drum_k3_s7.v\n");
@@ -369,16 +327,12 @@ fn emitted_signed_rtl_characterizes_like_the_model() {
     );
     std::fs::write(p("all.v"), all).unwrap();
     run_ok(
-        tetris()
-            .args(["characterize", "--width", "7", "--signed", "--verilog"])
-            .arg(p("all.v"))
-            .arg("--work-dir")
-            .arg(p("w"))
-            .arg("--json")
-            .arg(p("rtl.json")),
+        characterize(&p("all.v"), "7")
+            .arg("--signed")
+            .opt("--work-dir", p("w"))
+            .opt("--json", p("rtl.json")),
     );
-    let read =
-        |n: &str| -> Value { serde_json::from_slice(&std::fs::read(p(n)).unwrap()).unwrap() };
+    let read = |n: &str| -> Value { read_json(&p(n)) };
     let (model, rtl) = (read("model.json"), read("rtl.json"));
     assert_eq!(
         rtl["multiplier"]["spec"],
@@ -414,11 +368,9 @@ fn png_plot_decodes_and_depends_on_the_multiplier() {
             spec.replace([':', '=', ','], "_")
         ));
         run_ok(
-            tetris()
-                .args(["noise-profile", "--mult", spec, "--width", "8"])
+            noise_profile(spec, "8")
                 .args(signed.then_some("--signed"))
-                .arg("--plot")
-                .arg(&f),
+                .opt("--plot", &f),
         );
         let bytes = std::fs::read(&f).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
@@ -456,8 +408,7 @@ fn timing_depths_from_the_synthesized_netlist() {
     let run = |spec: &str, name: &str| -> Value {
         let j = t.path().join(name);
         run_ok(
-            tetris()
-                .args(["noise-profile", "--mult", spec, "--width", "8"])
+            noise_profile(spec, "8")
                 .args([
                     "--timing",
                     "vdd=0.8",
@@ -467,7 +418,7 @@ fn timing_depths_from_the_synthesized_netlist() {
                 ])
                 .arg(&j),
         );
-        serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap()
+        read_json(&j)
     };
     let nums = |v: &Value| -> Vec<f64> {
         v.as_array()
@@ -526,30 +477,16 @@ fn timing_depths_from_the_synthesized_netlist() {
 /// Verilator as -G (the products change), keys the build cache and is written to the profile.
 #[test]
 fn characterize_with_verilog_parameters() {
-    let t = tempfile::tempdir().unwrap();
+    let t = temp_dir_with_file("pmul.v", PMUL_V);
     let v = t.path().join("pmul.v");
-    std::fs::write(
-        &v,
-        "// Exact W x W product with its DROP low bits cleared.\n\
-         module pmul #(parameter W = 4, parameter DROP = 0)\n\
-           (input [W-1:0] a, input [W-1:0] b, output [2*W-1:0] y);\n\
-           wire [2*W-1:0] p = a * b;\n\
-           assign y = (p >> DROP) << DROP;\n\
-         endmodule\n",
-    )
-    .unwrap();
     let run = |params: &[&str], width: &str, json: &str| -> (bool, String, String) {
-        let mut c = tetris();
-        c.args(["characterize", "--width", width, "--verilog"])
-            .arg(&v);
+        let mut c = characterize(&v, width);
         for p in params {
             c.args(["--param", p]);
         }
         let out = c
-            .arg("--work-dir")
-            .arg(t.path().join("w"))
-            .arg("--json")
-            .arg(t.path().join(json))
+            .opt("--work-dir", t.path().join("w"))
+            .opt("--json", t.path().join(json))
             .output()
             .unwrap();
         (
@@ -558,9 +495,7 @@ fn characterize_with_verilog_parameters() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let read = |n: &str| -> Value {
-        serde_json::from_slice(&std::fs::read(t.path().join(n)).unwrap()).unwrap()
-    };
+    let read = |n: &str| -> Value { read_json(&t.path().join(n)) };
     let (ok, stdout, err) = run(&["W=6"], "6", "exact.json");
     assert!(ok && stdout.contains("(built)"), "{stdout}{err}");
     let exact = read("exact.json");
@@ -684,22 +619,18 @@ fn tables_follow_the_frameworks_from_first_principles() {
     for (activation, signed) in [("b", false), ("a", false), ("b", true)] {
         let t = tempfile::tempdir().unwrap();
         let p = |n: &str| t.path().join(n);
-        let mut cmd = tetris();
-        cmd.args(["noise-profile", "--mult", "bam:hbl=3,vbl=5", "--width", "8"])
-            .args(["--activation", activation])
+        let mut cmd = noise_profile("bam:hbl=3,vbl=5", "8");
+        cmd.args(["--activation", activation])
             .args(signed.then_some("--signed"))
-            .arg("--lut-npy")
-            .arg(p("t.npy"))
-            .arg("--lut-header")
-            .arg(p("t.h"))
-            .arg("--json")
-            .arg(p("t.json"));
+            .opt("--lut-npy", p("t.npy"))
+            .opt("--lut-header", p("t.h"))
+            .opt("--json", p("t.json"));
         if !signed {
-            cmd.arg("--lut-bin").arg(p("t.bin"));
+            cmd.opt("--lut-bin", p("t.bin"));
         }
         run_ok(&mut cmd);
         let tables = Tables::read(t.path());
-        let doc: Value = serde_json::from_slice(&std::fs::read(p("t.json")).unwrap()).unwrap();
+        let doc: Value = read_json(&p("t.json"));
         assert_eq!(
             doc["multiplier"]["operand_roles"]["activation"]["operand"],
             activation
@@ -739,27 +670,15 @@ fn tables_follow_the_frameworks_from_first_principles() {
 /// link into one program, which reads the entry back.
 #[test]
 fn characterized_tables_name_their_ports_and_link_twice() {
-    let t = tempfile::tempdir().unwrap();
+    let t = temp_dir_with_file("lsb.v", LSB_MUL_V);
     let p = |n: &str| t.path().join(n);
-    std::fs::write(
-        p("lsb.v"),
-        "module lsb_mul(input [7:0] w, input [7:0] x, output [15:0] y);\n  assign y = w * {x[7:1], 1'b0};\nendmodule\n",
-    )
-    .unwrap();
     run_ok(
-        tetris()
-            .args(["characterize", "--width", "8", "--verilog"])
-            .arg(p("lsb.v"))
-            .arg("--work-dir")
-            .arg(p("w"))
-            .arg("--lut-bin")
-            .arg(p("t.bin"))
-            .arg("--lut-npy")
-            .arg(p("t.npy"))
-            .arg("--lut-header")
-            .arg(p("t.h"))
-            .arg("--json")
-            .arg(p("t.json")),
+        characterize(&p("lsb.v"), "8")
+            .opt("--work-dir", p("w"))
+            .opt("--lut-bin", p("t.bin"))
+            .opt("--lut-npy", p("t.npy"))
+            .opt("--lut-header", p("t.h"))
+            .opt("--json", p("t.json")),
     );
     let tables = Tables::read(t.path());
     for act in 0..256usize {
@@ -767,7 +686,7 @@ fn characterized_tables_name_their_ports_and_link_twice() {
             tables.check(act, wt, (wt * (act & 0xfe)) as i64, "lsb_mul");
         }
     }
-    let doc: Value = serde_json::from_slice(&std::fs::read(p("t.json")).unwrap()).unwrap();
+    let doc: Value = read_json(&p("t.json"));
     let roles = &doc["multiplier"]["operand_roles"];
     assert_eq!(
         (
@@ -787,15 +706,11 @@ fn characterized_tables_name_their_ports_and_link_twice() {
         "#include <stdio.h>\n#include \"t.h\"\nint one(int, int);\nint main(void) { printf(\"%d %d\\n\", one(5, 7), lut[5][7]); return 0; }\n",
     )
     .unwrap();
-    let cc = Command::new("cc")
-        .current_dir(t.path())
-        .args(["-o", "prog", "one.c", "main.c"])
-        .output()
-        .expect("the C compiler `cc` is needed to check that the header links twice");
-    assert!(
-        cc.status.success(),
-        "{}",
-        String::from_utf8_lossy(&cc.stderr)
+    run_required(
+        Command::new("cc")
+            .current_dir(t.path())
+            .args(["-o", "prog", "one.c", "main.c"]),
+        "the C compiler `cc` is needed to check that the header links twice",
     );
     let out = run_ok(&mut Command::new(p("prog")));
     // x = 5 -> 4, w = 7: 28.

@@ -9,7 +9,18 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::cli::{run_ok, tetris};
+use common::cli::{
+    assert_succeeded, characterize, noise_profile, read_json, read_text, run_ok,
+    temp_dir_with_file, tetris, CommandExt,
+};
+
+/// A 5x5-bit multiplier whose product has bit 0 forced to 1.
+const OR_ONE_MUL5_V: &str =
+    "module m(input [4:0] a, input [4:0] b, output [9:0] y); assign y = (a * b) | 10'd1; endmodule\n";
+
+/// An exact 6x6-bit multiplier (ports x, w, p).
+const MUL6_V: &str =
+    "module mul(input [5:0] x, input [5:0] w, output [11:0] p); assign p = x * w; endmodule\n";
 
 /// Run, expect failure with `msg` in stderr.
 fn run_err(cmd: &mut Command, msg: &str) -> String {
@@ -22,10 +33,6 @@ fn run_err(cmd: &mut Command, msg: &str) -> String {
     assert!(err.contains(msg), "expected {msg:?} in:\n{err}");
     assert!(!err.contains("panicked"), "{err}");
     err
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
 }
 
 /// Resident memory of a running process, in kB (Linux /proc).
@@ -66,15 +73,7 @@ fn runs_in_bounded_memory(cmd: &mut Command, ready: impl Fn() -> bool) {
 #[test]
 fn ten_billion_samples_stream_in_bounded_memory() {
     runs_in_bounded_memory(
-        tetris().args([
-            "noise-profile",
-            "--mult",
-            "drum:k=4",
-            "--width",
-            "16",
-            "--samples",
-            "10000000000",
-        ]),
+        noise_profile("drum:k=4", "16").args(["--samples", "10000000000"]),
         || true,
     );
     let t = tempfile::tempdir().unwrap();
@@ -97,10 +96,8 @@ fn ten_billion_samples_stream_in_bounded_memory() {
     runs_in_bounded_memory(
         tetris()
             .args(["characterize", "--width", "6", "--samples", "10000000000"])
-            .arg("--verilog")
-            .arg(&v)
-            .arg("--work-dir")
-            .arg(&work),
+            .opt("--verilog", &v)
+            .opt("--work-dir", &work),
         built,
     );
 }
@@ -115,14 +112,10 @@ fn characterize_refuses_what_is_not_a_multiplier() {
         let f = t.path().join(format!("{name}.v"));
         std::fs::write(&f, body).unwrap();
         run_err(
-            tetris()
-                .args(["characterize", "--width", "4", "--verilog"])
-                .arg(&f)
+            characterize(&f, "4")
                 .args(extra)
-                .arg("--work-dir")
-                .arg(t.path().join("w"))
-                .arg("--json")
-                .arg(&j),
+                .opt("--work-dir", t.path().join("w"))
+                .opt("--json", &j),
             msg,
         );
         assert!(!j.exists(), "{name} wrote output");
@@ -190,14 +183,10 @@ fn characterize_isolates_output_warns_and_truncates_on_request() {
         std::fs::write(&f, body).unwrap();
         let j = p(&format!("{name}.json"));
         let out = run_ok(
-            tetris()
-                .args(["characterize", "--width", "4", "--verilog"])
-                .arg(&f)
+            characterize(&f, "4")
                 .args(extra)
-                .arg("--work-dir")
-                .arg(p("w"))
-                .arg("--json")
-                .arg(&j),
+                .opt("--work-dir", p("w"))
+                .opt("--json", &j),
         );
         (
             read_json(&j),
@@ -243,19 +232,11 @@ fn characterize_isolates_output_warns_and_truncates_on_request() {
 #[test]
 fn duplicated_parameters_are_errors() {
     run_err(
-        tetris().args(["noise-profile", "--mult", "drum:k=4,k=5", "--width", "8"]),
+        &mut noise_profile("drum:k=4,k=5", "8"),
         "`k` is given more than once",
     );
     run_err(
-        tetris().args([
-            "noise-profile",
-            "--mult",
-            "exact",
-            "--width",
-            "8",
-            "--timing",
-            "vdd=0.7,vdd=0.9",
-        ]),
+        noise_profile("exact", "8").args(["--timing", "vdd=0.7,vdd=0.9"]),
         "`vdd` is given more than once",
     );
 }
@@ -266,49 +247,32 @@ fn duplicated_parameters_are_errors() {
 fn outputs_never_collide_and_are_all_or_nothing() {
     let t = tempfile::tempdir().unwrap();
     let p = |n: &str| t.path().join(n);
-    let np = || {
-        let mut c = tetris();
-        c.args(["noise-profile", "--mult", "drum:k=4", "--width", "8"]);
-        c
-    };
+    let np = || noise_profile("drum:k=4", "8");
     run_err(
-        np().arg("--json").arg(p("x")).arg("--toml").arg(p("x")),
+        np().opt("--json", p("x")).opt("--toml", p("x")),
         "both name",
     );
     // The same file spelled two ways.
     run_err(
-        np().arg("--json")
-            .arg(p("x"))
-            .arg("--toml")
-            .arg(t.path().join(".").join("x")),
+        np().opt("--json", p("x"))
+            .opt("--toml", t.path().join(".").join("x")),
         "both name",
     );
     assert!(!p("x").exists());
     std::fs::write(p("afile"), "keep").unwrap();
     run_err(
-        np().arg("--json")
-            .arg(p("ok.json"))
-            .arg("--plot")
-            .arg(p("afile").join("p.svg")),
+        np().opt("--json", p("ok.json"))
+            .opt("--plot", p("afile").join("p.svg")),
         "is a file",
     );
     assert!(!p("ok.json").exists());
     // The header cannot hold the corrected product (245760 > int16): nothing is written,
     // not even the JSON that rendered fine.
     run_err(
-        tetris()
-            .args([
-                "noise-profile",
-                "--mult",
-                "trunc:t=16,corr",
-                "--width",
-                "8",
-                "--signed",
-            ])
-            .arg("--json")
-            .arg(p("ok.json"))
-            .arg("--lut-header")
-            .arg(p("h.h")),
+        noise_profile("trunc:t=16,corr", "8")
+            .arg("--signed")
+            .opt("--json", p("ok.json"))
+            .opt("--lut-header", p("h.h")),
         "does not fit",
     );
     assert!(!p("ok.json").exists() && !p("h.h").exists());
@@ -326,16 +290,10 @@ fn outputs_never_collide_and_are_all_or_nothing() {
     )
     .unwrap();
     run_err(
-        tetris()
-            .args(["characterize", "--width", "4", "--verilog"])
-            .arg(p("m.v"))
-            .arg("--json")
-            .arg(p("m.v")),
+        characterize(&p("m.v"), "4").opt("--json", p("m.v")),
         "is the input given to --verilog",
     );
-    assert!(std::fs::read_to_string(p("m.v"))
-        .unwrap()
-        .contains("module m"));
+    assert!(read_text(&p("m.v")).contains("module m"));
 }
 
 /// `--emit-rtl DIR` replaces only a folder tetris wrote (the output policy of
@@ -345,17 +303,8 @@ fn emit_rtl_never_deletes_a_users_folder() {
     let t = tempfile::tempdir().unwrap();
     let p = |n: &str| t.path().join(n);
     let emit = |dir: &Path| {
-        let mut c = tetris();
-        c.current_dir(t.path())
-            .args([
-                "noise-profile",
-                "--mult",
-                "drum:k=3",
-                "--width",
-                "4",
-                "--emit-rtl",
-            ])
-            .arg(dir);
+        let mut c = noise_profile("drum:k=3", "4");
+        c.current_dir(t.path()).opt("--emit-rtl", dir);
         c
     };
     std::fs::create_dir(p("mine")).unwrap();
@@ -381,22 +330,13 @@ fn emit_rtl_never_deletes_a_users_folder() {
 /// succeed with the same figures (a lost race is a cache hit).
 #[test]
 fn concurrent_characterize_runs_share_the_cache() {
-    let t = tempfile::tempdir().unwrap();
+    let t = temp_dir_with_file("m.v", OR_ONE_MUL5_V);
     let p = |n: &str| t.path().join(n);
-    std::fs::write(
-        p("m.v"),
-        "module m(input [4:0] a, input [4:0] b, output [9:0] y); assign y = (a * b) | 10'd1; endmodule\n",
-    )
-    .unwrap();
     let children: Vec<_> = (0..3)
         .map(|i| {
-            tetris()
-                .args(["characterize", "--width", "5", "--verilog"])
-                .arg(p("m.v"))
-                .arg("--work-dir")
-                .arg(p("w"))
-                .arg("--json")
-                .arg(p(&format!("{i}.json")))
+            characterize(&p("m.v"), "5")
+                .opt("--work-dir", p("w"))
+                .opt("--json", p(&format!("{i}.json")))
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -404,12 +344,7 @@ fn concurrent_characterize_runs_share_the_cache() {
         })
         .collect();
     for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_succeeded(&c.wait_with_output().unwrap(), "characterize");
     }
     let docs: Vec<Value> = (0..3)
         .map(|i| read_json(&p(&format!("{i}.json"))))
@@ -446,21 +381,15 @@ fn cache_entries(root: &Path) -> Vec<PathBuf> {
 /// complete entry; a third run is a hit. Fails if a lost publishing race is an error.
 #[test]
 fn two_processes_building_one_design_both_succeed() {
-    let t = tempfile::tempdir().unwrap();
+    let t = temp_dir_with_file("mul.v", MUL6_V);
     let p = |n: &str| t.path().join(n);
-    std::fs::write(
-        p("mul.v"),
-        "module mul(input [5:0] x, input [5:0] w, output [11:0] p); assign p = x * w; endmodule\n",
-    )
-    .unwrap();
     let root = p("cache");
     let run = |i: usize| {
         tetris()
             .env("TETRIS_CACHE_DIR", &root)
             .args(["characterize", "--width", "6", "--verilog"])
             .arg(p("mul.v"))
-            .arg("--json")
-            .arg(p(&format!("{i}.json")))
+            .opt("--json", p(&format!("{i}.json")))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -503,14 +432,10 @@ fn family_sweep_in_one_command() {
     let t = tempfile::tempdir().unwrap();
     let p = |n: &str| t.path().join(n);
     let out = run_ok(
-        tetris()
-            .args(["noise-profile", "--mult", "drum:k=2..6", "--width", "8"])
-            .arg("--json")
-            .arg(p("f.json"))
-            .arg("--toml")
-            .arg(p("f.toml"))
-            .arg("--plot")
-            .arg(p("f.svg")),
+        noise_profile("drum:k=2..6", "8")
+            .opt("--json", p("f.json"))
+            .opt("--toml", p("f.toml"))
+            .opt("--plot", p("f.svg")),
     );
     let table = String::from_utf8_lossy(&out.stdout);
     for k in 2..=6 {
@@ -520,18 +445,7 @@ fn family_sweep_in_one_command() {
     let members = f["members"].as_array().unwrap();
     assert_eq!(members.len(), 5);
     assert_eq!(f["family"]["parameter"], "k");
-    run_ok(
-        tetris()
-            .args([
-                "noise-profile",
-                "--mult",
-                "drum:k=4",
-                "--width",
-                "8",
-                "--json",
-            ])
-            .arg(p("k4.json")),
-    );
+    run_ok(noise_profile("drum:k=4", "8").opt("--json", p("k4.json")));
     let k4 = read_json(&p("k4.json"));
     assert_eq!(members[2]["family_value"], 4);
     assert_eq!(members[2]["metrics"], k4["metrics"]);
@@ -548,20 +462,9 @@ fn family_sweep_in_one_command() {
         "one segment per pair of members and metric"
     );
     assert!(svg.contains("MRE %") && svg.contains(">k<"));
-    assert!(std::fs::read_to_string(p("f.toml"))
-        .unwrap()
-        .contains("[[members]]"));
+    assert!(read_text(&p("f.toml")).contains("[[members]]"));
     run_err(
-        tetris()
-            .args([
-                "noise-profile",
-                "--mult",
-                "drum:k=2..6",
-                "--width",
-                "8",
-                "--lut-bin",
-            ])
-            .arg(p("x.bin")),
+        noise_profile("drum:k=2..6", "8").opt("--lut-bin", p("x.bin")),
         "a family writes",
     );
 }
@@ -573,18 +476,7 @@ fn family_sweep_in_one_command() {
 fn plots_label_real_ranges_and_mark_undefined_cells() {
     let t = tempfile::tempdir().unwrap();
     let f = t.path().join("p.svg");
-    run_ok(
-        tetris()
-            .args([
-                "noise-profile",
-                "--mult",
-                "drum:k=3",
-                "--width",
-                "8",
-                "--plot",
-            ])
-            .arg(&f),
-    );
+    run_ok(noise_profile("drum:k=3", "8").opt("--plot", &f));
     let svg = std::fs::read_to_string(&f).unwrap();
     let texts: Vec<&str> = svg
         .split("<text")
@@ -653,18 +545,9 @@ fn default_sweep_matches_help_and_samples_match_the_model() {
     let t = tempfile::tempdir().unwrap();
     let p = |n: &str| t.path().join(n);
     run_ok(
-        tetris()
-            .args([
-                "noise-profile",
-                "--mult",
-                "drum:k=4",
-                "--width",
-                "10",
-                "--emit-rtl",
-            ])
-            .arg(p("rtl"))
-            .arg("--json")
-            .arg(p("model.json")),
+        noise_profile("drum:k=4", "10")
+            .opt("--emit-rtl", p("rtl"))
+            .opt("--json", p("model.json")),
     );
     let files = std::fs::read_to_string(p("rtl/files.f")).unwrap();
     let all: String = files
@@ -672,20 +555,16 @@ fn default_sweep_matches_help_and_samples_match_the_model() {
         .map(|f| std::fs::read_to_string(p("rtl").join(f)).unwrap())
         .collect();
     std::fs::write(p("all.v"), all).unwrap();
-    let characterize = |extra: &[&str], json: &str| {
+    let characterize_all = |extra: &[&str], json: &str| {
         run_ok(
-            tetris()
-                .args(["characterize", "--width", "10", "--verilog"])
-                .arg(p("all.v"))
+            characterize(&p("all.v"), "10")
                 .args(extra)
-                .arg("--work-dir")
-                .arg(p("w"))
-                .arg("--json")
-                .arg(p(json)),
+                .opt("--work-dir", p("w"))
+                .opt("--json", p(json)),
         );
         read_json(&p(json))
     };
-    let rtl = characterize(&[], "rtl.json");
+    let rtl = characterize_all(&[], "rtl.json");
     let model = read_json(&p("model.json"));
     assert_eq!(rtl["method"]["exhaustive"], true);
     assert_eq!(rtl["metrics"]["pairs"], 1 << 20);
@@ -694,10 +573,9 @@ fn default_sweep_matches_help_and_samples_match_the_model() {
     for k in ["metrics", "histograms", "by_magnitude", "noise_model"] {
         assert_eq!(rtl[k], model[k], "{k}");
     }
-    let sampled = characterize(&["--samples", "150000", "--seed", "9"], "rtl_s.json");
+    let sampled = characterize_all(&["--samples", "150000", "--seed", "9"], "rtl_s.json");
     run_ok(
-        tetris()
-            .args(["noise-profile", "--mult", "drum:k=4", "--width", "10"])
+        noise_profile("drum:k=4", "10")
             .args(["--samples", "150000", "--seed", "9", "--json"])
             .arg(p("model_s.json")),
     );

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod common;
-use common::cli::tetris;
+use common::cli::{assert_succeeded, tetris};
 use common::npy::write_npy_f32;
 
 fn run_in(dir: &Path, args: &[&str]) -> Output {
@@ -31,12 +31,7 @@ fn refused(dir: &Path, args: &[&str], what: &str) {
 }
 
 fn ok(dir: &Path, args: &[&str]) {
-    let o = run_in(dir, args);
-    assert!(
-        o.status.success(),
-        "{args:?} failed:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_succeeded(&run_in(dir, args), &format!("{args:?}"));
 }
 
 /// Temporary names of tetris (`.NAME.tmp-PID-N`) anywhere under `dir`.
@@ -82,6 +77,13 @@ fn gen_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
         .copied()
         .chain(extra.iter().copied())
         .collect()
+}
+
+/// `noise-profile --mult mult --width 8` and `extra`.
+fn noise_profile_args<'a>(mult: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["noise-profile", "--mult", mult, "--width", "8"];
+    args.extend(extra);
+    args
 }
 
 #[test]
@@ -161,30 +163,14 @@ fn prove_and_emit_rtl_never_replace_a_user_folder_or_file() {
     let d = user_folder(t.path(), "rtl");
     refused(
         t.path(),
-        &[
-            "noise-profile",
-            "--mult",
-            "drum:k=4",
-            "--width",
-            "8",
-            "--emit-rtl",
-            "rtl",
-        ],
+        &noise_profile_args("drum:k=4", &["--emit-rtl", "rtl"]),
         "--force",
     );
     still_there(&d);
     std::fs::write(t.path().join("f.v"), "module m; endmodule").unwrap();
     refused(
         t.path(),
-        &[
-            "noise-profile",
-            "--mult",
-            "drum:k=4",
-            "--width",
-            "8",
-            "--emit-rtl",
-            "f.v",
-        ],
+        &noise_profile_args("drum:k=4", &["--emit-rtl", "f.v"]),
         "is a file",
     );
     assert_eq!(
@@ -193,16 +179,7 @@ fn prove_and_emit_rtl_never_replace_a_user_folder_or_file() {
     );
     ok(
         t.path(),
-        &[
-            "noise-profile",
-            "--mult",
-            "drum:k=4",
-            "--width",
-            "8",
-            "--emit-rtl",
-            "rtl",
-            "--force",
-        ],
+        &noise_profile_args("drum:k=4", &["--emit-rtl", "rtl", "--force"]),
     );
     assert!(t.path().join("rtl/files.f").is_file());
     let p = user_folder(t.path(), "proofs");
@@ -221,15 +198,21 @@ fn prove_and_emit_rtl_never_replace_a_user_folder_or_file() {
     still_there(&p);
 }
 
-#[test]
-fn no_output_overwrites_an_input_or_another_output() {
-    let t = tempfile::tempdir().unwrap();
-    let w = t.path().join("w.npy");
+/// Weights [4, 2, 3, 3] in `dir/w.npy`; its path.
+fn write_small_weights(dir: &Path) -> PathBuf {
+    let w = dir.join("w.npy");
     write_npy_f32(
         &w,
         &[4, 2, 3, 3],
         &(0..72).map(|i| (i as f32 - 30.0) / 7.0).collect::<Vec<_>>(),
     );
+    w
+}
+
+#[test]
+fn no_output_overwrites_an_input_or_another_output() {
+    let t = tempfile::tempdir().unwrap();
+    let w = write_small_weights(t.path());
     let before = std::fs::read(&w).unwrap();
     refused(
         t.path(),
@@ -278,32 +261,12 @@ fn no_output_overwrites_an_input_or_another_output() {
     assert_eq!(std::fs::read(&w).unwrap(), before);
     refused(
         t.path(),
-        &[
-            "noise-profile",
-            "--mult",
-            "exact",
-            "--width",
-            "8",
-            "--json",
-            "x",
-            "--toml",
-            "x",
-        ],
+        &noise_profile_args("exact", &["--json", "x", "--toml", "x"]),
         "both name",
     );
     refused(
         t.path(),
-        &[
-            "noise-profile",
-            "--mult",
-            "exact",
-            "--width",
-            "8",
-            "--emit-rtl",
-            "r",
-            "--json",
-            "r/p.json",
-        ],
+        &noise_profile_args("exact", &["--emit-rtl", "r", "--json", "r/p.json"]),
         "inside the output folder",
     );
     assert!(!t.path().join("x").exists() && !t.path().join("r").exists());
@@ -312,12 +275,7 @@ fn no_output_overwrites_an_input_or_another_output() {
 #[test]
 fn a_bad_output_fails_before_any_output_is_written() {
     let t = tempfile::tempdir().unwrap();
-    let w = t.path().join("w.npy");
-    write_npy_f32(
-        &w,
-        &[4, 2, 3, 3],
-        &(0..72).map(|i| (i as f32 - 30.0) / 7.0).collect::<Vec<_>>(),
-    );
+    write_small_weights(t.path());
     std::fs::create_dir(t.path().join("D")).unwrap();
     refused(
         t.path(),
@@ -335,17 +293,7 @@ fn a_bad_output_fails_before_any_output_is_written() {
     assert!(!t.path().join("ok.json").exists());
     refused(
         t.path(),
-        &[
-            "noise-profile",
-            "--mult",
-            "exact",
-            "--width",
-            "8",
-            "--json",
-            "ok.json",
-            "--plot",
-            "D",
-        ],
+        &noise_profile_args("exact", &["--json", "ok.json", "--plot", "D"]),
         "D",
     );
     assert!(!t.path().join("ok.json").exists());
@@ -412,12 +360,7 @@ fn concurrent_runs_into_one_folder_all_succeed() {
             })
             .collect();
         for c in children {
-            let o = c.wait_with_output().unwrap();
-            assert!(
-                o.status.success(),
-                "round {round}: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
+            assert_succeeded(&c.wait_with_output().unwrap(), &format!("round {round}"));
         }
         assert!(t.path().join("race/files.f").is_file());
         assert_eq!(temporaries(t.path()), Vec::<PathBuf>::new());

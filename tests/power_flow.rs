@@ -13,10 +13,14 @@ use tetris_hdl::power::synth::liberty_path;
 use tetris_hdl::weights::InputSpec;
 
 mod common;
+use common::cli::{read_json, run_fails, run_ok_stdout, tetris, CommandExt};
 use common::npy::write_npy_f32;
 
-fn tetris() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tetris"))
+/// `tetris power --config cfg --weights w`, to add options to.
+fn power(cfg: &Path, w: &Path) -> Command {
+    let mut c = tetris();
+    c.args(["power", "--config"]).arg(cfg).opt("--weights", w);
+    c
 }
 
 fn config(dir: &Path, kind: &str, bits: u32, rows: u32, cols: u32) -> PathBuf {
@@ -102,30 +106,17 @@ fn power_cli_reports_a_checked_run_that_adds_up() {
     let w = weights(d.path(), "w.npy", 4, 4, false);
     let json = d.path().join("r.json");
     let work = d.path().join("work");
-    let out = tetris()
-        .args(["power", "--config"])
-        .arg(&cfg)
-        .arg("--weights")
-        .arg(&w)
-        .args(["--input-hw", "5,5", "--tiles", "6", "--json"])
-        .arg(&json)
-        .arg("--work-dir")
-        .arg(&work)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        stdout,
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = run_ok_stdout(
+        power(&cfg, &w)
+            .args(["--input-hw", "5,5", "--tiles", "6", "--json"])
+            .arg(&json)
+            .opt("--work-dir", &work),
     );
     assert!(
         stdout.contains("energy/MAC") && stdout.contains("Fmax"),
         "{stdout}"
     );
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let r = read_json(&json);
     assert_eq!(r["outputs_match"], true);
     assert_eq!(r["cycles_match_model"], true);
     assert_eq!(r["tiles"], 6);
@@ -254,20 +245,14 @@ fn bad_inputs_are_clear_errors_and_write_nothing() {
     let w = weights(d.path(), "w.npy", 2, 2, false);
     let run = |extra: &[&str]| {
         let work = d.path().join("never");
-        let out = tetris()
-            .args(["power", "--config"])
-            .arg(&cfg)
-            .arg("--weights")
-            .arg(&w)
-            .arg("--work-dir")
-            .arg(&work)
-            .args(["--input-hw", "4,4"])
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(!out.status.success());
+        let err = run_fails(
+            power(&cfg, &w)
+                .opt("--work-dir", &work)
+                .args(["--input-hw", "4,4"])
+                .args(extra),
+        );
         assert!(!work.exists(), "{extra:?} left a work folder");
-        String::from_utf8_lossy(&out.stderr).to_string()
+        err
     };
     assert!(run(&["--liberty", "/nonexistent/x.lib"]).contains("/nonexistent/x.lib"));
     assert!(run(&["--tiles", "0"]).contains("--tiles"));
@@ -280,15 +265,6 @@ fn bad_inputs_are_clear_errors_and_write_nothing() {
             .replace("[pe]", "knead_on_chip = true\n[pe]"),
     )
     .unwrap();
-    let out = tetris()
-        .args(["power", "--config"])
-        .arg(&knead)
-        .arg("--weights")
-        .arg(&w)
-        .arg("--work-dir")
-        .arg(d.path().join("k"))
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("knead_on_chip"));
+    let err = run_fails(power(&knead, &w).opt("--work-dir", d.path().join("k")));
+    assert!(err.contains("knead_on_chip"));
 }

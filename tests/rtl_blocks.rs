@@ -44,6 +44,28 @@ fn random_act(r: &mut SplitMix64, bits: u32) -> i64 {
     r.range(-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1)
 }
 
+/// [`all_w4_groups`], each with 4 random 4-bit activations drawn from `seed`.
+fn all_w4_groups_with_random_acts(seed: u64) -> Vec<(Vec<i64>, Vec<i64>)> {
+    let mut r = SplitMix64(seed);
+    all_w4_groups()
+        .into_iter()
+        .map(|w| {
+            let a = (0..4).map(|_| random_act(&mut r, 4)).collect();
+            (w, a)
+        })
+        .collect()
+}
+
+/// (weights, activations) pairs as the MAC dot products the simulation runs.
+fn mac_dots(vecs: &[(Vec<i64>, Vec<i64>)]) -> Vec<MacDot> {
+    vecs.iter()
+        .map(|(w, a)| MacDot {
+            weights: w.clone(),
+            acts: a.clone(),
+        })
+        .collect()
+}
+
 /// The kneading unit's expected output for a group: the model's kneaded weights with the
 /// group/dot-product flags, a null beat for an all-zero last group.
 fn expected_beats(weights: &[i64], bits: u32, enc: Encoding, last: bool) -> Vec<Beat> {
@@ -208,14 +230,7 @@ fn check_sac<
 
 #[test]
 fn sac_pe_exhaustive_w4_ks4() {
-    let mut r = SplitMix64(2);
-    let vecs: Vec<(Vec<i64>, Vec<i64>)> = all_w4_groups()
-        .into_iter()
-        .map(|w| {
-            let a = (0..4).map(|_| random_act(&mut r, 4)).collect();
-            (w, a)
-        })
-        .collect();
+    let vecs = all_w4_groups_with_random_acts(2);
     check_sac::<3, 4, 2, 4, 18, 20>(&vecs, 4, Encoding::Sm, None);
     check_sac::<4, 4, 2, 4, 18, 20>(&vecs, 4, Encoding::Csd, None);
     check_sac::<3, 4, 2, 4, 18, 20>(&vecs[..5000], 4, Encoding::Sm, Some(3));
@@ -287,13 +302,7 @@ fn check_mac<const W: usize, const A: usize, const RES: usize>(
     vecs: &[(Vec<i64>, Vec<i64>)],
     stall_seed: Option<u64>,
 ) {
-    let dots: Vec<MacDot> = vecs
-        .iter()
-        .map(|(w, a)| MacDot {
-            weights: w.clone(),
-            acts: a.clone(),
-        })
-        .collect();
+    let dots = mac_dots(vecs);
     let mut rng = SplitMix64(stall_seed.unwrap_or(0));
     let run = run_mac_pe::<W, A, RES>(&dots, stall_seed.is_some().then_some(&mut rng), false);
     for (i, ((w, a), g)) in vecs.iter().zip(&run.results).enumerate() {
@@ -309,14 +318,7 @@ fn check_mac<const W: usize, const A: usize, const RES: usize>(
 
 #[test]
 fn mac_pe_exhaustive_w4_and_random() {
-    let mut r = SplitMix64(20);
-    let vecs: Vec<(Vec<i64>, Vec<i64>)> = all_w4_groups()
-        .into_iter()
-        .map(|w| {
-            let a = (0..4).map(|_| random_act(&mut r, 4)).collect();
-            (w, a)
-        })
-        .collect();
+    let vecs = all_w4_groups_with_random_acts(20);
     check_mac::<4, 4, 20>(&vecs, None);
     check_mac::<4, 4, 20>(&vecs[..3000], Some(1));
     check_mac::<8, 8, 28>(&random_vecs(21, RANDOM_DOTS, 8, 4), None);
@@ -329,13 +331,7 @@ fn mac_pe_exhaustive_w4_and_random() {
 fn sac_design_matches_golden_model() {
     use tetris_hdl::hdl::sim::run_sac_design;
     let vecs = random_vecs(30, 1500, 16, 16);
-    let dots: Vec<MacDot> = vecs
-        .iter()
-        .map(|(w, a)| MacDot {
-            weights: w.clone(),
-            acts: a.clone(),
-        })
-        .collect();
+    let dots = mac_dots(&vecs);
     let sm = run_sac_design::<16, 15, 16, 4, 16, 30, 44>(&dots, false, false);
     let csd = run_sac_design::<16, 16, 16, 4, 16, 30, 44>(&dots, true, false);
     for (i, (w, a)) in vecs.iter().enumerate() {

@@ -9,14 +9,13 @@ use tetris_hdl::config::{Config, PeKind};
 use tetris_hdl::flow::gen::{build, generate, write_outputs, ToolChecks};
 use tetris_hdl::model::encoding::Encoding;
 
+mod common;
+use common::cli::{assert_clean_error, read_json, run_fails, tetris, CommandExt};
+use common::configs::single_pe_config;
+
 fn cfg(kind: PeKind, bits: u32, enc: Encoding) -> Config {
-    let mut c = Config::default_config();
-    c.array.rows = 1; // a single PE (the PE-level design)
-    c.array.cols = 1;
+    let mut c = single_pe_config(bits, enc);
     c.pe.kind = kind;
-    c.pe.weight_bits = bits;
-    c.pe.act_bits = bits;
-    c.pe.encoding = enc;
     c.top.name = format!(
         "t_{}{}_{}",
         if kind == PeKind::Sac { "sac" } else { "mac" },
@@ -62,29 +61,25 @@ fn check_design(c: &Config) {
     assert_eq!(files.last().unwrap(), &format!("rtl/{}.v", c.top.name));
 }
 
-#[test]
-fn sac_8_sm_passes_all_tools() {
-    check_design(&cfg(PeKind::Sac, 8, Encoding::Sm));
+/// One test per PE design, `name: kind bits encoding`, each running [`check_design`].
+macro_rules! passes_all_tools {
+    ($($name:ident: $kind:ident $bits:literal $enc:ident;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                check_design(&cfg(PeKind::$kind, $bits, Encoding::$enc));
+            }
+        )*
+    };
 }
-#[test]
-fn sac_8_csd_passes_all_tools() {
-    check_design(&cfg(PeKind::Sac, 8, Encoding::Csd));
-}
-#[test]
-fn sac_16_sm_passes_all_tools() {
-    check_design(&cfg(PeKind::Sac, 16, Encoding::Sm));
-}
-#[test]
-fn sac_16_csd_passes_all_tools() {
-    check_design(&cfg(PeKind::Sac, 16, Encoding::Csd));
-}
-#[test]
-fn mac_8_passes_all_tools() {
-    check_design(&cfg(PeKind::Mac, 8, Encoding::Sm));
-}
-#[test]
-fn mac_16_passes_all_tools() {
-    check_design(&cfg(PeKind::Mac, 16, Encoding::Sm));
+
+passes_all_tools! {
+    sac_8_sm_passes_all_tools: Sac 8 Sm;
+    sac_8_csd_passes_all_tools: Sac 8 Csd;
+    sac_16_sm_passes_all_tools: Sac 16 Sm;
+    sac_16_csd_passes_all_tools: Sac 16 Csd;
+    mac_8_passes_all_tools: Mac 8 Sm;
+    mac_16_passes_all_tools: Mac 16 Sm;
 }
 
 #[test]
@@ -187,8 +182,7 @@ fn committed_default_output_matches_the_generator() {
         );
     }
     // The committed manifest says which tools checked it.
-    let m: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(committed.join("manifest.json")).unwrap()).unwrap();
+    let m: serde_json::Value = read_json(&committed.join("manifest.json"));
     assert_eq!(m["checked_with"].as_object().unwrap().len(), 3);
 }
 
@@ -200,20 +194,13 @@ fn cli_gen_rejects_an_unsupported_config_cleanly() {
     std::fs::write(&cfg_path, text).unwrap();
     let out = t.path().join("out");
     // With the automatic specialization off (src/specialize.rs), the width set is refused.
-    let r = std::process::Command::new(env!("CARGO_BIN_EXE_tetris"))
-        .env("TETRIS_SPECIALIZE", "off")
-        .args(["gen", "--no-tool-checks", "--config"])
-        .arg(&cfg_path)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(!r.status.success());
-    let err = String::from_utf8_lossy(&r.stderr);
-    assert!(
-        err.contains("pe.ks = 5") && err.contains("bad.toml"),
-        "{err}"
+    let err = run_fails(
+        tetris()
+            .env("TETRIS_SPECIALIZE", "off")
+            .args(["gen", "--no-tool-checks", "--config"])
+            .arg(&cfg_path)
+            .opt("--out", &out),
     );
-    assert!(!err.contains("panicked"), "{err}");
+    assert_clean_error(&err, &["pe.ks = 5", "bad.toml"]);
     assert!(!out.exists());
 }

@@ -4,29 +4,22 @@
 use std::path::Path;
 
 mod common;
-use common::cli::tetris;
+use common::cli::{read_json, run_fails, run_ok, tetris, CommandExt};
 use common::npy::write_npy_f32 as npy;
 use common::onnx_writer::*;
 
 /// Run `tetris sim --config cfg --weights weights args --json json`; it must succeed. The
 /// parsed report.
 fn sim_report(cfg: &Path, weights: &Path, args: &[&str], json: &Path) -> serde_json::Value {
-    let out = tetris()
-        .args(["sim", "--config"])
-        .arg(cfg)
-        .arg("--weights")
-        .arg(weights)
-        .args(args)
-        .arg("--json")
-        .arg(json)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        tetris()
+            .args(["sim", "--config"])
+            .arg(cfg)
+            .opt("--weights", weights)
+            .args(args)
+            .opt("--json", json),
     );
-    serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
+    read_json(json)
 }
 
 fn small_config(dir: &Path) -> std::path::PathBuf {
@@ -128,56 +121,41 @@ fn sim_bad_inputs_are_clear_errors() {
     let cfg = small_config(dir.path());
     let bad = dir.path().join("bad.npy");
     std::fs::write(&bad, b"not numpy").unwrap();
-    let out = tetris()
-        .args(["sim", "--config"])
-        .arg(&cfg)
-        .arg("--weights")
-        .arg(&bad)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let e = String::from_utf8_lossy(&out.stderr);
+    let e = run_fails(
+        tetris()
+            .args(["sim", "--config"])
+            .arg(&cfg)
+            .opt("--weights", &bad),
+    );
     assert!(e.contains("bad.npy") && e.contains("NUMPY"), "{e}");
     let onnx = dir.path().join("x.onnx");
     std::fs::write(&onnx, [0x3a, 0x05, 0x0a]).unwrap();
-    let out = tetris()
-        .args(["sim", "--weights"])
-        .arg(&onnx)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("x.onnx"));
+    let e = run_fails(tetris().args(["sim", "--weights"]).arg(&onnx));
+    assert!(e.contains("x.onnx"));
     let w = dir.path().join("w.npy");
     npy(&w, &[2, 2], &[1.0, f32::NAN, 0.5, 0.25]);
     let json = dir.path().join("out.json");
-    let out = tetris()
-        .args(["sim", "--weights"])
-        .arg(&w)
-        .arg("--json")
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("NaN"));
+    let e = run_fails(
+        tetris()
+            .args(["sim", "--weights"])
+            .arg(&w)
+            .opt("--json", &json),
+    );
+    assert!(e.contains("NaN"));
     assert!(!json.exists(), "no half-written output");
     // Dot products longer than the accumulators are sized for: refused by both RTL engines,
     // by Verilator's before its build.
     let long = dir.path().join("long.npy");
     npy(&long, &[2, 4700], &vec![0.5; 2 * 4700]);
     for engine in ["rtl", "verilator"] {
-        let out = tetris()
-            .args(["sim", "--engine", engine, "--config"])
-            .arg(&cfg)
-            .arg("--weights")
-            .arg(&long)
-            .arg("--cache-dir")
-            .arg(dir.path().join("cache"))
-            .arg("--json")
-            .arg(&json)
-            .output()
-            .unwrap();
-        let e = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{engine}: {e}");
+        let e = run_fails(
+            tetris()
+                .args(["sim", "--engine", engine, "--config"])
+                .arg(&cfg)
+                .opt("--weights", &long)
+                .opt("--cache-dir", dir.path().join("cache"))
+                .opt("--json", &json),
+        );
         assert!(
             e.contains("long.npy")
                 && e.contains("4700 terms")

@@ -5,13 +5,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use tetris_hdl::config::{Config, PeKind};
 use tetris_hdl::flow::check::verilator_lint;
 use tetris_hdl::flow::gen::{generate, ToolChecks};
 use tetris_hdl::flow::synth::{synthesize, SynthInput, SynthOptions, SynthReport, Target};
 
 mod common;
+use common::cli::{read_json, run_fails, run_ok, run_ok_stdout, tetris, CommandExt};
 use common::npy::write_npy_f32 as npy;
 
 fn small(kind: PeKind, size: u32) -> Config {
@@ -223,10 +223,6 @@ fn mixed_precision_designs_synthesize_and_grow_with_the_activations() {
     }
 }
 
-fn tetris() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tetris"))
-}
-
 fn write_config(dir: &Path, cfg: &Config) -> PathBuf {
     let p = dir.join(format!("{}.toml", cfg.top.name));
     std::fs::write(&p, toml::to_string(cfg).unwrap()).unwrap();
@@ -239,23 +235,15 @@ fn cli_synth_writes_the_json_report_with_the_issue_keys() {
     let cfg = small(PeKind::Mac, 1);
     let c = write_config(t.path(), &cfg);
     let json = t.path().join("r.json");
-    let out = tetris()
-        .args(["synth", "--target", "ice40", "--config"])
-        .arg(&c)
-        .arg("--work-dir")
-        .arg(t.path().join("w"))
-        .arg("--json")
-        .arg(&json)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
+    let text = run_ok_stdout(
+        tetris()
+            .args(["synth", "--target", "ice40", "--config"])
+            .arg(&c)
+            .opt("--work-dir", t.path().join("w"))
+            .opt("--json", &json),
     );
     assert!(text.contains("fmax") && text.contains("MHz"), "{text}");
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let v = read_json(&json);
     for key in [
         "cells",
         "luts",
@@ -282,81 +270,46 @@ fn cli_synth_writes_the_json_report_with_the_issue_keys() {
 #[test]
 fn cli_synth_bad_inputs_are_clear_errors_without_output() {
     let t = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let o = tetris().args(args).output().unwrap();
-        assert!(!o.status.success(), "{args:?} succeeded");
-        let e = String::from_utf8_lossy(&o.stderr).into_owned();
+    // `tetris synth --target target args` must fail without a panic; its stderr.
+    let synth = |target: &str, args: &[&str]| {
+        let e = run_fails(tetris().args(["synth", "--target", target]).args(args));
         assert!(!e.contains("panicked"), "{e}");
         e
     };
     let w = t.path().join("w");
     let ws = w.to_str().unwrap();
-    let e = run(&[
-        "synth",
-        "--target",
-        "ice40",
-        "--device",
-        "xc7",
-        "--work-dir",
-        ws,
-    ]);
+    let e = synth("ice40", &["--device", "xc7", "--work-dir", ws]);
     assert!(e.contains("--device xc7") && e.contains("hx8k"), "{e}");
-    let e = run(&[
-        "synth",
-        "--target",
-        "generic",
-        "--device",
-        "hx8k",
-        "--work-dir",
-        ws,
-    ]);
+    let e = synth("generic", &["--device", "hx8k", "--work-dir", ws]);
     assert!(e.contains("generic target has no device"), "{e}");
     assert!(!w.join("generic").exists() && !w.join("ice40").exists());
 
     let missing = t.path().join("nope.f");
-    let e = run(&[
-        "synth",
-        "--target",
+    let e = synth(
         "generic",
-        "--filelist",
-        missing.to_str().unwrap(),
-        "--top",
-        "x",
-    ]);
+        &["--filelist", missing.to_str().unwrap(), "--top", "x"],
+    );
     assert!(e.contains("nope.f"), "{e}");
 
     // Verilog that does not elaborate: yosys' complaint and the log are named, nothing written.
     std::fs::write(t.path().join("bad.v"), "module bad(clock, y);\n input wire clock;\n output wire y;\n assign y = undefined_sig +;\nendmodule\n").unwrap();
     std::fs::write(t.path().join("files.f"), "bad.v\n").unwrap();
     let fl = t.path().join("files.f");
-    let e = run(&[
-        "synth",
-        "--target",
+    let fls = fl.to_str().unwrap();
+    let e = synth(
         "generic",
-        "--filelist",
-        fl.to_str().unwrap(),
-        "--top",
-        "bad",
-        "--work-dir",
-        ws,
-    ]);
+        &["--filelist", fls, "--top", "bad", "--work-dir", ws],
+    );
     assert!(e.contains("yosys") && e.contains("bad.v"), "{e}");
     assert!(
         !w.join("generic").exists(),
         "half-written output left behind"
     );
 
-    let e = run(&[
-        "synth",
-        "--target",
+    let e = synth(
         "generic",
-        "--filelist",
-        fl.to_str().unwrap(),
-        "--top",
-        "other",
-        "--work-dir",
-        ws,
-    ]);
+        &["--filelist", fls, "--top", "other", "--work-dir", ws],
+    );
     assert!(e.contains("top module other"), "{e}");
 }
 
@@ -432,39 +385,31 @@ fn cli_compare_uses_the_sim_speedup_and_writes_table_json_plot() {
         .collect();
     npy(&w, &[6, 3, 3, 3], &data);
     let out = t.path().join("cmp");
-    let o = tetris()
-        .args([
-            "compare",
-            "--bits",
-            "4",
-            "--sizes",
-            "1",
-            "--ks",
-            "4",
-            "--clock-mhz",
-            "40",
-            "--input-hw",
-            "8,8",
-            "--energy-tiles",
-            "8",
-            "--weights",
-        ])
-        .arg(&w)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&o.stderr)
+    run_ok(
+        tetris()
+            .args([
+                "compare",
+                "--bits",
+                "4",
+                "--sizes",
+                "1",
+                "--ks",
+                "4",
+                "--clock-mhz",
+                "40",
+                "--input-hw",
+                "8,8",
+                "--energy-tiles",
+                "8",
+                "--weights",
+            ])
+            .arg(&w)
+            .opt("--out", &out),
     );
     for f in ["compare.md", "compare.json", "compare.svg"] {
         assert!(out.join(f).is_file(), "{f}");
     }
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap();
+    let v = read_json(&out.join("compare.json"));
     let rows = v["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
     let (sac, mac) = (&rows[0], &rows[1]);
@@ -475,17 +420,14 @@ fn cli_compare_uses_the_sim_speedup_and_writes_table_json_plot() {
     let cfg = small(PeKind::Sac, 1);
     let c = write_config(t.path(), &cfg);
     let sim_json = t.path().join("sim.json");
-    let o = tetris()
-        .args(["sim", "--input-hw", "8,8", "--weights"])
-        .arg(&w)
-        .arg("--config")
-        .arg(&c)
-        .arg("--json")
-        .arg(&sim_json)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(&sim_json).unwrap()).unwrap();
+    run_ok(
+        tetris()
+            .args(["sim", "--input-hw", "8,8", "--weights"])
+            .arg(&w)
+            .opt("--config", &c)
+            .opt("--json", &sim_json),
+    );
+    let s = read_json(&sim_json);
     let sim_speedup = s["total"]["speedup"].as_f64().unwrap();
     assert!(
         (speedup - sim_speedup).abs() < 1e-9,
@@ -540,19 +482,18 @@ fn cli_compare_uses_the_sim_speedup_and_writes_table_json_plot() {
         cfg.top.name = r["top"].as_str().unwrap().to_string();
         let c = write_config(t.path(), &cfg);
         let pj = t.path().join(format!("{}.power.json", cfg.top.name));
-        let o = tetris()
-            .args(["power", "--input-hw", "8,8", "--tiles", "8", "--weights"])
-            .arg(&w)
-            .arg("--config")
-            .arg(&c)
-            .arg("--json")
-            .arg(&pj)
-            .arg("--work-dir")
-            .arg(t.path().join(format!("{}.power", cfg.top.name)))
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let p: serde_json::Value = serde_json::from_slice(&std::fs::read(&pj).unwrap()).unwrap();
+        run_ok(
+            tetris()
+                .args(["power", "--input-hw", "8,8", "--tiles", "8", "--weights"])
+                .arg(&w)
+                .opt("--config", &c)
+                .opt("--json", &pj)
+                .opt(
+                    "--work-dir",
+                    t.path().join(format!("{}.power", cfg.top.name)),
+                ),
+        );
+        let p = read_json(&pj);
         let (e, pe) = (
             f(&a["energy_pj_per_mac"]["total"]),
             f(&p["energy_pj_per_mac"]["total"]),

@@ -13,13 +13,16 @@ use tetris_hdl::config::{Config, PeKind};
 use tetris_hdl::flow::array_gen::random_layer_data;
 use tetris_hdl::flow::rtl_driver::run_layer_rtl;
 use tetris_hdl::flow::select::SUPPORTED_BITS;
-use tetris_hdl::flow::verilator_cosim::{cosim, run_stimulus, stimulus, CosimOptions};
+use tetris_hdl::flow::verilator_cosim::{cosim, run_stimulus, stimulus, CosimOptions, CosimReport};
 use tetris_hdl::flow::verilator_driver::{build_array_sim, run_layer_verilator};
 use tetris_hdl::hdl::sim::SplitMix64;
 use tetris_hdl::model::conv::ConvParams;
 use tetris_hdl::model::encoding::Encoding;
 
 mod common;
+use common::cli::{read_json, run_ok, tetris};
+use common::configs::{single_pe_config, PE_DESIGNS};
+use common::conv_layers::plain_conv;
 use common::conv_oracle::{features, oracle};
 
 fn cache() -> PathBuf {
@@ -37,13 +40,20 @@ fn options(vectors: usize, work: &tempfile::TempDir) -> CosimOptions {
     }
 }
 
+/// Verilator co-simulation of `cfg` on `vectors` vectors: no mismatch against rust-hdl in any
+/// port or cycle, none against the golden model, and `results` results checked (`what` names
+/// the case in failures). The report.
+fn cosim_matches(cfg: &Config, vectors: usize, results: usize, what: &str) -> CosimReport {
+    let t = tempfile::tempdir().unwrap();
+    let r = cosim(cfg, &options(vectors, &t)).unwrap();
+    assert_eq!(r.mismatches, 0, "{what}: {:?}", r.first_mismatch);
+    assert_eq!(r.golden_mismatches, 0, "{what}");
+    assert_eq!(r.results_checked, results, "{what}");
+    r
+}
+
 fn config(bits: u32, enc: Encoding, name: &str) -> Config {
-    let mut c = Config::default_config();
-    c.array.rows = 1; // a single PE (the PE-level design)
-    c.array.cols = 1;
-    c.pe.weight_bits = bits;
-    c.pe.act_bits = bits;
-    c.pe.encoding = enc;
+    let mut c = single_pe_config(bits, enc);
     c.top.name = name.into();
     c
 }
@@ -56,19 +66,11 @@ fn config(bits: u32, enc: Encoding, name: &str) -> Config {
 #[test]
 fn pe_designs_at_every_width_match_in_verilator() {
     for bits in SUPPORTED_BITS {
-        for (kind, enc) in [
-            (PeKind::Sac, Encoding::Sm),
-            (PeKind::Sac, Encoding::Csd),
-            (PeKind::Mac, Encoding::Sm),
-        ] {
+        for (kind, enc) in PE_DESIGNS {
             let mut cfg = config(bits, enc, &format!("vpe{bits}{enc}{kind:?}"));
             cfg.pe.kind = kind;
-            let t = tempfile::tempdir().unwrap();
-            let r = cosim(&cfg, &options(30, &t)).unwrap();
             let what = format!("{bits}-bit {kind:?} {enc}");
-            assert_eq!(r.mismatches, 0, "{what}: {:?}", r.first_mismatch);
-            assert_eq!(r.golden_mismatches, 0, "{what}");
-            assert_eq!(r.results_checked, 30, "{what}");
+            let r = cosim_matches(&cfg, 30, 30, &what);
             // The full-length extreme alone streams max_dot_len pairs or kneaded beats.
             assert!(r.cycles > 4608, "{what}: {} cycles", r.cycles);
         }
@@ -83,46 +85,33 @@ fn arrays_at_every_width_match_in_verilator() {
         for (kind, enc) in [(PeKind::Sac, Encoding::Csd), (PeKind::Mac, Encoding::Sm)] {
             let mut cfg = config(bits, enc, &format!("varr2w{bits}{kind:?}"));
             cfg.pe.kind = kind;
-            cfg.array.rows = 2;
-            cfg.array.cols = 2;
-            let t = tempfile::tempdir().unwrap();
-            let r = cosim(&cfg, &options(2, &t)).unwrap();
-            let what = format!("{bits}-bit {kind:?} {enc}");
-            assert_eq!(r.mismatches, 0, "{what}: {:?}", r.first_mismatch);
-            assert_eq!(r.golden_mismatches, 0, "{what}");
+            (cfg.array.rows, cfg.array.cols) = (2, 2);
             // Two pixel tiles of the random layer (2 + 1 pixels) x 3 filters.
-            assert_eq!(r.results_checked, 9, "{what}");
+            cosim_matches(&cfg, 2, 9, &format!("{bits}-bit {kind:?} {enc}"));
         }
     }
 }
 
+/// The `n` x `n` array of `bits`-bit `enc` PEs (top `name`) through [`cosim_matches`] on two
+/// vectors with `results` results, over more than 30 cycles.
+fn square_array_matches(bits: u32, enc: Encoding, name: &str, n: u32, results: usize) {
+    let mut cfg = config(bits, enc, name);
+    (cfg.array.rows, cfg.array.cols) = (n, n);
+    let r = cosim_matches(&cfg, 2, results, name);
+    assert!(r.cycles > 30, "{} cycles", r.cycles);
+}
+
 #[test]
 fn array_4x4_matches_in_verilator() {
-    let mut cfg = config(16, Encoding::Sm, "varr4");
-    cfg.array.rows = 4;
-    cfg.array.cols = 4;
-    let t = tempfile::tempdir().unwrap();
-    let r = cosim(&cfg, &options(2, &t)).unwrap();
-    assert_eq!(r.mismatches, 0, "{:?}", r.first_mismatch);
-    assert_eq!(r.golden_mismatches, 0);
     // Two pixel tiles of the random layer (4 + 1 pixels) x 5 filters.
-    assert_eq!(r.results_checked, 25);
-    assert!(r.cycles > 30, "{} cycles", r.cycles);
+    square_array_matches(16, Encoding::Sm, "varr4", 4, 25);
 }
 
 /// The generate-loop top at 8x8 (8-bit csd): every port, every cycle, against rust-hdl.
 #[test]
 fn array_8x8_matches_in_verilator() {
-    let mut cfg = config(8, Encoding::Csd, "varr8");
-    cfg.array.rows = 8;
-    cfg.array.cols = 8;
-    let t = tempfile::tempdir().unwrap();
-    let r = cosim(&cfg, &options(2, &t)).unwrap();
-    assert_eq!(r.mismatches, 0, "{:?}", r.first_mismatch);
-    assert_eq!(r.golden_mismatches, 0);
     // Two pixel tiles of the random layer (8 + 1 pixels) x 9 filters.
-    assert_eq!(r.results_checked, 81);
-    assert!(r.cycles > 30, "{} cycles", r.cycles);
+    square_array_matches(8, Encoding::Csd, "varr8", 8, 81);
 }
 
 /// The on-chip kneading top (a generate row of kneading units feeding the array grid), 3x3
@@ -130,15 +119,10 @@ fn array_8x8_matches_in_verilator() {
 #[test]
 fn array_knead_on_chip_matches_in_verilator() {
     let mut cfg = config(8, Encoding::Sm, "varrk3");
-    cfg.array.rows = 3;
-    cfg.array.cols = 3;
+    (cfg.array.rows, cfg.array.cols) = (3, 3);
     cfg.array.knead_on_chip = true;
-    let t = tempfile::tempdir().unwrap();
-    let r = cosim(&cfg, &options(2, &t)).unwrap();
-    assert_eq!(r.mismatches, 0, "{:?}", r.first_mismatch);
-    assert_eq!(r.golden_mismatches, 0);
     // Two pixel tiles of the random layer (3 + 1 pixels) x 4 filters.
-    assert_eq!(r.results_checked, 16);
+    cosim_matches(&cfg, 2, 16, "3x3 on-chip kneading");
     let e = build_array_sim(&cfg, Engine::Sac, &cache()).unwrap_err();
     assert!(e.to_string().contains("knead_on_chip"), "{e}");
 }
@@ -183,17 +167,11 @@ fn verilator_engine_runs_a_whole_layer() {
     cfg.array.rows = 2;
     cfg.array.cols = 3;
     let p = ConvParams {
-        batch: 1,
-        cin: 10,
-        cout: 6,
-        in_h: 7,
-        in_w: 6,
-        kh: 3,
-        kw: 2,
         stride: (1, 2),
         pad: (2, 1, 0, 2),
         dilation: (2, 1),
         groups: 2,
+        ..plain_conv(1, 10, 6, (7, 6), (3, 2))
     };
     assert_eq!(features(&p), [true, true, true, true, false]);
     let (w, x) = random_layer_data(&cfg, &p, &mut SplitMix64(77));
@@ -314,35 +292,23 @@ fn sim_engine_verilator_with_a_relative_cache_dir() {
         "[array]\nrows = 2\ncols = 2\n[pe]\nkind = \"sac\"\nweight_bits = 8\nact_bits = 8\nks = 8\nencoding = \"sm\"\n[top]\nname = \"rel\"\n",
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tetris"))
-        .current_dir(t.path())
-        .args([
-            "sim",
-            "--engine",
-            "verilator",
-            "--weights",
-            "w.npy",
-            "--config",
-            "c.toml",
-        ])
-        .args([
-            "--input-hw",
-            "4,4",
-            "--no-mac-rtl",
-            "--cache-dir",
-            "cache",
-            "--json",
-            "r.json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(t.path().join("r.json")).unwrap()).unwrap();
+    run_ok(tetris().current_dir(t.path()).args([
+        "sim",
+        "--engine",
+        "verilator",
+        "--weights",
+        "w.npy",
+        "--config",
+        "c.toml",
+        "--input-hw",
+        "4,4",
+        "--no-mac-rtl",
+        "--cache-dir",
+        "cache",
+        "--json",
+        "r.json",
+    ]));
+    let v = read_json(&t.path().join("r.json"));
     assert_eq!(v["layers"][0]["outputs_match"], true);
     assert!(t.path().join("cache/verilator").is_dir());
 }

@@ -1,7 +1,7 @@
 //! Widths are derived once, in `Config::widths()`: the const generics `select::dispatch`
 //! instantiates for a config must equal them, for every configuration it accepts.
 
-use tetris_hdl::config::{Config, PeKind};
+use tetris_hdl::config::{Config, PeConfig, PeKind};
 use tetris_hdl::flow::select::{check_supported, dispatch, PeVisitor, Specialized};
 use tetris_hdl::model::encoding::Encoding;
 
@@ -80,12 +80,15 @@ fn dispatched_const_generics_equal_the_derived_widths() {
                     for ks in [1u32, 2, 4, 8, 16, 32] {
                         for max_dot_len in [16u32, 4608, 8192] {
                             let mut cfg = Config::default_config();
-                            cfg.pe.kind = kind;
-                            cfg.pe.encoding = encoding;
-                            cfg.pe.weight_bits = weight_bits;
-                            cfg.pe.act_bits = act_bits;
-                            cfg.pe.ks = ks;
-                            cfg.pe.max_dot_len = max_dot_len;
+                            cfg.pe = PeConfig {
+                                kind,
+                                encoding,
+                                weight_bits,
+                                act_bits,
+                                ks,
+                                max_dot_len,
+                                ..cfg.pe
+                            };
                             if cfg.validate().is_err() {
                                 continue;
                             }

@@ -157,6 +157,25 @@ pub fn random_conv(r: &mut SplitMix64, l: &Limits) -> ConvParams {
     }
 }
 
+/// `cases` random layers ([`random_conv`] within `limits`) from one generator seeded with
+/// `seed`: `check(case, layer, generator)` on each (the generator goes on to draw the layer's
+/// data), then every feature must have come up ([`Coverage::assert_all`]).
+pub fn check_random_convs(
+    seed: u64,
+    limits: &Limits,
+    cases: usize,
+    mut check: impl FnMut(usize, &ConvParams, &mut SplitMix64),
+) {
+    let mut r = SplitMix64(seed);
+    let mut coverage = Coverage::default();
+    for case in 0..cases {
+        let p = random_conv(&mut r, limits);
+        coverage.add(&p);
+        check(case, &p, &mut r);
+    }
+    coverage.assert_all();
+}
+
 /// Which features a layer exercises: [per-axis stride differs, pads asymmetric on both axes,
 /// per-axis dilation differs, groups with several channels each, depthwise].
 pub fn features(p: &ConvParams) -> [bool; 5] {
