@@ -4,13 +4,13 @@
 
 use std::path::Path;
 use tetris_hdl::axtrain::data::{self, Dataset, LabelColumn};
-use tetris_hdl::axtrain::experiment::Setup;
+use tetris_hdl::axtrain::experiment::{evaluate, Setup};
 use tetris_hdl::axtrain::hardware::{ActOperand, Hardware};
 use tetris_hdl::axtrain::net::{init, layers, Arch, LayerSpec, Params};
 use tetris_hdl::axtrain::noise::{ErrorModel, NoiseModel};
 use tetris_hdl::axtrain::qnet::{gemm, Arith, QNet};
 use tetris_hdl::axtrain::rng::Rng;
-use tetris_hdl::axtrain::train::{Mode, TrainConfig};
+use tetris_hdl::axtrain::train::{sensitivity_kl, Mode, TrainConfig};
 use tetris_hdl::noise::lut::{Lut8, Roles};
 use tetris_hdl::noise::models::Multiplier;
 
@@ -344,6 +344,110 @@ fn seeded_training_is_reproducible_and_learns() {
             .evaluate(&setup.test, Arith::Exact)
             .accuracy
             > 80.0
+    );
+}
+
+/// The regularizer is KL(p_reference || p_other) over softmax distributions: zero for equal
+/// logits (and for logits shifted by a constant per sample), the textbook sum otherwise; its
+/// gradient reaches only `other`.
+#[test]
+fn sensitivity_kl_is_the_kl_divergence_of_the_two_softmaxes() {
+    use candle_core::{Device, Tensor};
+    let dev = Device::Cpu;
+    let a = [0.5f32, -1.0, 2.0, 0.0, 0.3, -0.7];
+    let b = [1.5f32, -1.0, 0.0, 0.2, 0.1, 0.4];
+    let ta = Tensor::from_slice(&a, (2, 3), &dev).unwrap();
+    let tb = Tensor::from_slice(&b, (2, 3), &dev).unwrap();
+    let kl =
+        |x: &Tensor, y: &Tensor| sensitivity_kl(x, y).unwrap().to_scalar::<f32>().unwrap() as f64;
+    assert_eq!(kl(&ta, &ta), 0.0);
+    let shifted = (&ta + 3.0).unwrap();
+    assert!(kl(&ta, &shifted).abs() < 1e-6);
+    let softmax = |r: &[f32]| {
+        let z: f64 = r.iter().map(|&v| (v as f64).exp()).sum();
+        r.iter().map(|&v| (v as f64).exp() / z).collect::<Vec<_>>()
+    };
+    let mut want = 0.0;
+    for i in 0..2 {
+        let (p, q) = (softmax(&a[3 * i..3 * i + 3]), softmax(&b[3 * i..3 * i + 3]));
+        want += p.iter().zip(&q).map(|(p, q)| p * (p / q).ln()).sum::<f64>() / 2.0;
+    }
+    assert!(
+        (kl(&ta, &tb) - want).abs() < 1e-5,
+        "{} vs {want}",
+        kl(&ta, &tb)
+    );
+    assert!((kl(&tb, &ta) - want).abs() > 1e-3, "KL is not symmetric");
+    // Gradient: none into the error-free (reference) logits; (softmax(noisy) - p_clean) / n
+    // into the erroneous ones.
+    let (va, vb) = (
+        candle_core::Var::from_tensor(&ta).unwrap(),
+        candle_core::Var::from_tensor(&tb).unwrap(),
+    );
+    let g = sensitivity_kl(va.as_tensor(), vb.as_tensor())
+        .unwrap()
+        .backward()
+        .unwrap();
+    if let Some(ga) = g.get(va.as_tensor()) {
+        let ga: Vec<f32> = ga.flatten_all().unwrap().to_vec1().unwrap();
+        assert!(ga.iter().all(|&v| v == 0.0), "{ga:?}");
+    }
+    let gb: Vec<f32> = g
+        .get(vb.as_tensor())
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    for i in 0..2 {
+        let (p, q) = (softmax(&a[3 * i..3 * i + 3]), softmax(&b[3 * i..3 * i + 3]));
+        for j in 0..3 {
+            let want = (q[j] - p[j]) / 2.0;
+            assert!((gb[3 * i + j] as f64 - want).abs() < 1e-6, "{gb:?}");
+        }
+    }
+}
+
+/// The active regularizer acts only through --active-weight: at 0 the active mode trains the
+/// conventional network bit for bit; with a positive weight it lowers what it penalizes (the
+/// training KL between the error-free and erroneous passes) and the measured sensitivity
+/// (test loss increase under bit-exact approximate inference) below the conventional one.
+#[test]
+fn active_regularizer_weight_zero_is_conventional_and_positive_cuts_sensitivity() {
+    let (train, test) = toy_dataset(240, 2).split(0.3, 1).unwrap();
+    // Truncation with a constant correction: a large, biased error (on digits it costs a
+    // conventional MLP 85 points).
+    let em = ErrorModel::new(Hardware::from_spec("trunc:t=11,corr", false, ActOperand::A).unwrap());
+    let pb = indicatif::ProgressBar::hidden();
+    let mut c = cfg(12);
+    c.active_weight = 0.0;
+    let setup = Setup::new(Arch::Mlp, 16, train.clone(), test.clone(), c.clone()).unwrap();
+    let base = setup.train(Mode::Baseline, None, 3, &pb).unwrap();
+    let zero = setup.train(Mode::Active, Some(&em), 3, &pb).unwrap();
+    assert_eq!(base.params, zero.params);
+    assert!(
+        zero.last_reg > 0.0,
+        "the regularizer is measured even at weight 0"
+    );
+    c.active_weight = 1.0;
+    let setup = Setup::new(Arch::Mlp, 16, train, test, c).unwrap();
+    let act = setup.train(Mode::Active, Some(&em), 3, &pb).unwrap();
+    assert!(
+        act.last_reg < 0.5 * zero.last_reg,
+        "training KL {} (weight 1) vs {} (weight 0)",
+        act.last_reg,
+        zero.last_reg
+    );
+    let rb = evaluate(&setup, &base, &em, Mode::Baseline, 3).unwrap();
+    let ra = evaluate(&setup, &act, &em, Mode::Active, 3).unwrap();
+    assert!(rb.sensitivity > 0.02, "{}", rb.sensitivity);
+    // A real cut: the active network still works with exact products.
+    assert!(ra.exact.accuracy > 80.0, "{:?}", ra.exact);
+    assert!(
+        ra.sensitivity < 0.75 * rb.sensitivity,
+        "measured sensitivity {} (active) vs {} (conventional)",
+        ra.sensitivity,
+        rb.sensitivity
     );
 }
 

@@ -103,9 +103,12 @@ pub struct RunRecord {
     pub approx: Eval,
     /// Measured sensitivity: test loss increase from exact to approximate products.
     pub sensitivity: f64,
-    /// The regularizer's estimate of the expected loss increase S (training batches of the
-    /// last epoch; active modes only).
-    pub fisher_estimate: f64,
+    /// The active regularizer R (mean KL between the error-free and the erroneous class
+    /// distributions over the last epoch's training batches; 0 unless active).
+    pub regularizer: f64,
+    /// Training loss increase from the error-free to the erroneous forward pass over the last
+    /// epoch (the measured sensitivity's training-set counterpart; 0 unless active).
+    pub train_loss_rise: f64,
 }
 
 /// Evaluate a trained network on a multiplier (timing errors: one seeded draw per multiply).
@@ -132,7 +135,8 @@ pub fn evaluate(
         exact,
         approx,
         sensitivity: approx.loss - exact.loss,
-        fisher_estimate: t.last_reg,
+        regularizer: t.last_reg,
+        train_loss_rise: t.last_loss_rise,
     })
 }
 

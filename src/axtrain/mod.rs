@@ -7,7 +7,7 @@
 //!   explicit activation/weight operand roles, optional timing errors);
 //! - [`net`]: MLP and LeNet-style CNN in candle, with a hook at every pre-activation;
 //! - [`qnet`]: 8-bit quantization and bit-exact integer inference;
-//! - [`noise`]: passive noise models and the second moment the active regularizer uses;
+//! - [`noise`]: passive noise models (also the error of the active regularizer's erroneous pass);
 //! - [`train`]: the training loop (baseline, passive, active, both);
 //! - [`experiment`]: runs, sweeps and the paper-style summary; [`report`]: table, JSON, plot.
 //!

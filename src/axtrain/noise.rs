@@ -1,5 +1,6 @@
-//! The hardware's error as seen by training: passive noise for a layer's outputs, and the
-//! expected squared error per output that the active regularizer weighs.
+//! The hardware's error as seen by training: passive noise for a layer's outputs (also the
+//! error the active regularizer's erroneous pass draws), and the by-magnitude moments of
+//! the accumulated error.
 //!
 //! All figures are in product units (LSBs of the integer accumulator); the trainer scales
 //! them by s_a * s_w to the float pre-activation.

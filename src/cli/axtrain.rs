@@ -71,7 +71,10 @@ pub struct Args {
     /// error-by-operand-magnitude table), gauss (the profile's Gaussian, fan-in scaled).
     #[arg(long, value_enum, default_value_t = NoiseModel::Lut)]
     pub noise: NoiseModel,
-    /// Weight lambda of the active sensitivity regularizer.
+    /// Weight lambda of the active sensitivity regularizer R: the mean KL divergence of the
+    /// class distribution with the hardware's error (drawn from --noise) from the one without,
+    /// on each training batch (active: L_clean + lambda R; both: L_noisy + L_clean + lambda R);
+    /// active with 0 trains the conventional network.
     #[arg(long, default_value_t = 1.0)]
     pub active_weight: f64,
     /// Train every mode (not the baseline) through the quantized approximate arithmetic
