@@ -10,7 +10,6 @@ use tetris_hdl::array::cycle_model::{layer_cycles_for_tiles, Engine, Timing};
 use tetris_hdl::array::host::LayerData;
 use tetris_hdl::array::mapper::{kneaded_lengths, map_layer};
 use tetris_hdl::array::network::{evaluate_all, synthetic_activations, total};
-use tetris_hdl::config::Config;
 use tetris_hdl::flow::rtl_driver::run_layer_rtl;
 use tetris_hdl::model::conv::{conv2d, ConvParams};
 use tetris_hdl::weights::Layer;
