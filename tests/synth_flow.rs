@@ -325,7 +325,7 @@ fn cli_synth_bad_inputs_are_clear_errors_without_output() {
     ]);
     assert!(e.contains("nope.f"), "{e}");
 
-    // Verilog that does not elaborate: yosys' complaint and the log are named, nothing written.
+    // Verilog that does not elaborate: yosys' complaint names the file, nothing written.
     std::fs::write(t.path().join("bad.v"), "module bad(clock, y);\n input wire clock;\n output wire y;\n assign y = undefined_sig +;\nendmodule\n").unwrap();
     std::fs::write(t.path().join("files.f"), "bad.v\n").unwrap();
     let fl = t.path().join("files.f");
