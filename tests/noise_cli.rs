@@ -211,11 +211,21 @@ fn bad_input_fails_cleanly() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!j.exists());
+    // Yosys is the Verilog front end: a file it cannot read has no ports, so the width check
+    // needs one that reads.
+    std::fs::write(
+        t.path().join("good.v"),
+        "module m(input [7:0] a, input [7:0] b, output [15:0] y); assign y = a * b; endmodule",
+    )
+    .unwrap();
     let out = tetris()
         .args(["characterize", "--width", "4", "--verilog"])
-        .arg(t.path().join("bad.v"))
+        .arg(t.path().join("good.v"))
+        .arg("--work-dir")
+        .arg(t.path().join("w"))
         .output()
         .unwrap();
+    assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is 8 bits wide but --width is 4"));
 }
 
@@ -329,12 +339,21 @@ fn timing_model_profile() {
             .args(["--timing", "vdd=0.75", "--toml"])
             .arg(&toml_path),
     );
-    let toml: toml::Value = std::fs::read_to_string(&toml_path).unwrap().parse().unwrap();
-    assert_eq!(toml["timing_model"]["depth_source"].as_str(), Some("static"));
+    let toml: toml::Value = std::fs::read_to_string(&toml_path)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        toml["timing_model"]["depth_source"].as_str(),
+        Some("static")
+    );
     let typed = tetris_hdl::noise::profile::Profile::read(&t.path().join("l.json")).unwrap();
     let tm = typed.timing_model.expect("a timing model");
     assert_eq!((tm.bit_depth.len(), tm.bit_gate_levels), (16, None));
-    assert_eq!(serde_json::to_value(&typed.metrics).unwrap(), low["metrics"]);
+    assert_eq!(
+        serde_json::to_value(&typed.metrics).unwrap(),
+        low["metrics"]
+    );
     let out = tetris()
         .args([
             "noise-profile",

@@ -1,7 +1,7 @@
 //! Characterizing a multiplier given as Verilog: Yosys reads it (`super::verilog_ports`: the
-//! top and its ports) and proves the top combinational (`super::structure`), Verilator builds a small C++ harness around it, the harness sweeps all
-//! pairs, a list of pairs or a seeded sample and streams the products back in binary; builds
-//! go through the one Verilator build cache (`crate::flow::build_cache`: keyed by content,
+//! top and its ports) and proves the top combinational (`super::structure`), Verilator builds
+//! a small C++ harness around it, the harness sweeps all pairs, a list of pairs or a seeded
+//! sample and streams the products back in binary; builds go through the one Verilator build cache (`crate::flow::build_cache`: keyed by content,
 //! safe when several processes build the same design at once).
 
 use super::engine::SAMPLE_BLOCK;
@@ -144,8 +144,8 @@ int main(int argc, char** argv) {{
 }
 
 /// Find the top and its ports, prove the top combinational (both by Yosys, on every call: the
-/// ports name the cache entry and shape the harness) and build (or reuse) the harness for `file`,
-/// with the top's Verilog parameters overridden by `params` (`--param NAME=VALUE`, passed to
+/// ports name the cache entry and shape the harness) and build (or reuse) the harness for
+/// `file`, with the top's Verilog parameters overridden by `params` (`--param NAME=VALUE`, passed to
 /// Verilator as `-G` and to Yosys as `chparam`). `cache` is the root of the build cache
 /// (`tetris characterize --cache-dir`, alias `--work-dir`; default
 /// `crate::flow::build_cache::default_root`).

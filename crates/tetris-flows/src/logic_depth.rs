@@ -7,8 +7,8 @@
 //! An output bit tied to a constant has depth 0: it cannot be late.
 
 use super::synth::fill;
-use super::yosys::YosysJson;
 use super::yosys::run_script;
+use super::yosys::YosysJson;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::collections::HashMap;
