@@ -72,8 +72,12 @@ fn old_design(cfg: &Config, n: usize) -> Option<Design> {
     }
     let (new, _) = tetris_hdl::flow::array_gen::emit_array(cfg).expect("emit");
     let old_top = &modules.last().expect("a top").text;
+    // The old top's ports, as Yosys reads the file.
+    let scratch = tetris_hdl::fsutil::ScratchDir::new("tetris-bench-ports").expect("scratch");
+    let old_file = scratch.path().join("top.v");
+    std::fs::write(&old_file, old_top).expect("write the old top");
     let old_ports =
-        tetris_hdl::flow::ports::parse_ports(old_top, &cfg.top.name).expect("old ports");
+        tetris_hdl::flow::ports::top_ports(&[old_file], &cfg.top.name).expect("old ports");
     let mut a: Vec<_> = old_ports
         .iter()
         .map(|p| (p.name.clone(), p.dir, p.width))

@@ -204,7 +204,19 @@ fn bad_input_fails_cleanly() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!j.exists());
-    let out = characterize(&t.path().join("bad.v"), "4").output().unwrap();
+    // Yosys is the Verilog front end: a file it cannot read has no ports, so the width check
+    // needs one that reads.
+    std::fs::write(
+        t.path().join("good.v"),
+        "module m(input [7:0] a, input [7:0] b, output [15:0] y); assign y = a * b; endmodule",
+    )
+    .unwrap();
+    let out = characterize(&t.path().join("good.v"), "4")
+        .arg("--work-dir")
+        .arg(t.path().join("w"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is 8 bits wide but --width is 4"));
 }
 
@@ -295,6 +307,30 @@ fn timing_model_profile() {
     assert!(ep(&low) > ep(&nominal) && mae(&low) > mae(&nominal));
     // Deterministic for a seed.
     assert_eq!(run("vdd=0.75", "l2.json")["metrics"], low["metrics"]);
+    // Static depths have no gate levels: the key is left out (a null made --toml fail with
+    // "unsupported unit type"), and the profile reads back through its type.
+    assert!(low["timing_model"].get("bit_gate_levels").is_none());
+    let toml_path = t.path().join("l.toml");
+    run_ok(
+        noise_profile("exact", "8")
+            .args(["--timing", "vdd=0.75", "--toml"])
+            .arg(&toml_path),
+    );
+    let toml: toml::Value = std::fs::read_to_string(&toml_path)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        toml["timing_model"]["depth_source"].as_str(),
+        Some("static")
+    );
+    let typed = tetris_hdl::noise::profile::Profile::read(&t.path().join("l.json")).unwrap();
+    let tm = typed.timing_model.expect("a timing model");
+    assert_eq!((tm.bit_depth.len(), tm.bit_gate_levels), (16, None));
+    assert_eq!(
+        serde_json::to_value(&typed.metrics).unwrap(),
+        low["metrics"]
+    );
     let out = noise_profile("exact", "8")
         .args(["--timing", "vdd=0.75", "--lut-npy"])
         .arg(t.path().join("x.npy"))
@@ -530,7 +566,7 @@ fn characterize_with_verilog_parameters() {
     // The port widths follow the override; bad overrides are clear errors.
     for (params, width, msg) in [
         (vec!["W=6"], "4", "is 6 bits wide but --width is 4"),
-        (vec!["Z=1"], "4", "no parameter `Z` (parameters: W, DROP)"),
+        (vec!["Z=1"], "4", "no parameter `Z` (parameters: DROP, W;"),
         (vec!["W=x"], "4", "not a whole number"),
         (vec!["W=4", "W=5"], "4", "more than once"),
     ] {

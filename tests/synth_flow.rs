@@ -291,7 +291,7 @@ fn cli_synth_bad_inputs_are_clear_errors_without_output() {
     );
     assert!(e.contains("nope.f"), "{e}");
 
-    // Verilog that does not elaborate: yosys' complaint and the log are named, nothing written.
+    // Verilog that does not elaborate: yosys' complaint names the file, nothing written.
     std::fs::write(t.path().join("bad.v"), "module bad(clock, y);\n input wire clock;\n output wire y;\n assign y = undefined_sig +;\nendmodule\n").unwrap();
     std::fs::write(t.path().join("files.f"), "bad.v\n").unwrap();
     let fl = t.path().join("files.f");
@@ -306,9 +306,24 @@ fn cli_synth_bad_inputs_are_clear_errors_without_output() {
         "half-written output left behind"
     );
 
+    // A top the files do not define (in files Yosys reads: it is the Verilog front end).
+    std::fs::write(
+        t.path().join("good.v"),
+        "module good(clock, y);\n input wire clock;\n output wire y;\n assign y = clock;\nendmodule\n",
+    )
+    .unwrap();
+    std::fs::write(t.path().join("good.f"), "good.v\n").unwrap();
+    let good = t.path().join("good.f");
     let e = synth(
         "generic",
-        &["--filelist", fls, "--top", "other", "--work-dir", ws],
+        &[
+            "--filelist",
+            good.to_str().unwrap(),
+            "--top",
+            "other",
+            "--work-dir",
+            ws,
+        ],
     );
     assert!(e.contains("top module other"), "{e}");
 }

@@ -9,7 +9,7 @@ use crate::noise::engine::{progress, Method, Operands, SampleAccumulator, SAMPLE
 use crate::noise::lut::{Lut8, Roles};
 use crate::noise::metrics::Acc;
 use crate::noise::outputs::{report_written, summary};
-use crate::noise::profile::{profile_json, Source};
+use crate::noise::profile::{Document, Profile, Source};
 use crate::noise::sweep::{block_rows, exhaustive_rows, TableKernel};
 use anyhow::{bail, Result};
 use std::path::PathBuf;
@@ -221,14 +221,9 @@ pub fn run(a: Args) -> Result<()> {
         ),
         roles: roles.clone(),
     };
-    let mut doc = profile_json(&src, method, &acc, None);
-    let params: serde_json::Map<String, serde_json::Value> = a
-        .params
-        .iter()
-        .map(|(n, v)| (n.clone(), serde_json::json!(v)))
-        .collect();
-    doc["multiplier"]["parameters"] = serde_json::Value::Object(params);
-    doc["multiplier"]["output_bits"] = serde_json::json!(h.ports.y.width);
+    let mut doc = Profile::new(&src, method, &acc, None);
+    doc.multiplier.parameters = Some(a.params.iter().cloned().collect());
+    doc.multiplier.output_bits = Some(h.ports.y.width);
     print!("{}", summary(&doc));
     println!("  {}", roles.describe());
     println!(
@@ -240,7 +235,7 @@ pub fn run(a: Args) -> Result<()> {
         signed: a.signed,
         roles,
     });
-    let written = paths.write(&doc, lut.as_ref(), &h.ports.top)?;
+    let written = paths.write(Document::Profile(&doc), lut.as_ref(), &h.ports.top)?;
     report_written(&written);
     Ok(())
 }

@@ -7,11 +7,10 @@ use crate::noise::engine::{characterize_fn, characterize_model, Method, Operands
 use crate::noise::lut::{ActivationOperand, Lut8, Roles};
 use crate::noise::models::Multiplier;
 use crate::noise::outputs::{report_written, summary, OutputPaths};
-use crate::noise::profile::{profile_json, Source};
+use crate::noise::profile::{Document, Family, FamilyInfo, Member, Profile, Source, TimingSection};
 use crate::noise::spec::MultKind;
-use crate::noise::timing::{BitDepths, DepthSource, TimingModel};
+use crate::noise::timing::{netlist_depths, BitDepths, TimingModel};
 use anyhow::{bail, Result};
-use serde_json::{json, Value};
 use std::path::PathBuf;
 
 /// Output flags shared by `noise-profile` and `characterize`.
@@ -173,7 +172,7 @@ pub fn run(a: Args) -> Result<()> {
         Some(tm) => {
             let depths = match a.timing_depths {
                 TimingDepths::Static => BitDepths::static_ripple(2 * m.width),
-                TimingDepths::Netlist => BitDepths::from_netlist(&m)?,
+                TimingDepths::Netlist => netlist_depths(&m)?,
             };
             let flip = tm.flipper(&depths.full_adder_delays);
             let ops = Operands {
@@ -184,22 +183,8 @@ pub fn run(a: Args) -> Result<()> {
             let acc = characterize_fn(ops, method, &label, true, |x, y| {
                 flip.apply(x, y, m.eval(x, y), m.signed)
             });
-            let critical = depths.full_adder_delays.iter().cloned().fold(0.0, f64::max);
-            let depth_rule = match depths.source {
-                DepthSource::Static => "static ripple-array depth d_i = i + 1",
-                DepthSource::Netlist => "depth d_i = longest two-input-gate path into bit i in the Yosys-synthesized RTL / 2 gates per full adder",
-            };
-            let extra = json!({
-                "parameters": tm,
-                "delay_scale": tm.delay_scale(),
-                "depth_source": depths.source,
-                "bit_depth": depths.full_adder_delays,
-                "bit_gate_levels": depths.gate_levels,
-                "clock_period": critical * (1.0 + tm.slack),
-                "bit_error_probability": tm.bit_error_probs(&depths.full_adder_delays),
-                "model": format!("alpha-power-law adder delay, {depth_rule} (full-adder delays), clock timed on the deepest bit, Gaussian path-delay variation, independent bit flips (docs/noise-profile.md)"),
-            });
-            (acc, Some(extra), format!("{}+timing", m.kind))
+            let section = TimingSection::new(tm, &depths);
+            (acc, Some(section), format!("{}+timing", m.kind))
         }
     };
     let secs = t.elapsed().as_secs_f64();
@@ -211,13 +196,13 @@ pub fn run(a: Args) -> Result<()> {
         origin: "built-in bit-exact Rust model (crates/tetris-approx/src/models.rs)".into(),
         roles: roles.clone(),
     };
-    let doc = profile_json(&src, method, &acc, extra);
+    let doc = Profile::new(&src, method, &acc, extra);
     print!("{}", summary(&doc));
     println!("  {}", roles.describe());
     println!("  sweep time {secs:.3} s");
     let lut = (paths.wants_lut() && a.width == 8)
         .then(|| Lut8::build(m.signed, roles, |x, y| m.eval(x, y)));
-    let mut written = paths.write(&doc, lut.as_ref(), &m.kind.slug())?;
+    let mut written = paths.write(Document::Profile(&doc), lut.as_ref(), &m.kind.slug())?;
     if let (Some(dir), Some(design)) = (&a.emit_rtl, &rtl) {
         approx_mult::write_rtl_dir(dir, design, Existing::from_force(a.force))?;
         written.push(dir.clone());
@@ -243,7 +228,7 @@ fn run_family(a: &Args, members: &[(u32, MultKind)], parameter: &str) -> Result<
         .collect::<Result<Vec<_>>>()?;
     let method = a.sweep.method(a.width);
     let roles = Roles::new(a.out.activation, "a", "b");
-    let mut docs = Vec::new();
+    let mut members = Vec::new();
     println!(
         "{:<16} {:>12} {:>12} {:>14} {:>12} {:>10} {:>9}",
         "spec", "MAE %", "MRE %", "WCE", "WCE %", "EP %", "time s"
@@ -259,30 +244,37 @@ fn run_family(a: &Args, members: &[(u32, MultKind)], parameter: &str) -> Result<
             origin: "built-in bit-exact Rust model (crates/tetris-approx/src/models.rs)".into(),
             roles: roles.clone(),
         };
-        let mut doc = profile_json(&src, method, &acc, None);
-        let mt = &doc["metrics"];
+        let profile = Profile::new(&src, method, &acc, None);
+        let mt = &profile.metrics;
         println!(
             "{:<16} {:>12.6} {:>12.6} {:>14}{} {:>12.6} {:>10.4} {:>9.2}",
             m.kind.to_string(),
-            mt["mae_percent"].as_f64().unwrap_or(f64::NAN),
-            mt["mre_percent"].as_f64().unwrap_or(f64::NAN),
-            mt["wce"],
+            mt.mae_percent,
+            mt.mre_percent,
+            mt.wce,
             if method.is_exhaustive() { " " } else { "+" },
-            mt["wce_percent"].as_f64().unwrap_or(f64::NAN),
-            mt["ep_percent"].as_f64().unwrap_or(f64::NAN),
+            mt.wce_percent,
+            mt.ep_percent,
             t.elapsed().as_secs_f64()
         );
-        doc["family_value"] = json!(v);
-        docs.push(doc);
+        members.push(Member {
+            profile,
+            family_value: *v,
+        });
     }
     if !method.is_exhaustive() {
         println!("(+: sampled, WCE is a lower bound)");
     }
-    let family: Value = json!({
-        "family": {"spec": a.mult, "parameter": parameter, "width": a.width, "signed": a.signed},
-        "members": docs,
-    });
-    let written = paths.write(&family, None, &a.mult)?;
+    let family = Family {
+        family: FamilyInfo {
+            spec: a.mult.clone(),
+            parameter: parameter.into(),
+            width: a.width,
+            signed: a.signed,
+        },
+        members,
+    };
+    let written = paths.write(Document::Family(&family), None, &a.mult)?;
     report_written(&written);
     Ok(())
 }

@@ -1,16 +1,16 @@
-//! Characterizing a multiplier given as Verilog: Yosys proves the top combinational
-//! (`super::structure`), Verilator builds a small C++ harness around it, the harness sweeps all
-//! pairs, a list of pairs or a seeded sample and streams the products back in binary; builds
-//! go through the one Verilator build cache (`crate::flow::build_cache`: keyed by content,
+//! Characterizing a multiplier given as Verilog: Yosys reads it (`super::verilog_ports`: the
+//! top and its ports) and proves the top combinational (`super::structure`), Verilator builds
+//! a small C++ harness around it, the harness sweeps all pairs, a list of pairs or a seeded
+//! sample and streams the products back in binary; builds go through the one Verilator build cache (`crate::flow::build_cache`: keyed by content,
 //! safe when several processes build the same design at once).
 
 use super::engine::SAMPLE_BLOCK;
 use super::structure::check_combinational;
-use super::verilog_ports::{detect, TopPorts};
+use super::verilog_ports::{pick_top, read_modules, TopPorts};
 use crate::flow::build_cache::{BuildCache, Key};
 use crate::flow::tools::Tool;
 use crate::fsutil::ScratchDir;
-use crate::netlist::{Dir, Port};
+use crate::netlist::Port;
 use anyhow::{bail, Context, Result};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -40,7 +40,7 @@ const SWEEP_FLAGS: &[&str] = &[
 ];
 
 /// What a complete build holds besides its stamp (`crate::flow::build_cache`).
-const OUTPUTS: &[&str] = &["obj/sweep", "ports.json"];
+const OUTPUTS: &[&str] = &["obj/sweep"];
 
 /// A built sweep executable for one netlist.
 #[derive(Debug, Clone)]
@@ -143,8 +143,9 @@ int main(int argc, char** argv) {{
     )
 }
 
-/// Detect ports, prove the top combinational and build (or reuse) the harness for `file`,
-/// with the top's Verilog parameters overridden by `params` (`--param NAME=VALUE`, passed to
+/// Find the top and its ports, prove the top combinational (both by Yosys, on every call: the
+/// ports name the cache entry and shape the harness) and build (or reuse) the harness for
+/// `file`, with the top's Verilog parameters overridden by `params` (`--param NAME=VALUE`, passed to
 /// Verilator as `-G` and to Yosys as `chparam`). `cache` is the root of the build cache
 /// (`tetris characterize --cache-dir`, alias `--work-dir`; default
 /// `crate::flow::build_cache::default_root`).
@@ -159,7 +160,15 @@ pub fn build(
     let src = std::fs::read_to_string(file)
         .with_context(|| format!("cannot read Verilog file {}", file.display()))?;
     let fname = file.display().to_string();
-    let ports = detect(&src, &fname, top, names, params)?;
+    // Yosys reads a copy, so that what is checked is what the key hashes and Verilator builds.
+    let scratch = ScratchDir::new("tetris-characterize")?;
+    std::fs::write(scratch.path().join("dut.v"), &src)
+        .with_context(|| format!("cannot write into {}", scratch.path().display()))?;
+    let mods = read_modules(scratch.path(), &[("dut.v", &fname)], true, &fname)?;
+    let (top, module) = pick_top(&mods, top, &fname)?;
+    module.check_overrides(top, params, &fname)?;
+    let elaborated = check_combinational(scratch.path(), "dut.v", top, params, &fname)?;
+    let ports = TopPorts::pick(top, &elaborated, names, &fname)?;
     if ports.a.name == ports.b.name {
         bail!(
             "{fname}: --port-a and --port-b both name input {} of module {}: the two operands \
@@ -208,7 +217,7 @@ pub fn build(
     let cache = BuildCache::open("--cache-dir", cache)?;
     let name = format!("{}-sweep", ports.top);
     let dir = cache.entry_dir(&name, &key);
-    if let Some(elaborated) = cached(&dir, &key) {
+    if crate::flow::build_cache::is_complete(&dir, &key, OUTPUTS) {
         return Ok(Harness {
             exe: dir.join("obj").join("sweep"),
             ports,
@@ -223,30 +232,7 @@ pub fn build(
     let entry = cache.get_or_build(&name, &key, OUTPUTS, |tmp| {
         std::fs::write(tmp.join("dut.v"), &src)?;
         std::fs::write(tmp.join("sweep.cpp"), &cpp)?;
-        let elaborated = check_combinational(tmp, "dut.v", &ports.top, params, &fname)?;
-        for p in [&ports.a, &ports.b, &ports.y] {
-            match elaborated.iter().find(|e| e.name == p.name) {
-                Some(e) if e.width == p.width && e.dir == p.dir => {}
-                other => bail!(
-                    "{fname}: port {} of module {} reads as {} bits here but Yosys elaborates {:?}",
-                    p.name,
-                    ports.top,
-                    p.width,
-                    other
-                ),
-            }
-        }
-        std::fs::write(
-            tmp.join("ports.json"),
-            serde_json::to_string(&ports_json(&elaborated))?,
-        )?;
         build_harness(&verilator, tmp, &ports.top, &g_args, &fname)
-    })?;
-    let elaborated = cached(&entry.dir, &key).with_context(|| {
-        format!(
-            "the build cache entry {} is incomplete; delete it",
-            entry.dir.display()
-        )
     })?;
     Ok(Harness {
         exe: entry.dir.join("obj").join("sweep"),
@@ -298,35 +284,6 @@ fn build_harness(
         );
     }
     Ok(())
-}
-
-fn ports_json(ports: &[Port]) -> serde_json::Value {
-    serde_json::Value::Array(
-        ports
-            .iter()
-            .map(|p| serde_json::json!([p.name, p.is_input(), p.width, p.signed]))
-            .collect(),
-    )
-}
-
-/// The elaborated ports of a complete cached build in `dir`, if there is one.
-fn cached(dir: &Path, key: &Key) -> Option<Vec<Port>> {
-    if !crate::flow::build_cache::is_complete(dir, key, OUTPUTS) {
-        return None;
-    }
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("ports.json")).ok()?).ok()?;
-    v.as_array()?
-        .iter()
-        .map(|p| {
-            Some(Port {
-                name: p[0].as_str()?.to_string(),
-                dir: if p[1].as_bool()? { Dir::In } else { Dir::Out },
-                width: p[2].as_u64()? as u32,
-                signed: p[3].as_bool()?,
-            })
-        })
-        .collect()
 }
 
 impl Harness {

@@ -10,7 +10,7 @@ use crate::fsutil::write_atomic;
 use crate::model::encoding::Encoding;
 use crate::plot::{to_svg, Anchor, Rgb, Scene, BLACK};
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The axes of the sweep (every combination is a point; a MAC point ignores KS and encoding).
@@ -265,21 +265,34 @@ pub struct Exploration {
     pub points: Vec<PointResult>,
 }
 
+/// The fields of a point's `tetris power --json` report (`power::report::PowerReport`) that
+/// the exploration reads; the rest of the report is not needed here.
+#[derive(Deserialize)]
+struct PointReport {
+    area_um2: f64,
+    fmax_mhz: Option<f64>,
+    macs_per_cycle: f64,
+    mmacs_per_s_per_mm2: Option<f64>,
+    energy_pj_per_mac: EnergyTotal,
+    outputs_match: bool,
+    cycles_match_model: bool,
+}
+
+#[derive(Deserialize)]
+struct EnergyTotal {
+    total: f64,
+}
+
+/// A point's figures (a malformed report is an error naming the file and the field).
 fn read_measured(path: &Path) -> Result<Measured> {
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)
-        .with_context(|| format!("{}: not JSON", path.display()))?;
-    let num = |k: &str| {
-        v.pointer(k)
-            .and_then(|x| x.as_f64())
-            .with_context(|| format!("{}: field {k} missing", path.display()))
-    };
+    let r: PointReport = crate::fsutil::read_json(path)?;
     Ok(Measured {
-        area_um2: num("/area_um2")?,
-        fmax_mhz: v["fmax_mhz"].as_f64(),
-        macs_per_cycle: num("/macs_per_cycle")?,
-        mmacs_per_s_per_mm2: v["mmacs_per_s_per_mm2"].as_f64(),
-        energy_pj_per_mac: num("/energy_pj_per_mac/total")?,
-        checked: v["outputs_match"] == true && v["cycles_match_model"] == true,
+        area_um2: r.area_um2,
+        fmax_mhz: r.fmax_mhz,
+        macs_per_cycle: r.macs_per_cycle,
+        mmacs_per_s_per_mm2: r.mmacs_per_s_per_mm2,
+        energy_pj_per_mac: r.energy_pj_per_mac.total,
+        checked: r.outputs_match && r.cycles_match_model,
     })
 }
 

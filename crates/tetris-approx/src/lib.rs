@@ -2,8 +2,9 @@
 //! plain Rust. Spec strings ([`spec`]) and bit-exact models ([`models`]); the parallel
 //! exhaustive/sampled characterization engine ([`engine`], [`sweep`], [`kernels`]) with
 //! EvoApprox-convention metrics ([`metrics`]); profiles, LUTs and their files ([`profile`],
-//! [`lut`], [`outputs`]); the layouts of their plots ([`plot`], drawn on tetris-plot's scene,
-//! which it re-exports).
+//! [`lut`], [`outputs`]); the timing-error model of voltage overscaling ([`timing`]; the
+//! depths of a synthesized netlist come from the root crate's `noise::timing`); the layouts of
+//! their plots ([`plot`], drawn on tetris-plot's scene, which it re-exports).
 //!
 //! May import tetris-core, tetris-fs, tetris-plot and tetris-weights (a LUT is also written as
 //! `.npy`).
@@ -21,3 +22,4 @@ pub mod plot;
 pub mod profile;
 pub mod spec;
 pub mod sweep;
+pub mod timing;

@@ -18,11 +18,11 @@
 //! circuits equal ours byte for byte.
 
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Which operand of the multiplier carries the activation (the other carries the weight).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum ActivationOperand {
     /// The first operand, port A.
@@ -64,19 +64,41 @@ impl Roles {
         format!("activation on port {act}, weight on port {wt}")
     }
 
-    /// The profile's `operand_roles` object.
-    pub fn json(&self) -> serde_json::Value {
+    /// The profile's `operand_roles` entry.
+    pub fn profile_entry(&self) -> OperandRoles {
         let (act, wt) = self.ports();
         let (act_op, wt_op) = match self.activation {
-            ActivationOperand::A => ("a", "b"),
-            ActivationOperand::B => ("b", "a"),
+            ActivationOperand::A => (ActivationOperand::A, ActivationOperand::B),
+            ActivationOperand::B => (ActivationOperand::B, ActivationOperand::A),
         };
-        serde_json::json!({
-            "activation": {"operand": act_op, "port": act},
-            "weight": {"operand": wt_op, "port": wt},
-            "tables": "every table is indexed [activation][weight] (TFApprox: (activation << 8) | weight), by the operands' byte patterns",
-        })
+        OperandRoles {
+            activation: RolePort {
+                operand: act_op,
+                port: act.into(),
+            },
+            weight: RolePort {
+                operand: wt_op,
+                port: wt.into(),
+            },
+            tables: "every table is indexed [activation][weight] (TFApprox: (activation << 8) | weight), by the operands' byte patterns".into(),
+        }
     }
+}
+
+/// The roles as a profile records them (`multiplier.operand_roles`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperandRoles {
+    pub activation: RolePort,
+    pub weight: RolePort,
+    /// How the tables are indexed.
+    pub tables: String,
+}
+
+/// Operand (a or b) and port name of one role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolePort {
+    pub operand: ActivationOperand,
+    pub port: String,
 }
 
 /// The 65536 products of two 8-bit operands: `values[(a << 8) | b]` = f(a, b) over byte

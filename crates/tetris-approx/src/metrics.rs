@@ -5,7 +5,7 @@
 //! with exact integer sums (i128/u128), merged across workers, and summarised into [`Metrics`].
 //! e = approx - exact; relative error r = e / exact over the pairs with exact != 0.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Signed log2 bins of the error: bin 0 is e == 0, bin +-k holds 2^(k-1) <= |e| < 2^k.
 pub const ERR_LOG_BINS: usize = 40;
@@ -294,7 +294,7 @@ fn wilson(k: f64, n: f64, z: f64) -> (f64, f64) {
 }
 
 /// Confidence intervals of a sampled run.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Intervals {
     pub confidence: f64,
     pub mae: [f64; 2],
@@ -304,7 +304,7 @@ pub struct Intervals {
 }
 
 /// Summary metrics (EvoApprox conventions; percentages relative to 2^(2n) for MAE/WCE).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Metrics {
     pub pairs: u64,
     pub mae: f64,

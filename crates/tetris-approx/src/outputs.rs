@@ -6,9 +6,8 @@
 
 use super::lut::Lut8;
 use super::plot::PlotFormat;
-use super::profile::to_toml;
+use super::profile::{Document, Profile};
 use anyhow::{bail, Context, Result};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use tetris_fs::{write_files_atomic, OutputPlan};
 
@@ -59,18 +58,15 @@ impl OutputPaths {
 
     /// Render everything, then write all files or none. `name` names the multiplier in the
     /// C header's comment.
-    pub fn write(&self, doc: &Value, lut: Option<&Lut8>, name: &str) -> Result<Vec<PathBuf>> {
+    pub fn write(&self, doc: Document, lut: Option<&Lut8>, name: &str) -> Result<Vec<PathBuf>> {
         let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
         if let Some(p) = &self.json {
-            files.push((
-                p.clone(),
-                (serde_json::to_string_pretty(doc)? + "\n").into_bytes(),
-            ));
+            files.push((p.clone(), doc.to_json()?.into_bytes()));
         }
         if let Some(p) = &self.toml {
             files.push((
                 p.clone(),
-                to_toml(doc)
+                doc.to_toml()
                     .context("cannot render the profile as TOML")?
                     .into_bytes(),
             ));
@@ -105,23 +101,22 @@ impl OutputPaths {
 }
 
 /// A one-screen summary for the terminal.
-pub fn summary(doc: &Value) -> String {
-    let m = &doc["metrics"];
-    let lb = if m["wce_is_lower_bound"].as_bool() == Some(true) {
+pub fn summary(p: &Profile) -> String {
+    let m = &p.metrics;
+    let lb = if m.wce_is_lower_bound {
         " (lower bound)"
     } else {
         ""
     };
-    let f = |k: &str| m[k].as_f64().unwrap_or(f64::NAN);
     format!(
         "{} {}-bit {} over {} pairs\n  MAE {:.6} ({:.6}%)  WCE {}{lb} ({:.6}%)  WCRE {:.4}%{lb}\n  EP {:.4}%  MRE {:.6}%  MSE {:.6e}\n  mean error {:.6}  std {:.6}  mean rel {:.6e}  std rel {:.6e}\n",
-        doc["multiplier"]["spec"].as_str().unwrap_or("?"),
-        doc["multiplier"]["width"],
-        if doc["multiplier"]["signed"].as_bool() == Some(true) { "signed" } else { "unsigned" },
-        m["pairs"],
-        f("mae"), f("mae_percent"), m["wce"], f("wce_percent"), f("wcre_percent"),
-        f("ep_percent"), f("mre_percent"), f("mse"), f("mean_error"), f("std_error"),
-        f("mean_rel_error"), f("std_rel_error"),
+        p.multiplier.spec,
+        p.multiplier.width,
+        if p.multiplier.signed { "signed" } else { "unsigned" },
+        m.pairs,
+        m.mae, m.mae_percent, m.wce, m.wce_percent, m.wcre_percent,
+        m.ep_percent, m.mre_percent, m.mse, m.mean_error, m.std_error,
+        m.mean_rel_error, m.std_rel_error,
     )
 }
 

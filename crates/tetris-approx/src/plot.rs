@@ -8,38 +8,29 @@
 //! colour scales are tetris-plot's, re-exported here so `noise::plot::{Scene, to_svg, ...}`
 //! keeps naming them.
 
+use super::metrics::Metrics;
+use super::profile::{Document, Family, Profile};
 use anyhow::Result;
-use serde_json::Value;
 pub use tetris_plot::*;
 
-/// Lay out the plot of a profile document (as built by `profile_json`).
-fn profile_scene(doc: &Value) -> Scene {
+/// Lay out the plot of a profile.
+fn profile_scene(p: &Profile) -> Scene {
     let mut s = Scene::new(1000, 480);
+    let (mult, mt) = (&p.multiplier, &p.metrics);
     let title = format!(
         "{} {}-bit {}: MAE {:.4}% WCE {:.4}% EP {:.2}% MRE {:.4}%",
-        doc["multiplier"]["spec"].as_str().unwrap_or("?"),
-        doc["multiplier"]["width"],
-        if doc["multiplier"]["signed"].as_bool() == Some(true) {
-            "signed"
-        } else {
-            "unsigned"
-        },
-        doc["metrics"]["mae_percent"].as_f64().unwrap_or(0.0),
-        doc["metrics"]["wce_percent"].as_f64().unwrap_or(0.0),
-        doc["metrics"]["ep_percent"].as_f64().unwrap_or(0.0),
-        doc["metrics"]["mre_percent"].as_f64().unwrap_or(0.0),
+        mult.spec,
+        mult.width,
+        if mult.signed { "signed" } else { "unsigned" },
+        mt.mae_percent,
+        mt.wce_percent,
+        mt.ep_percent,
+        mt.mre_percent,
     );
     s.text(20.0, 20.0, 14.0, Anchor::Start, title);
     // Panel 1: error histogram, share of pairs per signed power-of-two bin.
-    let bins = doc["histograms"]["error_log2"]["bins"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let total: f64 = bins
-        .iter()
-        .map(|b| b["count"].as_f64().unwrap_or(0.0))
-        .sum::<f64>()
-        .max(1.0);
+    let bins = &p.histograms.error_log2.bins;
+    let total: f64 = bins.iter().map(|b| b.count as f64).sum::<f64>().max(1.0);
     let (x0, y0, pw, ph) = (60.0, 60.0, 420.0, 280.0);
     s.text(
         x0,
@@ -51,16 +42,16 @@ fn profile_scene(doc: &Value) -> Scene {
     s.frame(x0, y0, pw, ph, Rgb(0x88, 0x88, 0x88));
     let maxshare = bins
         .iter()
-        .map(|b| b["count"].as_f64().unwrap_or(0.0) / total)
+        .map(|b| b.count as f64 / total)
         .fold(0.0f64, f64::max)
         .max(1e-12);
     let nb = bins.len().max(1) as f64;
     let bw = pw / nb;
     for (i, b) in bins.iter().enumerate() {
-        let share = b["count"].as_f64().unwrap_or(0.0) / total;
+        let share = b.count as f64 / total;
         let bh = ph * share / maxshare;
         let x = x0 + i as f64 * bw;
-        let lo = b["lo"].as_f64().unwrap_or(0.0);
+        let (lo, hi) = (b.lo, b.hi);
         let color = if lo < 0.0 {
             Rgb(0xc0, 0x50, 0x4d)
         } else if lo == 0.0 {
@@ -74,11 +65,10 @@ fn profile_scene(doc: &Value) -> Scene {
             (bw - 2.0).max(1.0),
             bh,
             color,
-            Some(format!("{}..={}: {:.4}%", lo, b["hi"], 100.0 * share)),
+            Some(format!("{lo}..={hi}: {:.4}%", 100.0 * share)),
         );
         // Every bar is labelled while its label fits (9 px per rotated line of text).
         if bw >= 9.0 || i % 2 == 0 {
-            let hi = b["hi"].as_f64().unwrap_or(0.0);
             s.rotated_text(
                 x + bw / 2.0 - 4.0,
                 y0 + ph + 6.0,
@@ -98,22 +88,8 @@ fn profile_scene(doc: &Value) -> Scene {
     );
     s.text(x0 - 4.0, y0 + ph, 11.0, Anchor::End, "0");
     // Panel 2: heatmap of MRE% by bit length of |a| and |b|, log colour scale.
-    let matrix = |key: &str| -> Vec<Vec<f64>> {
-        doc["by_magnitude"][key]
-            .as_array()
-            .map(|rows| {
-                rows.iter()
-                    .map(|r| {
-                        r.as_array()
-                            .map(|c| c.iter().map(|v| v.as_f64().unwrap_or(0.0)).collect())
-                            .unwrap_or_default()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mre = matrix("mre_percent");
-    let rel_count = matrix("rel_count");
+    let mre = &p.by_magnitude.mre_percent;
+    let rel_count = &p.by_magnitude.rel_count;
     let m = mre.len().max(1);
     let (hx, hy, hs) = (560.0, 60.0, 280.0);
     let cs = hs / m as f64;
@@ -121,9 +97,7 @@ fn profile_scene(doc: &Value) -> Scene {
         rel_count
             .get(i)
             .and_then(|r| r.get(j))
-            .copied()
-            .unwrap_or(0.0)
-            > 0.0
+            .is_some_and(|&c| c > 0)
     };
     let positive: Vec<f64> = (0..m)
         .flat_map(|i| (0..m).map(move |j| (i, j)))
@@ -219,17 +193,11 @@ fn bin_label(lo: f64, hi: f64) -> String {
 }
 
 /// The plot of a family of multipliers: each metric against the family's parameter, log y.
-fn family_scene(doc: &Value) -> Scene {
+fn family_scene(doc: &Family) -> Scene {
     let mut s = Scene::new(1000, 420);
-    let members = doc["members"].as_array().cloned().unwrap_or_default();
-    let param = doc["family"]["parameter"]
-        .as_str()
-        .unwrap_or("k")
-        .to_string();
-    let xs: Vec<f64> = members
-        .iter()
-        .map(|m| m["family_value"].as_f64().unwrap_or(0.0))
-        .collect();
+    let members = &doc.members;
+    let param = doc.family.parameter.clone();
+    let xs: Vec<f64> = members.iter().map(|m| f64::from(m.family_value)).collect();
     s.text(
         20.0,
         20.0,
@@ -237,25 +205,25 @@ fn family_scene(doc: &Value) -> Scene {
         Anchor::Start,
         format!(
             "{} {}-bit {} over {param} (log scale)",
-            doc["family"]["spec"].as_str().unwrap_or("?"),
-            doc["family"]["width"],
-            if doc["family"]["signed"].as_bool() == Some(true) {
+            doc.family.spec,
+            doc.family.width,
+            if doc.family.signed {
                 "signed"
             } else {
                 "unsigned"
             }
         ),
     );
-    let series: [(&str, &str, Rgb); 4] = [
-        ("mre_percent", "MRE %", Rgb(0x1f, 0x77, 0xb4)),
-        ("mae_percent", "MAE %", Rgb(0xd6, 0x27, 0x28)),
-        ("wce_percent", "WCE %", Rgb(0x2c, 0xa0, 0x2c)),
-        ("ep_percent", "EP %", Rgb(0x94, 0x67, 0xbd)),
+    type Figure = fn(&Metrics) -> f64;
+    let series: [(Figure, &str, Rgb); 4] = [
+        (|m| m.mre_percent, "MRE %", Rgb(0x1f, 0x77, 0xb4)),
+        (|m| m.mae_percent, "MAE %", Rgb(0xd6, 0x27, 0x28)),
+        (|m| m.wce_percent, "WCE %", Rgb(0x2c, 0xa0, 0x2c)),
+        (|m| m.ep_percent, "EP %", Rgb(0x94, 0x67, 0xbd)),
     ];
-    let value = |m: &Value, k: &str| m["metrics"][k].as_f64().unwrap_or(0.0);
     let positive: Vec<f64> = members
         .iter()
-        .flat_map(|m| series.iter().map(move |(k, _, _)| value(m, k)))
+        .flat_map(|m| series.iter().map(move |(f, _, _)| f(&m.profile.metrics)))
         .filter(|&v| v > 0.0)
         .collect();
     let max = positive.iter().cloned().fold(f64::MIN_POSITIVE, f64::max);
@@ -298,11 +266,11 @@ fn family_scene(doc: &Value) -> Scene {
         Anchor::Middle,
         param.clone(),
     );
-    for (n, (key, label, colour)) in series.iter().enumerate() {
+    for (n, (figure, label, colour)) in series.iter().enumerate() {
         let pts: Vec<(f64, f64)> = members
             .iter()
             .zip(&xs)
-            .map(|(m, &x)| (x, value(m, key)))
+            .map(|(m, &x)| (x, figure(&m.profile.metrics)))
             .filter(|&(_, v)| v > 0.0)
             .map(|(x, v)| (px(x), py(v)))
             .collect();
@@ -326,22 +294,21 @@ fn family_scene(doc: &Value) -> Scene {
     s
 }
 
-/// The plot of a document: a family sweep (`family` + `members`) or one profile.
-fn scene(doc: &Value) -> Scene {
-    if doc["members"].is_array() {
-        family_scene(doc)
-    } else {
-        profile_scene(doc)
+/// The plot of a document: a family sweep or one profile.
+fn scene(doc: Document) -> Scene {
+    match doc {
+        Document::Family(f) => family_scene(f),
+        Document::Profile(p) => profile_scene(p),
     }
 }
 
 /// The plot of a profile (or family) document as SVG.
-pub fn profile_svg(doc: &Value) -> String {
+pub fn profile_svg(doc: Document) -> String {
     to_svg(&scene(doc))
 }
 
 /// The plot of a profile (or family) document as PNG (RGB, 8 bits per channel).
-pub fn profile_png(doc: &Value) -> Result<Vec<u8>> {
+pub fn profile_png(doc: Document) -> Result<Vec<u8>> {
     to_png(&scene(doc))
 }
 
@@ -366,7 +333,7 @@ impl PlotFormat {
         }
     }
 
-    pub fn render(self, doc: &Value) -> Result<Vec<u8>> {
+    pub fn render(self, doc: Document) -> Result<Vec<u8>> {
         match self {
             PlotFormat::Svg => Ok(profile_svg(doc).into_bytes()),
             PlotFormat::Png => profile_png(doc),

@@ -19,6 +19,7 @@
 //!   replaced; one tetris did not write never is.
 
 use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tetris_fs::{content_hash, ensure_work_dir, publish_cache_entry, written_by_tetris};
@@ -164,11 +165,11 @@ impl BuildCache {
             });
         }
         let t0 = Instant::now();
-        let stamp = serde_json::json!({
-            "format": FORMAT_VERSION,
-            "key": key.hex(),
-            "outputs": outputs,
-        });
+        let stamp = Stamp {
+            format: FORMAT_VERSION,
+            key: key.hex().to_string(),
+            outputs: outputs.iter().map(|o| o.to_string()).collect(),
+        };
         let published = publish_cache_entry(&dir, &|d| is_complete(d, key, outputs), |tmp| {
             fill(tmp)?;
             for o in outputs {
@@ -190,16 +191,24 @@ impl BuildCache {
 /// Whether `dir` is a complete entry for `key`: tetris's marker, the stamp naming `key`, every
 /// file of `outputs`.
 pub fn is_complete(dir: &Path, key: &Key, outputs: &[&str]) -> bool {
-    let stamp = std::fs::read_to_string(dir.join(STAMP))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
-    let Some(stamp) = stamp else {
+    // An unreadable or malformed stamp means an incomplete entry, which is rebuilt: not an
+    // error, as a killed build leaves exactly that.
+    let Ok(stamp) = tetris_fs::read_json::<Stamp>(&dir.join(STAMP)) else {
         return false;
     };
     dir.join(MARKER).is_file()
-        && stamp["format"] == FORMAT_VERSION
-        && stamp["key"] == key.hex()
+        && stamp.format == FORMAT_VERSION
+        && stamp.key == key.hex()
         && outputs.iter().all(|o| dir.join(o).is_file())
+}
+
+/// The stamp of a complete entry (`build.json`), written last.
+#[derive(Serialize, Deserialize)]
+struct Stamp {
+    format: u32,
+    key: String,
+    /// The files the build produced besides the stamp.
+    outputs: Vec<String>,
 }
 
 #[cfg(test)]

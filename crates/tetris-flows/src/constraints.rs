@@ -283,15 +283,20 @@ pub fn constraint_files(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::parse_ports;
 
+    fn port(name: &str, dir: Dir, width: u32) -> Port {
+        Port::new(name, dir, width)
+    }
+
+    /// `module t(clock, reset, a, v, y)` with an 8-bit `a` and a 4-bit output `y`.
     fn ports() -> Vec<Port> {
-        parse_ports(
-            "module t(clock,reset,a,v,y);\ninput wire clock;\ninput wire reset;\ninput wire [7:0] a;\n\
-             input wire v;\noutput reg [3:0] y;\nendmodule\n",
-            "t",
-        )
-        .unwrap()
+        vec![
+            port("clock", Dir::In, 1),
+            port("reset", Dir::In, 1),
+            port("a", Dir::In, 8),
+            port("v", Dir::In, 1),
+            port("y", Dir::Out, 4),
+        ]
     }
 
     #[test]
@@ -315,11 +320,7 @@ mod tests {
 
     #[test]
     fn a_combinational_module_is_wrapped_between_registers() {
-        let p = crate::ports::parse_ports(
-            "module c(a,y);\ninput wire [3:0] a;\noutput wire [1:0] y;\nendmodule\n",
-            "c",
-        )
-        .unwrap();
+        let p = vec![port("a", Dir::In, 4), port("y", Dir::Out, 2)];
         assert_eq!(wrapper_bits(&p).unwrap(), (4, 2));
         let v = ice40_wrapper("c", &p).unwrap();
         assert!(

@@ -8,6 +8,7 @@
 
 use super::synth::fill;
 use super::yosys::run_script;
+use super::yosys::YosysJson;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -36,69 +37,69 @@ pub fn synthesized_output_depths(
         .with_context(|| format!("cannot write {}", dir.join("depth.ys").display()))?;
     run_script(dir, "depth.ys", "depth.log")?;
     let path = dir.join("netlist.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("Yosys wrote no netlist {}", path.display()))?;
-    let netlist: Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let netlist = YosysJson::read(&path, &format!("the netlist of {top}"))?;
     output_depths(&netlist, top, port).with_context(|| format!("netlist {}", path.display()))
 }
 
 /// Gate depth of each bit of output `port` of module `top` in a Yosys JSON netlist of
 /// single-bit gate cells (`$_AND_`, `$_MUX_`, `$_NOT_`, ...).
-pub fn output_depths(netlist: &Value, top: &str, port: &str) -> Result<Vec<u32>> {
-    let module = &netlist["modules"][top];
-    if !module.is_object() {
-        bail!("no module `{top}` in the netlist");
-    }
+pub fn output_depths(netlist: &YosysJson, top: &str, port: &str) -> Result<Vec<u32>> {
+    let (_, module) = netlist
+        .modules
+        .iter()
+        .find(|(n, _)| n == top)
+        .with_context(|| format!("no module `{top}` in the netlist"))?;
     // net -> (gate weight, input nets) of the cell driving it.
     let mut driver: HashMap<u64, (u32, Vec<u64>)> = HashMap::new();
-    if let Some(cells) = module["cells"].as_object() {
-        for (name, cell) in cells {
-            let ty = cell["type"].as_str().unwrap_or("");
-            if !ty.starts_with("$_")
-                || ["DFF", "LATCH", "SR_", "DLATCH"]
-                    .iter()
-                    .any(|s| ty.contains(s))
-            {
-                bail!("cell {name} of type {ty} is not a combinational gate: depths need a combinational netlist");
-            }
-            let weight = if ty == "$_NOT_" || ty == "$_BUF_" {
-                0
-            } else {
-                1
-            };
-            let dirs = cell["port_directions"]
-                .as_object()
-                .with_context(|| format!("cell {name} has no port_directions"))?;
-            let conns = &cell["connections"];
-            let nets = |p: &str| -> Vec<u64> {
-                conns[p]
-                    .as_array()
-                    .map(|v| v.iter().filter_map(Value::as_u64).collect())
-                    .unwrap_or_default()
-            };
-            let inputs: Vec<u64> = dirs
+    for (name, cell) in &module.cells {
+        let ty = cell.ty.as_str();
+        if !ty.starts_with("$_")
+            || ["DFF", "LATCH", "SR_", "DLATCH"]
                 .iter()
-                .filter(|(_, d)| d.as_str() == Some("input"))
-                .flat_map(|(p, _)| nets(p))
-                .collect();
-            for (p, d) in dirs {
-                if d.as_str() == Some("output") {
-                    for net in nets(p) {
-                        driver.insert(net, (weight, inputs.clone()));
-                    }
+                .any(|s| ty.contains(s))
+        {
+            bail!("cell {name} of type {ty} is not a combinational gate: depths need a combinational netlist");
+        }
+        let weight = if ty == "$_NOT_" || ty == "$_BUF_" {
+            0
+        } else {
+            1
+        };
+        if cell.port_directions.is_empty() {
+            bail!("cell {name} has no port_directions");
+        }
+        // Constant bits ("0", "1", "x") drive nothing and have depth 0: only net numbers count.
+        let nets = |p: &str| -> Vec<u64> {
+            cell.connections
+                .get(p)
+                .map(|v| v.iter().filter_map(Value::as_u64).collect())
+                .unwrap_or_default()
+        };
+        let inputs: Vec<u64> = cell
+            .port_directions
+            .iter()
+            .filter(|(_, d)| d.as_str() == "input")
+            .flat_map(|(p, _)| nets(p))
+            .collect();
+        for (p, d) in &cell.port_directions {
+            if d == "output" {
+                for net in nets(p) {
+                    driver.insert(net, (weight, inputs.clone()));
                 }
             }
         }
     }
-    let bits = module["ports"][port]["bits"]
-        .as_array()
+    let (_, p) = module
+        .ports
+        .iter()
+        .find(|(n, _)| n == port)
         .with_context(|| format!("module `{top}` has no port `{port}`"))?;
-    if module["ports"][port]["direction"].as_str() != Some("output") {
+    if p.direction != "output" {
         bail!("port `{port}` of `{top}` is not an output");
     }
     let mut memo: HashMap<u64, u32> = HashMap::new();
-    bits.iter()
+    p.bits
+        .iter()
         .map(|b| match b.as_u64() {
             Some(net) => depth(net, &driver, &mut memo),
             None => Ok(0), // "0", "1", "x", "z": a constant
@@ -162,10 +163,14 @@ mod tests {
         json!({"type": ty, "port_directions": dirs, "connections": conns})
     }
 
+    fn netlist(v: Value) -> YosysJson {
+        serde_json::from_value(v).unwrap()
+    }
+
     #[test]
     fn full_adder_depths() {
         // a=2 b=3 c=4; s = (a^b)^c, co = mux(a^b ? c : a); an inverter pair on the way to y[2].
-        let net = json!({"modules": {"fa": {
+        let net = netlist(json!({"modules": {"fa": {
         "ports": {"a": {"direction": "input", "bits": [2]},
                   "y": {"direction": "output", "bits": [6, 7, 9, "0"]}},
         "cells": {
@@ -174,7 +179,7 @@ mod tests {
             "m": gate("$_MUX_", &[("A", 2), ("B", 4), ("S", 5)], 7),
             "n1": gate("$_NOT_", &[("A", 7)], 8),
             "n2": gate("$_NOT_", &[("A", 8)], 9),
-        }}}});
+        }}}}));
         assert_eq!(output_depths(&net, "fa", "y").unwrap(), vec![2, 2, 2, 0]);
         assert!(output_depths(&net, "fa", "a").is_err());
         assert!(output_depths(&net, "nope", "y").is_err());
@@ -182,17 +187,17 @@ mod tests {
 
     #[test]
     fn loops_and_flops_are_refused() {
-        let lp = json!({"modules": {"l": {
+        let lp = netlist(json!({"modules": {"l": {
         "ports": {"y": {"direction": "output", "bits": [5]}},
         "cells": {
             "g1": gate("$_AND_", &[("A", 2), ("B", 6)], 5),
             "g2": gate("$_OR_", &[("A", 5), ("B", 3)], 6),
-        }}}});
+        }}}}));
         let e = output_depths(&lp, "l", "y").unwrap_err().to_string();
         assert!(e.contains("loop"), "{e}");
-        let ff = json!({"modules": {"f": {
+        let ff = netlist(json!({"modules": {"f": {
             "ports": {"y": {"direction": "output", "bits": [5]}},
-            "cells": {"q": gate("$_DFF_P_", &[("D", 2), ("C", 3)], 5)}}}});
+            "cells": {"q": gate("$_DFF_P_", &[("D", 2), ("C", 3)], 5)}}}}));
         let e = output_depths(&ff, "f", "y").unwrap_err().to_string();
         assert!(e.contains("not a combinational gate"), "{e}");
     }

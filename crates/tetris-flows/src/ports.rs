@@ -1,21 +1,31 @@
 //! Ports of a top module given as Verilog *files* (`tetris synth --filelist`, third-party
-//! designs): read with the noise extractor's Verilog reader. Designs the generator emits carry
-//! their ports in their netlist and are never read back from text.
+//! designs): read by Yosys, as synthesis reads them (`crate::verilog_ports`). Designs the
+//! generator emits carry their ports in their netlist and are never read back from text.
 
-use crate::verilog_ports::modules;
+use crate::verilog_ports::read_modules;
 use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+use tetris_fs::ScratchDir;
 pub use tetris_netlist::{Dir, Port};
 
-/// The ports of `top` in `verilog` (the text of the file defining it), in declaration order.
-/// One reader for ANSI and non-ANSI lists, comments, parameters (crates/tetris-flows/src/verilog_ports.rs).
-pub fn parse_ports(verilog: &str, top: &str) -> Result<Vec<Port>> {
-    let label = format!("module {top}");
-    let mods = modules(verilog, &label)?;
-    let m = mods
+/// The ports of `top`, defined in one of `files` (read together, with `read_verilog` as the
+/// synthesis scripts read them; parameters at their defaults), in port order.
+pub fn top_ports(files: &[PathBuf], top: &str) -> Result<Vec<Port>> {
+    let scratch = ScratchDir::new("tetris-ports")?;
+    let paths = files
         .iter()
-        .find(|m| m.name == top)
-        .with_context(|| format!("module {top} not found"))?;
-    let ports = m.ports_with(&[], &label)?;
+        .map(|f| Ok(std::path::absolute(f)?.display().to_string()))
+        .collect::<Result<Vec<String>>>()?;
+    let pairs: Vec<(&str, &str)> = paths.iter().map(|p| (p.as_str(), p.as_str())).collect();
+    let label = format!("the ports of --top {top}");
+    let mods = read_modules(scratch.path(), &pairs, false, &label)?;
+    let (name, m) = mods.iter().find(|(n, _)| n == top).with_context(|| {
+        format!(
+            "top module {top} is defined in none of the {} files",
+            files.len()
+        )
+    })?;
+    let ports = m.ports(name, &label)?;
     if ports.is_empty() {
         bail!("module {top} declares no ports");
     }
@@ -39,21 +49,28 @@ mod tests {
         input wire  [15:0] a;\n    input wire signed [3:0] b;\n    output reg  [43:0] y;\n\
         always @(*) begin\n    end\nendmodule\n";
 
+    fn ports_of(text: &str, top: &str) -> Result<Vec<Port>> {
+        let dir = ScratchDir::new("tetris-ports-test")?;
+        let f = dir.path().join("t.v");
+        std::fs::write(&f, text)?;
+        top_ports(&[f], top)
+    }
+
     #[test]
     fn reads_the_top_ports_only() {
-        let p = parse_ports(V, "t").unwrap();
+        let p = ports_of(V, "t").unwrap();
         let got: Vec<_> = p
             .iter()
-            .map(|p| (p.name.as_str(), p.dir, p.width))
+            .map(|p| (p.name.as_str(), p.dir, p.width, p.signed))
             .collect();
         assert_eq!(
             got,
             vec![
-                ("clock", Dir::In, 1),
-                ("reset", Dir::In, 1),
-                ("a", Dir::In, 16),
-                ("b", Dir::In, 4),
-                ("y", Dir::Out, 44)
+                ("clock", Dir::In, 1, false),
+                ("reset", Dir::In, 1, false),
+                ("a", Dir::In, 16, false),
+                ("b", Dir::In, 4, true),
+                ("y", Dir::Out, 44, false)
             ]
         );
         assert_eq!(clock_port(&p).unwrap().name, "clock");
@@ -61,14 +78,18 @@ mod tests {
 
     #[test]
     fn missing_module_and_bad_declarations_are_errors() {
-        assert!(parse_ports(V, "nope")
-            .unwrap_err()
-            .to_string()
-            .contains("nope"));
+        let e = ports_of(V, "nope").unwrap_err().to_string();
+        assert!(
+            e.contains("top module nope is defined in none of the 1 files"),
+            "{e}"
+        );
         let bad = "module t(a);\n input wire [x:0] a;\nendmodule\n";
-        let e = format!("{:#}", parse_ports(bad, "t").unwrap_err());
-        assert!(e.contains("port a") && e.contains('x'), "{e}");
-        let p = parse_ports("module t(a);\n input wire a;\nendmodule\n", "t").unwrap();
+        let e = format!("{:#}", ports_of(bad, "t").unwrap_err());
+        assert!(
+            e.contains("yosys cannot read") && e.contains("t.v:2"),
+            "{e}"
+        );
+        let p = ports_of("module t(a);\n input wire a;\nendmodule\n", "t").unwrap();
         assert!(clock_port(&p).is_err());
     }
 }

@@ -8,7 +8,7 @@
 //! `report.json`) is written atomically into one folder.
 
 use super::constraints::{ice40_device, ice40_pcf, ice40_wrapper, wrapper_name, Ice40Device};
-use super::ports::parse_ports;
+use super::ports::top_ports;
 use super::tools::{run, Tool};
 use super::yosys::{hierarchy_totals, parse_stat_json, run_script, HierStat};
 use anyhow::{bail, Context, Result};
@@ -81,24 +81,6 @@ impl SynthInput {
             files,
             top: top.to_string(),
         })
-    }
-
-    /// The text of the file that defines the top module (for its ports).
-    fn top_source(&self) -> Result<(PathBuf, String)> {
-        let needle = format!("module {}(", self.top);
-        let needle_sp = format!("module {} ", self.top);
-        for f in &self.files {
-            let text = std::fs::read_to_string(f)
-                .with_context(|| format!("cannot read {}", f.display()))?;
-            if text.contains(&needle) || text.contains(&needle_sp) {
-                return Ok((f.clone(), text));
-            }
-        }
-        bail!(
-            "top module {} is defined in none of the {} files",
-            self.top,
-            self.files.len()
-        )
     }
 }
 
@@ -267,9 +249,7 @@ pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
 /// Synthesize `input` for `opts.target` into `work_dir` (replaced atomically).
 pub fn synthesize(input: &SynthInput, opts: &SynthOptions, work_dir: &Path) -> Result<SynthReport> {
     let device = resolve_device(opts.target, opts.device.as_deref())?;
-    let (top_file, top_text) = input.top_source()?;
-    let ports = parse_ports(&top_text, &input.top)
-        .with_context(|| format!("reading the ports of {}", top_file.display()))?;
+    let ports = top_ports(&input.files, &input.top)?;
     let files = input
         .files
         .iter()

@@ -1,4 +1,4 @@
-//! Running Yosys scripts and reading `stat -json` back.
+//! Running Yosys scripts and reading `stat -json` and `write_json` back.
 //!
 //! Yosys 0.23 (Debian) writes the hierarchy tree as plain text into the middle of
 //! `tee -o FILE stat -json` when a top is set, so the file is not valid JSON as is: lines that
@@ -8,6 +8,9 @@
 
 use super::tools::{run, Tool, ToolRun};
 use anyhow::{bail, Context, Result};
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -26,6 +29,84 @@ pub fn run_script(dir: &Path, script: &str, log: &str) -> Result<ToolRun> {
         );
     }
     Ok(r)
+}
+
+/// The parts of Yosys's `write_json` this crate reads.
+#[derive(Debug, Deserialize)]
+pub struct YosysJson {
+    #[serde(deserialize_with = "in_order")]
+    pub modules: Vec<(String, YosysModule)>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct YosysModule {
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Value>,
+    /// Overridable parameters and their default values (no `localparam`).
+    #[serde(default)]
+    pub parameter_default_values: BTreeMap<String, Value>,
+    /// In the module's port order.
+    #[serde(default, deserialize_with = "in_order")]
+    pub ports: Vec<(String, YosysPort)>,
+    #[serde(default)]
+    pub cells: BTreeMap<String, YosysCell>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct YosysPort {
+    pub direction: String,
+    /// One entry per bit (a net number or a constant such as "0").
+    pub bits: Vec<Value>,
+    #[serde(default)]
+    pub signed: u8,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct YosysCell {
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Value>,
+    /// "input" or "output" per port (cells of known types).
+    #[serde(default)]
+    pub port_directions: BTreeMap<String, String>,
+    /// The bits of each port: net numbers or constants such as "0".
+    #[serde(default)]
+    pub connections: BTreeMap<String, Vec<Value>>,
+}
+
+/// A JSON object as a list of its entries in file order: Yosys writes ports in the module's
+/// port order, which auto-detection of the operands relies on (serde_json's map sorts keys).
+fn in_order<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> std::result::Result<Vec<(String, T)>, D::Error> {
+    struct Entries<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for Entries<T> {
+        type Value = Vec<(String, T)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(
+            self,
+            mut m: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(entry) = m.next_entry()? {
+                out.push(entry);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Entries(std::marker::PhantomData))
+}
+
+impl YosysJson {
+    /// Read the JSON Yosys wrote to `path`; `label` names the user's design in errors.
+    pub fn read(path: &Path, label: &str) -> Result<Self> {
+        tetris_fs::read_json(path).with_context(|| format!("{label}: the JSON Yosys wrote"))
+    }
 }
 
 /// One module's own figures from `stat -json` (its submodule instances are cells too).

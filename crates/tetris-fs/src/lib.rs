@@ -20,6 +20,9 @@ use anyhow::{bail, Context, Result};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
+mod json;
+pub use json::{parse_json, read_json};
+
 /// The product every file and folder tetris writes is attributed to (file headers, manifests,
 /// the marker). Each layer crate names it through this constant: its own package name
 /// (`CARGO_PKG_NAME`) would be the layer's. All crates share the workspace's version.
