@@ -214,7 +214,8 @@ struct Stamp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Barrier};
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
 
     fn key(harness: &str) -> Key {
         Key::new([
@@ -285,22 +286,36 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let root = t.path().join("c");
         let n = 4;
-        let gate = Arc::new(Barrier::new(n));
+        let inside = Arc::new(AtomicUsize::new(0));
         let runs: Vec<_> = (0..n)
             .map(|_| {
-                let (root, gate) = (root.clone(), gate.clone());
-                std::thread::spawn(move || {
-                    let c = BuildCache::open("--cache-dir", &root).unwrap();
+                let (root, inside) = (root.clone(), inside.clone());
+                std::thread::spawn(move || -> Result<Entry> {
+                    let c = BuildCache::open("--cache-dir", &root)?;
                     c.get_or_build("m-sweep", &key("h"), &["obj/sim"], |tmp| {
-                        // Every builder is inside its build before any publishes.
-                        gate.wait();
+                        // Every builder is inside its build before any publishes. Not a
+                        // Barrier: a builder that fails before arriving must fail the test,
+                        // not hang it.
+                        inside.fetch_add(1, SeqCst);
+                        let t0 = Instant::now();
+                        while inside.load(SeqCst) < n {
+                            if t0.elapsed().as_secs() > 30 {
+                                bail!("only {} of {n} builders started", inside.load(SeqCst));
+                            }
+                            std::thread::sleep(std::time::Duration::from_millis(5));
+                        }
                         fill_ok(tmp)
                     })
-                    .unwrap()
                 })
             })
             .collect();
-        let entries: Vec<Entry> = runs.into_iter().map(|r| r.join().unwrap()).collect();
+        let results: Vec<Result<Entry>> = runs.into_iter().map(|r| r.join().unwrap()).collect();
+        let errors: Vec<String> = results
+            .iter()
+            .filter_map(|r| r.as_ref().err().map(|e| format!("{e:#}")))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        let entries: Vec<Entry> = results.into_iter().map(Result::unwrap).collect();
         assert_eq!(entries.iter().filter(|e| e.built).count(), 1);
         assert!(entries.iter().all(|e| e.dir == entries[0].dir));
         assert_eq!(

@@ -18,6 +18,7 @@
 
 use anyhow::{bail, Context, Result};
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 mod json;
@@ -107,19 +108,23 @@ fn unregister(p: &Path) {
 const TEMP_TAG: &str = ".tmp-";
 
 /// A sibling of `path` with a unique temporary name in the same directory (same filesystem,
-/// so the final rename is atomic): `.NAME.tmp-PID-NANOS`.
+/// so the final rename is atomic): `.NAME.tmp-PID-NANOS-SEQ`. The sequence number keeps two
+/// threads of one process apart when the clock is coarse (seen on CI machines: two threads got
+/// the same name, the second `create_dir` failed and its cleanup removed the first's folder).
 fn temp_sibling(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
+    static SEQ: AtomicU64 = AtomicU64::new(0);
     let unique = format!(
-        ".{name}{TEMP_TAG}{}-{}",
+        ".{name}{TEMP_TAG}{}-{}-{}",
         std::process::id(),
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
-            .unwrap_or(0)
+            .unwrap_or(0),
+        SEQ.fetch_add(1, Ordering::Relaxed)
     );
     path.with_file_name(unique)
 }
@@ -445,7 +450,11 @@ pub fn check_dir_target(flag: &str, dir: &Path, force: bool) -> Result<()> {
             "{flag} {}: is a file, not a folder; tetris does not replace it",
             dir.display()
         ),
-        Ok(_) if !force && !written_by_tetris(dir) && !is_empty_dir(dir) => bail!(
+        // Emptiness first, the marker second: another process creating this folder writes
+        // the marker as its first file, so "not empty, then no marker" is a real refusal,
+        // while the other order saw "no marker yet, then the marker" and refused a folder
+        // being made by a concurrent tetris (found by build_cache's lost-race test).
+        Ok(_) if !force && !is_empty_dir(dir) && !written_by_tetris(dir) => bail!(
             "{flag} {}: the folder holds files tetris did not write (no {MARKER} in it), and an output folder is replaced whole; name a new or empty folder, or pass --force to replace it",
             dir.display()
         ),
