@@ -172,59 +172,63 @@ fn sweep(configs: &[Config], dir: &Path) {
     let out = run_ok(&mut spec, "tetris specialize");
     eprintln!("specialize: {:.1} s\n{out}", t0.elapsed().as_secs_f64());
     for (c, p) in configs.iter().zip(&paths) {
-        let what = format!(
-            "{} ({} {} w{} a{} ks{} {} {}x{} knead_on_chip={} max_dot_len={})",
-            c.top.name,
-            p.display(),
-            if c.pe.kind == PeKind::Sac {
-                "sac"
-            } else {
-                "mac"
-            },
-            c.pe.weight_bits,
-            c.pe.act_bits,
-            c.pe.ks,
-            c.pe.encoding,
-            c.array.rows,
-            c.array.cols,
-            c.array.knead_on_chip,
-            c.pe.max_dot_len
-        );
-        let out_dir = dir.join(&c.top.name);
-        let stdout = run_ok(
-            tetris()
-                .args(["gen", "--no-tool-checks", "--self-check", "40", "--config"])
-                .arg(p)
-                .opt("--out", &out_dir),
-            &format!("gen {what}"),
-        );
-        assert!(stdout.contains(": 0 mismatches"), "{what}: {stdout}");
-        let files: Vec<String> = std::fs::read_to_string(out_dir.join("files.f"))
-            .unwrap()
-            .lines()
-            .map(String::from)
-            .collect();
-        verilator_lint(&out_dir, &c.top.name, &files)
-            .unwrap_or_else(|e| panic!("lint {what}: {e:#}"));
-        let json = dir.join(format!("{}_cosim.json", c.top.name));
-        run_ok(
-            tetris()
-                .args(["cosim", "--vectors", "3", "--config"])
-                .arg(p)
-                .opt("--cache-dir", cache())
-                .opt("--work-dir", dir.join(format!("{}_work", c.top.name)))
-                .opt("--json", &json),
-            &format!("cosim {what}"),
-        );
-        let r: serde_json::Value = read_json(&json);
-        assert_eq!(r["mismatches"].as_u64(), Some(0), "cosim {what}: {r}");
-        assert_eq!(
-            r["golden_mismatches"].as_u64(),
-            Some(0),
-            "cosim {what}: {r}"
-        );
-        assert!(r["results_checked"].as_u64().unwrap() > 0, "{what}: {r}");
+        check_one(c, p, dir);
     }
+}
+
+/// `tetris gen` (its self-check), Verilator lint and `tetris cosim` of one config.
+fn check_one(c: &Config, p: &Path, dir: &Path) {
+    let what = format!(
+        "{} ({} {} w{} a{} ks{} {} {}x{} knead_on_chip={} max_dot_len={})",
+        c.top.name,
+        p.display(),
+        if c.pe.kind == PeKind::Sac {
+            "sac"
+        } else {
+            "mac"
+        },
+        c.pe.weight_bits,
+        c.pe.act_bits,
+        c.pe.ks,
+        c.pe.encoding,
+        c.array.rows,
+        c.array.cols,
+        c.array.knead_on_chip,
+        c.pe.max_dot_len
+    );
+    let out_dir = dir.join(&c.top.name);
+    let stdout = run_ok(
+        tetris()
+            .args(["gen", "--no-tool-checks", "--self-check", "40", "--config"])
+            .arg(p)
+            .opt("--out", &out_dir),
+        &format!("gen {what}"),
+    );
+    assert!(stdout.contains(": 0 mismatches"), "{what}: {stdout}");
+    let files: Vec<String> = std::fs::read_to_string(out_dir.join("files.f"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    verilator_lint(&out_dir, &c.top.name, &files).unwrap_or_else(|e| panic!("lint {what}: {e:#}"));
+    let json = dir.join(format!("{}_cosim.json", c.top.name));
+    run_ok(
+        tetris()
+            .args(["cosim", "--vectors", "3", "--config"])
+            .arg(p)
+            .opt("--cache-dir", cache())
+            .opt("--work-dir", dir.join(format!("{}_work", c.top.name)))
+            .opt("--json", &json),
+        &format!("cosim {what}"),
+    );
+    let r: serde_json::Value = read_json(&json);
+    assert_eq!(r["mismatches"].as_u64(), Some(0), "cosim {what}: {r}");
+    assert_eq!(
+        r["golden_mismatches"].as_u64(),
+        Some(0),
+        "cosim {what}: {r}"
+    );
+    assert!(r["results_checked"].as_u64().unwrap() > 0, "{what}: {r}");
 }
 
 #[test]
