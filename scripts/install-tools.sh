@@ -2,11 +2,12 @@
 # Install the external EDA tools from Debian's packages when any is missing.
 # Verilator (lint + co-simulation), Yosys (synthesis, formal), Icarus (independent simulator),
 # nextpnr-ice40 + icestorm (iCE40 place-and-route and timing), OpenSTA + the OSU 0.18 um
-# standard-cell library (ASIC timing and power: `tetris power`), GNU parallel (sweeps).
+# standard-cell library (ASIC timing and power: `tetris power`), GNU parallel (sweeps), ccache
+# (Verilator builds share the compiled Verilator runtime through it).
 set -euo pipefail
 need=()
 for t in verilator:verilator yosys:yosys iverilog:iverilog nextpnr-ice40:nextpnr-ice40 \
-  icetime:fpga-icestorm sta:opensta parallel:parallel; do
+  icetime:fpga-icestorm sta:opensta parallel:parallel ccache:ccache; do
   cmd=${t%%:*}; pkg=${t##*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -197,6 +197,7 @@ fn check_one(c: &Config, p: &Path, dir: &Path) {
         c.pe.max_dot_len
     );
     let out_dir = dir.join(&c.top.name);
+    let t0 = std::time::Instant::now();
     let stdout = run_ok(
         tetris()
             .args(["gen", "--no-tool-checks", "--self-check", "40", "--config"])
@@ -211,6 +212,7 @@ fn check_one(c: &Config, p: &Path, dir: &Path) {
         .map(String::from)
         .collect();
     verilator_lint(&out_dir, &c.top.name, &files).unwrap_or_else(|e| panic!("lint {what}: {e:#}"));
+    let t1 = std::time::Instant::now();
     let json = dir.join(format!("{}_cosim.json", c.top.name));
     run_ok(
         tetris()
@@ -220,6 +222,11 @@ fn check_one(c: &Config, p: &Path, dir: &Path) {
             .opt("--work-dir", dir.join(format!("{}_work", c.top.name)))
             .opt("--json", &json),
         &format!("cosim {what}"),
+    );
+    eprintln!(
+        "{what}: gen + lint {:.1} s, cosim {:.1} s",
+        (t1 - t0).as_secs_f64(),
+        t1.elapsed().as_secs_f64()
     );
     let r: serde_json::Value = read_json(&json);
     assert_eq!(r["mismatches"].as_u64(), Some(0), "cosim {what}: {r}");

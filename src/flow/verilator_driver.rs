@@ -10,7 +10,7 @@ use crate::array::cycle_model::Engine;
 use crate::array::host::{build_streams, check_layer_fits, signed_of, LayerData, RtlRun, Streams};
 use crate::config::{Config, PeKind};
 use crate::flow::array_gen::emit_array;
-use crate::flow::verilator::{build, stream_harness, top_ports, ArrayShape, Wave};
+use crate::flow::verilator::{build, stream_harness, top_ports, ArrayShape, RunLength, Wave};
 use crate::flow::verilog::Design;
 use crate::fsutil::write_atomic;
 use anyhow::{bail, Context, Result};
@@ -76,7 +76,14 @@ pub fn build_array_design(
         .map(|p| p.width as usize)
         .context("the array top has no out_data_0 port")?;
     let harness = stream_harness(&design.top, &ports, shape)?;
-    let built = build(&design, "array_stream", &harness, Wave::None, cache)?;
+    let built = build(
+        &design,
+        "array_stream",
+        &harness,
+        Wave::None,
+        RunLength::Long,
+        cache,
+    )?;
     Ok(ArraySim {
         top: design.top.clone(),
         exe: built.exe,

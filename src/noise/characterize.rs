@@ -253,6 +253,7 @@ fn build_harness(
     let out = Command::new(verilator)
         .current_dir(dir)
         .args(SWEEP_FLAGS)
+        .args(crate::flow::verilator::objcache_flags())
         .args([
             "--top-module",
             top,

@@ -41,12 +41,8 @@ impl Tool {
     /// Full path of the tool, or an error saying how to install it.
     pub fn find(self) -> Result<PathBuf> {
         let name = self.binary();
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        for dir in std::env::split_paths(&path) {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Ok(p);
-            }
+        if let Some(p) = on_path(name) {
+            return Ok(p);
         }
         bail!(
             "`{name}` was not found on PATH; run scripts/install-tools.sh (installs verilator, \
@@ -69,6 +65,14 @@ impl Tool {
             .trim()
             .to_string())
     }
+}
+
+/// The program `name` on PATH, if there is one.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
 }
 
 /// Output of a finished tool run.

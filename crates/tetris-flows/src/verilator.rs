@@ -39,6 +39,44 @@ pub fn top_ports(design: &Design) -> Result<Vec<Port>> {
     Ok(ports)
 }
 
+/// What a harness build is for: the C++ optimization level (part of the cache key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunLength {
+    /// A few hundred cycles (a co-simulation replay): compiled at -O0, which builds in about
+    /// half the time of Verilator's default -Os (a 2x2 array: 31 s -> 15 s with the wave
+    /// off too) and runs a short trace just as fast.
+    Short,
+    /// Whole layers (`tetris sim --engine verilator`): Verilator's default optimization.
+    Long,
+}
+
+impl RunLength {
+    fn make_flags(self) -> &'static [&'static str] {
+        match self {
+            RunLength::Short => &[
+                "-MAKEFLAGS",
+                "OPT_FAST=-O0",
+                "-MAKEFLAGS",
+                "OPT_SLOW=-O0",
+                "-MAKEFLAGS",
+                "OPT_GLOBAL=-O0",
+            ],
+            RunLength::Long => &[],
+        }
+    }
+}
+
+/// ccache for the C++ compiles when it is installed (scripts/install-tools.sh installs it):
+/// every build compiles the same Verilator runtime (verilated.cpp and friends, ~7 s of CPU),
+/// which ccache then compiles once. Not part of the cache key: it does not change the output.
+pub fn objcache_flags() -> Vec<&'static str> {
+    if crate::tools::on_path("ccache").is_some() {
+        vec!["-MAKEFLAGS", "OBJCACHE=ccache"]
+    } else {
+        vec![]
+    }
+}
+
 /// Waveform format of a harness build (part of the cache key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wave {
@@ -261,6 +299,7 @@ pub fn build(
     kind: &str,
     harness: &str,
     wave: Wave,
+    run_length: RunLength,
     cache: &Path,
 ) -> Result<Built> {
     let version = Tool::Verilator.version()?;
@@ -284,6 +323,7 @@ pub fn build(
         "-Wno-style",
     ];
     flags.extend(wave.flag());
+    flags.extend(run_length.make_flags());
     // Arrays: the PE is verilated and compiled once as a hierarchical block and instantiated
     // rows x cols times. Inlined, a 16x16 array is >100 MB of C++ (the build did not finish in
     // 25 min); hierarchical, ~5 MB and about 30 s (docs/cosim.md).
@@ -339,6 +379,7 @@ pub fn build(
             args.extend(["-o".into(), exe_name.clone()]);
             args.extend(files.iter().map(|f| f.display().to_string()));
             args.push(cpp.display().to_string());
+            args.extend(objcache_flags().iter().map(|s| s.to_string()));
             let argv: Vec<&str> = args.iter().map(String::as_str).collect();
             let r = run(Tool::Verilator, &argv, tmp)?;
             std::fs::write(tmp.join("build.log"), r.log())?;
@@ -441,8 +482,9 @@ pub fn replay(
 ) -> Result<ReplayReport> {
     let ports = top_ports(design)?;
     let harness = replay_harness(&design.top, &ports);
-    let fmt = wave.map_or(Wave::Vcd, Wave::for_path);
-    let built = build(design, "replay", &harness, fmt, cache)?;
+    // Traced only when a waveform is asked for: tracing code doubles the C++ to compile.
+    let fmt = wave.map_or(Wave::None, Wave::for_path);
+    let built = build(design, "replay", &harness, fmt, RunLength::Short, cache)?;
     let ins: Vec<&Port> = ports
         .iter()
         .filter(|p| p.is_input() && p.name != "clock")
