@@ -19,7 +19,7 @@
 //! WaveJSON (`-dump_json`); the printed table and the problem size only exist in its log.
 
 use super::gen::{build, Built};
-use super::tools::{run_with_timeout, Tool};
+use super::tools::{run_with_timeout, Tool, ToolRun};
 use super::verilog::Design;
 use crate::config::{Config, PeKind};
 use crate::fsutil::write_dir_atomic;
@@ -393,18 +393,13 @@ fn run_sat(
          sat -seq {steps} -prove-asserts -set-init-zero -show-inputs{shows} -verify -dump_vcd {vcd} -dump_json {cex_json} {harness}\n",
         rtl = rtl.join(" "),
     );
-    let script_file = format!("{harness}.ys");
-    let log_file = format!("{harness}.log");
-    std::fs::write(dir.join(&script_file), &script)?;
-    let t = Instant::now();
-    let r = run_with_timeout(
-        Tool::Yosys,
-        &["-q", "-l", &log_file, "-s", &script_file],
-        dir,
-        limit,
-    )?;
-    let seconds = t.elapsed().as_secs_f64();
-    let log = std::fs::read_to_string(dir.join(&log_file)).unwrap_or_default();
+    let YosysRun {
+        script_file,
+        log_file,
+        run: r,
+        seconds,
+        log,
+    } = run_yosys_script(dir, harness, &script, limit)?;
     // The verdict without reading the log: with -verify, Yosys exits 0 only when the proof
     // holds; a model (counterexample) is dumped to the WaveJSON file before the failing exit,
     // and its false checks are read from there. Any other end (an error, the time limit) has
@@ -461,6 +456,39 @@ fn run_sat(
     })
 }
 
+/// One Yosys script run of a proof: the script, its log and how long it took.
+struct YosysRun {
+    script_file: String,
+    log_file: String,
+    run: ToolRun,
+    seconds: f64,
+    log: String,
+}
+
+/// Write `script` to `<name>.ys` in `dir` and run it with Yosys, logging to `<name>.log`,
+/// within `limit`.
+fn run_yosys_script(dir: &Path, name: &str, script: &str, limit: Duration) -> Result<YosysRun> {
+    let script_file = format!("{name}.ys");
+    let log_file = format!("{name}.log");
+    std::fs::write(dir.join(&script_file), script)?;
+    let t = Instant::now();
+    let run = run_with_timeout(
+        Tool::Yosys,
+        &["-q", "-l", &log_file, "-s", &script_file],
+        dir,
+        limit,
+    )?;
+    let seconds = t.elapsed().as_secs_f64();
+    let log = std::fs::read_to_string(dir.join(&log_file)).unwrap_or_default();
+    Ok(YosysRun {
+        script_file,
+        log_file,
+        run,
+        seconds,
+        log,
+    })
+}
+
 /// `equiv_make` the reference (gold) against the emitted SAC PE (gate), matching ports and the
 /// registers by name, then `equiv_simple` and `equiv_induct`: every matched signal is proved
 /// equal in every reachable cycle, unbounded.
@@ -481,18 +509,13 @@ fn run_equiv(dir: &Path, top: &str, rtl: &[String], limit: Duration) -> Result<O
          equiv_status\n",
         rtl = rtl.join(" "),
     );
-    let script_file = format!("{name}.ys");
-    let log_file = format!("{name}.log");
-    std::fs::write(dir.join(&script_file), &script)?;
-    let t = Instant::now();
-    let r = run_with_timeout(
-        Tool::Yosys,
-        &["-q", "-l", &log_file, "-s", &script_file],
-        dir,
-        limit,
-    )?;
-    let seconds = t.elapsed().as_secs_f64();
-    let log = std::fs::read_to_string(dir.join(&log_file)).unwrap_or_default();
+    let YosysRun {
+        script_file,
+        log_file,
+        run: r,
+        seconds,
+        log,
+    } = run_yosys_script(dir, name, &script, limit)?;
     // `equiv_status` reports only in the log: its `-assert` would turn the verdict into an
     // exit status, which cannot tell unproven cells from a failed run, and the counts and the
     // unproven signals are printed nowhere else.

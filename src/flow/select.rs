@@ -21,19 +21,7 @@ use std::sync::OnceLock;
 /// SEG segment bits, RES result bits.
 pub trait PeVisitor: Sized {
     type Out;
-    #[allow(clippy::too_many_arguments)]
-    fn sac<
-        const W: usize,
-        const A: usize,
-        const L: usize,
-        const KS: usize,
-        const P: usize,
-        const SEG: usize,
-        const RES: usize,
-    >(
-        self,
-        csd: bool,
-    ) -> Self::Out;
+    crate::sac_method!(fn sac(self, csd) -> Self::Out;);
     /// The MAC PE (`KS`, `P`: the activation group of the MAC array cell).
     fn mac<const W: usize, const A: usize, const KS: usize, const P: usize, const RES: usize>(
         self,
@@ -47,7 +35,14 @@ pub trait PeVisitor: Sized {
 /// `sac_method!(fn sac(self, csd) -> Self::Out { ... });`
 #[macro_export]
 macro_rules! sac_method {
+    // The declaration, in the trait.
+    (fn sac($self:ident, $csd:ident) -> $out:ty;) => {
+        $crate::sac_method!(@sig $self, $csd, $out, ;);
+    };
     (fn sac($self:ident, $csd:ident) -> $out:ty $body:block) => {
+        $crate::sac_method!(@sig $self, $csd, $out, $body);
+    };
+    (@sig $self:ident, $csd:ident, $out:ty, $($tail:tt)*) => {
         fn sac<
             const W: usize,
             const A: usize,
@@ -59,7 +54,7 @@ macro_rules! sac_method {
         >(
             $self,
             $csd: bool,
-        ) -> $out $body
+        ) -> $out $($tail)*
     };
 }
 

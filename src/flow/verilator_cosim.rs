@@ -276,7 +276,8 @@ pub fn run_stimulus(s: &Stimulus, o: &CosimOptions) -> Result<CosimReport> {
     let mut r = replay(&s.design, &s.trace, &o.cache, &o.work, o.wave.as_deref())?;
     let mut waveform = o.wave.as_ref().map(|w| w.display().to_string());
     if r.mismatches > 0 && o.wave.is_none() {
-        // The harness is built with VCD support: rerun to keep a waveform of the failure.
+        // The harness was built without tracing (half the compile time): on a failure, build
+        // the traced one and rerun to keep a waveform of it.
         let w = o.work.join(format!("{}_mismatch.vcd", s.design.top));
         let again = replay(&s.design, &s.trace, &o.cache, &o.work, Some(&w))?;
         r.build.build_s += again.build.build_s;

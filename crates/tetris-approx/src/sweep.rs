@@ -448,29 +448,29 @@ impl Isa {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma,bmi1,bmi2,lzcnt,popcnt")]
-fn rows_avx512<K: RowKernel>(
-    c: &Ctx,
-    k: &K,
-    rows: std::ops::Range<u32>,
-    s: &mut Scratch,
-    acc: &mut Acc,
-) {
-    sweep_rows(c, k, rows, s, acc)
+/// [`sweep_rows`] compiled for one instruction set (the same code; the compiler vectorizes it
+/// for the features named).
+macro_rules! rows_for_isa {
+    ($name:ident, $features:literal) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        fn $name<K: RowKernel>(
+            c: &Ctx,
+            k: &K,
+            rows: std::ops::Range<u32>,
+            s: &mut Scratch,
+            acc: &mut Acc,
+        ) {
+            sweep_rows(c, k, rows, s, acc)
+        }
+    };
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma,bmi1,bmi2,lzcnt,popcnt")]
-fn rows_avx2<K: RowKernel>(
-    c: &Ctx,
-    k: &K,
-    rows: std::ops::Range<u32>,
-    s: &mut Scratch,
-    acc: &mut Acc,
-) {
-    sweep_rows(c, k, rows, s, acc)
-}
+rows_for_isa!(
+    rows_avx512,
+    "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma,bmi1,bmi2,lzcnt,popcnt"
+);
+rows_for_isa!(rows_avx2, "avx2,fma,bmi1,bmi2,lzcnt,popcnt");
 
 /// Rows per block: about 2^22 pairs (one progress step, one partial result).
 pub fn block_rows(width: u32) -> u32 {

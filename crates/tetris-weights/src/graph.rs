@@ -571,17 +571,8 @@ impl<'g> Walk<'g> {
             } else {
                 None
             };
-            let work = match a_shape.filter(|a| a.len() == 2) {
-                Some(a) => {
-                    let (m, k) = if ta { (a[1], a[0]) } else { (a[0], a[1]) };
-                    if k == shape[1] {
-                        gemm_work(m, k, shape[0], 1)?
-                    } else {
-                        Work::NotMapped(format!("activation {a:?} does not fit weight {shape:?}"))
-                    }
-                }
-                None => Work::NotMapped("activation shape unknown".into()),
-            };
+            // The activation is A (M, K): M rows of results.
+            let work = gemm_activation_work(a_shape, ta, ActSide::A, &shape)?;
             self.push(layer(
                 label.to_string(),
                 n,
@@ -600,17 +591,8 @@ impl<'g> Walk<'g> {
             } else {
                 (s, d)
             };
-            let work = match b_shape.filter(|b| b.len() == 2) {
-                Some(b) => {
-                    let (k, cols) = if tb { (b[1], b[0]) } else { (b[0], b[1]) };
-                    if k == shape[1] {
-                        gemm_work(cols, k, shape[0], 1)?
-                    } else {
-                        Work::NotMapped(format!("activation {b:?} does not fit weight {shape:?}"))
-                    }
-                }
-                None => Work::NotMapped("activation shape unknown".into()),
-            };
+            // The activation is B (K, N): N columns of results.
+            let work = gemm_activation_work(b_shape, tb, ActSide::B, &shape)?;
             self.push(layer(
                 label.to_string(),
                 n,
@@ -835,6 +817,44 @@ fn layer(
 
 /// A GEMM of `rows` input rows of length `k` (per group) against `cout` filters in `groups`
 /// groups, as a 1x1 convolution.
+/// Which Gemm operand carries the activation (the other is the constant weight).
+#[derive(Clone, Copy)]
+enum ActSide {
+    /// A (M, K): the weight is B.
+    A,
+    /// B (K, N): the weight is A.
+    B,
+}
+
+/// The work of a Gemm whose activation has shape `act` (`transposed` by transA/transB) against
+/// the weight `weight` (output-first (M, K)).
+fn gemm_activation_work(
+    act: Option<Vec<usize>>,
+    transposed: bool,
+    side: ActSide,
+    weight: &[usize],
+) -> Result<Work> {
+    let Some(a) = act.filter(|a| a.len() == 2) else {
+        return Ok(Work::NotMapped("activation shape unknown".into()));
+    };
+    let (d0, d1) = if transposed {
+        (a[1], a[0])
+    } else {
+        (a[0], a[1])
+    };
+    let (rows, k) = match side {
+        ActSide::A => (d0, d1),
+        ActSide::B => (d1, d0),
+    };
+    if k == weight[1] {
+        gemm_work(rows, k, weight[0], 1)
+    } else {
+        Ok(Work::NotMapped(format!(
+            "activation {a:?} does not fit weight {weight:?}"
+        )))
+    }
+}
+
 fn gemm_work(rows: usize, k: usize, cout: usize, groups: usize) -> Result<Work> {
     if rows == 0 {
         return Ok(Work::NotMapped("no activation rows".into()));
