@@ -8,7 +8,7 @@ use crate::analysis::knead_stats::{layer_stats_with_progress, Settings, Stats};
 use crate::model::encoding::Encoding;
 use crate::weights::{self, Layer, Loaded, OpKind};
 use anyhow::{bail, Context, Result};
-use serde_json::{json, Value};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -220,56 +220,105 @@ pub fn totals_by_op(reports: &[LayerReport]) -> BTreeMap<OpKind, Stats> {
     m
 }
 
-fn stats_fields(st: &Stats, s: &Settings) -> serde_json::Map<String, Value> {
-    let mut m = serde_json::Map::new();
-    m.insert("weights".into(), json!(st.weights));
-    m.insert(
-        "zero_weight_fraction".into(),
-        json!(st.zero_weight_fraction()),
-    );
-    m.insert("zero_bit_fraction".into(), json!(st.zero_bit_fraction(s)));
-    m.insert("essential_bits".into(), json!(st.essential_bits));
-    m.insert("baseline_cycles".into(), json!(st.baseline_cycles()));
-    m.insert("tetris_cycles".into(), json!(st.tetris_cycles));
-    m.insert("ideal_speedup".into(), json!(st.ideal_speedup()));
-    m
+/// One set of kneading figures in the JSON report (a layer's, a total's).
+#[derive(Serialize)]
+struct StatsDoc {
+    weights: u64,
+    zero_weight_fraction: f64,
+    zero_bit_fraction: f64,
+    essential_bits: u64,
+    baseline_cycles: u64,
+    tetris_cycles: u64,
+    ideal_speedup: Option<f64>,
 }
 
-pub fn to_json(reports: &[LayerReport], s: &Settings, file: &str, c: &ReportContext) -> Value {
-    let layers: Vec<Value> = reports
-        .iter()
-        .map(|r| {
-            let mut m = serde_json::Map::new();
-            m.insert("name".into(), json!(r.name));
-            m.insert("op".into(), json!(r.op));
-            m.insert("kind".into(), json!(r.kind));
-            m.insert("shape".into(), json!(r.shape));
-            m.extend(stats_fields(&r.stats, s));
-            Value::Object(m)
-        })
-        .collect();
-    json!({
-        "settings": {
-            "weights_file": file,
-            "bits": s.bits,
-            "ks": s.ks,
-            "encoding": s.encoding.name(),
-            "per_channel": s.per_channel,
-            "digit_budget": s.digit_budget(),
-            "ops": c.ops.iter().map(|k| k.name()).collect::<Vec<_>>(),
-            "fold_bn": c.fold_bn,
-            "numpy_layout": c.loaded.layout,
-            "ideal_speedup_is": "weighted by weights: baseline_cycles / tetris_cycles summed over the layers",
+impl StatsDoc {
+    fn new(st: &Stats, s: &Settings) -> StatsDoc {
+        StatsDoc {
+            weights: st.weights,
+            zero_weight_fraction: st.zero_weight_fraction(),
+            zero_bit_fraction: st.zero_bit_fraction(s),
+            essential_bits: st.essential_bits,
+            baseline_cycles: st.baseline_cycles(),
+            tetris_cycles: st.tetris_cycles,
+            ideal_speedup: st.ideal_speedup(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct LayerDoc<'a> {
+    name: &'a str,
+    op: &'a str,
+    kind: OpKind,
+    shape: &'a [usize],
+    #[serde(flatten)]
+    stats: StatsDoc,
+}
+
+#[derive(Serialize)]
+struct SettingsDoc<'a> {
+    weights_file: &'a str,
+    bits: u32,
+    ks: usize,
+    encoding: &'static str,
+    per_channel: bool,
+    digit_budget: u64,
+    ops: Vec<&'static str>,
+    fold_bn: bool,
+    numpy_layout: &'a Option<String>,
+    ideal_speedup_is: &'static str,
+}
+
+/// The `--json` report of `tetris knead`.
+#[derive(Serialize)]
+pub struct KneadDoc<'a> {
+    settings: SettingsDoc<'a>,
+    layers: Vec<LayerDoc<'a>>,
+    total: StatsDoc,
+    total_by_op: BTreeMap<&'static str, StatsDoc>,
+    folded_batch_norms: &'a [weights::Folded],
+    not_mapped: &'a [weights::NotMapped],
+}
+
+pub fn to_json<'a>(
+    reports: &'a [LayerReport],
+    s: &Settings,
+    file: &'a str,
+    c: &ReportContext<'a>,
+) -> KneadDoc<'a> {
+    KneadDoc {
+        settings: SettingsDoc {
+            weights_file: file,
+            bits: s.bits,
+            ks: s.ks,
+            encoding: s.encoding.name(),
+            per_channel: s.per_channel,
+            digit_budget: s.digit_budget(),
+            ops: c.ops.iter().map(|k| k.name()).collect(),
+            fold_bn: c.fold_bn,
+            numpy_layout: &c.loaded.layout,
+            ideal_speedup_is:
+                "weighted by weights: baseline_cycles / tetris_cycles summed over the layers",
         },
-        "layers": layers,
-        "total": Value::Object(stats_fields(&total(reports), s)),
-        "total_by_op": totals_by_op(reports)
+        layers: reports
             .iter()
-            .map(|(k, st)| (k.name().to_string(), Value::Object(stats_fields(st, s))))
-            .collect::<serde_json::Map<_, _>>(),
-        "folded_batch_norms": c.loaded.folded,
-        "not_mapped": c.loaded.not_mapped,
-    })
+            .map(|r| LayerDoc {
+                name: &r.name,
+                op: &r.op,
+                kind: r.kind,
+                shape: &r.shape,
+                stats: StatsDoc::new(&r.stats, s),
+            })
+            .collect(),
+        total: StatsDoc::new(&total(reports), s),
+        total_by_op: totals_by_op(reports)
+            .iter()
+            .map(|(k, st)| (k.name(), StatsDoc::new(st, s)))
+            .collect(),
+        folded_batch_norms: &c.loaded.folded,
+        not_mapped: &c.loaded.not_mapped,
+    }
 }
 
 const CSV_HEADER: &str = "name,op,shape,weights,zero_weight_fraction,zero_bit_fraction,essential_bits,baseline_cycles,tetris_cycles,ideal_speedup";
