@@ -255,8 +255,9 @@ pub fn cached() -> Vec<Spec> {
             }
         }
     }
-    let built_at = |s: &Spec| std::fs::metadata(&s.exe).and_then(|m| m.modified()).ok();
-    v.sort_by_key(|s| std::cmp::Reverse(built_at(s)));
+    v.sort_by_cached_key(|s| {
+        std::cmp::Reverse(std::fs::metadata(&s.exe).and_then(|m| m.modified()).ok())
+    });
     v
 }
 

@@ -105,7 +105,7 @@ pub fn run(a: Args) -> Result<()> {
     let json_text = a
         .json
         .as_ref()
-        .map(|_| serde_json::to_string_pretty(&to_json(&reports, &settings, &file, &context)))
+        .map(|_| serde_json::to_string_pretty(&report_doc(&reports, &settings, &file, &context)))
         .transpose()?;
     let csv_text = a.csv.as_ref().map(|_| to_csv(&reports, &settings));
     let mut files: Vec<(&std::path::Path, Vec<u8>)> = vec![];
@@ -281,7 +281,7 @@ pub struct KneadDoc<'a> {
     not_mapped: &'a [weights::NotMapped],
 }
 
-pub fn to_json<'a>(
+pub fn report_doc<'a>(
     reports: &'a [LayerReport],
     s: &Settings,
     file: &'a str,

@@ -43,8 +43,8 @@ pub fn top_ports(design: &Design) -> Result<Vec<Port>> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunLength {
     /// A few hundred cycles (a co-simulation replay): compiled at -O0, which builds in about
-    /// half the time of Verilator's default -Os (a 2x2 array: 31 s -> 15 s with the wave
-    /// off too) and runs a short trace just as fast.
+    /// half the time of Verilator's default -Os (a 2x2 array by hand: 23 s -> 15 s untraced;
+    /// docs/cosim.md); the slower code does not matter for so few cycles.
     Short,
     /// Whole layers (`tetris sim --engine verilator`): Verilator's default optimization.
     Long,

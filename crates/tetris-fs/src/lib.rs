@@ -109,8 +109,8 @@ const TEMP_TAG: &str = ".tmp-";
 
 /// A sibling of `path` with a unique temporary name in the same directory (same filesystem,
 /// so the final rename is atomic): `.NAME.tmp-PID-NANOS-SEQ`. The sequence number keeps two
-/// threads of one process apart when the clock is coarse (seen on CI machines: two threads got
-/// the same name, the second `create_dir` failed and its cleanup removed the first's folder).
+/// threads of one process apart even when the clock is coarse: with one name, the second
+/// `create_dir` would fail and its cleanup would remove the first thread's folder.
 fn temp_sibling(path: &Path) -> PathBuf {
     let name = path
         .file_name()

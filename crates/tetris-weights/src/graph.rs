@@ -815,8 +815,6 @@ fn layer(
     }
 }
 
-/// A GEMM of `rows` input rows of length `k` (per group) against `cout` filters in `groups`
-/// groups, as a 1x1 convolution.
 /// Which Gemm operand carries the activation (the other is the constant weight).
 #[derive(Clone, Copy)]
 enum ActSide {
@@ -855,6 +853,8 @@ fn gemm_activation_work(
     }
 }
 
+/// A GEMM of `rows` input rows of length `k` (per group) against `cout` filters in `groups`
+/// groups, as a 1x1 convolution.
 fn gemm_work(rows: usize, k: usize, cout: usize, groups: usize) -> Result<Work> {
     if rows == 0 {
         return Ok(Work::NotMapped("no activation rows".into()));
