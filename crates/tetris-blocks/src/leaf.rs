@@ -103,6 +103,54 @@ impl<const A: usize, const SEG: usize, const RES: usize> Logic for SegLane<A, SE
     }
 }
 
+/// The splitter of one lane: the activation its one-hot select picks, 0 when none is selected.
+///
+/// Written as an AND-OR (each candidate masked by its select bit, the masked terms ORed) rather
+/// than an `if` per candidate: the `if` chain became a 16-deep priority mux that Yosys cannot
+/// know to be one-hot, the longest path of the SAC PE and most of its area (docs/synth.md, "A
+/// leaner SAC PE" (d)).
+#[derive(LogicBlock)]
+pub struct LaneSelect<const KS: usize, const A: usize> {
+    pub sel: Signal<In, Bits<KS>>,
+    pub acts: [Signal<In, Bits<A>>; KS],
+    pub act: Signal<Out, Bits<A>>,
+    /// `acts[i]` where `sel[i]`, else 0.
+    term: [Signal<Local, Bits<A>>; KS],
+    /// OR of `term[0..=i]`.
+    any: [Signal<Local, Bits<A>>; KS],
+}
+
+impl<const KS: usize, const A: usize> Default for LaneSelect<KS, A> {
+    fn default() -> Self {
+        Self {
+            sel: Default::default(),
+            acts: std::array::from_fn(|_| Default::default()),
+            act: Default::default(),
+            term: std::array::from_fn(|_| Default::default()),
+            any: std::array::from_fn(|_| Default::default()),
+        }
+    }
+}
+
+impl<const KS: usize, const A: usize> Logic for LaneSelect<KS, A> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        for i in 0..KS {
+            self.term[i].next = 0.into();
+            if self.sel.val().get_bit(i) {
+                self.term[i].next = self.acts[i].val();
+            }
+        }
+        self.any[0].next = self.term[0].val();
+        for i in 1..KS {
+            self.any[i].next = self.any[i - 1].val() | self.term[i].val();
+        }
+        for i in 0..KS {
+            self.act.next = self.any[i].val(); // the last one wins: the OR of every term
+        }
+    }
+}
+
 /// Pointer decode of one lane: `onehot = valid ? 1 << ptr : 0`.
 ///
 /// Factored out so that PEs sharing one kneaded stream (a column of an array) can share the

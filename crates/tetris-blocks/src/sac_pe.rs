@@ -4,7 +4,7 @@
 //! its input is the kneaded-weight lane format (valid, ptr, neg). An array whose column shares
 //! one kneaded stream can instantiate one `KneadDecode` per column and a `SacCore` per PE.
 
-use super::leaf::{PtrDecode, SegLane};
+use super::leaf::{LaneSelect, PtrDecode, SegLane};
 use rust_hdl::prelude::*;
 
 /// Lane pointer decode for a whole kneaded weight: `sel[b] = valid[b] ? 1 << ptr[b] : 0`.
@@ -73,6 +73,7 @@ pub struct SacCore<
     nxt_full: DFF<Bit>,
     res_q: DFF<Bits<RES>>,
     res_v: DFF<Bit>,
+    lane_select: [LaneSelect<KS, A>; L],
     seg_lane: [SegLane<A, SEG, RES>; L],
     fire: Signal<Local, Bit>,
     act_fire: Signal<Local, Bit>,
@@ -108,6 +109,7 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
             nxt_full: Default::default(),
             res_q: Default::default(),
             res_v: Default::default(),
+            lane_select: std::array::from_fn(|_| Default::default()),
             seg_lane: std::array::from_fn(|_| Default::default()),
             fire: Default::default(),
             act_fire: Default::default(),
@@ -178,11 +180,12 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
             self.seg_lane[b].en.next = self.fire.val();
             self.seg_lane[b].clear.next = self.last_fire.val();
             self.seg_lane[b].tap.next = self.last_fire.val();
-            self.seg_lane[b].act.next = 0.into();
-            for i in 0..KS {
-                if self.kw_sel[b].val().get_bit(i) {
-                    self.seg_lane[b].act.next = self.cur[i].q.val();
-                }
+            self.lane_select[b].sel.next = self.kw_sel[b].val();
+            self.seg_lane[b].act.next = self.lane_select[b].act.val();
+        }
+        for i in 0..KS {
+            for b in 0..L {
+                self.lane_select[b].acts[i].next = self.cur[i].q.val();
             }
         }
         // Shift-add chain: lane b adds S_b << b to the sum of the lanes below it.

@@ -116,35 +116,35 @@ module tetris_top_sac_core (
     reg  nxt_full_d;
     reg  [43:0] res_q_d;
     reg  res_v_d;
-    reg  [15:0] seg_lane_0_act;
+    wire [15:0] lane_select_0_act;
+    wire [15:0] lane_select_1_act;
+    wire [15:0] lane_select_2_act;
+    wire [15:0] lane_select_3_act;
+    wire [15:0] lane_select_4_act;
+    wire [15:0] lane_select_5_act;
+    wire [15:0] lane_select_6_act;
+    wire [15:0] lane_select_7_act;
+    wire [15:0] lane_select_8_act;
+    wire [15:0] lane_select_9_act;
+    wire [15:0] lane_select_10_act;
+    wire [15:0] lane_select_11_act;
+    wire [15:0] lane_select_12_act;
+    wire [15:0] lane_select_13_act;
+    wire [15:0] lane_select_14_act;
     wire [43:0] seg_lane_0_ext;
-    reg  [15:0] seg_lane_1_act;
     wire [43:0] seg_lane_1_ext;
-    reg  [15:0] seg_lane_2_act;
     wire [43:0] seg_lane_2_ext;
-    reg  [15:0] seg_lane_3_act;
     wire [43:0] seg_lane_3_ext;
-    reg  [15:0] seg_lane_4_act;
     wire [43:0] seg_lane_4_ext;
-    reg  [15:0] seg_lane_5_act;
     wire [43:0] seg_lane_5_ext;
-    reg  [15:0] seg_lane_6_act;
     wire [43:0] seg_lane_6_ext;
-    reg  [15:0] seg_lane_7_act;
     wire [43:0] seg_lane_7_ext;
-    reg  [15:0] seg_lane_8_act;
     wire [43:0] seg_lane_8_ext;
-    reg  [15:0] seg_lane_9_act;
     wire [43:0] seg_lane_9_ext;
-    reg  [15:0] seg_lane_10_act;
     wire [43:0] seg_lane_10_ext;
-    reg  [15:0] seg_lane_11_act;
     wire [43:0] seg_lane_11_ext;
-    reg  [15:0] seg_lane_12_act;
     wire [43:0] seg_lane_12_ext;
-    reg  [15:0] seg_lane_13_act;
     wire [43:0] seg_lane_13_ext;
-    reg  [15:0] seg_lane_14_act;
     wire [43:0] seg_lane_14_ext;
     reg  [15:0] cur_0_q;
     reg  [15:0] cur_1_q;
@@ -182,10 +182,310 @@ module tetris_top_sac_core (
     reg  nxt_full_q;
     reg  [43:0] res_q_q;
     reg  res_v_q;
+    tetris_top_lane_select lane_select_0 (
+        .sel(kw_sel_0),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_0_act)
+    );
+    tetris_top_lane_select lane_select_1 (
+        .sel(kw_sel_1),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_1_act)
+    );
+    tetris_top_lane_select lane_select_2 (
+        .sel(kw_sel_2),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_2_act)
+    );
+    tetris_top_lane_select lane_select_3 (
+        .sel(kw_sel_3),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_3_act)
+    );
+    tetris_top_lane_select lane_select_4 (
+        .sel(kw_sel_4),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_4_act)
+    );
+    tetris_top_lane_select lane_select_5 (
+        .sel(kw_sel_5),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_5_act)
+    );
+    tetris_top_lane_select lane_select_6 (
+        .sel(kw_sel_6),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_6_act)
+    );
+    tetris_top_lane_select lane_select_7 (
+        .sel(kw_sel_7),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_7_act)
+    );
+    tetris_top_lane_select lane_select_8 (
+        .sel(kw_sel_8),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_8_act)
+    );
+    tetris_top_lane_select lane_select_9 (
+        .sel(kw_sel_9),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_9_act)
+    );
+    tetris_top_lane_select lane_select_10 (
+        .sel(kw_sel_10),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_10_act)
+    );
+    tetris_top_lane_select lane_select_11 (
+        .sel(kw_sel_11),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_11_act)
+    );
+    tetris_top_lane_select lane_select_12 (
+        .sel(kw_sel_12),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_12_act)
+    );
+    tetris_top_lane_select lane_select_13 (
+        .sel(kw_sel_13),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_13_act)
+    );
+    tetris_top_lane_select lane_select_14 (
+        .sel(kw_sel_14),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_14_act)
+    );
     tetris_top_seg_lane seg_lane_0 (
         .clock(clock),
         .reset(reset),
-        .act(seg_lane_0_act),
+        .act(lane_select_0_act),
         .neg(kw_neg_0),
         .en(fire),
         .clear(last_fire),
@@ -195,7 +495,7 @@ module tetris_top_sac_core (
     tetris_top_seg_lane seg_lane_1 (
         .clock(clock),
         .reset(reset),
-        .act(seg_lane_1_act),
+        .act(lane_select_1_act),
         .neg(kw_neg_1),
         .en(fire),
         .clear(last_fire),
@@ -205,7 +505,7 @@ module tetris_top_sac_core (
     tetris_top_seg_lane seg_lane_2 (
         .clock(clock),
         .reset(reset),
-        .act(seg_lane_2_act),
+        .act(lane_select_2_act),
         .neg(kw_neg_2),
         .en(fire),
         .clear(last_fire),
@@ -215,7 +515,7 @@ module tetris_top_sac_core (
     tetris_top_seg_lane seg_lane_3 (
         .clock(clock),
         .reset(reset),
-        .act(seg_lane_3_act),
+        .act(lane_select_3_act),
         .neg(kw_neg_3),
         .en(fire),
         .clear(last_fire),
@@ -225,7 +525,7 @@ module tetris_top_sac_core (
     tetris_top_seg_lane seg_lane_4 (
         .clock(clock),
         .reset(reset),
-        .act(seg_lane_4_act),
+        .act(lane_select_4_act),
         .neg(kw_neg_4),
         .en(fire),
         .clear(last_fire),
@@ -235,7 +535,7 @@ module tetris_top_sac_core (
     tetris_top_seg_lane seg_lane_5 (
         .clock(clock),
         .reset(reset),
-        .act(seg_lane_5_act),
+        .act(lane_select_5_act),
         .neg(kw_neg_5),
         .en(fire),
         .clear(last_fire),
@@ -245,7 +545,7 @@ module tetris_top_sac_core (
     tetris_top_seg_lane seg_lane_6 (
         .clock(clock),
         .reset(reset),
-        .act(seg_lane_6_act),
+        .act(lane_select_6_act),
         .neg(kw_neg_6),
         .en(fire),
         .clear(last_fire),
@@ -255,7 +555,7 @@ module tetris_top_sac_core (
     tetris_top_seg_lane seg_lane_7 (
         .clock(clock),
         .reset(reset),
-        .act(seg_lane_7_act),
+        .act(lane_select_7_act),
         .neg(kw_neg_7),
         .en(fire),
         .clear(last_fire),
@@ -265,7 +565,7 @@ module tetris_top_sac_core (
     tetris_top_seg_lane seg_lane_8 (
         .clock(clock),
         .reset(reset),
-        .act(seg_lane_8_act),
+        .act(lane_select_8_act),
         .neg(kw_neg_8),
         .en(fire),
         .clear(last_fire),
@@ -275,7 +575,7 @@ module tetris_top_sac_core (
     tetris_top_seg_lane seg_lane_9 (
         .clock(clock),
         .reset(reset),
-        .act(seg_lane_9_act),
+        .act(lane_select_9_act),
         .neg(kw_neg_9),
         .en(fire),
         .clear(last_fire),
@@ -285,7 +585,7 @@ module tetris_top_sac_core (
     tetris_top_seg_lane seg_lane_10 (
         .clock(clock),
         .reset(reset),
-        .act(seg_lane_10_act),
+        .act(lane_select_10_act),
         .neg(kw_neg_10),
         .en(fire),
         .clear(last_fire),
@@ -295,7 +595,7 @@ module tetris_top_sac_core (
     tetris_top_seg_lane seg_lane_11 (
         .clock(clock),
         .reset(reset),
-        .act(seg_lane_11_act),
+        .act(lane_select_11_act),
         .neg(kw_neg_11),
         .en(fire),
         .clear(last_fire),
@@ -305,7 +605,7 @@ module tetris_top_sac_core (
     tetris_top_seg_lane seg_lane_12 (
         .clock(clock),
         .reset(reset),
-        .act(seg_lane_12_act),
+        .act(lane_select_12_act),
         .neg(kw_neg_12),
         .en(fire),
         .clear(last_fire),
@@ -315,7 +615,7 @@ module tetris_top_sac_core (
     tetris_top_seg_lane seg_lane_13 (
         .clock(clock),
         .reset(reset),
-        .act(seg_lane_13_act),
+        .act(lane_select_13_act),
         .neg(kw_neg_13),
         .en(fire),
         .clear(last_fire),
@@ -325,7 +625,7 @@ module tetris_top_sac_core (
     tetris_top_seg_lane seg_lane_14 (
         .clock(clock),
         .reset(reset),
-        .act(seg_lane_14_act),
+        .act(lane_select_14_act),
         .neg(kw_neg_14),
         .en(fire),
         .clear(last_fire),
@@ -604,771 +904,6 @@ module tetris_top_sac_core (
             if (act_fire) begin
                 nxt_15_d = act_15;
             end
-        end
-    end
-    always @(*) begin
-        seg_lane_0_act = 16'h0;
-        if (kw_sel_0[0]) begin
-            seg_lane_0_act = cur_0_q;
-        end
-        if (kw_sel_0[1]) begin
-            seg_lane_0_act = cur_1_q;
-        end
-        if (kw_sel_0[2]) begin
-            seg_lane_0_act = cur_2_q;
-        end
-        if (kw_sel_0[3]) begin
-            seg_lane_0_act = cur_3_q;
-        end
-        if (kw_sel_0[4]) begin
-            seg_lane_0_act = cur_4_q;
-        end
-        if (kw_sel_0[5]) begin
-            seg_lane_0_act = cur_5_q;
-        end
-        if (kw_sel_0[6]) begin
-            seg_lane_0_act = cur_6_q;
-        end
-        if (kw_sel_0[7]) begin
-            seg_lane_0_act = cur_7_q;
-        end
-        if (kw_sel_0[8]) begin
-            seg_lane_0_act = cur_8_q;
-        end
-        if (kw_sel_0[9]) begin
-            seg_lane_0_act = cur_9_q;
-        end
-        if (kw_sel_0[10]) begin
-            seg_lane_0_act = cur_10_q;
-        end
-        if (kw_sel_0[11]) begin
-            seg_lane_0_act = cur_11_q;
-        end
-        if (kw_sel_0[12]) begin
-            seg_lane_0_act = cur_12_q;
-        end
-        if (kw_sel_0[13]) begin
-            seg_lane_0_act = cur_13_q;
-        end
-        if (kw_sel_0[14]) begin
-            seg_lane_0_act = cur_14_q;
-        end
-        if (kw_sel_0[15]) begin
-            seg_lane_0_act = cur_15_q;
-        end
-    end
-    always @(*) begin
-        seg_lane_1_act = 16'h0;
-        if (kw_sel_1[0]) begin
-            seg_lane_1_act = cur_0_q;
-        end
-        if (kw_sel_1[1]) begin
-            seg_lane_1_act = cur_1_q;
-        end
-        if (kw_sel_1[2]) begin
-            seg_lane_1_act = cur_2_q;
-        end
-        if (kw_sel_1[3]) begin
-            seg_lane_1_act = cur_3_q;
-        end
-        if (kw_sel_1[4]) begin
-            seg_lane_1_act = cur_4_q;
-        end
-        if (kw_sel_1[5]) begin
-            seg_lane_1_act = cur_5_q;
-        end
-        if (kw_sel_1[6]) begin
-            seg_lane_1_act = cur_6_q;
-        end
-        if (kw_sel_1[7]) begin
-            seg_lane_1_act = cur_7_q;
-        end
-        if (kw_sel_1[8]) begin
-            seg_lane_1_act = cur_8_q;
-        end
-        if (kw_sel_1[9]) begin
-            seg_lane_1_act = cur_9_q;
-        end
-        if (kw_sel_1[10]) begin
-            seg_lane_1_act = cur_10_q;
-        end
-        if (kw_sel_1[11]) begin
-            seg_lane_1_act = cur_11_q;
-        end
-        if (kw_sel_1[12]) begin
-            seg_lane_1_act = cur_12_q;
-        end
-        if (kw_sel_1[13]) begin
-            seg_lane_1_act = cur_13_q;
-        end
-        if (kw_sel_1[14]) begin
-            seg_lane_1_act = cur_14_q;
-        end
-        if (kw_sel_1[15]) begin
-            seg_lane_1_act = cur_15_q;
-        end
-    end
-    always @(*) begin
-        seg_lane_2_act = 16'h0;
-        if (kw_sel_2[0]) begin
-            seg_lane_2_act = cur_0_q;
-        end
-        if (kw_sel_2[1]) begin
-            seg_lane_2_act = cur_1_q;
-        end
-        if (kw_sel_2[2]) begin
-            seg_lane_2_act = cur_2_q;
-        end
-        if (kw_sel_2[3]) begin
-            seg_lane_2_act = cur_3_q;
-        end
-        if (kw_sel_2[4]) begin
-            seg_lane_2_act = cur_4_q;
-        end
-        if (kw_sel_2[5]) begin
-            seg_lane_2_act = cur_5_q;
-        end
-        if (kw_sel_2[6]) begin
-            seg_lane_2_act = cur_6_q;
-        end
-        if (kw_sel_2[7]) begin
-            seg_lane_2_act = cur_7_q;
-        end
-        if (kw_sel_2[8]) begin
-            seg_lane_2_act = cur_8_q;
-        end
-        if (kw_sel_2[9]) begin
-            seg_lane_2_act = cur_9_q;
-        end
-        if (kw_sel_2[10]) begin
-            seg_lane_2_act = cur_10_q;
-        end
-        if (kw_sel_2[11]) begin
-            seg_lane_2_act = cur_11_q;
-        end
-        if (kw_sel_2[12]) begin
-            seg_lane_2_act = cur_12_q;
-        end
-        if (kw_sel_2[13]) begin
-            seg_lane_2_act = cur_13_q;
-        end
-        if (kw_sel_2[14]) begin
-            seg_lane_2_act = cur_14_q;
-        end
-        if (kw_sel_2[15]) begin
-            seg_lane_2_act = cur_15_q;
-        end
-    end
-    always @(*) begin
-        seg_lane_3_act = 16'h0;
-        if (kw_sel_3[0]) begin
-            seg_lane_3_act = cur_0_q;
-        end
-        if (kw_sel_3[1]) begin
-            seg_lane_3_act = cur_1_q;
-        end
-        if (kw_sel_3[2]) begin
-            seg_lane_3_act = cur_2_q;
-        end
-        if (kw_sel_3[3]) begin
-            seg_lane_3_act = cur_3_q;
-        end
-        if (kw_sel_3[4]) begin
-            seg_lane_3_act = cur_4_q;
-        end
-        if (kw_sel_3[5]) begin
-            seg_lane_3_act = cur_5_q;
-        end
-        if (kw_sel_3[6]) begin
-            seg_lane_3_act = cur_6_q;
-        end
-        if (kw_sel_3[7]) begin
-            seg_lane_3_act = cur_7_q;
-        end
-        if (kw_sel_3[8]) begin
-            seg_lane_3_act = cur_8_q;
-        end
-        if (kw_sel_3[9]) begin
-            seg_lane_3_act = cur_9_q;
-        end
-        if (kw_sel_3[10]) begin
-            seg_lane_3_act = cur_10_q;
-        end
-        if (kw_sel_3[11]) begin
-            seg_lane_3_act = cur_11_q;
-        end
-        if (kw_sel_3[12]) begin
-            seg_lane_3_act = cur_12_q;
-        end
-        if (kw_sel_3[13]) begin
-            seg_lane_3_act = cur_13_q;
-        end
-        if (kw_sel_3[14]) begin
-            seg_lane_3_act = cur_14_q;
-        end
-        if (kw_sel_3[15]) begin
-            seg_lane_3_act = cur_15_q;
-        end
-    end
-    always @(*) begin
-        seg_lane_4_act = 16'h0;
-        if (kw_sel_4[0]) begin
-            seg_lane_4_act = cur_0_q;
-        end
-        if (kw_sel_4[1]) begin
-            seg_lane_4_act = cur_1_q;
-        end
-        if (kw_sel_4[2]) begin
-            seg_lane_4_act = cur_2_q;
-        end
-        if (kw_sel_4[3]) begin
-            seg_lane_4_act = cur_3_q;
-        end
-        if (kw_sel_4[4]) begin
-            seg_lane_4_act = cur_4_q;
-        end
-        if (kw_sel_4[5]) begin
-            seg_lane_4_act = cur_5_q;
-        end
-        if (kw_sel_4[6]) begin
-            seg_lane_4_act = cur_6_q;
-        end
-        if (kw_sel_4[7]) begin
-            seg_lane_4_act = cur_7_q;
-        end
-        if (kw_sel_4[8]) begin
-            seg_lane_4_act = cur_8_q;
-        end
-        if (kw_sel_4[9]) begin
-            seg_lane_4_act = cur_9_q;
-        end
-        if (kw_sel_4[10]) begin
-            seg_lane_4_act = cur_10_q;
-        end
-        if (kw_sel_4[11]) begin
-            seg_lane_4_act = cur_11_q;
-        end
-        if (kw_sel_4[12]) begin
-            seg_lane_4_act = cur_12_q;
-        end
-        if (kw_sel_4[13]) begin
-            seg_lane_4_act = cur_13_q;
-        end
-        if (kw_sel_4[14]) begin
-            seg_lane_4_act = cur_14_q;
-        end
-        if (kw_sel_4[15]) begin
-            seg_lane_4_act = cur_15_q;
-        end
-    end
-    always @(*) begin
-        seg_lane_5_act = 16'h0;
-        if (kw_sel_5[0]) begin
-            seg_lane_5_act = cur_0_q;
-        end
-        if (kw_sel_5[1]) begin
-            seg_lane_5_act = cur_1_q;
-        end
-        if (kw_sel_5[2]) begin
-            seg_lane_5_act = cur_2_q;
-        end
-        if (kw_sel_5[3]) begin
-            seg_lane_5_act = cur_3_q;
-        end
-        if (kw_sel_5[4]) begin
-            seg_lane_5_act = cur_4_q;
-        end
-        if (kw_sel_5[5]) begin
-            seg_lane_5_act = cur_5_q;
-        end
-        if (kw_sel_5[6]) begin
-            seg_lane_5_act = cur_6_q;
-        end
-        if (kw_sel_5[7]) begin
-            seg_lane_5_act = cur_7_q;
-        end
-        if (kw_sel_5[8]) begin
-            seg_lane_5_act = cur_8_q;
-        end
-        if (kw_sel_5[9]) begin
-            seg_lane_5_act = cur_9_q;
-        end
-        if (kw_sel_5[10]) begin
-            seg_lane_5_act = cur_10_q;
-        end
-        if (kw_sel_5[11]) begin
-            seg_lane_5_act = cur_11_q;
-        end
-        if (kw_sel_5[12]) begin
-            seg_lane_5_act = cur_12_q;
-        end
-        if (kw_sel_5[13]) begin
-            seg_lane_5_act = cur_13_q;
-        end
-        if (kw_sel_5[14]) begin
-            seg_lane_5_act = cur_14_q;
-        end
-        if (kw_sel_5[15]) begin
-            seg_lane_5_act = cur_15_q;
-        end
-    end
-    always @(*) begin
-        seg_lane_6_act = 16'h0;
-        if (kw_sel_6[0]) begin
-            seg_lane_6_act = cur_0_q;
-        end
-        if (kw_sel_6[1]) begin
-            seg_lane_6_act = cur_1_q;
-        end
-        if (kw_sel_6[2]) begin
-            seg_lane_6_act = cur_2_q;
-        end
-        if (kw_sel_6[3]) begin
-            seg_lane_6_act = cur_3_q;
-        end
-        if (kw_sel_6[4]) begin
-            seg_lane_6_act = cur_4_q;
-        end
-        if (kw_sel_6[5]) begin
-            seg_lane_6_act = cur_5_q;
-        end
-        if (kw_sel_6[6]) begin
-            seg_lane_6_act = cur_6_q;
-        end
-        if (kw_sel_6[7]) begin
-            seg_lane_6_act = cur_7_q;
-        end
-        if (kw_sel_6[8]) begin
-            seg_lane_6_act = cur_8_q;
-        end
-        if (kw_sel_6[9]) begin
-            seg_lane_6_act = cur_9_q;
-        end
-        if (kw_sel_6[10]) begin
-            seg_lane_6_act = cur_10_q;
-        end
-        if (kw_sel_6[11]) begin
-            seg_lane_6_act = cur_11_q;
-        end
-        if (kw_sel_6[12]) begin
-            seg_lane_6_act = cur_12_q;
-        end
-        if (kw_sel_6[13]) begin
-            seg_lane_6_act = cur_13_q;
-        end
-        if (kw_sel_6[14]) begin
-            seg_lane_6_act = cur_14_q;
-        end
-        if (kw_sel_6[15]) begin
-            seg_lane_6_act = cur_15_q;
-        end
-    end
-    always @(*) begin
-        seg_lane_7_act = 16'h0;
-        if (kw_sel_7[0]) begin
-            seg_lane_7_act = cur_0_q;
-        end
-        if (kw_sel_7[1]) begin
-            seg_lane_7_act = cur_1_q;
-        end
-        if (kw_sel_7[2]) begin
-            seg_lane_7_act = cur_2_q;
-        end
-        if (kw_sel_7[3]) begin
-            seg_lane_7_act = cur_3_q;
-        end
-        if (kw_sel_7[4]) begin
-            seg_lane_7_act = cur_4_q;
-        end
-        if (kw_sel_7[5]) begin
-            seg_lane_7_act = cur_5_q;
-        end
-        if (kw_sel_7[6]) begin
-            seg_lane_7_act = cur_6_q;
-        end
-        if (kw_sel_7[7]) begin
-            seg_lane_7_act = cur_7_q;
-        end
-        if (kw_sel_7[8]) begin
-            seg_lane_7_act = cur_8_q;
-        end
-        if (kw_sel_7[9]) begin
-            seg_lane_7_act = cur_9_q;
-        end
-        if (kw_sel_7[10]) begin
-            seg_lane_7_act = cur_10_q;
-        end
-        if (kw_sel_7[11]) begin
-            seg_lane_7_act = cur_11_q;
-        end
-        if (kw_sel_7[12]) begin
-            seg_lane_7_act = cur_12_q;
-        end
-        if (kw_sel_7[13]) begin
-            seg_lane_7_act = cur_13_q;
-        end
-        if (kw_sel_7[14]) begin
-            seg_lane_7_act = cur_14_q;
-        end
-        if (kw_sel_7[15]) begin
-            seg_lane_7_act = cur_15_q;
-        end
-    end
-    always @(*) begin
-        seg_lane_8_act = 16'h0;
-        if (kw_sel_8[0]) begin
-            seg_lane_8_act = cur_0_q;
-        end
-        if (kw_sel_8[1]) begin
-            seg_lane_8_act = cur_1_q;
-        end
-        if (kw_sel_8[2]) begin
-            seg_lane_8_act = cur_2_q;
-        end
-        if (kw_sel_8[3]) begin
-            seg_lane_8_act = cur_3_q;
-        end
-        if (kw_sel_8[4]) begin
-            seg_lane_8_act = cur_4_q;
-        end
-        if (kw_sel_8[5]) begin
-            seg_lane_8_act = cur_5_q;
-        end
-        if (kw_sel_8[6]) begin
-            seg_lane_8_act = cur_6_q;
-        end
-        if (kw_sel_8[7]) begin
-            seg_lane_8_act = cur_7_q;
-        end
-        if (kw_sel_8[8]) begin
-            seg_lane_8_act = cur_8_q;
-        end
-        if (kw_sel_8[9]) begin
-            seg_lane_8_act = cur_9_q;
-        end
-        if (kw_sel_8[10]) begin
-            seg_lane_8_act = cur_10_q;
-        end
-        if (kw_sel_8[11]) begin
-            seg_lane_8_act = cur_11_q;
-        end
-        if (kw_sel_8[12]) begin
-            seg_lane_8_act = cur_12_q;
-        end
-        if (kw_sel_8[13]) begin
-            seg_lane_8_act = cur_13_q;
-        end
-        if (kw_sel_8[14]) begin
-            seg_lane_8_act = cur_14_q;
-        end
-        if (kw_sel_8[15]) begin
-            seg_lane_8_act = cur_15_q;
-        end
-    end
-    always @(*) begin
-        seg_lane_9_act = 16'h0;
-        if (kw_sel_9[0]) begin
-            seg_lane_9_act = cur_0_q;
-        end
-        if (kw_sel_9[1]) begin
-            seg_lane_9_act = cur_1_q;
-        end
-        if (kw_sel_9[2]) begin
-            seg_lane_9_act = cur_2_q;
-        end
-        if (kw_sel_9[3]) begin
-            seg_lane_9_act = cur_3_q;
-        end
-        if (kw_sel_9[4]) begin
-            seg_lane_9_act = cur_4_q;
-        end
-        if (kw_sel_9[5]) begin
-            seg_lane_9_act = cur_5_q;
-        end
-        if (kw_sel_9[6]) begin
-            seg_lane_9_act = cur_6_q;
-        end
-        if (kw_sel_9[7]) begin
-            seg_lane_9_act = cur_7_q;
-        end
-        if (kw_sel_9[8]) begin
-            seg_lane_9_act = cur_8_q;
-        end
-        if (kw_sel_9[9]) begin
-            seg_lane_9_act = cur_9_q;
-        end
-        if (kw_sel_9[10]) begin
-            seg_lane_9_act = cur_10_q;
-        end
-        if (kw_sel_9[11]) begin
-            seg_lane_9_act = cur_11_q;
-        end
-        if (kw_sel_9[12]) begin
-            seg_lane_9_act = cur_12_q;
-        end
-        if (kw_sel_9[13]) begin
-            seg_lane_9_act = cur_13_q;
-        end
-        if (kw_sel_9[14]) begin
-            seg_lane_9_act = cur_14_q;
-        end
-        if (kw_sel_9[15]) begin
-            seg_lane_9_act = cur_15_q;
-        end
-    end
-    always @(*) begin
-        seg_lane_10_act = 16'h0;
-        if (kw_sel_10[0]) begin
-            seg_lane_10_act = cur_0_q;
-        end
-        if (kw_sel_10[1]) begin
-            seg_lane_10_act = cur_1_q;
-        end
-        if (kw_sel_10[2]) begin
-            seg_lane_10_act = cur_2_q;
-        end
-        if (kw_sel_10[3]) begin
-            seg_lane_10_act = cur_3_q;
-        end
-        if (kw_sel_10[4]) begin
-            seg_lane_10_act = cur_4_q;
-        end
-        if (kw_sel_10[5]) begin
-            seg_lane_10_act = cur_5_q;
-        end
-        if (kw_sel_10[6]) begin
-            seg_lane_10_act = cur_6_q;
-        end
-        if (kw_sel_10[7]) begin
-            seg_lane_10_act = cur_7_q;
-        end
-        if (kw_sel_10[8]) begin
-            seg_lane_10_act = cur_8_q;
-        end
-        if (kw_sel_10[9]) begin
-            seg_lane_10_act = cur_9_q;
-        end
-        if (kw_sel_10[10]) begin
-            seg_lane_10_act = cur_10_q;
-        end
-        if (kw_sel_10[11]) begin
-            seg_lane_10_act = cur_11_q;
-        end
-        if (kw_sel_10[12]) begin
-            seg_lane_10_act = cur_12_q;
-        end
-        if (kw_sel_10[13]) begin
-            seg_lane_10_act = cur_13_q;
-        end
-        if (kw_sel_10[14]) begin
-            seg_lane_10_act = cur_14_q;
-        end
-        if (kw_sel_10[15]) begin
-            seg_lane_10_act = cur_15_q;
-        end
-    end
-    always @(*) begin
-        seg_lane_11_act = 16'h0;
-        if (kw_sel_11[0]) begin
-            seg_lane_11_act = cur_0_q;
-        end
-        if (kw_sel_11[1]) begin
-            seg_lane_11_act = cur_1_q;
-        end
-        if (kw_sel_11[2]) begin
-            seg_lane_11_act = cur_2_q;
-        end
-        if (kw_sel_11[3]) begin
-            seg_lane_11_act = cur_3_q;
-        end
-        if (kw_sel_11[4]) begin
-            seg_lane_11_act = cur_4_q;
-        end
-        if (kw_sel_11[5]) begin
-            seg_lane_11_act = cur_5_q;
-        end
-        if (kw_sel_11[6]) begin
-            seg_lane_11_act = cur_6_q;
-        end
-        if (kw_sel_11[7]) begin
-            seg_lane_11_act = cur_7_q;
-        end
-        if (kw_sel_11[8]) begin
-            seg_lane_11_act = cur_8_q;
-        end
-        if (kw_sel_11[9]) begin
-            seg_lane_11_act = cur_9_q;
-        end
-        if (kw_sel_11[10]) begin
-            seg_lane_11_act = cur_10_q;
-        end
-        if (kw_sel_11[11]) begin
-            seg_lane_11_act = cur_11_q;
-        end
-        if (kw_sel_11[12]) begin
-            seg_lane_11_act = cur_12_q;
-        end
-        if (kw_sel_11[13]) begin
-            seg_lane_11_act = cur_13_q;
-        end
-        if (kw_sel_11[14]) begin
-            seg_lane_11_act = cur_14_q;
-        end
-        if (kw_sel_11[15]) begin
-            seg_lane_11_act = cur_15_q;
-        end
-    end
-    always @(*) begin
-        seg_lane_12_act = 16'h0;
-        if (kw_sel_12[0]) begin
-            seg_lane_12_act = cur_0_q;
-        end
-        if (kw_sel_12[1]) begin
-            seg_lane_12_act = cur_1_q;
-        end
-        if (kw_sel_12[2]) begin
-            seg_lane_12_act = cur_2_q;
-        end
-        if (kw_sel_12[3]) begin
-            seg_lane_12_act = cur_3_q;
-        end
-        if (kw_sel_12[4]) begin
-            seg_lane_12_act = cur_4_q;
-        end
-        if (kw_sel_12[5]) begin
-            seg_lane_12_act = cur_5_q;
-        end
-        if (kw_sel_12[6]) begin
-            seg_lane_12_act = cur_6_q;
-        end
-        if (kw_sel_12[7]) begin
-            seg_lane_12_act = cur_7_q;
-        end
-        if (kw_sel_12[8]) begin
-            seg_lane_12_act = cur_8_q;
-        end
-        if (kw_sel_12[9]) begin
-            seg_lane_12_act = cur_9_q;
-        end
-        if (kw_sel_12[10]) begin
-            seg_lane_12_act = cur_10_q;
-        end
-        if (kw_sel_12[11]) begin
-            seg_lane_12_act = cur_11_q;
-        end
-        if (kw_sel_12[12]) begin
-            seg_lane_12_act = cur_12_q;
-        end
-        if (kw_sel_12[13]) begin
-            seg_lane_12_act = cur_13_q;
-        end
-        if (kw_sel_12[14]) begin
-            seg_lane_12_act = cur_14_q;
-        end
-        if (kw_sel_12[15]) begin
-            seg_lane_12_act = cur_15_q;
-        end
-    end
-    always @(*) begin
-        seg_lane_13_act = 16'h0;
-        if (kw_sel_13[0]) begin
-            seg_lane_13_act = cur_0_q;
-        end
-        if (kw_sel_13[1]) begin
-            seg_lane_13_act = cur_1_q;
-        end
-        if (kw_sel_13[2]) begin
-            seg_lane_13_act = cur_2_q;
-        end
-        if (kw_sel_13[3]) begin
-            seg_lane_13_act = cur_3_q;
-        end
-        if (kw_sel_13[4]) begin
-            seg_lane_13_act = cur_4_q;
-        end
-        if (kw_sel_13[5]) begin
-            seg_lane_13_act = cur_5_q;
-        end
-        if (kw_sel_13[6]) begin
-            seg_lane_13_act = cur_6_q;
-        end
-        if (kw_sel_13[7]) begin
-            seg_lane_13_act = cur_7_q;
-        end
-        if (kw_sel_13[8]) begin
-            seg_lane_13_act = cur_8_q;
-        end
-        if (kw_sel_13[9]) begin
-            seg_lane_13_act = cur_9_q;
-        end
-        if (kw_sel_13[10]) begin
-            seg_lane_13_act = cur_10_q;
-        end
-        if (kw_sel_13[11]) begin
-            seg_lane_13_act = cur_11_q;
-        end
-        if (kw_sel_13[12]) begin
-            seg_lane_13_act = cur_12_q;
-        end
-        if (kw_sel_13[13]) begin
-            seg_lane_13_act = cur_13_q;
-        end
-        if (kw_sel_13[14]) begin
-            seg_lane_13_act = cur_14_q;
-        end
-        if (kw_sel_13[15]) begin
-            seg_lane_13_act = cur_15_q;
-        end
-    end
-    always @(*) begin
-        seg_lane_14_act = 16'h0;
-        if (kw_sel_14[0]) begin
-            seg_lane_14_act = cur_0_q;
-        end
-        if (kw_sel_14[1]) begin
-            seg_lane_14_act = cur_1_q;
-        end
-        if (kw_sel_14[2]) begin
-            seg_lane_14_act = cur_2_q;
-        end
-        if (kw_sel_14[3]) begin
-            seg_lane_14_act = cur_3_q;
-        end
-        if (kw_sel_14[4]) begin
-            seg_lane_14_act = cur_4_q;
-        end
-        if (kw_sel_14[5]) begin
-            seg_lane_14_act = cur_5_q;
-        end
-        if (kw_sel_14[6]) begin
-            seg_lane_14_act = cur_6_q;
-        end
-        if (kw_sel_14[7]) begin
-            seg_lane_14_act = cur_7_q;
-        end
-        if (kw_sel_14[8]) begin
-            seg_lane_14_act = cur_8_q;
-        end
-        if (kw_sel_14[9]) begin
-            seg_lane_14_act = cur_9_q;
-        end
-        if (kw_sel_14[10]) begin
-            seg_lane_14_act = cur_10_q;
-        end
-        if (kw_sel_14[11]) begin
-            seg_lane_14_act = cur_11_q;
-        end
-        if (kw_sel_14[12]) begin
-            seg_lane_14_act = cur_12_q;
-        end
-        if (kw_sel_14[13]) begin
-            seg_lane_14_act = cur_13_q;
-        end
-        if (kw_sel_14[14]) begin
-            seg_lane_14_act = cur_14_q;
-        end
-        if (kw_sel_14[15]) begin
-            seg_lane_14_act = cur_15_q;
         end
     end
     assign sum_1 = (seg_lane_0_ext + (seg_lane_1_ext << 1));
