@@ -407,6 +407,16 @@ fn check_report(file: &Path, expected: &[Expected], flags: &[&str]) {
     assert_eq!(s["weights_file"], file.display().to_string());
     let layers = j["layers"].as_array().unwrap();
     assert_eq!(layers.len(), expected.len());
+    let longest = expected
+        .iter()
+        .map(|e| e.shape.iter().skip(1).product::<usize>())
+        .max()
+        .unwrap();
+    assert_eq!(j["max_dot_len"], longest);
+    assert!(
+        stdout.contains(&format!("longest dot product: {longest} terms")),
+        "{stdout}"
+    );
     let mut tot = Counts {
         weights: 0,
         zero_weights: 0,
@@ -430,6 +440,9 @@ fn check_report(file: &Path, expected: &[Expected], flags: &[&str]) {
         assert_eq!(l["name"], e.name);
         assert_eq!(l["op"], e.op);
         assert_eq!(l["shape"], serde_json::json!(e.shape));
+        // One dot product per output channel: every weight of the filter is a term.
+        let dot: usize = e.shape.iter().skip(1).product();
+        assert_eq!(l["dot_len"], dot, "{} dot_len", e.name);
         let c = reference(e, bits, ks, enc, per_channel);
         check_stats(l, &c, budget, e.name);
         assert!(stdout.contains(e.name), "table lists {}", e.name);

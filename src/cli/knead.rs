@@ -52,6 +52,8 @@ pub struct LayerReport {
     pub op: String,
     pub kind: OpKind,
     pub shape: Vec<usize>,
+    /// Terms of one dot product (weights per output channel).
+    pub dot_len: usize,
     pub stats: Stats,
 }
 
@@ -101,6 +103,7 @@ pub fn run(a: Args) -> Result<()> {
 
     print_table(&reports, &settings, &file);
     print_context(&context);
+    print_longest_dot(&reports);
     // Render both reports before writing either, so an error leaves no file behind.
     let json_text = a
         .json
@@ -172,6 +175,17 @@ fn print_context(c: &ReportContext) {
     println!("# TOTAL ideal speedup: weighted by weights (sum of baseline cycles / sum of kneaded lengths); `tetris sim` also weights by work");
 }
 
+/// The `pe.max_dot_len` this network needs: its widths size the SAC segments and the results,
+/// so a design built for the network alone is leaner than one for the default 4608 terms.
+fn print_longest_dot(reports: &[LayerReport]) {
+    if let Some(r) = reports.iter().max_by_key(|r| r.dot_len) {
+        println!(
+            "# longest dot product: {} terms ({}): a design for these layers needs pe.max_dot_len >= {}",
+            r.dot_len, r.name, r.dot_len
+        );
+    }
+}
+
 /// Statistics of every layer, with a progress bar on stderr for large models.
 pub fn analyse(layers: &[&Layer], s: &Settings, file: &str) -> Result<Vec<LayerReport>> {
     let total: usize = layers.iter().map(|l| l.data.len()).sum();
@@ -196,6 +210,7 @@ pub fn analyse(layers: &[&Layer], s: &Settings, file: &str) -> Result<Vec<LayerR
             op: l.op.clone(),
             kind: l.kind,
             shape: l.shape.clone(),
+            dot_len: l.per_filter(),
             stats,
         });
     }
@@ -252,6 +267,7 @@ struct LayerDoc<'a> {
     op: &'a str,
     kind: OpKind,
     shape: &'a [usize],
+    dot_len: usize,
     #[serde(flatten)]
     stats: StatsDoc,
 }
@@ -275,6 +291,9 @@ struct SettingsDoc<'a> {
 pub struct KneadDoc<'a> {
     settings: SettingsDoc<'a>,
     layers: Vec<LayerDoc<'a>>,
+    /// The longest dot product of the counted layers: the `pe.max_dot_len` a design for this
+    /// network needs (segment and result widths are derived from it).
+    max_dot_len: usize,
     total: StatsDoc,
     total_by_op: BTreeMap<&'static str, StatsDoc>,
     folded_batch_norms: &'a [weights::Folded],
@@ -308,9 +327,11 @@ pub fn report_doc<'a>(
                 op: &r.op,
                 kind: r.kind,
                 shape: &r.shape,
+                dot_len: r.dot_len,
                 stats: StatsDoc::new(&r.stats, s),
             })
             .collect(),
+        max_dot_len: reports.iter().map(|r| r.dot_len).max().unwrap_or(0),
         total: StatsDoc::new(&total(reports), s),
         total_by_op: totals_by_op(reports)
             .iter()
