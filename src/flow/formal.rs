@@ -1017,7 +1017,8 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
     s += "    wire group_done = take_kw & (kw_group_end | kw_last);\n    wire dot_done = take_kw & kw_last;\n";
     let _ = writeln!(s, "    wire cur_free = !{cur_full} | group_done;");
     s += "\n    // Lane b adds or subtracts a[ptr_b] of the current group (sign-extended) to S_b; its\n";
-    s += "    // term of the result sum is 0 except on the last beat (operand isolation, docs/rtl.md).\n";
+    s += "    // term of the result sum is 0 except while a last beat is offered (operand isolation,\n";
+    s += "    // docs/rtl.md).\n";
     for b in 0..l {
         let mut pick = format!("{a}'d0");
         for i in (0..ks).rev() {
@@ -1034,7 +1035,7 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
         );
         let _ = writeln!(
             s,
-            "    wire [{am}:0] {a_b} = !kw_lane_valid_{b} ? {a}'d0 : {pick};\n    wire [{sm}:0] a_ext_{b} = {{{{{pad}{{{a_b}[{am}]}}}}, {a_b}}};\n    wire [{sm}:0] {s_next} = kw_lane_neg_{b} ? {sb} - a_ext_{b} : {sb} + a_ext_{b};\n    wire [{rm}:0] {s_res} = dot_done ? {{{{{rpad}{{{s_next}[{sm}]}}}}, {s_next}}} : {res}'d0;",
+            "    wire [{am}:0] {a_b} = !kw_lane_valid_{b} ? {a}'d0 : {pick};\n    wire [{sm}:0] a_ext_{b} = {{{{{pad}{{{a_b}[{am}]}}}}, {a_b}}};\n    wire [{sm}:0] {s_next} = kw_lane_neg_{b} ? {sb} - a_ext_{b} : {sb} + a_ext_{b};\n    wire [{rm}:0] {s_res} = (kw_valid & kw_last) ? {{{{{rpad}{{{s_next}[{sm}]}}}}, {s_next}}} : {res}'d0;",
             am = a - 1,
             sm = seg - 1,
             rm = res - 1,

@@ -22,7 +22,7 @@ pub struct SegLane<const A: usize, const SEG: usize, const RES: usize> {
     pub neg: Signal<In, Bit>,
     pub en: Signal<In, Bit>,
     pub clear: Signal<In, Bit>,
-    /// The cycle whose `ext` is used (the last beat of a dot product).
+    /// High while the last beat of a dot product is offered (`ext` is read when it is taken).
     pub tap: Signal<In, Bit>,
     pub ext: Signal<Out, Bits<RES>>,
     seg: DFF<Bits<SEG>>,

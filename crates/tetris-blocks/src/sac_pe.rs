@@ -80,6 +80,7 @@ pub struct SacCore<
     bank_release: Signal<Local, Bit>,
     refill: Signal<Local, Bit>,
     last_fire: Signal<Local, Bit>,
+    last_offered: Signal<Local, Bit>,
     sum: [Signal<Local, Bits<RES>>; L],
     total: Signal<Local, Bits<RES>>,
 }
@@ -116,6 +117,7 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
             bank_release: Default::default(),
             refill: Default::default(),
             last_fire: Default::default(),
+            last_offered: Default::default(),
             sum: std::array::from_fn(|_| Default::default()),
             total: Default::default(),
         }
@@ -146,6 +148,10 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
         self.fire.next = self.kw_valid.val() & self.kw_ready.val();
         self.act_fire.next = self.act_valid.val() & !self.nxt_full.q.val();
         self.last_fire.next = self.fire.val() & self.kw_last.val();
+        // The result adder's operands are let through while a last beat is offered, whether or
+        // not it is taken (only `last_fire` loads the result): gating them with `fire` put the
+        // column's ready handshake in front of the adder tree, the 8-bit array's longest path.
+        self.last_offered.next = self.kw_valid.val() & self.kw_last.val();
         // The current bank is released by the last beat of its group (or of the dot product).
         self.bank_release.next = self.fire.val() & (self.kw_group_end.val() | self.kw_last.val());
         // The current bank is (re)filled when it is empty or being released.
@@ -179,7 +185,7 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
             self.seg_lane[b].neg.next = self.kw_neg[b].val();
             self.seg_lane[b].en.next = self.fire.val();
             self.seg_lane[b].clear.next = self.last_fire.val();
-            self.seg_lane[b].tap.next = self.last_fire.val();
+            self.seg_lane[b].tap.next = self.last_offered.val();
             self.lane_select[b].sel.next = self.kw_sel[b].val();
             self.seg_lane[b].act.next = self.lane_select[b].act.val();
         }

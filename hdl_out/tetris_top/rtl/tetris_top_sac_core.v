@@ -65,6 +65,7 @@ module tetris_top_sac_core (
     wire bank_release;
     wire refill;
     wire last_fire;
+    wire last_offered;
     wire [43:0] sum_1;
     wire [43:0] sum_2;
     wire [43:0] sum_3;
@@ -489,7 +490,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_0),
         .en(fire),
         .clear(last_fire),
-        .tap(last_fire),
+        .tap(last_offered),
         .ext(seg_lane_0_ext)
     );
     tetris_top_seg_lane seg_lane_1 (
@@ -499,7 +500,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_1),
         .en(fire),
         .clear(last_fire),
-        .tap(last_fire),
+        .tap(last_offered),
         .ext(seg_lane_1_ext)
     );
     tetris_top_seg_lane seg_lane_2 (
@@ -509,7 +510,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_2),
         .en(fire),
         .clear(last_fire),
-        .tap(last_fire),
+        .tap(last_offered),
         .ext(seg_lane_2_ext)
     );
     tetris_top_seg_lane seg_lane_3 (
@@ -519,7 +520,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_3),
         .en(fire),
         .clear(last_fire),
-        .tap(last_fire),
+        .tap(last_offered),
         .ext(seg_lane_3_ext)
     );
     tetris_top_seg_lane seg_lane_4 (
@@ -529,7 +530,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_4),
         .en(fire),
         .clear(last_fire),
-        .tap(last_fire),
+        .tap(last_offered),
         .ext(seg_lane_4_ext)
     );
     tetris_top_seg_lane seg_lane_5 (
@@ -539,7 +540,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_5),
         .en(fire),
         .clear(last_fire),
-        .tap(last_fire),
+        .tap(last_offered),
         .ext(seg_lane_5_ext)
     );
     tetris_top_seg_lane seg_lane_6 (
@@ -549,7 +550,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_6),
         .en(fire),
         .clear(last_fire),
-        .tap(last_fire),
+        .tap(last_offered),
         .ext(seg_lane_6_ext)
     );
     tetris_top_seg_lane seg_lane_7 (
@@ -559,7 +560,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_7),
         .en(fire),
         .clear(last_fire),
-        .tap(last_fire),
+        .tap(last_offered),
         .ext(seg_lane_7_ext)
     );
     tetris_top_seg_lane seg_lane_8 (
@@ -569,7 +570,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_8),
         .en(fire),
         .clear(last_fire),
-        .tap(last_fire),
+        .tap(last_offered),
         .ext(seg_lane_8_ext)
     );
     tetris_top_seg_lane seg_lane_9 (
@@ -579,7 +580,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_9),
         .en(fire),
         .clear(last_fire),
-        .tap(last_fire),
+        .tap(last_offered),
         .ext(seg_lane_9_ext)
     );
     tetris_top_seg_lane seg_lane_10 (
@@ -589,7 +590,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_10),
         .en(fire),
         .clear(last_fire),
-        .tap(last_fire),
+        .tap(last_offered),
         .ext(seg_lane_10_ext)
     );
     tetris_top_seg_lane seg_lane_11 (
@@ -599,7 +600,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_11),
         .en(fire),
         .clear(last_fire),
-        .tap(last_fire),
+        .tap(last_offered),
         .ext(seg_lane_11_ext)
     );
     tetris_top_seg_lane seg_lane_12 (
@@ -609,7 +610,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_12),
         .en(fire),
         .clear(last_fire),
-        .tap(last_fire),
+        .tap(last_offered),
         .ext(seg_lane_12_ext)
     );
     tetris_top_seg_lane seg_lane_13 (
@@ -619,7 +620,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_13),
         .en(fire),
         .clear(last_fire),
-        .tap(last_fire),
+        .tap(last_offered),
         .ext(seg_lane_13_ext)
     );
     tetris_top_seg_lane seg_lane_14 (
@@ -629,7 +630,7 @@ module tetris_top_sac_core (
         .neg(kw_neg_14),
         .en(fire),
         .clear(last_fire),
-        .tap(last_fire),
+        .tap(last_offered),
         .ext(seg_lane_14_ext)
     );
     always @(*) begin
@@ -664,6 +665,7 @@ module tetris_top_sac_core (
     assign fire = (kw_valid & kw_ready);
     assign act_fire = (act_valid & (~nxt_full_q));
     assign last_fire = (fire & kw_last);
+    assign last_offered = (kw_valid & kw_last);
     assign bank_release = (fire & (kw_group_end | kw_last));
     assign refill = ((~cur_full_q) | bank_release);
     always @(*) begin
