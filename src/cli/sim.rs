@@ -233,38 +233,37 @@ pub fn run(a: Args) -> Result<()> {
     }
     let mut files = vec![];
     if let Some(j) = &a.json {
-        let op_names: Vec<&str> = ops.iter().map(|k| k.name()).collect();
-        let settings = serde_json::json!({
-            "weights": a.weights.display().to_string(),
-            "config": cfg,
-            "engine": format!("{:?}", a.engine).to_lowercase(),
-            "window_beats": a.window,
-            "input_hw": a.input.input_hw.map(|(h, w)| [h, w]),
-            "input_shape": a.input.input_shape.iter().map(|(n, s)| format!("{n}={}", shape_text(s))).collect::<Vec<_>>(),
-            "inputs": loaded.inputs,
-            "ops": op_names,
-            "fold_bn": !a.model.no_fold_bn,
-            "folded_batch_norms": loaded.folded,
-            "numpy_layout": loaded.layout,
-            "quantization": "per-tensor symmetric max-abs",
-            "activations": activations,
-            "rtl_tiles_per_layer": (a.engine != SimEngine::Model).then_some(a.rtl_tiles.map_or("default".to_string(), |t| t.to_string())),
-            "definitions": {
-                "ideal_speedup": "per layer: weights / sum of kneaded lengths (the per-group bound); equal weighted by work or by weights within a layer",
-                "ideal_speedup_by_work": "total: MAC work / ideal SAC work, each layer weighted by pixels x weights (x repeats): the bound this array could reach on the network",
-                "ideal_speedup_by_weights": "total: weights / kneaded lengths over the layers, each weight counted once: the figure `tetris knead` reports for the same layers",
-                "ideal_share": "speedup / ideal speedup (by work in the total); above 1 where the MAC baseline loses more to the schedule than the SAC array (see docs/array.md)",
-                "cycles": "whole layer, cycle model; with engines rtl/verilator the RTL ran the tiles in rtl_sample and the model matched it there (model_agrees)",
-            },
-        });
-        let doc = serde_json::json!({
-            "settings": settings,
-            "layers": reports,
-            "total": tot,
-            "total_by_op": by_op.iter().map(|(k, t)| (k.name(), t)).collect::<std::collections::BTreeMap<_, _>>(),
-            "not_mapped": skipped,
-            "notes": notes,
-        });
+        let settings = SettingsDoc {
+            weights: a.weights.display().to_string(),
+            config: &cfg,
+            engine: format!("{:?}", a.engine).to_lowercase(),
+            window_beats: a.window,
+            input_hw: a.input.input_hw.map(|(h, w)| [h, w]),
+            input_shape: a
+                .input
+                .input_shape
+                .iter()
+                .map(|(n, s)| format!("{n}={}", shape_text(s)))
+                .collect(),
+            inputs: &loaded.inputs,
+            ops: ops.iter().map(|k| k.name()).collect(),
+            fold_bn: !a.model.no_fold_bn,
+            folded_batch_norms: &loaded.folded,
+            numpy_layout: loaded.layout.as_deref(),
+            quantization: "per-tensor symmetric max-abs",
+            activations,
+            rtl_tiles_per_layer: (a.engine != SimEngine::Model)
+                .then(|| a.rtl_tiles.map_or("default".to_string(), |t| t.to_string())),
+            definitions: DEFINITIONS,
+        };
+        let doc = SimDoc {
+            settings,
+            layers: &reports,
+            total: &tot,
+            total_by_op: by_op.iter().map(|(k, t)| (k.name(), t)).collect(),
+            not_mapped: &skipped,
+            notes: &notes,
+        };
         files.push((
             j.as_path(),
             serde_json::to_string_pretty(&doc)?.into_bytes(),
@@ -280,6 +279,56 @@ pub fn run(a: Args) -> Result<()> {
     }
     Ok(())
 }
+
+/// `tetris sim --json`: the settings, every layer, the totals (all and per operator family),
+/// what does not run on the array and the notes printed under the table.
+#[derive(Serialize)]
+struct SimDoc<'a> {
+    settings: SettingsDoc<'a>,
+    layers: &'a [LayerReport],
+    total: &'a TotalReport,
+    total_by_op: std::collections::BTreeMap<&'static str, &'a TotalReport>,
+    not_mapped: &'a [Skipped],
+    notes: &'a [String],
+}
+
+/// What the run was: the design, the weights and their inputs, the engine.
+#[derive(Serialize)]
+struct SettingsDoc<'a> {
+    weights: String,
+    config: &'a crate::config::Config,
+    engine: String,
+    window_beats: usize,
+    input_hw: Option<[usize; 2]>,
+    input_shape: Vec<String>,
+    inputs: &'a [weights::InputUsed],
+    ops: Vec<&'static str>,
+    fold_bn: bool,
+    folded_batch_norms: &'a [weights::Folded],
+    numpy_layout: Option<&'a str>,
+    quantization: &'static str,
+    activations: String,
+    rtl_tiles_per_layer: Option<String>,
+    definitions: Definitions,
+}
+
+/// What the report's figures mean (in every JSON, for a reader without the docs).
+#[derive(Serialize)]
+struct Definitions {
+    ideal_speedup: &'static str,
+    ideal_speedup_by_work: &'static str,
+    ideal_speedup_by_weights: &'static str,
+    ideal_share: &'static str,
+    cycles: &'static str,
+}
+
+const DEFINITIONS: Definitions = Definitions {
+    ideal_speedup: "per layer: weights / sum of kneaded lengths (the per-group bound); equal weighted by work or by weights within a layer",
+    ideal_speedup_by_work: "total: MAC work / ideal SAC work, each layer weighted by pixels x weights (x repeats): the bound this array could reach on the network",
+    ideal_speedup_by_weights: "total: weights / kneaded lengths over the layers, each weight counted once: the figure `tetris knead` reports for the same layers",
+    ideal_share: "speedup / ideal speedup (by work in the total); above 1 where the MAC baseline loses more to the schedule than the SAC array (see docs/array.md)",
+    cycles: "whole layer, cycle model; with engines rtl/verilator the RTL ran the tiles in rtl_sample and the model matched it there (model_agrees)",
+};
 
 /// Inputs used, batch norms folded, what is not run, and the two ideal figures.
 /// Why a share of the ideal is above 1, for every layer (and the total) where it is.
