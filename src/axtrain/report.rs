@@ -2,10 +2,10 @@
 //! approximate-inference accuracy against the multiplier's mean relative error, per mode, with
 //! the exact-inference level; with areas, a second panel against the transistor estimate).
 
-use super::experiment::{HwSummary, Stat, SweepResult};
+use super::experiment::{HwSummary, RunRecord, Stat};
 use super::train::Mode;
 use crate::plot::{log_ticks, to_svg, Anchor, Rgb, Scene, Stroke};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 fn pm(s: &Stat) -> String {
     format!("{:6.2} ±{:4.2}", s.mean, s.sd)
@@ -78,13 +78,12 @@ pub fn table(s: &[HwSummary]) -> String {
     out
 }
 
-/// The JSON document of a sweep.
-pub fn to_json(r: &SweepResult, config: Value) -> Value {
-    json!({
-        "config": config,
-        "summary": r.summaries,
-        "runs": r.runs,
-    })
+/// The JSON document of a sweep: how it was run (`C`), a summary per multiplier, every run.
+#[derive(Serialize)]
+pub struct SweepDoc<'a, C: Serialize> {
+    pub config: C,
+    pub summary: &'a [HwSummary],
+    pub runs: &'a [RunRecord],
 }
 
 /// The modes' colours, in the order of a summary's `approx_accuracy`.
