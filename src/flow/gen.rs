@@ -16,7 +16,8 @@ use crate::hdl::sim::{run_mac_pe, run_sac_design, MacDot, SplitMix64};
 use crate::model::mac::mac_dot;
 use anyhow::{bail, Result};
 
-use serde_json::json;
+use serde::Serialize;
+use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -293,11 +294,44 @@ fn params_list(
 /// `DIR/params.json`.
 pub fn params_json(cfg: &Config, extra: &[(&str, u64)]) -> String {
     let w = cfg.widths();
-    let map: serde_json::Map<String, serde_json::Value> = params_list(cfg, &w, extra)
-        .into_iter()
-        .map(|(k, v)| (k, json!(v)))
-        .collect();
-    serde_json::to_string_pretty(&json!({"top": cfg.top.name, "params": map})).expect("json") + "\n"
+    let doc = ParamsDoc {
+        top: &cfg.top.name,
+        params: params_list(cfg, &w, extra).into_iter().collect(),
+    };
+    serde_json::to_string_pretty(&doc).expect("json") + "\n"
+}
+
+/// `DIR/params.json`: the top and every width parameter, by name.
+#[derive(Serialize)]
+struct ParamsDoc<'a> {
+    top: &'a str,
+    params: BTreeMap<String, u64>,
+}
+
+/// `DIR/manifest.json`: what generated the folder, from which config, its modules and files
+/// (with their hashes) and the tools that checked it.
+#[derive(Serialize)]
+struct ManifestDoc<'a> {
+    generator: &'static str,
+    generator_version: &'static str,
+    config_hash: String,
+    top: &'a str,
+    description: &'a str,
+    config: &'a Config,
+    derived_widths: crate::config::DerivedWidths,
+    modules: Vec<&'a str>,
+    instances_before_merge: usize,
+    files: Vec<FileDoc<'a>>,
+    checked_with: BTreeMap<&'a str, &'a str>,
+    checks: &'static str,
+}
+
+/// One emitted file in the manifest.
+#[derive(Serialize)]
+struct FileDoc<'a> {
+    path: &'a str,
+    sha256: &'a str,
+    bytes: usize,
 }
 
 /// The constraint files of an emitted design (crates/tetris-flows/src/constraints.rs): SDC, XDC and the
@@ -368,27 +402,31 @@ pub fn write_outputs(
             checked.push(("yosys".to_string(), Tool::Yosys.version()?));
         }
         written.checked_with = checked.clone();
-        let files: Vec<serde_json::Value> = written
-            .files
-            .iter()
-            .map(|(p, h, n)| json!({"path": p, "sha256": h, "bytes": n}))
-            .collect();
-        let checked_with: serde_json::Map<String, serde_json::Value> =
-            checked.into_iter().map(|(k, v)| (k, json!(v))).collect();
-        let manifest = json!({
-            "generator": crate::fsutil::PRODUCT,
-            "generator_version": env!("CARGO_PKG_VERSION"),
-            "config_hash": cfg.hash_hex(),
-            "top": design.top,
-            "description": description,
-            "config": cfg,
-            "derived_widths": cfg.widths(),
-            "modules": design.modules.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
-            "instances_before_merge": design.instances,
-            "files": files,
-            "checked_with": checked_with,
-            "checks": "verilator --lint-only -Wall (no waiver); iverilog -g2005; yosys read_verilog, hierarchy -check, proc, synth, check -assert, no latch",
-        });
+        let manifest = ManifestDoc {
+            generator: crate::fsutil::PRODUCT,
+            generator_version: env!("CARGO_PKG_VERSION"),
+            config_hash: cfg.hash_hex(),
+            top: &design.top,
+            description,
+            config: cfg,
+            derived_widths: cfg.widths(),
+            modules: design.modules.iter().map(|m| m.name.as_str()).collect(),
+            instances_before_merge: design.instances,
+            files: written
+                .files
+                .iter()
+                .map(|(path, sha256, bytes)| FileDoc {
+                    path,
+                    sha256,
+                    bytes: *bytes,
+                })
+                .collect(),
+            checked_with: checked
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
+            checks: "verilator --lint-only -Wall (no waiver); iverilog -g2005; yosys read_verilog, hierarchy -check, proc, synth, check -assert, no latch",
+        };
         std::fs::write(
             tmp.join("manifest.json"),
             serde_json::to_string_pretty(&manifest)? + "\n",
