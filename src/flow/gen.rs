@@ -17,8 +17,8 @@ use crate::model::mac::mac_dot;
 use anyhow::{bail, Result};
 
 use serde::Serialize;
-use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use crate::netlist::design::emit_block;
