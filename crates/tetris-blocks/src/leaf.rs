@@ -107,8 +107,8 @@ impl<const A: usize, const SEG: usize, const RES: usize> Logic for SegLane<A, SE
 ///
 /// Written as an AND-OR (each candidate masked by its select bit, the masked terms ORed) rather
 /// than an `if` per candidate: the `if` chain became a 16-deep priority mux that Yosys cannot
-/// know to be one-hot, the longest path of the SAC PE and most of its area (docs/synth.md, "A
-/// leaner SAC PE" (d)).
+/// know to be one-hot, the largest block of the SAC core and on its critical path
+/// (docs/synth.md, "A leaner SAC PE" (d)).
 #[derive(LogicBlock)]
 pub struct LaneSelect<const KS: usize, const A: usize> {
     pub sel: Signal<In, Bits<KS>>,

@@ -189,6 +189,8 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
             self.lane_select[b].sel.next = self.kw_sel[b].val();
             self.seg_lane[b].act.next = self.lane_select[b].act.val();
         }
+        // Two loop indices in one path: rust-hdl's own Verilog writer gets this wrong, the
+        // typed netlist (crates/tetris-netlist) evaluates every index.
         for i in 0..KS {
             for b in 0..L {
                 self.lane_select[b].acts[i].next = self.cur[i].q.val();
