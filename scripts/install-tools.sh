@@ -3,11 +3,12 @@
 # Verilator (lint + co-simulation), Yosys (synthesis, formal), Icarus (independent simulator),
 # nextpnr-ice40 + icestorm (iCE40 place-and-route and timing), OpenSTA + the OSU 0.18 um
 # standard-cell library (ASIC timing and power: `tetris power`), GNU parallel (sweeps), ccache
-# (Verilator builds share the compiled Verilator runtime through it).
+# (Verilator builds share the compiled Verilator runtime through it), make and g++ (Verilator's
+# C++ builds; Debian's verilator package does not depend on them).
 set -euo pipefail
 need=()
 for t in verilator:verilator yosys:yosys iverilog:iverilog nextpnr-ice40:nextpnr-ice40 \
-  icetime:fpga-icestorm sta:opensta parallel:parallel ccache:ccache; do
+  icetime:fpga-icestorm sta:opensta parallel:parallel ccache:ccache make:make g++:g++; do
   cmd=${t%%:*}; pkg=${t##*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -15,6 +15,8 @@ pub enum Tool {
     NextpnrIce40,
     /// OpenSTA: static timing and power on a standard-cell library (`tetris power`).
     Sta,
+    /// GNU make: builds Verilator's generated makefiles.
+    Make,
 }
 
 impl Tool {
@@ -26,12 +28,13 @@ impl Tool {
             Tool::Vvp => "vvp",
             Tool::NextpnrIce40 => "nextpnr-ice40",
             Tool::Sta => "sta",
+            Tool::Make => "make",
         }
     }
 
     fn version_args(self) -> &'static [&'static str] {
         match self {
-            Tool::Verilator | Tool::Yosys | Tool::NextpnrIce40 => &["--version"],
+            Tool::Verilator | Tool::Yosys | Tool::NextpnrIce40 | Tool::Make => &["--version"],
             Tool::Iverilog => &["-V"],
             Tool::Vvp => &["-V"],
             Tool::Sta => &["-version"],

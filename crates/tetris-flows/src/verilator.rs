@@ -51,16 +51,10 @@ pub enum RunLength {
 }
 
 impl RunLength {
-    fn make_flags(self) -> &'static [&'static str] {
+    /// Variables for Verilator's generated makefiles.
+    fn make_vars(self) -> &'static [&'static str] {
         match self {
-            RunLength::Short => &[
-                "-MAKEFLAGS",
-                "OPT_FAST=-O0",
-                "-MAKEFLAGS",
-                "OPT_SLOW=-O0",
-                "-MAKEFLAGS",
-                "OPT_GLOBAL=-O0",
-            ],
+            RunLength::Short => &["OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0"],
             RunLength::Long => &[],
         }
     }
@@ -69,12 +63,20 @@ impl RunLength {
 /// ccache for the C++ compiles when it is installed (scripts/install-tools.sh installs it):
 /// every build compiles the same Verilator runtime (verilated.cpp and friends, ~7 s of CPU),
 /// which ccache then compiles once. Not part of the cache key: it does not change the output.
-pub fn objcache_flags() -> Vec<&'static str> {
+fn objcache_vars() -> &'static [&'static str] {
     if crate::tools::on_path("ccache").is_some() {
-        vec!["-MAKEFLAGS", "OBJCACHE=ccache"]
+        &["OBJCACHE=ccache"]
     } else {
-        vec![]
+        &[]
     }
+}
+
+/// [`objcache_vars`] as `verilator --build` flags.
+pub fn objcache_flags() -> Vec<&'static str> {
+    objcache_vars()
+        .iter()
+        .flat_map(|v| ["-MAKEFLAGS", v])
+        .collect()
 }
 
 /// Waveform format of a harness build (part of the cache key).
@@ -292,6 +294,51 @@ fn hierarchical() -> bool {
     std::env::var("TETRIS_VERILATOR_HIER").map_or(true, |v| v != "0")
 }
 
+/// A hierarchical build in three steps: verilate (`args`, without `--build`), run the
+/// makefile's Verilator steps one at a time, then compile with 2 jobs.
+///
+/// `verilator --build --hierarchical -j 2` (5.006) can fail at random: when its makefile
+/// finds the PE's Verilog newer than the PE's verilated output, its rule with two targets
+/// (`<pe>.sv <pe>.mk`, not a grouped target) runs twice at once, and one compile reads the
+/// makefile the other is rewriting (CI: `verilated.h: #if with no expression`, `VM_TRACE`
+/// empty; by hand: `touch` the sources, `make -j2 -f V<top>_hier.mk hier_build` verilates
+/// the PE twice). One job for the Verilator steps, two for the compiles.
+fn verilate_then_make(
+    args: &[String],
+    top: &str,
+    make_vars: &[&str],
+    dir: &Path,
+) -> Result<(bool, String)> {
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = run(Tool::Verilator, &argv, dir)?;
+    let mut log = r.log();
+    if !r.ok {
+        return Ok((false, log));
+    }
+    let hier_mk = format!("V{top}_hier.mk");
+    let top_mk = format!("V{top}.mk");
+    let steps: [Vec<&str>; 2] = [
+        vec!["-C", "obj", "-f", &hier_mk, "-j", "1", &top_mk],
+        [
+            &["-C", "obj", "-f", &hier_mk, "-j", "2"][..],
+            make_vars,
+            &["hier_build"],
+        ]
+        .concat(),
+    ];
+    for step in steps {
+        let r = run(Tool::Make, &step, dir)?;
+        log += &r.log();
+        if !r.ok {
+            return Ok((
+                false,
+                log + &format!("%Error: make {} failed\n", step.join(" ")),
+            ));
+        }
+    }
+    Ok((true, log))
+}
+
 /// Build `harness` (C++ source) against `design` with Verilator, or reuse the build with the
 /// same content key from the build cache rooted at `cache` ([`crate::build_cache`]).
 pub fn build(
@@ -308,7 +355,6 @@ pub fn build(
     let mut flags = vec![
         "--cc",
         "--exe",
-        "--build",
         "-O3",
         "-j",
         "2",
@@ -323,7 +369,6 @@ pub fn build(
         "-Wno-style",
     ];
     flags.extend(wave.flag());
-    flags.extend(run_length.make_flags());
     // Arrays: the PE is verilated and compiled once as a hierarchical block and instantiated
     // rows x cols times. Inlined, a 16x16 array is >100 MB of C++ (the build did not finish in
     // 25 min); hierarchical, ~5 MB and about 30 s (docs/cosim.md).
@@ -337,7 +382,8 @@ pub fn build(
     if hier {
         flags.push("--hierarchical");
     }
-    let flag_text = flags.join(" ");
+    let make_vars = run_length.make_vars();
+    let flag_text = format!("{} (make {})", flags.join(" "), make_vars.join(" "));
     let mut parts: Vec<(&str, &[u8])> = vec![
         ("kind", kind.as_bytes()),
         ("top", design.top.as_bytes()),
@@ -379,12 +425,22 @@ pub fn build(
             args.extend(["-o".into(), exe_name.clone()]);
             args.extend(files.iter().map(|f| f.display().to_string()));
             args.push(cpp.display().to_string());
-            args.extend(objcache_flags().iter().map(|s| s.to_string()));
-            let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-            let r = run(Tool::Verilator, &argv, tmp)?;
-            std::fs::write(tmp.join("build.log"), r.log())?;
-            if !r.ok {
-                let log = r.log();
+            let mut vars = make_vars.to_vec();
+            vars.extend(objcache_vars());
+            let (ok, log) = if hier {
+                verilate_then_make(&args, &design.top, &vars, tmp)?
+            } else {
+                args.push("--build".into());
+                args.extend(
+                    vars.iter()
+                        .flat_map(|v| ["-MAKEFLAGS".into(), v.to_string()]),
+                );
+                let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+                let r = run(Tool::Verilator, &argv, tmp)?;
+                (r.ok, r.log())
+            };
+            std::fs::write(tmp.join("build.log"), &log)?;
+            if !ok {
                 let errors: Vec<&str> = log
                     .lines()
                     .filter(|l| l.contains("%Error") || l.contains("error:"))
