@@ -1,7 +1,4 @@
-rtl/tetris_top_ptr_decode.v
-rtl/tetris_top_knead_decode.v
 rtl/tetris_top_lane_select.v
 rtl/tetris_top_seg_lane.v
-rtl/tetris_top_sac_core.v
 rtl/tetris_top_pe.v
 rtl/tetris_top.v

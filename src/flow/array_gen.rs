@@ -13,7 +13,7 @@ use crate::flow::select::{dispatch, PeVisitor, Specialized};
 use crate::hdl::array_glue::{array_top, knead_array_top};
 use crate::hdl::knead_unit::KneadUnit;
 use crate::hdl::mac_array::MacCell;
-use crate::hdl::sac_pe::SacPe;
+use crate::hdl::sac_pe::SacCore;
 use crate::hdl::sim::SplitMix64;
 use crate::model::conv::{conv2d, ConvParams};
 use crate::model::encoding::max_magnitude;
@@ -75,7 +75,8 @@ impl PeVisitor for EmitArray<'_> {
         );
         let header = Header::new(&cfg.hash_hex(), &description);
         let top = &cfg.top.name;
-        let mut pe = SacPe::<L, KS, P, A, SEG, RES>::default();
+        // The grid's PE is the SAC core; the glue decodes each column's pointers once.
+        let mut pe = SacCore::<L, KS, A, SEG, RES>::default();
         pe.set_isolation(cfg.pe.operand_isolation);
         let pe = block_netlist(&mut pe, cfg, &format!("{top}_pe"), &header)?;
         let nl = if cfg.array.knead_on_chip {

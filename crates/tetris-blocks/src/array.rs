@@ -13,7 +13,7 @@ use super::array_glue::{
     counter_in, counter_out, drive_pes, put_all, put_common, read_pes, take_outputs, Common,
     GluePe, GlueSim, GlueValue, Outputs,
 };
-use super::sac_pe::SacPe;
+use super::sac_pe::SacCore;
 use rust_hdl::prelude::*;
 use tetris_netlist::from_rust_hdl::block_ports;
 
@@ -52,7 +52,8 @@ pub struct SacArray<
     pub out_valid: Vec<Signal<Out, Bit>>,
     pub out_ready: Vec<Signal<In, Bit>>,
     pub out_data: Vec<Signal<Out, Bits<RES>>>,
-    pes: Vec<SacPe<L, KS, P, A, SEG, RES>>,
+    /// The PEs are SAC cores: the glue decodes each column's lane pointers once.
+    pes: Vec<SacCore<L, KS, A, SEG, RES>>,
     count: DFF<Bits<32>>,
     outs: DFF<Bits<32>>,
     running: DFF<Bit>,
@@ -95,7 +96,7 @@ impl<
             count: Default::default(),
             outs: Default::default(),
             running: Default::default(),
-            glue: sac_glue::<L, KS, P, A, SEG, RES>(rows, cols),
+            glue: sac_glue::<L, KS, A, SEG, RES>(rows, cols),
         }
     }
 
@@ -135,8 +136,7 @@ impl<
             pe.act_valid.connect();
             pe.act.iter_mut().for_each(|s| s.connect());
             pe.kw_valid.connect();
-            pe.kw_lane_valid.iter_mut().for_each(|s| s.connect());
-            pe.kw_lane_ptr.iter_mut().for_each(|s| s.connect());
+            pe.kw_lane_sel.iter_mut().for_each(|s| s.connect());
             pe.kw_lane_neg.iter_mut().for_each(|s| s.connect());
             pe.kw_group_end.connect();
             pe.kw_last.connect();
@@ -196,14 +196,8 @@ impl<
     }
 }
 
-impl<
-        const L: usize,
-        const KS: usize,
-        const P: usize,
-        const A: usize,
-        const SEG: usize,
-        const RES: usize,
-    > GluePe for SacPe<L, KS, P, A, SEG, RES>
+impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RES: usize> GluePe
+    for SacCore<L, KS, A, SEG, RES>
 {
     fn outputs(&self) -> [u128; 4] {
         [
@@ -222,29 +216,21 @@ impl<
             ("act_valid", None) => self.act_valid.next = GlueValue::from_glue(v),
             ("act", Some(i)) => self.act[i].next = GlueValue::from_glue(v),
             ("kw_valid", None) => self.kw_valid.next = GlueValue::from_glue(v),
-            ("kw_lane_valid", Some(b)) => self.kw_lane_valid[b].next = GlueValue::from_glue(v),
-            ("kw_lane_ptr", Some(b)) => self.kw_lane_ptr[b].next = GlueValue::from_glue(v),
+            ("kw_lane_sel", Some(b)) => self.kw_lane_sel[b].next = GlueValue::from_glue(v),
             ("kw_lane_neg", Some(b)) => self.kw_lane_neg[b].next = GlueValue::from_glue(v),
             ("kw_group_end", None) => self.kw_group_end.next = GlueValue::from_glue(v),
             ("kw_last", None) => self.kw_last.next = GlueValue::from_glue(v),
             ("res_ready", None) => self.res_ready.next = GlueValue::from_glue(v),
-            other => panic!("SAC PE has no input {other:?}"),
+            other => panic!("SAC core has no input {other:?}"),
         }
     }
 }
 
-fn sac_glue<
-    const L: usize,
-    const KS: usize,
-    const P: usize,
-    const A: usize,
-    const SEG: usize,
-    const RES: usize,
->(
+fn sac_glue<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RES: usize>(
     rows: usize,
     cols: usize,
 ) -> GlueSim {
-    let pe = SacPe::<L, KS, P, A, SEG, RES>::default();
-    let ports = block_ports(&pe).expect("the SAC PE's ports");
+    let pe = SacCore::<L, KS, A, SEG, RES>::default();
+    let ports = block_ports(&pe).expect("the SAC core's ports");
     GlueSim::new(ports, rows, cols).expect("the SAC array glue compiles")
 }

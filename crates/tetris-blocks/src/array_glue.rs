@@ -22,6 +22,7 @@ use tetris_netlist::{Process, Register, Stmt, UnOp};
 pub const MASK_BITS: u32 = 64;
 
 /// A PE input `kw_<field>` (one per column) or `kw_<field>_<b>` (`lanes` per column).
+#[derive(Clone)]
 struct WeightField {
     base: String,
     width: u32,
@@ -56,6 +57,34 @@ fn weight_fields(pe: &Module) -> Vec<WeightField> {
         }
     }
     out
+}
+
+/// A PE with one-hot lane selects (`kw_lane_sel_<b>`, KS bits: the SAC core) gets its
+/// column's pointer decode in the glue, once per column instead of once per PE (issue 15:
+/// every PE of a column decodes the same stream). The array keeps the kneaded-weight format
+/// on its ports: `kw_lane_sel` becomes `kw_lane_valid` (1 bit) and `kw_lane_ptr`
+/// (ceil(log2 KS) bits, at least 1, as `Config::widths`).
+struct ColumnDecode {
+    lanes: u32,
+    /// The PE's weight fields with `kw_lane_sel` replaced by valid and ptr.
+    port_fields: Vec<WeightField>,
+}
+
+fn column_decode(fields: &[WeightField], ks: u32) -> Option<ColumnDecode> {
+    let at = fields.iter().position(|f| f.base == "kw_lane_sel")?;
+    let lanes = fields[at].lanes.unwrap_or(1);
+    let ptr_bits = (u32::BITS - (ks - 1).leading_zeros()).max(1);
+    let field = |base: &str, width| WeightField {
+        base: base.into(),
+        width,
+        lanes: Some(lanes),
+    };
+    let mut port_fields = fields.to_vec();
+    port_fields.splice(
+        at..=at,
+        [field("kw_lane_valid", 1), field("kw_lane_ptr", ptr_bits)],
+    );
+    Some(ColumnDecode { lanes, port_fields })
 }
 
 fn and_all(terms: Vec<Expr>) -> Expr {
@@ -107,6 +136,8 @@ pub fn array_top(
     let act_w = width("act_0")?;
     let res_w = width("res")?;
     let fields = weight_fields(pe);
+    let decode = column_decode(&fields, ks);
+    let port_fields = decode.as_ref().map_or(&fields, |d| &d.port_fields);
     let pes = rows * cols;
 
     let mut m = Module::new(name);
@@ -130,7 +161,7 @@ pub fn array_top(
     for c in 0..cols {
         port(format!("kw_ready_{c}"), Dir::Out, 1);
     }
-    for f in &fields {
+    for f in port_fields {
         for j in 0..cols * f.lanes.unwrap_or(1) {
             port(format!("{}_{j}", f.base), Dir::In, f.width);
         }
@@ -157,9 +188,23 @@ pub fn array_top(
     let ports_of = |base: &str, n: u32| (0..n).map(|i| Expr::r(format!("{base}_{i}"))).collect();
     array("act_in", act_w, rows * ks, ports_of("act", rows * ks));
     array("kw_valid_in", 1, cols, ports_of("kw_valid", cols));
-    for f in &fields {
+    for f in port_fields {
         let n = cols * f.lanes.unwrap_or(1);
         array(&format!("{}_in", f.base), f.width, n, ports_of(&f.base, n));
+    }
+    if let Some(d) = &decode {
+        // The column's pointer decode, shared by its rows: sel = valid ? 1 << ptr : 0.
+        let n = cols * d.lanes;
+        let sel = (0..n)
+            .map(|j| {
+                Expr::bin(
+                    BinOp::Shl,
+                    Expr::Resize(Box::new(elem("kw_lane_valid_in", j)), ks),
+                    elem("kw_lane_ptr_in", j),
+                )
+            })
+            .collect();
+        array("kw_lane_sel_in", ks, n, sel);
     }
     array("out_ready_in", 1, cols, ports_of("out_ready", cols));
     // PE outputs, element r*cols+c.

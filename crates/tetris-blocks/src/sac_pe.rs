@@ -59,8 +59,8 @@ pub struct SacCore<
     // Kneaded weight stream, one per cycle.
     pub kw_valid: Signal<In, Bit>,
     pub kw_ready: Signal<Out, Bit>,
-    pub kw_sel: [Signal<In, Bits<KS>>; L],
-    pub kw_neg: [Signal<In, Bit>; L],
+    pub kw_lane_sel: [Signal<In, Bits<KS>>; L],
+    pub kw_lane_neg: [Signal<In, Bit>; L],
     pub kw_group_end: Signal<In, Bit>,
     pub kw_last: Signal<In, Bit>,
     // Result.
@@ -97,8 +97,8 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
             act: std::array::from_fn(|_| Default::default()),
             kw_valid: Default::default(),
             kw_ready: Default::default(),
-            kw_sel: std::array::from_fn(|_| Default::default()),
-            kw_neg: std::array::from_fn(|_| Default::default()),
+            kw_lane_sel: std::array::from_fn(|_| Default::default()),
+            kw_lane_neg: std::array::from_fn(|_| Default::default()),
             kw_group_end: Default::default(),
             kw_last: Default::default(),
             res_valid: Default::default(),
@@ -182,11 +182,11 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
         for b in 0..L {
             self.seg_lane[b].clock.next = self.clock.val();
             self.seg_lane[b].reset.next = self.reset.val();
-            self.seg_lane[b].neg.next = self.kw_neg[b].val();
+            self.seg_lane[b].neg.next = self.kw_lane_neg[b].val();
             self.seg_lane[b].en.next = self.fire.val();
             self.seg_lane[b].clear.next = self.last_fire.val();
             self.seg_lane[b].tap.next = self.last_offered.val();
-            self.lane_select[b].sel.next = self.kw_sel[b].val();
+            self.lane_select[b].sel.next = self.kw_lane_sel[b].val();
             self.seg_lane[b].act.next = self.lane_select[b].act.val();
         }
         // Two loop indices in one path: rust-hdl's own Verilog writer gets this wrong, the
@@ -323,8 +323,8 @@ impl<
         for b in 0..L {
             self.knead_decode.lane_valid[b].next = self.kw_lane_valid[b].val();
             self.knead_decode.lane_ptr[b].next = self.kw_lane_ptr[b].val();
-            self.sac_core.kw_sel[b].next = self.knead_decode.sel[b].val();
-            self.sac_core.kw_neg[b].next = self.kw_lane_neg[b].val();
+            self.sac_core.kw_lane_sel[b].next = self.knead_decode.sel[b].val();
+            self.sac_core.kw_lane_neg[b].next = self.kw_lane_neg[b].val();
         }
         self.sac_core.kw_group_end.next = self.kw_group_end.val();
         self.sac_core.kw_last.next = self.kw_last.val();

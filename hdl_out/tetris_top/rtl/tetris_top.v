@@ -311,6 +311,7 @@ module tetris_top (
     wire kw_lane_neg_in [0:59];
     wire kw_group_end_in [0:3];
     wire kw_last_in [0:3];
+    wire [15:0] kw_lane_sel_in [0:59];
     wire out_ready_in [0:3];
     wire pe_act_ready [0:15];
     wire pe_kw_ready [0:15];
@@ -581,6 +582,66 @@ module tetris_top (
     assign kw_last_in[1] = kw_last_1;
     assign kw_last_in[2] = kw_last_2;
     assign kw_last_in[3] = kw_last_3;
+    assign kw_lane_sel_in[0] = ({{15{1'b0}}, kw_lane_valid_in[0]} << kw_lane_ptr_in[0]);
+    assign kw_lane_sel_in[1] = ({{15{1'b0}}, kw_lane_valid_in[1]} << kw_lane_ptr_in[1]);
+    assign kw_lane_sel_in[2] = ({{15{1'b0}}, kw_lane_valid_in[2]} << kw_lane_ptr_in[2]);
+    assign kw_lane_sel_in[3] = ({{15{1'b0}}, kw_lane_valid_in[3]} << kw_lane_ptr_in[3]);
+    assign kw_lane_sel_in[4] = ({{15{1'b0}}, kw_lane_valid_in[4]} << kw_lane_ptr_in[4]);
+    assign kw_lane_sel_in[5] = ({{15{1'b0}}, kw_lane_valid_in[5]} << kw_lane_ptr_in[5]);
+    assign kw_lane_sel_in[6] = ({{15{1'b0}}, kw_lane_valid_in[6]} << kw_lane_ptr_in[6]);
+    assign kw_lane_sel_in[7] = ({{15{1'b0}}, kw_lane_valid_in[7]} << kw_lane_ptr_in[7]);
+    assign kw_lane_sel_in[8] = ({{15{1'b0}}, kw_lane_valid_in[8]} << kw_lane_ptr_in[8]);
+    assign kw_lane_sel_in[9] = ({{15{1'b0}}, kw_lane_valid_in[9]} << kw_lane_ptr_in[9]);
+    assign kw_lane_sel_in[10] = ({{15{1'b0}}, kw_lane_valid_in[10]} << kw_lane_ptr_in[10]);
+    assign kw_lane_sel_in[11] = ({{15{1'b0}}, kw_lane_valid_in[11]} << kw_lane_ptr_in[11]);
+    assign kw_lane_sel_in[12] = ({{15{1'b0}}, kw_lane_valid_in[12]} << kw_lane_ptr_in[12]);
+    assign kw_lane_sel_in[13] = ({{15{1'b0}}, kw_lane_valid_in[13]} << kw_lane_ptr_in[13]);
+    assign kw_lane_sel_in[14] = ({{15{1'b0}}, kw_lane_valid_in[14]} << kw_lane_ptr_in[14]);
+    assign kw_lane_sel_in[15] = ({{15{1'b0}}, kw_lane_valid_in[15]} << kw_lane_ptr_in[15]);
+    assign kw_lane_sel_in[16] = ({{15{1'b0}}, kw_lane_valid_in[16]} << kw_lane_ptr_in[16]);
+    assign kw_lane_sel_in[17] = ({{15{1'b0}}, kw_lane_valid_in[17]} << kw_lane_ptr_in[17]);
+    assign kw_lane_sel_in[18] = ({{15{1'b0}}, kw_lane_valid_in[18]} << kw_lane_ptr_in[18]);
+    assign kw_lane_sel_in[19] = ({{15{1'b0}}, kw_lane_valid_in[19]} << kw_lane_ptr_in[19]);
+    assign kw_lane_sel_in[20] = ({{15{1'b0}}, kw_lane_valid_in[20]} << kw_lane_ptr_in[20]);
+    assign kw_lane_sel_in[21] = ({{15{1'b0}}, kw_lane_valid_in[21]} << kw_lane_ptr_in[21]);
+    assign kw_lane_sel_in[22] = ({{15{1'b0}}, kw_lane_valid_in[22]} << kw_lane_ptr_in[22]);
+    assign kw_lane_sel_in[23] = ({{15{1'b0}}, kw_lane_valid_in[23]} << kw_lane_ptr_in[23]);
+    assign kw_lane_sel_in[24] = ({{15{1'b0}}, kw_lane_valid_in[24]} << kw_lane_ptr_in[24]);
+    assign kw_lane_sel_in[25] = ({{15{1'b0}}, kw_lane_valid_in[25]} << kw_lane_ptr_in[25]);
+    assign kw_lane_sel_in[26] = ({{15{1'b0}}, kw_lane_valid_in[26]} << kw_lane_ptr_in[26]);
+    assign kw_lane_sel_in[27] = ({{15{1'b0}}, kw_lane_valid_in[27]} << kw_lane_ptr_in[27]);
+    assign kw_lane_sel_in[28] = ({{15{1'b0}}, kw_lane_valid_in[28]} << kw_lane_ptr_in[28]);
+    assign kw_lane_sel_in[29] = ({{15{1'b0}}, kw_lane_valid_in[29]} << kw_lane_ptr_in[29]);
+    assign kw_lane_sel_in[30] = ({{15{1'b0}}, kw_lane_valid_in[30]} << kw_lane_ptr_in[30]);
+    assign kw_lane_sel_in[31] = ({{15{1'b0}}, kw_lane_valid_in[31]} << kw_lane_ptr_in[31]);
+    assign kw_lane_sel_in[32] = ({{15{1'b0}}, kw_lane_valid_in[32]} << kw_lane_ptr_in[32]);
+    assign kw_lane_sel_in[33] = ({{15{1'b0}}, kw_lane_valid_in[33]} << kw_lane_ptr_in[33]);
+    assign kw_lane_sel_in[34] = ({{15{1'b0}}, kw_lane_valid_in[34]} << kw_lane_ptr_in[34]);
+    assign kw_lane_sel_in[35] = ({{15{1'b0}}, kw_lane_valid_in[35]} << kw_lane_ptr_in[35]);
+    assign kw_lane_sel_in[36] = ({{15{1'b0}}, kw_lane_valid_in[36]} << kw_lane_ptr_in[36]);
+    assign kw_lane_sel_in[37] = ({{15{1'b0}}, kw_lane_valid_in[37]} << kw_lane_ptr_in[37]);
+    assign kw_lane_sel_in[38] = ({{15{1'b0}}, kw_lane_valid_in[38]} << kw_lane_ptr_in[38]);
+    assign kw_lane_sel_in[39] = ({{15{1'b0}}, kw_lane_valid_in[39]} << kw_lane_ptr_in[39]);
+    assign kw_lane_sel_in[40] = ({{15{1'b0}}, kw_lane_valid_in[40]} << kw_lane_ptr_in[40]);
+    assign kw_lane_sel_in[41] = ({{15{1'b0}}, kw_lane_valid_in[41]} << kw_lane_ptr_in[41]);
+    assign kw_lane_sel_in[42] = ({{15{1'b0}}, kw_lane_valid_in[42]} << kw_lane_ptr_in[42]);
+    assign kw_lane_sel_in[43] = ({{15{1'b0}}, kw_lane_valid_in[43]} << kw_lane_ptr_in[43]);
+    assign kw_lane_sel_in[44] = ({{15{1'b0}}, kw_lane_valid_in[44]} << kw_lane_ptr_in[44]);
+    assign kw_lane_sel_in[45] = ({{15{1'b0}}, kw_lane_valid_in[45]} << kw_lane_ptr_in[45]);
+    assign kw_lane_sel_in[46] = ({{15{1'b0}}, kw_lane_valid_in[46]} << kw_lane_ptr_in[46]);
+    assign kw_lane_sel_in[47] = ({{15{1'b0}}, kw_lane_valid_in[47]} << kw_lane_ptr_in[47]);
+    assign kw_lane_sel_in[48] = ({{15{1'b0}}, kw_lane_valid_in[48]} << kw_lane_ptr_in[48]);
+    assign kw_lane_sel_in[49] = ({{15{1'b0}}, kw_lane_valid_in[49]} << kw_lane_ptr_in[49]);
+    assign kw_lane_sel_in[50] = ({{15{1'b0}}, kw_lane_valid_in[50]} << kw_lane_ptr_in[50]);
+    assign kw_lane_sel_in[51] = ({{15{1'b0}}, kw_lane_valid_in[51]} << kw_lane_ptr_in[51]);
+    assign kw_lane_sel_in[52] = ({{15{1'b0}}, kw_lane_valid_in[52]} << kw_lane_ptr_in[52]);
+    assign kw_lane_sel_in[53] = ({{15{1'b0}}, kw_lane_valid_in[53]} << kw_lane_ptr_in[53]);
+    assign kw_lane_sel_in[54] = ({{15{1'b0}}, kw_lane_valid_in[54]} << kw_lane_ptr_in[54]);
+    assign kw_lane_sel_in[55] = ({{15{1'b0}}, kw_lane_valid_in[55]} << kw_lane_ptr_in[55]);
+    assign kw_lane_sel_in[56] = ({{15{1'b0}}, kw_lane_valid_in[56]} << kw_lane_ptr_in[56]);
+    assign kw_lane_sel_in[57] = ({{15{1'b0}}, kw_lane_valid_in[57]} << kw_lane_ptr_in[57]);
+    assign kw_lane_sel_in[58] = ({{15{1'b0}}, kw_lane_valid_in[58]} << kw_lane_ptr_in[58]);
+    assign kw_lane_sel_in[59] = ({{15{1'b0}}, kw_lane_valid_in[59]} << kw_lane_ptr_in[59]);
     assign out_ready_in[0] = out_ready_0;
     assign out_ready_in[1] = out_ready_1;
     assign out_ready_in[2] = out_ready_2;
@@ -636,36 +697,21 @@ module tetris_top (
                     .act_15(act_in[((r * 16) + 15)]),
                     .kw_valid(pe_kw_valid[c]),
                     .kw_ready(pe_kw_ready[((r * 4) + c)]),
-                    .kw_lane_valid_0(kw_lane_valid_in[((c * 15) + 0)]),
-                    .kw_lane_valid_1(kw_lane_valid_in[((c * 15) + 1)]),
-                    .kw_lane_valid_2(kw_lane_valid_in[((c * 15) + 2)]),
-                    .kw_lane_valid_3(kw_lane_valid_in[((c * 15) + 3)]),
-                    .kw_lane_valid_4(kw_lane_valid_in[((c * 15) + 4)]),
-                    .kw_lane_valid_5(kw_lane_valid_in[((c * 15) + 5)]),
-                    .kw_lane_valid_6(kw_lane_valid_in[((c * 15) + 6)]),
-                    .kw_lane_valid_7(kw_lane_valid_in[((c * 15) + 7)]),
-                    .kw_lane_valid_8(kw_lane_valid_in[((c * 15) + 8)]),
-                    .kw_lane_valid_9(kw_lane_valid_in[((c * 15) + 9)]),
-                    .kw_lane_valid_10(kw_lane_valid_in[((c * 15) + 10)]),
-                    .kw_lane_valid_11(kw_lane_valid_in[((c * 15) + 11)]),
-                    .kw_lane_valid_12(kw_lane_valid_in[((c * 15) + 12)]),
-                    .kw_lane_valid_13(kw_lane_valid_in[((c * 15) + 13)]),
-                    .kw_lane_valid_14(kw_lane_valid_in[((c * 15) + 14)]),
-                    .kw_lane_ptr_0(kw_lane_ptr_in[((c * 15) + 0)]),
-                    .kw_lane_ptr_1(kw_lane_ptr_in[((c * 15) + 1)]),
-                    .kw_lane_ptr_2(kw_lane_ptr_in[((c * 15) + 2)]),
-                    .kw_lane_ptr_3(kw_lane_ptr_in[((c * 15) + 3)]),
-                    .kw_lane_ptr_4(kw_lane_ptr_in[((c * 15) + 4)]),
-                    .kw_lane_ptr_5(kw_lane_ptr_in[((c * 15) + 5)]),
-                    .kw_lane_ptr_6(kw_lane_ptr_in[((c * 15) + 6)]),
-                    .kw_lane_ptr_7(kw_lane_ptr_in[((c * 15) + 7)]),
-                    .kw_lane_ptr_8(kw_lane_ptr_in[((c * 15) + 8)]),
-                    .kw_lane_ptr_9(kw_lane_ptr_in[((c * 15) + 9)]),
-                    .kw_lane_ptr_10(kw_lane_ptr_in[((c * 15) + 10)]),
-                    .kw_lane_ptr_11(kw_lane_ptr_in[((c * 15) + 11)]),
-                    .kw_lane_ptr_12(kw_lane_ptr_in[((c * 15) + 12)]),
-                    .kw_lane_ptr_13(kw_lane_ptr_in[((c * 15) + 13)]),
-                    .kw_lane_ptr_14(kw_lane_ptr_in[((c * 15) + 14)]),
+                    .kw_lane_sel_0(kw_lane_sel_in[((c * 15) + 0)]),
+                    .kw_lane_sel_1(kw_lane_sel_in[((c * 15) + 1)]),
+                    .kw_lane_sel_2(kw_lane_sel_in[((c * 15) + 2)]),
+                    .kw_lane_sel_3(kw_lane_sel_in[((c * 15) + 3)]),
+                    .kw_lane_sel_4(kw_lane_sel_in[((c * 15) + 4)]),
+                    .kw_lane_sel_5(kw_lane_sel_in[((c * 15) + 5)]),
+                    .kw_lane_sel_6(kw_lane_sel_in[((c * 15) + 6)]),
+                    .kw_lane_sel_7(kw_lane_sel_in[((c * 15) + 7)]),
+                    .kw_lane_sel_8(kw_lane_sel_in[((c * 15) + 8)]),
+                    .kw_lane_sel_9(kw_lane_sel_in[((c * 15) + 9)]),
+                    .kw_lane_sel_10(kw_lane_sel_in[((c * 15) + 10)]),
+                    .kw_lane_sel_11(kw_lane_sel_in[((c * 15) + 11)]),
+                    .kw_lane_sel_12(kw_lane_sel_in[((c * 15) + 12)]),
+                    .kw_lane_sel_13(kw_lane_sel_in[((c * 15) + 13)]),
+                    .kw_lane_sel_14(kw_lane_sel_in[((c * 15) + 14)]),
                     .kw_lane_neg_0(kw_lane_neg_in[((c * 15) + 0)]),
                     .kw_lane_neg_1(kw_lane_neg_in[((c * 15) + 1)]),
                     .kw_lane_neg_2(kw_lane_neg_in[((c * 15) + 2)]),

@@ -24,36 +24,21 @@ module tetris_top_pe (
     input  wire [15:0] act_15,
     input  wire kw_valid,
     output wire kw_ready,
-    input  wire kw_lane_valid_0,
-    input  wire kw_lane_valid_1,
-    input  wire kw_lane_valid_2,
-    input  wire kw_lane_valid_3,
-    input  wire kw_lane_valid_4,
-    input  wire kw_lane_valid_5,
-    input  wire kw_lane_valid_6,
-    input  wire kw_lane_valid_7,
-    input  wire kw_lane_valid_8,
-    input  wire kw_lane_valid_9,
-    input  wire kw_lane_valid_10,
-    input  wire kw_lane_valid_11,
-    input  wire kw_lane_valid_12,
-    input  wire kw_lane_valid_13,
-    input  wire kw_lane_valid_14,
-    input  wire [3:0] kw_lane_ptr_0,
-    input  wire [3:0] kw_lane_ptr_1,
-    input  wire [3:0] kw_lane_ptr_2,
-    input  wire [3:0] kw_lane_ptr_3,
-    input  wire [3:0] kw_lane_ptr_4,
-    input  wire [3:0] kw_lane_ptr_5,
-    input  wire [3:0] kw_lane_ptr_6,
-    input  wire [3:0] kw_lane_ptr_7,
-    input  wire [3:0] kw_lane_ptr_8,
-    input  wire [3:0] kw_lane_ptr_9,
-    input  wire [3:0] kw_lane_ptr_10,
-    input  wire [3:0] kw_lane_ptr_11,
-    input  wire [3:0] kw_lane_ptr_12,
-    input  wire [3:0] kw_lane_ptr_13,
-    input  wire [3:0] kw_lane_ptr_14,
+    input  wire [15:0] kw_lane_sel_0,
+    input  wire [15:0] kw_lane_sel_1,
+    input  wire [15:0] kw_lane_sel_2,
+    input  wire [15:0] kw_lane_sel_3,
+    input  wire [15:0] kw_lane_sel_4,
+    input  wire [15:0] kw_lane_sel_5,
+    input  wire [15:0] kw_lane_sel_6,
+    input  wire [15:0] kw_lane_sel_7,
+    input  wire [15:0] kw_lane_sel_8,
+    input  wire [15:0] kw_lane_sel_9,
+    input  wire [15:0] kw_lane_sel_10,
+    input  wire [15:0] kw_lane_sel_11,
+    input  wire [15:0] kw_lane_sel_12,
+    input  wire [15:0] kw_lane_sel_13,
+    input  wire [15:0] kw_lane_sel_14,
     input  wire kw_lane_neg_0,
     input  wire kw_lane_neg_1,
     input  wire kw_lane_neg_2,
@@ -75,133 +60,961 @@ module tetris_top_pe (
     input  wire res_ready,
     output wire [43:0] res
 );
-    wire [15:0] knead_decode_sel_0;
-    wire [15:0] knead_decode_sel_1;
-    wire [15:0] knead_decode_sel_2;
-    wire [15:0] knead_decode_sel_3;
-    wire [15:0] knead_decode_sel_4;
-    wire [15:0] knead_decode_sel_5;
-    wire [15:0] knead_decode_sel_6;
-    wire [15:0] knead_decode_sel_7;
-    wire [15:0] knead_decode_sel_8;
-    wire [15:0] knead_decode_sel_9;
-    wire [15:0] knead_decode_sel_10;
-    wire [15:0] knead_decode_sel_11;
-    wire [15:0] knead_decode_sel_12;
-    wire [15:0] knead_decode_sel_13;
-    wire [15:0] knead_decode_sel_14;
-    wire sac_core_act_ready;
-    wire sac_core_kw_ready;
-    wire sac_core_res_valid;
-    wire [43:0] sac_core_res;
-    tetris_top_knead_decode knead_decode (
-        .lane_valid_0(kw_lane_valid_0),
-        .lane_valid_1(kw_lane_valid_1),
-        .lane_valid_2(kw_lane_valid_2),
-        .lane_valid_3(kw_lane_valid_3),
-        .lane_valid_4(kw_lane_valid_4),
-        .lane_valid_5(kw_lane_valid_5),
-        .lane_valid_6(kw_lane_valid_6),
-        .lane_valid_7(kw_lane_valid_7),
-        .lane_valid_8(kw_lane_valid_8),
-        .lane_valid_9(kw_lane_valid_9),
-        .lane_valid_10(kw_lane_valid_10),
-        .lane_valid_11(kw_lane_valid_11),
-        .lane_valid_12(kw_lane_valid_12),
-        .lane_valid_13(kw_lane_valid_13),
-        .lane_valid_14(kw_lane_valid_14),
-        .lane_ptr_0(kw_lane_ptr_0),
-        .lane_ptr_1(kw_lane_ptr_1),
-        .lane_ptr_2(kw_lane_ptr_2),
-        .lane_ptr_3(kw_lane_ptr_3),
-        .lane_ptr_4(kw_lane_ptr_4),
-        .lane_ptr_5(kw_lane_ptr_5),
-        .lane_ptr_6(kw_lane_ptr_6),
-        .lane_ptr_7(kw_lane_ptr_7),
-        .lane_ptr_8(kw_lane_ptr_8),
-        .lane_ptr_9(kw_lane_ptr_9),
-        .lane_ptr_10(kw_lane_ptr_10),
-        .lane_ptr_11(kw_lane_ptr_11),
-        .lane_ptr_12(kw_lane_ptr_12),
-        .lane_ptr_13(kw_lane_ptr_13),
-        .lane_ptr_14(kw_lane_ptr_14),
-        .sel_0(knead_decode_sel_0),
-        .sel_1(knead_decode_sel_1),
-        .sel_2(knead_decode_sel_2),
-        .sel_3(knead_decode_sel_3),
-        .sel_4(knead_decode_sel_4),
-        .sel_5(knead_decode_sel_5),
-        .sel_6(knead_decode_sel_6),
-        .sel_7(knead_decode_sel_7),
-        .sel_8(knead_decode_sel_8),
-        .sel_9(knead_decode_sel_9),
-        .sel_10(knead_decode_sel_10),
-        .sel_11(knead_decode_sel_11),
-        .sel_12(knead_decode_sel_12),
-        .sel_13(knead_decode_sel_13),
-        .sel_14(knead_decode_sel_14)
+    wire fire;
+    wire act_fire;
+    wire bank_release;
+    wire refill;
+    wire last_fire;
+    wire last_offered;
+    wire [43:0] sum_1;
+    wire [43:0] sum_2;
+    wire [43:0] sum_3;
+    wire [43:0] sum_4;
+    wire [43:0] sum_5;
+    wire [43:0] sum_6;
+    wire [43:0] sum_7;
+    wire [43:0] sum_8;
+    wire [43:0] sum_9;
+    wire [43:0] sum_10;
+    wire [43:0] sum_11;
+    wire [43:0] sum_12;
+    wire [43:0] sum_13;
+    wire [43:0] sum_14;
+    reg  [43:0] total;
+    reg  [15:0] cur_0_d;
+    reg  [15:0] cur_1_d;
+    reg  [15:0] cur_2_d;
+    reg  [15:0] cur_3_d;
+    reg  [15:0] cur_4_d;
+    reg  [15:0] cur_5_d;
+    reg  [15:0] cur_6_d;
+    reg  [15:0] cur_7_d;
+    reg  [15:0] cur_8_d;
+    reg  [15:0] cur_9_d;
+    reg  [15:0] cur_10_d;
+    reg  [15:0] cur_11_d;
+    reg  [15:0] cur_12_d;
+    reg  [15:0] cur_13_d;
+    reg  [15:0] cur_14_d;
+    reg  [15:0] cur_15_d;
+    reg  [15:0] nxt_0_d;
+    reg  [15:0] nxt_1_d;
+    reg  [15:0] nxt_2_d;
+    reg  [15:0] nxt_3_d;
+    reg  [15:0] nxt_4_d;
+    reg  [15:0] nxt_5_d;
+    reg  [15:0] nxt_6_d;
+    reg  [15:0] nxt_7_d;
+    reg  [15:0] nxt_8_d;
+    reg  [15:0] nxt_9_d;
+    reg  [15:0] nxt_10_d;
+    reg  [15:0] nxt_11_d;
+    reg  [15:0] nxt_12_d;
+    reg  [15:0] nxt_13_d;
+    reg  [15:0] nxt_14_d;
+    reg  [15:0] nxt_15_d;
+    reg  cur_full_d;
+    reg  nxt_full_d;
+    reg  [43:0] res_q_d;
+    reg  res_v_d;
+    wire [15:0] lane_select_0_act;
+    wire [15:0] lane_select_1_act;
+    wire [15:0] lane_select_2_act;
+    wire [15:0] lane_select_3_act;
+    wire [15:0] lane_select_4_act;
+    wire [15:0] lane_select_5_act;
+    wire [15:0] lane_select_6_act;
+    wire [15:0] lane_select_7_act;
+    wire [15:0] lane_select_8_act;
+    wire [15:0] lane_select_9_act;
+    wire [15:0] lane_select_10_act;
+    wire [15:0] lane_select_11_act;
+    wire [15:0] lane_select_12_act;
+    wire [15:0] lane_select_13_act;
+    wire [15:0] lane_select_14_act;
+    wire [43:0] seg_lane_0_ext;
+    wire [43:0] seg_lane_1_ext;
+    wire [43:0] seg_lane_2_ext;
+    wire [43:0] seg_lane_3_ext;
+    wire [43:0] seg_lane_4_ext;
+    wire [43:0] seg_lane_5_ext;
+    wire [43:0] seg_lane_6_ext;
+    wire [43:0] seg_lane_7_ext;
+    wire [43:0] seg_lane_8_ext;
+    wire [43:0] seg_lane_9_ext;
+    wire [43:0] seg_lane_10_ext;
+    wire [43:0] seg_lane_11_ext;
+    wire [43:0] seg_lane_12_ext;
+    wire [43:0] seg_lane_13_ext;
+    wire [43:0] seg_lane_14_ext;
+    reg  [15:0] cur_0_q;
+    reg  [15:0] cur_1_q;
+    reg  [15:0] cur_2_q;
+    reg  [15:0] cur_3_q;
+    reg  [15:0] cur_4_q;
+    reg  [15:0] cur_5_q;
+    reg  [15:0] cur_6_q;
+    reg  [15:0] cur_7_q;
+    reg  [15:0] cur_8_q;
+    reg  [15:0] cur_9_q;
+    reg  [15:0] cur_10_q;
+    reg  [15:0] cur_11_q;
+    reg  [15:0] cur_12_q;
+    reg  [15:0] cur_13_q;
+    reg  [15:0] cur_14_q;
+    reg  [15:0] cur_15_q;
+    reg  [15:0] nxt_0_q;
+    reg  [15:0] nxt_1_q;
+    reg  [15:0] nxt_2_q;
+    reg  [15:0] nxt_3_q;
+    reg  [15:0] nxt_4_q;
+    reg  [15:0] nxt_5_q;
+    reg  [15:0] nxt_6_q;
+    reg  [15:0] nxt_7_q;
+    reg  [15:0] nxt_8_q;
+    reg  [15:0] nxt_9_q;
+    reg  [15:0] nxt_10_q;
+    reg  [15:0] nxt_11_q;
+    reg  [15:0] nxt_12_q;
+    reg  [15:0] nxt_13_q;
+    reg  [15:0] nxt_14_q;
+    reg  [15:0] nxt_15_q;
+    reg  cur_full_q;
+    reg  nxt_full_q;
+    reg  [43:0] res_q_q;
+    reg  res_v_q;
+    tetris_top_lane_select lane_select_0 (
+        .sel(kw_lane_sel_0),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_0_act)
     );
-    tetris_top_sac_core sac_core (
+    tetris_top_lane_select lane_select_1 (
+        .sel(kw_lane_sel_1),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_1_act)
+    );
+    tetris_top_lane_select lane_select_2 (
+        .sel(kw_lane_sel_2),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_2_act)
+    );
+    tetris_top_lane_select lane_select_3 (
+        .sel(kw_lane_sel_3),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_3_act)
+    );
+    tetris_top_lane_select lane_select_4 (
+        .sel(kw_lane_sel_4),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_4_act)
+    );
+    tetris_top_lane_select lane_select_5 (
+        .sel(kw_lane_sel_5),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_5_act)
+    );
+    tetris_top_lane_select lane_select_6 (
+        .sel(kw_lane_sel_6),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_6_act)
+    );
+    tetris_top_lane_select lane_select_7 (
+        .sel(kw_lane_sel_7),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_7_act)
+    );
+    tetris_top_lane_select lane_select_8 (
+        .sel(kw_lane_sel_8),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_8_act)
+    );
+    tetris_top_lane_select lane_select_9 (
+        .sel(kw_lane_sel_9),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_9_act)
+    );
+    tetris_top_lane_select lane_select_10 (
+        .sel(kw_lane_sel_10),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_10_act)
+    );
+    tetris_top_lane_select lane_select_11 (
+        .sel(kw_lane_sel_11),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_11_act)
+    );
+    tetris_top_lane_select lane_select_12 (
+        .sel(kw_lane_sel_12),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_12_act)
+    );
+    tetris_top_lane_select lane_select_13 (
+        .sel(kw_lane_sel_13),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_13_act)
+    );
+    tetris_top_lane_select lane_select_14 (
+        .sel(kw_lane_sel_14),
+        .acts_0(cur_0_q),
+        .acts_1(cur_1_q),
+        .acts_2(cur_2_q),
+        .acts_3(cur_3_q),
+        .acts_4(cur_4_q),
+        .acts_5(cur_5_q),
+        .acts_6(cur_6_q),
+        .acts_7(cur_7_q),
+        .acts_8(cur_8_q),
+        .acts_9(cur_9_q),
+        .acts_10(cur_10_q),
+        .acts_11(cur_11_q),
+        .acts_12(cur_12_q),
+        .acts_13(cur_13_q),
+        .acts_14(cur_14_q),
+        .acts_15(cur_15_q),
+        .act(lane_select_14_act)
+    );
+    tetris_top_seg_lane seg_lane_0 (
         .clock(clock),
         .reset(reset),
-        .act_valid(act_valid),
-        .act_ready(sac_core_act_ready),
-        .act_0(act_0),
-        .act_1(act_1),
-        .act_2(act_2),
-        .act_3(act_3),
-        .act_4(act_4),
-        .act_5(act_5),
-        .act_6(act_6),
-        .act_7(act_7),
-        .act_8(act_8),
-        .act_9(act_9),
-        .act_10(act_10),
-        .act_11(act_11),
-        .act_12(act_12),
-        .act_13(act_13),
-        .act_14(act_14),
-        .act_15(act_15),
-        .kw_valid(kw_valid),
-        .kw_ready(sac_core_kw_ready),
-        .kw_sel_0(knead_decode_sel_0),
-        .kw_sel_1(knead_decode_sel_1),
-        .kw_sel_2(knead_decode_sel_2),
-        .kw_sel_3(knead_decode_sel_3),
-        .kw_sel_4(knead_decode_sel_4),
-        .kw_sel_5(knead_decode_sel_5),
-        .kw_sel_6(knead_decode_sel_6),
-        .kw_sel_7(knead_decode_sel_7),
-        .kw_sel_8(knead_decode_sel_8),
-        .kw_sel_9(knead_decode_sel_9),
-        .kw_sel_10(knead_decode_sel_10),
-        .kw_sel_11(knead_decode_sel_11),
-        .kw_sel_12(knead_decode_sel_12),
-        .kw_sel_13(knead_decode_sel_13),
-        .kw_sel_14(knead_decode_sel_14),
-        .kw_neg_0(kw_lane_neg_0),
-        .kw_neg_1(kw_lane_neg_1),
-        .kw_neg_2(kw_lane_neg_2),
-        .kw_neg_3(kw_lane_neg_3),
-        .kw_neg_4(kw_lane_neg_4),
-        .kw_neg_5(kw_lane_neg_5),
-        .kw_neg_6(kw_lane_neg_6),
-        .kw_neg_7(kw_lane_neg_7),
-        .kw_neg_8(kw_lane_neg_8),
-        .kw_neg_9(kw_lane_neg_9),
-        .kw_neg_10(kw_lane_neg_10),
-        .kw_neg_11(kw_lane_neg_11),
-        .kw_neg_12(kw_lane_neg_12),
-        .kw_neg_13(kw_lane_neg_13),
-        .kw_neg_14(kw_lane_neg_14),
-        .kw_group_end(kw_group_end),
-        .kw_last(kw_last),
-        .res_valid(sac_core_res_valid),
-        .res_ready(res_ready),
-        .res(sac_core_res)
+        .act(lane_select_0_act),
+        .neg(kw_lane_neg_0),
+        .en(fire),
+        .clear(last_fire),
+        .tap(last_offered),
+        .ext(seg_lane_0_ext)
     );
-    assign act_ready = sac_core_act_ready;
-    assign kw_ready = sac_core_kw_ready;
-    assign res_valid = sac_core_res_valid;
-    assign res = sac_core_res;
+    tetris_top_seg_lane seg_lane_1 (
+        .clock(clock),
+        .reset(reset),
+        .act(lane_select_1_act),
+        .neg(kw_lane_neg_1),
+        .en(fire),
+        .clear(last_fire),
+        .tap(last_offered),
+        .ext(seg_lane_1_ext)
+    );
+    tetris_top_seg_lane seg_lane_2 (
+        .clock(clock),
+        .reset(reset),
+        .act(lane_select_2_act),
+        .neg(kw_lane_neg_2),
+        .en(fire),
+        .clear(last_fire),
+        .tap(last_offered),
+        .ext(seg_lane_2_ext)
+    );
+    tetris_top_seg_lane seg_lane_3 (
+        .clock(clock),
+        .reset(reset),
+        .act(lane_select_3_act),
+        .neg(kw_lane_neg_3),
+        .en(fire),
+        .clear(last_fire),
+        .tap(last_offered),
+        .ext(seg_lane_3_ext)
+    );
+    tetris_top_seg_lane seg_lane_4 (
+        .clock(clock),
+        .reset(reset),
+        .act(lane_select_4_act),
+        .neg(kw_lane_neg_4),
+        .en(fire),
+        .clear(last_fire),
+        .tap(last_offered),
+        .ext(seg_lane_4_ext)
+    );
+    tetris_top_seg_lane seg_lane_5 (
+        .clock(clock),
+        .reset(reset),
+        .act(lane_select_5_act),
+        .neg(kw_lane_neg_5),
+        .en(fire),
+        .clear(last_fire),
+        .tap(last_offered),
+        .ext(seg_lane_5_ext)
+    );
+    tetris_top_seg_lane seg_lane_6 (
+        .clock(clock),
+        .reset(reset),
+        .act(lane_select_6_act),
+        .neg(kw_lane_neg_6),
+        .en(fire),
+        .clear(last_fire),
+        .tap(last_offered),
+        .ext(seg_lane_6_ext)
+    );
+    tetris_top_seg_lane seg_lane_7 (
+        .clock(clock),
+        .reset(reset),
+        .act(lane_select_7_act),
+        .neg(kw_lane_neg_7),
+        .en(fire),
+        .clear(last_fire),
+        .tap(last_offered),
+        .ext(seg_lane_7_ext)
+    );
+    tetris_top_seg_lane seg_lane_8 (
+        .clock(clock),
+        .reset(reset),
+        .act(lane_select_8_act),
+        .neg(kw_lane_neg_8),
+        .en(fire),
+        .clear(last_fire),
+        .tap(last_offered),
+        .ext(seg_lane_8_ext)
+    );
+    tetris_top_seg_lane seg_lane_9 (
+        .clock(clock),
+        .reset(reset),
+        .act(lane_select_9_act),
+        .neg(kw_lane_neg_9),
+        .en(fire),
+        .clear(last_fire),
+        .tap(last_offered),
+        .ext(seg_lane_9_ext)
+    );
+    tetris_top_seg_lane seg_lane_10 (
+        .clock(clock),
+        .reset(reset),
+        .act(lane_select_10_act),
+        .neg(kw_lane_neg_10),
+        .en(fire),
+        .clear(last_fire),
+        .tap(last_offered),
+        .ext(seg_lane_10_ext)
+    );
+    tetris_top_seg_lane seg_lane_11 (
+        .clock(clock),
+        .reset(reset),
+        .act(lane_select_11_act),
+        .neg(kw_lane_neg_11),
+        .en(fire),
+        .clear(last_fire),
+        .tap(last_offered),
+        .ext(seg_lane_11_ext)
+    );
+    tetris_top_seg_lane seg_lane_12 (
+        .clock(clock),
+        .reset(reset),
+        .act(lane_select_12_act),
+        .neg(kw_lane_neg_12),
+        .en(fire),
+        .clear(last_fire),
+        .tap(last_offered),
+        .ext(seg_lane_12_ext)
+    );
+    tetris_top_seg_lane seg_lane_13 (
+        .clock(clock),
+        .reset(reset),
+        .act(lane_select_13_act),
+        .neg(kw_lane_neg_13),
+        .en(fire),
+        .clear(last_fire),
+        .tap(last_offered),
+        .ext(seg_lane_13_ext)
+    );
+    tetris_top_seg_lane seg_lane_14 (
+        .clock(clock),
+        .reset(reset),
+        .act(lane_select_14_act),
+        .neg(kw_lane_neg_14),
+        .en(fire),
+        .clear(last_fire),
+        .tap(last_offered),
+        .ext(seg_lane_14_ext)
+    );
+    always @(*) begin
+        cur_full_d = cur_full_q;
+        nxt_full_d = nxt_full_q;
+        res_v_d = res_v_q;
+        if (refill) begin
+            cur_full_d = (nxt_full_q | act_fire);
+            nxt_full_d = 1'b0;
+        end else begin
+            nxt_full_d = (nxt_full_q | act_fire);
+        end
+        res_v_d = (res_v_q & (~res_ready));
+        if (last_fire) begin
+            res_v_d = 1'b1;
+        end
+        if (reset) begin
+            cur_full_d = 1'b0;
+            nxt_full_d = 1'b0;
+            res_v_d = 1'b0;
+        end
+    end
+    always @(*) begin
+        res_q_d = res_q_q;
+        res_q_d = res_q_q;
+        if (last_fire) begin
+            res_q_d = total;
+        end
+    end
+    assign kw_ready = (cur_full_q & ((~res_v_q) | res_ready));
+    assign act_ready = (~nxt_full_q);
+    assign fire = (kw_valid & kw_ready);
+    assign act_fire = (act_valid & (~nxt_full_q));
+    assign last_fire = (fire & kw_last);
+    assign last_offered = (kw_valid & kw_last);
+    assign bank_release = (fire & (kw_group_end | kw_last));
+    assign refill = ((~cur_full_q) | bank_release);
+    always @(*) begin
+        cur_0_d = cur_0_q;
+        nxt_0_d = nxt_0_q;
+        if (refill) begin
+            if (nxt_full_q) begin
+                cur_0_d = nxt_0_q;
+            end else begin
+                cur_0_d = act_0;
+            end
+        end else begin
+            if (act_fire) begin
+                nxt_0_d = act_0;
+            end
+        end
+    end
+    always @(*) begin
+        cur_1_d = cur_1_q;
+        nxt_1_d = nxt_1_q;
+        if (refill) begin
+            if (nxt_full_q) begin
+                cur_1_d = nxt_1_q;
+            end else begin
+                cur_1_d = act_1;
+            end
+        end else begin
+            if (act_fire) begin
+                nxt_1_d = act_1;
+            end
+        end
+    end
+    always @(*) begin
+        cur_2_d = cur_2_q;
+        nxt_2_d = nxt_2_q;
+        if (refill) begin
+            if (nxt_full_q) begin
+                cur_2_d = nxt_2_q;
+            end else begin
+                cur_2_d = act_2;
+            end
+        end else begin
+            if (act_fire) begin
+                nxt_2_d = act_2;
+            end
+        end
+    end
+    always @(*) begin
+        cur_3_d = cur_3_q;
+        nxt_3_d = nxt_3_q;
+        if (refill) begin
+            if (nxt_full_q) begin
+                cur_3_d = nxt_3_q;
+            end else begin
+                cur_3_d = act_3;
+            end
+        end else begin
+            if (act_fire) begin
+                nxt_3_d = act_3;
+            end
+        end
+    end
+    always @(*) begin
+        cur_4_d = cur_4_q;
+        nxt_4_d = nxt_4_q;
+        if (refill) begin
+            if (nxt_full_q) begin
+                cur_4_d = nxt_4_q;
+            end else begin
+                cur_4_d = act_4;
+            end
+        end else begin
+            if (act_fire) begin
+                nxt_4_d = act_4;
+            end
+        end
+    end
+    always @(*) begin
+        cur_5_d = cur_5_q;
+        nxt_5_d = nxt_5_q;
+        if (refill) begin
+            if (nxt_full_q) begin
+                cur_5_d = nxt_5_q;
+            end else begin
+                cur_5_d = act_5;
+            end
+        end else begin
+            if (act_fire) begin
+                nxt_5_d = act_5;
+            end
+        end
+    end
+    always @(*) begin
+        cur_6_d = cur_6_q;
+        nxt_6_d = nxt_6_q;
+        if (refill) begin
+            if (nxt_full_q) begin
+                cur_6_d = nxt_6_q;
+            end else begin
+                cur_6_d = act_6;
+            end
+        end else begin
+            if (act_fire) begin
+                nxt_6_d = act_6;
+            end
+        end
+    end
+    always @(*) begin
+        cur_7_d = cur_7_q;
+        nxt_7_d = nxt_7_q;
+        if (refill) begin
+            if (nxt_full_q) begin
+                cur_7_d = nxt_7_q;
+            end else begin
+                cur_7_d = act_7;
+            end
+        end else begin
+            if (act_fire) begin
+                nxt_7_d = act_7;
+            end
+        end
+    end
+    always @(*) begin
+        cur_8_d = cur_8_q;
+        nxt_8_d = nxt_8_q;
+        if (refill) begin
+            if (nxt_full_q) begin
+                cur_8_d = nxt_8_q;
+            end else begin
+                cur_8_d = act_8;
+            end
+        end else begin
+            if (act_fire) begin
+                nxt_8_d = act_8;
+            end
+        end
+    end
+    always @(*) begin
+        cur_9_d = cur_9_q;
+        nxt_9_d = nxt_9_q;
+        if (refill) begin
+            if (nxt_full_q) begin
+                cur_9_d = nxt_9_q;
+            end else begin
+                cur_9_d = act_9;
+            end
+        end else begin
+            if (act_fire) begin
+                nxt_9_d = act_9;
+            end
+        end
+    end
+    always @(*) begin
+        cur_10_d = cur_10_q;
+        nxt_10_d = nxt_10_q;
+        if (refill) begin
+            if (nxt_full_q) begin
+                cur_10_d = nxt_10_q;
+            end else begin
+                cur_10_d = act_10;
+            end
+        end else begin
+            if (act_fire) begin
+                nxt_10_d = act_10;
+            end
+        end
+    end
+    always @(*) begin
+        cur_11_d = cur_11_q;
+        nxt_11_d = nxt_11_q;
+        if (refill) begin
+            if (nxt_full_q) begin
+                cur_11_d = nxt_11_q;
+            end else begin
+                cur_11_d = act_11;
+            end
+        end else begin
+            if (act_fire) begin
+                nxt_11_d = act_11;
+            end
+        end
+    end
+    always @(*) begin
+        cur_12_d = cur_12_q;
+        nxt_12_d = nxt_12_q;
+        if (refill) begin
+            if (nxt_full_q) begin
+                cur_12_d = nxt_12_q;
+            end else begin
+                cur_12_d = act_12;
+            end
+        end else begin
+            if (act_fire) begin
+                nxt_12_d = act_12;
+            end
+        end
+    end
+    always @(*) begin
+        cur_13_d = cur_13_q;
+        nxt_13_d = nxt_13_q;
+        if (refill) begin
+            if (nxt_full_q) begin
+                cur_13_d = nxt_13_q;
+            end else begin
+                cur_13_d = act_13;
+            end
+        end else begin
+            if (act_fire) begin
+                nxt_13_d = act_13;
+            end
+        end
+    end
+    always @(*) begin
+        cur_14_d = cur_14_q;
+        nxt_14_d = nxt_14_q;
+        if (refill) begin
+            if (nxt_full_q) begin
+                cur_14_d = nxt_14_q;
+            end else begin
+                cur_14_d = act_14;
+            end
+        end else begin
+            if (act_fire) begin
+                nxt_14_d = act_14;
+            end
+        end
+    end
+    always @(*) begin
+        cur_15_d = cur_15_q;
+        nxt_15_d = nxt_15_q;
+        if (refill) begin
+            if (nxt_full_q) begin
+                cur_15_d = nxt_15_q;
+            end else begin
+                cur_15_d = act_15;
+            end
+        end else begin
+            if (act_fire) begin
+                nxt_15_d = act_15;
+            end
+        end
+    end
+    assign sum_1 = (seg_lane_0_ext + (seg_lane_1_ext << 1));
+    assign sum_2 = (sum_1 + (seg_lane_2_ext << 2));
+    assign sum_3 = (sum_2 + (seg_lane_3_ext << 3));
+    assign sum_4 = (sum_3 + (seg_lane_4_ext << 4));
+    assign sum_5 = (sum_4 + (seg_lane_5_ext << 5));
+    assign sum_6 = (sum_5 + (seg_lane_6_ext << 6));
+    assign sum_7 = (sum_6 + (seg_lane_7_ext << 7));
+    assign sum_8 = (sum_7 + (seg_lane_8_ext << 8));
+    assign sum_9 = (sum_8 + (seg_lane_9_ext << 9));
+    assign sum_10 = (sum_9 + (seg_lane_10_ext << 10));
+    assign sum_11 = (sum_10 + (seg_lane_11_ext << 11));
+    assign sum_12 = (sum_11 + (seg_lane_12_ext << 12));
+    assign sum_13 = (sum_12 + (seg_lane_13_ext << 13));
+    assign sum_14 = (sum_13 + (seg_lane_14_ext << 14));
+    always @(*) begin
+        total = seg_lane_0_ext;
+        total = sum_1;
+        total = sum_2;
+        total = sum_3;
+        total = sum_4;
+        total = sum_5;
+        total = sum_6;
+        total = sum_7;
+        total = sum_8;
+        total = sum_9;
+        total = sum_10;
+        total = sum_11;
+        total = sum_12;
+        total = sum_13;
+        total = sum_14;
+    end
+    assign res_valid = res_v_q;
+    assign res = res_q_q;
+    initial begin
+        cur_0_q = 16'h0;
+        cur_1_q = 16'h0;
+        cur_2_q = 16'h0;
+        cur_3_q = 16'h0;
+        cur_4_q = 16'h0;
+        cur_5_q = 16'h0;
+        cur_6_q = 16'h0;
+        cur_7_q = 16'h0;
+        cur_8_q = 16'h0;
+        cur_9_q = 16'h0;
+        cur_10_q = 16'h0;
+        cur_11_q = 16'h0;
+        cur_12_q = 16'h0;
+        cur_13_q = 16'h0;
+        cur_14_q = 16'h0;
+        cur_15_q = 16'h0;
+        nxt_0_q = 16'h0;
+        nxt_1_q = 16'h0;
+        nxt_2_q = 16'h0;
+        nxt_3_q = 16'h0;
+        nxt_4_q = 16'h0;
+        nxt_5_q = 16'h0;
+        nxt_6_q = 16'h0;
+        nxt_7_q = 16'h0;
+        nxt_8_q = 16'h0;
+        nxt_9_q = 16'h0;
+        nxt_10_q = 16'h0;
+        nxt_11_q = 16'h0;
+        nxt_12_q = 16'h0;
+        nxt_13_q = 16'h0;
+        nxt_14_q = 16'h0;
+        nxt_15_q = 16'h0;
+        cur_full_q = 1'b0;
+        nxt_full_q = 1'b0;
+        res_q_q = 44'h0;
+        res_v_q = 1'b0;
+    end
+    always @(posedge clock) begin
+        cur_0_q <= cur_0_d;
+        cur_1_q <= cur_1_d;
+        cur_2_q <= cur_2_d;
+        cur_3_q <= cur_3_d;
+        cur_4_q <= cur_4_d;
+        cur_5_q <= cur_5_d;
+        cur_6_q <= cur_6_d;
+        cur_7_q <= cur_7_d;
+        cur_8_q <= cur_8_d;
+        cur_9_q <= cur_9_d;
+        cur_10_q <= cur_10_d;
+        cur_11_q <= cur_11_d;
+        cur_12_q <= cur_12_d;
+        cur_13_q <= cur_13_d;
+        cur_14_q <= cur_14_d;
+        cur_15_q <= cur_15_d;
+        nxt_0_q <= nxt_0_d;
+        nxt_1_q <= nxt_1_d;
+        nxt_2_q <= nxt_2_d;
+        nxt_3_q <= nxt_3_d;
+        nxt_4_q <= nxt_4_d;
+        nxt_5_q <= nxt_5_d;
+        nxt_6_q <= nxt_6_d;
+        nxt_7_q <= nxt_7_d;
+        nxt_8_q <= nxt_8_d;
+        nxt_9_q <= nxt_9_d;
+        nxt_10_q <= nxt_10_d;
+        nxt_11_q <= nxt_11_d;
+        nxt_12_q <= nxt_12_d;
+        nxt_13_q <= nxt_13_d;
+        nxt_14_q <= nxt_14_d;
+        nxt_15_q <= nxt_15_d;
+        cur_full_q <= cur_full_d;
+        nxt_full_q <= nxt_full_d;
+        res_q_q <= res_q_d;
+        res_v_q <= res_v_d;
+    end
 endmodule
