@@ -51,8 +51,8 @@ fn config(
 }
 
 /// Mixed precision at the built-in widths: every design's self-check, lint and a Verilator
-/// co-simulation; the result width is A + (W-1) + ceil(log2 L), with each width where it
-/// belongs (weights W, activations A) in params.json.
+/// co-simulation; the result width is A + (W-1) + ceil(log2 L), the segment width
+/// A + log2(KS) + 1, with each width where it belongs (weights W, activations A) in params.json.
 #[test]
 fn mixed_precision_designs_match_golden_model_and_verilator() {
     let cases = [
@@ -82,7 +82,9 @@ fn mixed_precision_designs_match_golden_model_and_verilator() {
             (Some(w), Some(a))
         );
         assert_eq!(p["result_bits"].as_u64(), Some(a + w - 1 + 13));
-        assert_eq!(p["segment_bits"].as_u64(), Some(a + 13 + 1));
+        // Segments hold one kneading group (ks terms, ks a power of two here).
+        let ks_bits = c.pe.ks.trailing_zeros() as u64;
+        assert_eq!(p["segment_bits"].as_u64(), Some(a + ks_bits + 1));
         let work = tempfile::tempdir().unwrap();
         let r = cosim(
             &c,

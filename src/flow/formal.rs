@@ -940,7 +940,8 @@ fn knead_harness(top: &str, g: &Geom) -> String {
 /// The reference the emitted SAC PE is proved equal to (`formal_ref_sac_pe`), written here from
 /// the SAC semantics (docs/rtl.md): a current and a waiting activation bank, per lane a segment
 /// accumulator S_b += +-a[ptr_b] (the activation picked by index, not by the design's one-hot
-/// AND-OR), on `last` the result sum_b S_b << b. Its registers carry the names the design's
+/// AND-OR), at each group end acc += sum_b S_b << b and the segments restart, on `last` the
+/// result acc + sum_b S_b << b. Its registers carry the names the design's
 /// registers have after `flatten` (`\sac_core.cur_0_q`, ..): that is the register
 /// correspondence `equiv_make` pairs them by.
 fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> String {
@@ -963,7 +964,7 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
     let mut s = harness_header(
         "formal_ref_sac_pe",
         top,
-        &format!("Reference of {top}_sac_pe: S_b += +-a[ptr_b] of the current group; on `last`, result = sum_b S_b << b."),
+        &format!("Reference of {top}_sac_pe: S_b += +-a[ptr_b] of the current group; at its end acc += sum_b S_b << b; on `last`, result = acc + sum_b S_b << b."),
     );
     let _ = writeln!(s, "module formal_ref_sac_pe({});", ports.join(", "));
     s += "    input wire clock;\n    input wire reset;\n    input wire act_valid;\n    output wire act_ready;\n";
@@ -981,8 +982,8 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
     s += "    input wire kw_group_end;\n    input wire kw_last;\n    output wire res_valid;\n    input wire res_ready;\n";
     let _ = writeln!(s, "    output wire [{}:0] res;", res - 1);
     s += "\n    // State (named as the design's registers): the current and the waiting activation group,\n";
-    s +=
-        "    // whether each holds one, the segment accumulators, the result and its valid flag.\n";
+    s += "    // whether each holds one, the segment accumulators, the dot product so far (acc), the\n";
+    s += "    // result and its valid flag.\n";
     for i in 0..ks {
         let _ = writeln!(
             s,
@@ -993,10 +994,11 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
         );
     }
     let (cur_full, nxt_full, res_q, res_v) = (r("cur_full"), r("nxt_full"), r("res_q"), r("res_v"));
+    let acc = r("acc");
     let _ = writeln!(
         s,
-        "    reg {cur_full} = 0;\n    reg {nxt_full} = 0;\n    reg [{}:0] {res_q} = 0;\n    reg {res_v} = 0;",
-        res - 1
+        "    reg {cur_full} = 0;\n    reg {nxt_full} = 0;\n    reg [{m}:0] {res_q} = 0;\n    reg {res_v} = 0;\n    reg [{m}:0] {acc} = 0;",
+        m = res - 1
     );
     for b in 0..l {
         let _ = writeln!(
@@ -1017,7 +1019,7 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
     s += "    wire group_done = take_kw & (kw_group_end | kw_last);\n    wire dot_done = take_kw & kw_last;\n";
     let _ = writeln!(s, "    wire cur_free = !{cur_full} | group_done;");
     s += "\n    // Lane b adds or subtracts a[ptr_b] of the current group (sign-extended) to S_b; its\n";
-    s += "    // term of the result sum is 0 except while a last beat is offered (operand isolation,\n";
+    s += "    // term of the group sum is 0 except while a group's last beat is offered (operand isolation,\n";
     s += "    // docs/rtl.md).\n";
     for b in 0..l {
         let mut pick = format!("{a}'d0");
@@ -1035,10 +1037,11 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
         );
         let _ = writeln!(
             s,
-            "    wire [{am}:0] {a_b} = !kw_lane_valid_{b} ? {a}'d0 : {pick};\n    wire [{sm}:0] a_ext_{b} = {{{{{pad}{{{a_b}[{am}]}}}}, {a_b}}};\n    wire [{sm}:0] {s_next} = kw_lane_neg_{b} ? {sb} - a_ext_{b} : {sb} + a_ext_{b};\n    wire [{rm}:0] {s_res} = (kw_valid & kw_last) ? {{{{{rpad}{{{s_next}[{sm}]}}}}, {s_next}}} : {res}'d0;",
+            "    wire [{am}:0] {a_b} = !kw_lane_valid_{b} ? {a}'d0 : {pick};\n    wire [{sm}:0] a_ext_{b} = {{{{{pad}{{{a_b}[{am}]}}}}, {a_b}}};\n    wire [{sm}:0] {s_next} = kw_lane_neg_{b} ? {sb} - a_ext_{b} : {sb} + a_ext_{b};\n    wire [{rm}:0] {s_res} = (kw_valid & (kw_group_end | kw_last)) ? {{{{{rpad}{{1'b0}}}}, ~{s_next}[{sm}], {s_next}[{sm1}:0]}} : {res}'d0;",
             am = a - 1,
             sm = seg - 1,
             rm = res - 1,
+            sm1 = seg - 2,
             pad = seg - a,
             rpad = res - seg
         );
@@ -1051,7 +1054,14 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
             format!("({e} << {b})")
         }
     });
-    let _ = writeln!(s, "    wire [{}:0] total = {sum};", res - 1);
+    // The lanes' terms are offset binary (S_b + 2^(SEG-1), docs/rtl.md): the sum carries
+    // 2^(SEG-1) << b once per lane, taken off here.
+    let _ = writeln!(
+        s,
+        "    wire [{rm}:0] total = {acc} + {sum} - (((({res}'d1 << {l}) - {res}'d1)) << {});",
+        seg - 1,
+        rm = res - 1
+    );
     let _ = writeln!(
         s,
         "    assign res_valid = {res_v};\n    assign res = {res_q};\n"
@@ -1087,13 +1097,13 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
         let sb = r(&format!("seg_lane_{b}.seg"));
         let _ = writeln!(
             s,
-            "        {sb} <= (dot_done | reset) ? {seg}'d0 : take_kw ? {} : {sb};",
+            "        {sb} <= (group_done | reset) ? {seg}'d0 : take_kw ? {} : {sb};",
             sc(&format!("seg_lane_{b}.seg_next"))
         );
     }
     let _ = writeln!(
         s,
-        "        if (dot_done) {res_q} <= total;\n        {res_v} <= dot_done | ({res_v} & !res_ready);"
+        "        if (dot_done) {res_q} <= total;\n        {res_v} <= dot_done | ({res_v} & !res_ready);\n        {acc} <= (dot_done | reset) ? {res}'d0 : group_done ? total : {acc};"
     );
     let _ = writeln!(
         s,

@@ -102,7 +102,10 @@ impl WidthKey {
             lanes,
             self.ks,
             ptr,
-            a + self.dot_len_bits + 1,
+            a + self
+                .dot_len_bits
+                .min(crate::config::ceil_log2(self.ks as u64))
+                + 1,
             a + w - 1 + self.dot_len_bits,
         ]
     }
@@ -264,9 +267,9 @@ fn builtin<V: PeVisitor>(key: &WidthKey, kind: PeKind, v: V) -> Result<V::Out, V
         ($w:literal, $a:literal, $ks:literal, $p:literal) => {
             if (key.weight_bits, key.act_bits, key.ks, key.dot_len_bits) == ($w, $a, $ks, 13) {
                 return Ok(if key.csd {
-                    visit::<V, $w, $a, $w, $ks, $p, { $a + 14 }, { $a + $w - 1 + 13 }>(v, kind)
+                    visit::<V, $w, $a, $w, $ks, $p, { $a + $p + 1 }, { $a + $w - 1 + 13 }>(v, kind)
                 } else {
-                    visit::<V, $w, $a, { $w - 1 }, $ks, $p, { $a + 14 }, { $a + $w - 1 + 13 }>(
+                    visit::<V, $w, $a, { $w - 1 }, $ks, $p, { $a + $p + 1 }, { $a + $w - 1 + 13 }>(
                         v, kind,
                     )
                 });
@@ -326,7 +329,7 @@ macro_rules! visitors {
                     weight_bits: W as u32,
                     act_bits: A as u32,
                     ks: KS as u32,
-                    dot_len_bits: (SEG - A - 1) as u32,
+                    dot_len_bits: (RES - A - (W - 1)) as u32,
                     csd: L == W,
                 }
             }
@@ -386,7 +389,7 @@ mod tests {
 
     #[test]
     fn widths_type_reports_its_key() {
-        let k = Widths::<12, 8, 12, 5, 3, 22, 32>.key();
+        let k = Widths::<12, 8, 12, 5, 3, 12, 32>.key();
         assert_eq!(
             k,
             WidthKey {
@@ -397,6 +400,6 @@ mod tests {
                 csd: true
             }
         );
-        assert_eq!(k.generics(), [12, 8, 12, 5, 3, 22, 32]);
+        assert_eq!(k.generics(), [12, 8, 12, 5, 3, 12, 32]);
     }
 }

@@ -10,10 +10,14 @@ use rust_hdl::prelude::*;
 ///
 /// - `act` is the activation selected for this lane (zero when the lane is idle), `neg` its digit
 ///   sign; when `en` is high at a clock edge, S_b <= S_b +- act; when `clear` is high too, S_b <= 0
-///   instead (end of a dot product), so the next dot product starts from zero with no bubble.
-/// - `ext = sext(S_b +- act)` to RES bits: the parent shifts it by b and sums the lanes, giving
-///   sum_b S_b << b over the *updated* segments, i.e. the result including the current beat.
-///   (The shift lives in the parent so that every lane is the same Verilog module.)
+///   instead (end of a kneading group: the parent adds the segments to its running sum), so the
+///   next group starts from zero with no bubble.
+/// - `ext` is the *updated* segment S_b +- act in offset binary: its sign bit inverted, zero-
+///   extended to RES bits, i.e. S + 2^(SEG-1) as an unsigned number. The parent shifts it by b,
+///   sums the lanes and subtracts sum_b 2^(SEG-1) << b once (a constant), giving sum_b S_b << b
+///   including the current beat. Sign-extending to RES bits instead made the upper bits of every
+///   operand of the adder tree copies of the sign, toggling together (docs/synth.md "A leaner
+///   SAC PE" (j)). (The shift lives in the parent so that every lane is the same Verilog module.)
 #[derive(LogicBlock)]
 pub struct SegLane<const A: usize, const SEG: usize, const RES: usize> {
     pub clock: Signal<In, Clock>,
@@ -22,7 +26,7 @@ pub struct SegLane<const A: usize, const SEG: usize, const RES: usize> {
     pub neg: Signal<In, Bit>,
     pub en: Signal<In, Bit>,
     pub clear: Signal<In, Bit>,
-    /// High while the last beat of a dot product is offered (`ext` is read when it is taken).
+    /// High while the last beat of a group is offered (`ext` is read when it is taken).
     pub tap: Signal<In, Bit>,
     pub ext: Signal<Out, Bits<RES>>,
     seg: DFF<Bits<SEG>>,
@@ -31,7 +35,6 @@ pub struct SegLane<const A: usize, const SEG: usize, const RES: usize> {
     act_sign: Constant<Bits<A>>,
     act_high: Constant<Bits<SEG>>,
     seg_sign: Constant<Bits<SEG>>,
-    seg_high: Constant<Bits<RES>>,
     /// Operand isolation of the result adder: `ext` is 0 except when `tap` (see `set_isolation`).
     isolate: Constant<Bit>,
 }
@@ -62,7 +65,6 @@ impl<const A: usize, const SEG: usize, const RES: usize> Default for SegLane<A, 
             act_sign: Constant::new(bits::<A>(1) << (A as u64 - 1)),
             act_high: Constant::new(!bits::<SEG>(0) << (A as u64)),
             seg_sign: Constant::new(bits::<SEG>(1) << (SEG as u64 - 1)),
-            seg_high: Constant::new(!bits::<RES>(0) << (SEG as u64)),
             isolate: Constant::new(true),
         }
     }
@@ -91,14 +93,11 @@ impl<const A: usize, const SEG: usize, const RES: usize> Logic for SegLane<A, SE
         if self.clear.val() | self.reset.val() {
             self.seg.d.next = 0.into();
         }
-        // Sign-extend the updated segment to the result width (0 outside the tap cycle when
-        // isolated: the result adder only sees operands on the beat it is read).
+        // The updated segment in offset binary (0 outside the tap cycle when isolated: the
+        // result adder only sees operands on the beat it is read).
         self.ext.next = 0.into();
         if self.tap.val() | !self.isolate.val() {
-            self.ext.next = bit_cast::<RES, SEG>(self.seg_next.val());
-            if (self.seg_next.val() & self.seg_sign.val()).any() {
-                self.ext.next = bit_cast::<RES, SEG>(self.seg_next.val()) | self.seg_high.val();
-            }
+            self.ext.next = bit_cast::<RES, SEG>(self.seg_next.val() ^ self.seg_sign.val());
         }
     }
 }

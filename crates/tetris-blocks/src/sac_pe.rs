@@ -38,6 +38,14 @@ impl<const L: usize, const KS: usize, const P: usize> Logic for KneadDecode<L, K
     }
 }
 
+/// -sum_{b < lanes} 2^(seg-1) << b modulo 2^RES, as the SAC core adds it to the lanes'
+/// offset-binary segments.
+pub fn lane_offset<const RES: usize>(lanes: usize, seg: usize) -> Bits<RES> {
+    assert!(RES <= 64, "results are at most 64 bits");
+    let biases = ((1u128 << lanes) - 1) << (seg - 1);
+    bits::<RES>((biases.wrapping_neg() & ((1u128 << RES) - 1)) as u64)
+}
+
 /// SAC datapath with double-buffered activation groups, one-hot lane selects.
 ///
 /// Parameters: L lanes, KS activations per group, A activation bits, SEG segment bits,
@@ -73,6 +81,8 @@ pub struct SacCore<
     nxt_full: DFF<Bit>,
     res_q: DFF<Bits<RES>>,
     res_v: DFF<Bit>,
+    /// The dot product so far: each group's segments are added here at its last beat.
+    acc: DFF<Bits<RES>>,
     lane_select: [LaneSelect<KS, A>; L],
     seg_lane: [SegLane<A, SEG, RES>; L],
     fire: Signal<Local, Bit>,
@@ -80,9 +90,12 @@ pub struct SacCore<
     bank_release: Signal<Local, Bit>,
     refill: Signal<Local, Bit>,
     last_fire: Signal<Local, Bit>,
-    last_offered: Signal<Local, Bit>,
+    group_offered: Signal<Local, Bit>,
     sum: [Signal<Local, Bits<RES>>; L],
     total: Signal<Local, Bits<RES>>,
+    /// -sum_b 2^(SEG-1) << b modulo 2^RES: removes the offset of the lanes' offset-binary
+    /// segments (`SegLane::ext`).
+    offset: Constant<Bits<RES>>,
 }
 
 impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RES: usize> Default
@@ -110,6 +123,7 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
             nxt_full: Default::default(),
             res_q: Default::default(),
             res_v: Default::default(),
+            acc: Default::default(),
             lane_select: std::array::from_fn(|_| Default::default()),
             seg_lane: std::array::from_fn(|_| Default::default()),
             fire: Default::default(),
@@ -117,9 +131,10 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
             bank_release: Default::default(),
             refill: Default::default(),
             last_fire: Default::default(),
-            last_offered: Default::default(),
+            group_offered: Default::default(),
             sum: std::array::from_fn(|_| Default::default()),
             total: Default::default(),
+            offset: Constant::new(lane_offset(L, SEG)),
         }
     }
 }
@@ -140,7 +155,7 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
 {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, cur_full, nxt_full, res_q, res_v);
+        dff_setup!(self, clock, cur_full, nxt_full, res_q, res_v, acc);
         // Handshakes. A beat may be taken when an activation group is loaded and, for the
         // result register, when it is empty or being read in this cycle.
         self.kw_ready.next = self.cur_full.q.val() & (!self.res_v.q.val() | self.res_ready.val());
@@ -148,12 +163,15 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
         self.fire.next = self.kw_valid.val() & self.kw_ready.val();
         self.act_fire.next = self.act_valid.val() & !self.nxt_full.q.val();
         self.last_fire.next = self.fire.val() & self.kw_last.val();
-        // The result adder's operands are let through while a last beat is offered, whether or
-        // not it is taken (only `last_fire` loads the result): gating them with `fire` put the
-        // column's ready handshake in front of the adder tree, the 8-bit array's longest path.
-        self.last_offered.next = self.kw_valid.val() & self.kw_last.val();
         // The current bank is released by the last beat of its group (or of the dot product).
         self.bank_release.next = self.fire.val() & (self.kw_group_end.val() | self.kw_last.val());
+        // The segments are flushed into `acc` at the end of every group, so a segment sums at
+        // most KS activations, not a whole dot product (segment_bits, Config::widths). The
+        // result adder's operands are let through while a group's last beat is offered,
+        // whether or not it is taken (only a taken beat loads acc or the result): gating them
+        // with `fire` put the column's ready handshake in front of the adder tree.
+        self.group_offered.next =
+            self.kw_valid.val() & (self.kw_group_end.val() | self.kw_last.val());
         // The current bank is (re)filled when it is empty or being released.
         self.refill.next = !self.cur_full.q.val() | self.bank_release.val();
         // Activation banks: nxt is the waiting group, cur the group being consumed.
@@ -184,8 +202,8 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
             self.seg_lane[b].reset.next = self.reset.val();
             self.seg_lane[b].neg.next = self.kw_lane_neg[b].val();
             self.seg_lane[b].en.next = self.fire.val();
-            self.seg_lane[b].clear.next = self.last_fire.val();
-            self.seg_lane[b].tap.next = self.last_offered.val();
+            self.seg_lane[b].clear.next = self.bank_release.val();
+            self.seg_lane[b].tap.next = self.group_offered.val();
             self.lane_select[b].sel.next = self.kw_lane_sel[b].val();
             self.seg_lane[b].act.next = self.lane_select[b].act.val();
         }
@@ -196,14 +214,23 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
                 self.lane_select[b].acts[i].next = self.cur[i].q.val();
             }
         }
-        // Shift-add chain: lane b adds S_b << b to the sum of the lanes below it.
-        self.sum[0].next = self.seg_lane[0].ext.val();
+        // Shift-add chain onto the dot product so far: lane b adds S_b << b to the sum of acc
+        // and the lanes below it (one chain, so Yosys builds one carry-save tree).
+        self.sum[0].next = self.acc.q.val() + self.offset.val() + self.seg_lane[0].ext.val();
         for b in 1..L {
             self.sum[b].next =
                 self.sum[b - 1].val() + (self.seg_lane[b].ext.val() << b.to_bits::<8>());
         }
         for b in 0..L {
             self.total.next = self.sum[b].val(); // the last lane's wins
+        }
+        // acc takes each group's total and restarts from zero after the last one.
+        self.acc.d.next = self.acc.q.val();
+        if self.bank_release.val() {
+            self.acc.d.next = self.total.val();
+        }
+        if self.last_fire.val() | self.reset.val() {
+            self.acc.d.next = 0.into();
         }
         // Result register: loaded by the last beat, held until read.
         self.res_q.d.next = self.res_q.q.val();

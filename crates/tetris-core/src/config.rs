@@ -105,8 +105,10 @@ pub struct DerivedWidths {
     pub kneaded_weight_bits: u32,
     /// ceil(log2(max_dot_len)): growth of a sum of max_dot_len terms.
     pub dot_len_bits: u32,
-    /// Segment accumulator S_b: a sum of up to max_dot_len activations, each of either sign
-    /// (a negated most-negative activation is +2^(act_bits-1)): act_bits + dot_len_bits + 1 (signed).
+    /// Segment accumulator S_b: the SAC PE flushes the segments into its running sum at the
+    /// end of every kneading group, so S_b sums up to min(ks, max_dot_len) activations, each of
+    /// either sign (a negated most-negative activation is +2^(act_bits-1)):
+    /// act_bits + ceil(log2(min(ks, max_dot_len))) + 1 (signed).
     pub segment_bits: u32,
     /// Result of one dot product: |sum w_i a_i| <= max_dot_len * (2^mag_bits - 1) * 2^(act_bits-1)
     /// so act_bits + mag_bits + dot_len_bits bits (signed) always suffice.
@@ -477,7 +479,7 @@ impl Config {
             ptr_bits,
             kneaded_weight_bits: lanes * (ptr_bits + 2),
             dot_len_bits,
-            segment_bits: self.pe.act_bits + dot_len_bits + 1,
+            segment_bits: self.pe.act_bits + dot_len_bits.min(ceil_log2(self.pe.ks as u64)) + 1,
             result_bits: self.pe.act_bits + mag_bits + dot_len_bits,
         }
     }
@@ -590,7 +592,7 @@ mod tests {
         );
         assert_eq!(
             (w.dot_len_bits, w.segment_bits, w.result_bits),
-            (13, 30, 44)
+            (13, 21, 44)
         );
     }
 
@@ -645,13 +647,15 @@ mod tests {
     #[test]
     fn widths_bound_the_worst_case_dot_product() {
         // Exhaustive over small configs: the worst-case |sum| fits in result_bits (signed),
-        // the worst-case segment fits in segment_bits (signed).
-        for wb in 2..=16u32 {
+        // the worst-case segment (a group of min(ks, len) terms: the PE flushes the segments
+        // at every group end) fits in segment_bits (signed).
+        for (wb, ks) in (2..=16u32).flat_map(|wb| [1u32, 3, 16, 64].map(|ks| (wb, ks))) {
             for ab in 2..=16u32 {
                 for len in [1u32, 2, 3, 16, 4608, 1 << 20] {
                     let mut c = Config::default_config();
                     c.pe.weight_bits = wb;
                     c.pe.act_bits = ab;
+                    c.pe.ks = ks;
                     c.pe.max_dot_len = len;
                     let w = c.widths();
                     let amax: i128 = 1 << (ab - 1); // |most negative activation|
@@ -661,8 +665,15 @@ mod tests {
                         worst < (1i128 << (w.result_bits - 1)),
                         "wb={wb} ab={ab} len={len}"
                     );
-                    let seg = len as i128 * amax;
-                    assert!(seg < (1i128 << (w.segment_bits - 1)));
+                    let seg = len.min(ks) as i128 * amax;
+                    assert!(
+                        seg < (1i128 << (w.segment_bits - 1)),
+                        "ab={ab} ks={ks} len={len}"
+                    );
+                    assert!(
+                        seg >= (1i128 << (w.segment_bits - 3)),
+                        "segment wider than needed"
+                    );
                 }
             }
         }
