@@ -24,12 +24,17 @@ fn power(cfg: &Path, w: &Path) -> Command {
 }
 
 fn config(dir: &Path, kind: &str, bits: u32, rows: u32, cols: u32) -> PathBuf {
-    let p = dir.join(format!("{kind}{bits}.toml"));
+    config_ks(dir, kind, bits, 4, rows, cols)
+}
+
+/// [`config`] with kneading stride `ks`.
+fn config_ks(dir: &Path, kind: &str, bits: u32, ks: u32, rows: u32, cols: u32) -> PathBuf {
+    let p = dir.join(format!("{kind}{bits}k{ks}.toml"));
     std::fs::write(
         &p,
         format!(
             "[array]\nrows = {rows}\ncols = {cols}\n[pe]\nkind = \"{kind}\"\nweight_bits = {bits}\n\
-             act_bits = {bits}\nks = 4\nencoding = \"sm\"\n[top]\nname = \"{kind}{bits}\"\n"
+             act_bits = {bits}\nks = {ks}\nencoding = \"sm\"\n[top]\nname = \"{kind}{bits}\"\n"
         ),
     )
     .unwrap();
@@ -182,11 +187,15 @@ fn all_zero_weights_cost_the_sac_lanes_almost_nothing() {
 #[test]
 fn a_design_with_a_gated_lane_uses_less_than_one_without() {
     // `[pe] operand_isolation` (on by default) gates every segment lane's output into the
-    // shift-add result adder: the adder sees operands only on the last beat of a dot product.
-    // The same array with the gate off must cost more dynamic energy on the same workload,
-    // the difference being in the SAC core (where the result adder is), not in the lanes.
+    // shift-add result adder: the adder sees operands only on the last beat of a group. The
+    // same array with the gate off must cost more dynamic energy on the same workload, the
+    // difference being in the SAC core (where the result adder is; an array's `<top>_pe`).
+    // 16 bits, KS = 16: the gate opens and closes at every group end, which pays where a
+    // group takes several beats. With 4-bit weights and KS = 4 a group is one or two beats
+    // here and the gated array costs more (measured 9.71 against 8.46 pJ/MAC; 8-bit KS = 16:
+    // 42.17 against 42.00; docs/synth.md "A leaner SAC PE" (j)).
     let d = tempfile::tempdir().unwrap();
-    let gated = config(d.path(), "sac", 4, 2, 2);
+    let gated = config_ks(d.path(), "sac", 16, 16, 2, 2);
     let plain = d.path().join("sac4_plain.toml");
     let text = std::fs::read_to_string(&gated).unwrap();
     std::fs::write(
@@ -203,7 +212,7 @@ fn a_design_with_a_gated_lane_uses_less_than_one_without() {
     let core = |r: &PowerReport| -> f64 {
         r.modules
             .iter()
-            .filter(|m| m.module.ends_with("sac_core"))
+            .filter(|m| m.module.ends_with("_pe"))
             .map(|m| m.data_pj_per_mac)
             .sum()
     };
@@ -213,10 +222,10 @@ fn a_design_with_a_gated_lane_uses_less_than_one_without() {
         g.energy_pj_per_mac.dynamic,
         p.energy_pj_per_mac.dynamic
     );
-    // 4-bit, KS=4: a 4-operand tree, so the saving is small (measured 1.26 vs 1.34 pJ/MAC);
-    // at 16 bits on a real layer it is 60.2 -> 35.9 (docs/synth.md).
+    // Measured 22.5 against 32.7 pJ/MAC (dynamic 131.0 against 141.2); at 16 bits on a
+    // real layer the whole array's 161.7 against 180.7 (docs/synth.md).
     assert!(
-        core(&g) < 0.97 * core(&p),
+        core(&g) < 0.9 * core(&p),
         "SAC core data pJ/MAC: gated {} ungated {}",
         core(&g),
         core(&p)
