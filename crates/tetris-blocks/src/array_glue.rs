@@ -73,7 +73,7 @@ struct ColumnDecode {
 fn column_decode(fields: &[WeightField], ks: u32) -> Option<ColumnDecode> {
     let at = fields.iter().position(|f| f.base == "kw_lane_sel")?;
     let lanes = fields[at].lanes.unwrap_or(1);
-    let ptr_bits = (u32::BITS - (ks - 1).leading_zeros()).max(1);
+    let ptr_bits = tetris_core::config::ceil_log2(ks as u64).max(1);
     let field = |base: &str, width| WeightField {
         base: base.into(),
         width,

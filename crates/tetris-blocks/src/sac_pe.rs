@@ -40,7 +40,7 @@ impl<const L: usize, const KS: usize, const P: usize> Logic for KneadDecode<L, K
 
 /// -sum_{b < lanes} 2^(seg-1) << b modulo 2^RES, as the SAC core adds it to the lanes'
 /// offset-binary segments.
-pub fn lane_offset<const RES: usize>(lanes: usize, seg: usize) -> Bits<RES> {
+fn lane_offset<const RES: usize>(lanes: usize, seg: usize) -> Bits<RES> {
     assert!(RES <= 64, "results are at most 64 bits");
     let biases = ((1u128 << lanes) - 1) << (seg - 1);
     bits::<RES>((biases.wrapping_neg() & ((1u128 << RES) - 1)) as u64)

@@ -71,12 +71,14 @@ fn objcache_vars() -> &'static [&'static str] {
     }
 }
 
+/// Makefile variables as `verilator --build` flags (`-MAKEFLAGS VAR=value` each).
+fn makeflags<'a>(vars: &[&'a str]) -> Vec<&'a str> {
+    vars.iter().flat_map(|v| ["-MAKEFLAGS", v]).collect()
+}
+
 /// [`objcache_vars`] as `verilator --build` flags.
 pub fn objcache_flags() -> Vec<&'static str> {
-    objcache_vars()
-        .iter()
-        .flat_map(|v| ["-MAKEFLAGS", v])
-        .collect()
+    makeflags(objcache_vars())
 }
 
 /// Waveform format of a harness build (part of the cache key).
@@ -308,6 +310,7 @@ fn verilate_then_make(
     top: &str,
     make_vars: &[&str],
     dir: &Path,
+    obj: &Path,
 ) -> Result<(bool, String)> {
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let r = run(Tool::Verilator, &argv, dir)?;
@@ -315,12 +318,13 @@ fn verilate_then_make(
     if !r.ok {
         return Ok((false, log));
     }
+    let obj = obj.display().to_string();
     let hier_mk = format!("V{top}_hier.mk");
     let top_mk = format!("V{top}.mk");
     let steps: [Vec<&str>; 2] = [
-        vec!["-C", "obj", "-f", &hier_mk, "-j", "1", &top_mk],
+        vec!["-C", &obj, "-f", &hier_mk, "-j", "1", &top_mk],
         [
-            &["-C", "obj", "-f", &hier_mk, "-j", "2"][..],
+            &["-C", obj.as_str(), "-f", &hier_mk, "-j", "2"][..],
             make_vars,
             &["hier_build"],
         ]
@@ -428,13 +432,10 @@ pub fn build(
             let mut vars = make_vars.to_vec();
             vars.extend(objcache_vars());
             let (ok, log) = if hier {
-                verilate_then_make(&args, &design.top, &vars, tmp)?
+                verilate_then_make(&args, &design.top, &vars, tmp, &obj)?
             } else {
                 args.push("--build".into());
-                args.extend(
-                    vars.iter()
-                        .flat_map(|v| ["-MAKEFLAGS".into(), v.to_string()]),
-                );
+                args.extend(makeflags(&vars).into_iter().map(String::from));
                 let argv: Vec<&str> = args.iter().map(String::as_str).collect();
                 let r = run(Tool::Verilator, &argv, tmp)?;
                 (r.ok, r.log())
