@@ -115,11 +115,9 @@ pub fn scene(s: &[HwSummary]) -> Scene {
         .floor()
         .max(0.0);
     let mut sc = Scene::new(w as u32, h as u32);
-    sc.text(
+    sc.title(
         70.0,
         24.0,
-        14.0,
-        Anchor::Start,
         format!(
             "AxTrain: test accuracy with approximate products vs multiplier error{}",
             if has_area { " and area" } else { "" }

@@ -2,7 +2,7 @@
 //! built with Verilator and swept.
 
 use super::noise_profile::{OutArgs, SweepArgs};
-use crate::flow::build_cache::{default_root, BuildCache};
+use crate::flow::build_cache::BuildCache;
 use crate::fsutil::OutputPlan;
 use crate::noise::characterize::build;
 use crate::noise::engine::{progress, Method, Operands, SampleAccumulator, SAMPLE_BLOCK};
@@ -19,6 +19,7 @@ use std::path::PathBuf;
 pub const FORCED_EXHAUSTIVE_MAX: u32 = 16;
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("cache_dir", |a| a.visible_alias("work-dir")))]
 pub struct Args {
     /// Verilog file of a combinational multiplier (submodules in the same file). Yosys checks
     /// that it holds no flip-flop, latch or combinational loop.
@@ -50,10 +51,8 @@ pub struct Args {
     /// the dropped high bits count as errors.
     #[arg(long)]
     pub truncate_output: bool,
-    /// Root of the Verilator build cache, shared with cosim and sim (default:
-    /// $TETRIS_CACHE_DIR, else $XDG_CACHE_HOME/tetris-hdl, else ~/.cache/tetris-hdl).
-    #[arg(long = "cache-dir", visible_alias = "work-dir", value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub cache: crate::cli::CacheDirArg,
     #[command(flatten)]
     pub sweep: SweepArgs,
     #[command(flatten)]
@@ -92,7 +91,7 @@ pub fn run(a: Args) -> Result<()> {
         bail!("--param {n} is given more than once");
     }
     let paths = a.out.paths();
-    let cache = a.cache_dir.clone().unwrap_or_else(default_root);
+    let cache = a.cache.root();
     paths.validate(a.width, a.signed)?;
     // The cache's own folder (created with tetris's marker) takes no outputs and holds no input.
     let entries = BuildCache::open("--cache-dir", &cache)?;

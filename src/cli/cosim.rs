@@ -2,7 +2,6 @@
 //! in-process rust-hdl simulation of the same stimulus (and that against the golden model).
 
 use crate::array::network::load_array_layers;
-use crate::flow::build_cache::default_root;
 use crate::flow::verilator_cosim::{cosim, default_work_dir, CosimOptions};
 use crate::fsutil::{write_atomic, OutputPlan};
 use anyhow::{bail, Context, Result};
@@ -39,10 +38,8 @@ pub struct Args {
     /// Write the report as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Root of the Verilator build cache, shared with characterize (default: $TETRIS_CACHE_DIR,
-    /// else $XDG_CACHE_HOME/tetris-hdl, else ~/.cache/tetris-hdl).
-    #[arg(long)]
-    pub cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub cache: crate::cli::CacheDirArg,
     #[command(flatten)]
     pub work: crate::cli::WorkDirArgs,
 }
@@ -78,7 +75,7 @@ pub fn run(a: Args) -> Result<()> {
         vectors: a.vectors,
         seed: a.seed,
         layer,
-        cache: a.cache_dir.unwrap_or_else(default_root),
+        cache: a.cache.root(),
         work,
         wave: a.trace.clone(),
     };

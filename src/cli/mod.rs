@@ -146,6 +146,24 @@ impl WorkDirArgs {
     }
 }
 
+/// `--cache-dir`: the root of the one Verilator build cache (`cosim`, `sim`, `characterize`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct CacheDirArg {
+    /// Root of the Verilator build cache, shared by cosim, sim and characterize (default:
+    /// $TETRIS_CACHE_DIR, else $XDG_CACHE_HOME/tetris-hdl, else ~/.cache/tetris-hdl).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl CacheDirArg {
+    /// --cache-dir, or the default root.
+    pub fn root(&self) -> PathBuf {
+        self.cache_dir
+            .clone()
+            .unwrap_or_else(crate::flow::build_cache::default_root)
+    }
+}
+
 /// How `knead` and `sim` read a weight file: operator families, batch-norm folding, numpy axis
 /// order.
 #[derive(clap::Args, Debug, Clone, Default)]

@@ -7,8 +7,7 @@ use crate::array::cycle_model::{Timing, DEFAULT_WINDOW};
 use crate::array::network::{
     check_inputs, evaluate_all, total, totals_by_op, LayerReport, TotalReport,
 };
-use crate::cli::{ConfigArg, InputArgs, ModelArgs};
-use crate::flow::build_cache::default_root;
+use crate::cli::{CacheDirArg, ConfigArg, InputArgs, ModelArgs};
 use crate::flow::sim_run::{rtl_reports, speedup_svg, RtlOptions};
 use crate::fsutil::{write_files_atomic, OutputPlan};
 use crate::weights::shapes::shape_text;
@@ -71,10 +70,9 @@ pub struct Args {
     /// this many chunks, each checked against the cycle model). Default: the available cores.
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Engine verilator: root of the Verilator build cache (default: $TETRIS_CACHE_DIR, else
-    /// $XDG_CACHE_HOME/tetris-hdl, else ~/.cache/tetris-hdl).
-    #[arg(long)]
-    pub cache_dir: Option<PathBuf>,
+    // Engine verilator: the build cache.
+    #[command(flatten)]
+    pub cache: CacheDirArg,
     /// Engine rtl: the first layer's input activations (.npy, [N, Cin, H, W] float).
     #[arg(long)]
     pub activations: Option<PathBuf>,
@@ -185,7 +183,7 @@ pub fn run(a: Args) -> Result<()> {
                 rtl_tiles: a.rtl_tiles,
                 mac_rtl: !a.no_mac_rtl,
                 jobs: a.jobs,
-                cache_dir: a.cache_dir.clone().unwrap_or_else(default_root),
+                cache_dir: a.cache.root(),
                 activations: a.activations.clone(),
                 seed: a.seed,
             };

@@ -147,17 +147,8 @@ pub fn build_array(cfg: &Config, dots: usize) -> Result<Built> {
     let mut r = SplitMix64(0x7e7);
     let (cin, kh, kw) = fit_kernel(cfg, (3, 2, 2));
     let p = ConvParams {
-        batch: 1,
-        cin,
-        cout: cols + 1,
-        in_h: 3,
-        in_w: rows.max(2) + 1,
-        kh,
-        kw,
-        stride: (1, 1),
         pad: (0, 0, 1, 0),
-        dilation: (1, 1),
-        groups: 1,
+        ..ConvParams::plain(cin, cols + 1, (3, rows.max(2) + 1), (kh, kw))
     };
     let (w, x) = random_layer_data(cfg, &p, &mut r);
     let lens = kneaded_lengths(&w, p.dot_len(), bits, cfg.pe.encoding, ks);

@@ -736,6 +736,31 @@ fn digit_wires(g: &Geom, p: &str, w: &str) -> String {
 }
 
 /// `{i}` repeated for each of `n` indices, joined.
+/// Port names written as one space-separated list.
+fn names(list: &str) -> Vec<String> {
+    list.split(' ').map(String::from).collect()
+}
+
+/// The lane ports of a kneaded-weight stream, `<prefix>_lane_{valid,ptr,neg}_<b>` lane by lane.
+fn lane_ports(prefix: &str, l: u32) -> Vec<String> {
+    (0..l)
+        .flat_map(|b| ["valid", "ptr", "neg"].map(|f| format!("{prefix}_lane_{f}_{b}")))
+        .collect()
+}
+
+/// The declarations of [`lane_ports`] (`kind`: `wire` or `input wire`), `p`-bit pointers.
+fn lane_decls(kind: &str, prefix: &str, l: u32, p: u32) -> String {
+    let mut s = String::new();
+    for b in 0..l {
+        let _ = writeln!(
+            s,
+            "    {kind} {prefix}_lane_valid_{b};\n    {kind} [{}:0] {prefix}_lane_ptr_{b};\n    {kind} {prefix}_lane_neg_{b};",
+            p - 1
+        );
+    }
+    s
+}
+
 fn join_map(n: u32, sep: &str, f: impl Fn(u32) -> String) -> String {
     (0..n).map(f).collect::<Vec<_>>().join(sep)
 }
@@ -764,33 +789,12 @@ fn knead_harness(top: &str, g: &Geom) -> String {
     }
     s += "\n    // The design under proof.\n";
     s += "    wire in_ready, in_skip, out_valid, out_group_end, out_last;\n";
-    for b in 0..l {
-        let _ = writeln!(
-            s,
-            "    wire out_lane_valid_{b};\n    wire [{}:0] out_lane_ptr_{b};\n    wire out_lane_neg_{b};",
-            p - 1
-        );
-    }
-    let mut dut_ports: Vec<String> = [
-        "clock",
-        "reset",
-        "in_valid",
-        "in_ready",
-        "in_last",
-        "in_skip",
-        "out_valid",
-        "out_ready",
-        "out_group_end",
-        "out_last",
-    ]
-    .map(String::from)
-    .to_vec();
+    s += &lane_decls("wire", "out", l, p);
+    let mut dut_ports = names(
+        "clock reset in_valid in_ready in_last in_skip out_valid out_ready out_group_end out_last",
+    );
     dut_ports.extend(ws.iter().cloned());
-    for b in 0..l {
-        for f in ["valid", "ptr", "neg"] {
-            dut_ports.push(format!("out_lane_{f}_{b}"));
-        }
-    }
+    dut_ports.extend(lane_ports("out", l));
     s += &instance_by_name(&format!("{top}_knead_unit"), &dut_ports);
     s += "    // Digits of the offered weights.\n";
     for i in 0..ks {
@@ -957,9 +961,7 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
         .collect();
     ports.extend(list("act", ks));
     ports.extend(["kw_valid", "kw_ready"].map(String::from));
-    for f in ["valid", "ptr", "neg"] {
-        ports.extend(list(&format!("kw_lane_{f}"), l));
-    }
+    ports.extend(lane_ports("kw", l));
     ports.extend(["kw_group_end", "kw_last", "res_valid", "res_ready", "res"].map(String::from));
     let mut s = harness_header(
         "formal_ref_sac_pe",
@@ -972,13 +974,7 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
         let _ = writeln!(s, "    input wire [{}:0] act_{i};", a - 1);
     }
     s += "    input wire kw_valid;\n    output wire kw_ready;\n";
-    for b in 0..l {
-        let _ = writeln!(
-            s,
-            "    input wire kw_lane_valid_{b};\n    input wire [{}:0] kw_lane_ptr_{b};\n    input wire kw_lane_neg_{b};",
-            p - 1
-        );
-    }
+    s += &lane_decls("input wire", "kw", l, p);
     s += "    input wire kw_group_end;\n    input wire kw_last;\n    output wire res_valid;\n    input wire res_ready;\n";
     let _ = writeln!(s, "    output wire [{}:0] res;", res - 1);
     s += "\n    // State (named as the design's registers): the current and the waiting activation group,\n";
@@ -1120,11 +1116,7 @@ fn sac_pe_harness(top: &str, g: &Geom) -> String {
         .map(|x| x.to_string())
         .collect();
     ports.extend(acts.iter().cloned());
-    for b in 0..l {
-        for f in ["valid", "ptr", "neg"] {
-            ports.push(format!("kw_lane_{f}_{b}"));
-        }
-    }
+    ports.extend(lane_ports("kw", l));
     ports.extend(["kw_group_end", "kw_last", "res_ready"].map(String::from));
     let mut s = harness_header(
         "formal_sac_pe",
@@ -1136,37 +1128,14 @@ fn sac_pe_harness(top: &str, g: &Geom) -> String {
     for x in &acts {
         let _ = writeln!(s, "    input wire [{}:0] {x};", a - 1);
     }
-    for b in 0..l {
-        let _ = writeln!(
-            s,
-            "    input wire kw_lane_valid_{b};\n    input wire [{}:0] kw_lane_ptr_{b};\n    input wire kw_lane_neg_{b};",
-            p - 1
-        );
-    }
+    s += &lane_decls("input wire", "kw", l, p);
     s += "    input wire kw_group_end;\n    input wire kw_last;\n    input wire res_ready;\n";
     s += "\n    // The design under proof.\n    wire act_ready, kw_ready, res_valid;\n";
     let _ = writeln!(s, "    wire [{}:0] res;", res - 1);
-    let mut dut_ports: Vec<String> = [
-        "clock",
-        "reset",
-        "act_valid",
-        "act_ready",
-        "kw_valid",
-        "kw_ready",
-        "kw_group_end",
-        "kw_last",
-        "res_valid",
-        "res_ready",
-        "res",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut dut_ports =
+        names("clock reset act_valid act_ready kw_valid kw_ready kw_group_end kw_last res_valid res_ready res");
     dut_ports.extend(acts.iter().cloned());
-    for b in 0..l {
-        for f in ["valid", "ptr", "neg"] {
-            dut_ports.push(format!("kw_lane_{f}_{b}"));
-        }
-    }
+    dut_ports.extend(lane_ports("kw", l));
     s += &instance_by_name(&format!("{top}_sac_pe"), &dut_ports);
     s += "    // Reference: the accepted activation groups not yet released (a FIFO of depth 2: head is\n";
     s += "    // the group the beats use), one accumulator per lane, the result register.\n";

@@ -195,11 +195,9 @@ pub fn speedup_scene(reports: &[LayerReport], tot: &TotalReport) -> Scene {
         .ceil();
     let y = |v: f64| top + (h - top - bottom) * (1.0 - v.min(ymax) / ymax);
     let mut s = Scene::new(w.ceil() as u32, h as u32);
-    s.text(
+    s.title(
         left,
         20.0,
-        14.0,
-        Anchor::Start,
         format!(
             "Tetris array speedup over the MAC array per layer (bars); ideal per-group bound (ticks). Total {:.3}x of ideal {:.3}x by work ({:.1}%)",
             tot.speedup,

@@ -153,17 +153,8 @@ fn random_layer(cfg: &Config, tiles: usize, seed: u64) -> (ConvParams, Vec<i64>,
     let out_w = rows.max(2);
     let (cin, kh, kw) = super::array_gen::fit_kernel(cfg, (3, 3, 2));
     let p = ConvParams {
-        batch: 1,
-        cin,
-        cout: cols + 1,
-        in_h: tiles.max(1),
-        in_w: out_w + 1,
-        kh,
-        kw,
-        stride: (1, 1),
         pad: (1, 1, 0, 0),
-        dilation: (1, 1),
-        groups: 1,
+        ..ConvParams::plain(cin, cols + 1, (tiles.max(1), out_w + 1), (kh, kw))
     };
     let (w, x) = super::array_gen::random_layer_data(cfg, &p, &mut r);
     (p, w, x)

@@ -80,68 +80,61 @@ impl Compiler<'_> {
                 .ops
                 .push(Op::Copy(dst, if *c { CONST1 } else { CONST0 })),
             Not(a) => match &**a {
-                And(x, y) => {
-                    if let Or(p, q) = &**x {
-                        let (sp, sq, sy) = (
-                            self.operand(p, var)?,
-                            self.operand(q, var)?,
-                            self.operand(y, var)?,
-                        );
-                        self.ops.push(Op::Oai21(dst, sp, sq, sy));
-                    } else {
-                        let (sx, sy) = (self.operand(x, var)?, self.operand(y, var)?);
-                        self.ops.push(Op::Nand(dst, sx, sy));
-                    }
-                }
-                Or(x, y) => {
-                    if let And(p, q) = &**x {
-                        let (sp, sq, sy) = (
-                            self.operand(p, var)?,
-                            self.operand(q, var)?,
-                            self.operand(y, var)?,
-                        );
-                        self.ops.push(Op::Aoi21(dst, sp, sq, sy));
-                    } else {
-                        let (sx, sy) = (self.operand(x, var)?, self.operand(y, var)?);
-                        self.ops.push(Op::Nor(dst, sx, sy));
-                    }
-                }
-                Xor(x, y) => {
-                    let (sx, sy) = (self.operand(x, var)?, self.operand(y, var)?);
-                    self.ops.push(Op::Xnor(dst, sx, sy));
-                }
+                And(x, y) => match &**x {
+                    Or(p, q) => self.op3(Op::Oai21, dst, [p, q, y], var)?,
+                    _ => self.op2(Op::Nand, dst, x, y, var)?,
+                },
+                Or(x, y) => match &**x {
+                    And(p, q) => self.op3(Op::Aoi21, dst, [p, q, y], var)?,
+                    _ => self.op2(Op::Nor, dst, x, y, var)?,
+                },
+                Xor(x, y) => self.op2(Op::Xnor, dst, x, y, var)?,
                 _ => {
                     let s = self.operand(a, var)?;
                     self.ops.push(Op::Not(dst, s));
                 }
             },
-            And(x, y) => {
-                let (sx, sy) = (self.operand(x, var)?, self.operand(y, var)?);
-                self.ops.push(Op::And(dst, sx, sy));
-            }
-            Or(x, y) => {
+            And(x, y) => self.op2(Op::And, dst, x, y, var)?,
+            Or(x, y) => match (&**x, &**y) {
                 // (s a) + (!s b): a multiplexer.
-                if let (And(s1, a), And(ns, b)) = (&**x, &**y) {
-                    if let Not(s2) = &**ns {
-                        if s1 == s2 {
-                            let (ss, sa, sb) = (
-                                self.operand(s1, var)?,
-                                self.operand(a, var)?,
-                                self.operand(b, var)?,
-                            );
-                            self.ops.push(Op::Mux(dst, ss, sa, sb));
-                            return Ok(());
-                        }
-                    }
+                (And(s1, a), And(ns, b)) if matches!(&**ns, Not(s2) if s1 == s2) => {
+                    self.op3(Op::Mux, dst, [s1, a, b], var)?
                 }
-                let (sx, sy) = (self.operand(x, var)?, self.operand(y, var)?);
-                self.ops.push(Op::Or(dst, sx, sy));
-            }
-            Xor(x, y) => {
-                let (sx, sy) = (self.operand(x, var)?, self.operand(y, var)?);
-                self.ops.push(Op::Xor(dst, sx, sy));
-            }
+                _ => self.op2(Op::Or, dst, x, y, var)?,
+            },
+            Xor(x, y) => self.op2(Op::Xor, dst, x, y, var)?,
         }
+        Ok(())
+    }
+
+    /// Push `op(dst, x, y)` with the operands' slots.
+    fn op2(
+        &mut self,
+        op: fn(u32, u32, u32) -> Op,
+        dst: u32,
+        x: &Func,
+        y: &Func,
+        var: &dyn Fn(&str) -> Result<u32>,
+    ) -> Result<()> {
+        let (sx, sy) = (self.operand(x, var)?, self.operand(y, var)?);
+        self.ops.push(op(dst, sx, sy));
+        Ok(())
+    }
+
+    /// Push `op(dst, a, b, c)` with the operands' slots.
+    fn op3(
+        &mut self,
+        op: fn(u32, u32, u32, u32) -> Op,
+        dst: u32,
+        [a, b, c]: [&Func; 3],
+        var: &dyn Fn(&str) -> Result<u32>,
+    ) -> Result<()> {
+        let (sa, sb, sc) = (
+            self.operand(a, var)?,
+            self.operand(b, var)?,
+            self.operand(c, var)?,
+        );
+        self.ops.push(op(dst, sa, sb, sc));
         Ok(())
     }
 

@@ -671,11 +671,9 @@ pub fn scene(c: &Comparison) -> Scene {
     let gw = (w - left - 20.0) / groups.len().max(1) as f64;
     let bw = gw / 6.5;
     let mut s = Scene::new(w as u32, h as u32);
-    s.text(
+    s.title(
         left,
         20.0,
-        14.0,
-        Anchor::Start,
         format!(
             "SAC / MAC ratios (above 1: SAC larger, faster, better per area, or more energy per MAC), weights {}",
             c.weights

@@ -409,11 +409,9 @@ pub fn markdown(x: &Exploration) -> String {
 pub fn svg(x: &Exploration) -> String {
     let (w, h, left, top, pw, ph) = (900u32, 520u32, 80.0, 50.0, 760.0, 400.0);
     let mut s = Scene::new(w, h);
-    s.text(
+    s.title(
         left,
         24.0,
-        14.0,
-        Anchor::Start,
         format!(
             "Pareto: throughput per area vs energy per MAC ({}, {} tiles); SAC filled, MAC hollow",
             x.weights, x.tiles

@@ -15,12 +15,8 @@ pub fn plain_conv(
     (kh, kw): (usize, usize),
 ) -> ConvParams {
     ConvParams {
-        in_h,
-        in_w,
-        kh,
-        kw,
-        // The GEMM is the 1x1 convolution with stride 1, no padding, no dilation, one group.
-        ..ConvParams::gemm(batch, cin, cout)
+        batch,
+        ..ConvParams::plain(cin, cout, (in_h, in_w), (kh, kw))
     }
 }
 

@@ -198,11 +198,9 @@ fn family_scene(doc: &Family) -> Scene {
     let members = &doc.members;
     let param = doc.family.parameter.clone();
     let xs: Vec<f64> = members.iter().map(|m| f64::from(m.family_value)).collect();
-    s.text(
+    s.title(
         20.0,
         20.0,
-        14.0,
-        Anchor::Start,
         format!(
             "{} {}-bit {} over {param} (log scale)",
             doc.family.spec,

@@ -300,11 +300,21 @@ fn chunk_pass<const REL: bool>(
 }
 
 /// Read-only inputs of the row loop.
-struct Ctx<'a> {
+struct Ctx {
     ops: Operands,
-    segs: &'a [Segment],
+    segs: Vec<Segment>,
     /// 1 / value of every pattern (0 for the zero operand).
-    inv: &'a [f64],
+    inv: Vec<f64>,
+}
+
+impl Ctx {
+    fn new(ops: Operands) -> Ctx {
+        Ctx {
+            ops,
+            segs: segments(ops),
+            inv: reciprocals(ops),
+        }
+    }
 }
 
 /// One row: all b patterns against pattern `a`.
@@ -315,7 +325,7 @@ fn sweep_row<K: RowKernel>(c: &Ctx, kernel: &K, a: u32, s: &mut Scratch, acc: &m
     let la = bit_len(va.unsigned_abs());
     let inv_a = c.inv[a as usize];
     let row = kernel.row(a);
-    for seg in c.segs {
+    for seg in &c.segs {
         let rel = va != 0 && seg.lb != 0;
         let sx = if (va < 0) != seg.neg { -1.0 } else { 1.0 };
         let mut sums = CellSums::default();
@@ -495,13 +505,7 @@ fn reciprocals(ops: Operands) -> Vec<f64> {
 /// [`exhaustive`] on a chosen instruction set (which the CPU must support: see
 /// [`Isa::available`]). Blocks of [`block_rows`] rows run in parallel and are merged in order.
 pub fn exhaustive_on<K: RowKernel>(isa: Isa, ops: Operands, kernel: &K, pb: &ProgressBar) -> Acc {
-    let segs = segments(ops);
-    let inv = reciprocals(ops);
-    let ctx = Ctx {
-        ops,
-        segs: &segs,
-        inv: &inv,
-    };
+    let ctx = Ctx::new(ops);
     let per_block = block_rows(ops.width);
     let acc = ordered_reduce(
         ((1u32 << ops.width) / per_block) as u64,
@@ -535,13 +539,7 @@ fn block<K: RowKernel>(
 /// block by block (a netlist's streamed sweep). Merging the blocks of [`block_rows`] rows in
 /// order gives exactly what [`exhaustive`] gives for the same products.
 pub fn exhaustive_rows<K: RowKernel>(ops: Operands, kernel: &K, rows: std::ops::Range<u32>) -> Acc {
-    let segs = segments(ops);
-    let inv = reciprocals(ops);
-    let ctx = Ctx {
-        ops,
-        segs: &segs,
-        inv: &inv,
-    };
+    let ctx = Ctx::new(ops);
     block(Isa::detect(), &ctx, kernel, rows, &mut Scratch::new())
 }
 

@@ -197,6 +197,10 @@ impl Scene {
             title,
         });
     }
+    /// A plot's title: left-aligned at (x, y), in the one title size every plot uses.
+    pub fn title(&mut self, x: f64, y: f64, text: impl Into<String>) {
+        self.text(x, y, 14.0, Anchor::Start, text);
+    }
     pub fn text(&mut self, x: f64, y: f64, size: f64, anchor: Anchor, text: impl Into<String>) {
         self.rotated_text(x, y, size, anchor, 0.0, text);
     }

@@ -361,7 +361,10 @@ impl<'g> Walk<'g> {
         } else {
             OpKind::Conv
         };
-        self.push(layer(label.to_string(), n, kind, shape, data, work, folded));
+        self.push(Layer {
+            folded_bn: folded,
+            ..layer(label.into(), n, kind, (shape, data), work)
+        });
         Ok(())
     }
 
@@ -573,15 +576,10 @@ impl<'g> Walk<'g> {
             };
             // The activation is A (M, K): M rows of results.
             let work = gemm_activation_work(a_shape, ta, ActSide::A, &shape)?;
-            self.push(layer(
-                label.to_string(),
-                n,
-                OpKind::Gemm,
-                shape,
-                data,
-                work,
-                folded,
-            ));
+            self.push(Layer {
+                folded_bn: folded,
+                ..layer(label.into(), n, OpKind::Gemm, (shape, data), work)
+            });
         } else if let Some(a) = self.constant(n, 0) {
             self.claim(i, n, &[0, 2]);
             let (s, d) = matrix(a)?;
@@ -593,15 +591,7 @@ impl<'g> Walk<'g> {
             };
             // The activation is B (K, N): N columns of results.
             let work = gemm_activation_work(b_shape, tb, ActSide::B, &shape)?;
-            self.push(layer(
-                label.to_string(),
-                n,
-                OpKind::Gemm,
-                shape,
-                data,
-                work,
-                None,
-            ));
+            self.push(layer(label.into(), n, OpKind::Gemm, (shape, data), work));
         } else {
             self.skipped.push(label.to_string());
         }
@@ -650,15 +640,7 @@ impl<'g> Walk<'g> {
                 }
                 None => Work::NotMapped("activation shape unknown".into()),
             };
-            self.push(layer(
-                label.to_string(),
-                n,
-                OpKind::MatMul,
-                shape,
-                data,
-                work,
-                None,
-            ));
+            self.push(layer(label.into(), n, OpKind::MatMul, (shape, data), work));
         } else if let Some(a) = self.constant(n, 0) {
             self.claim(i, n, &[0, 2]);
             let (s, mut d) = a.decode()?;
@@ -688,15 +670,7 @@ impl<'g> Walk<'g> {
                 ),
                 (_, None) => Work::NotMapped("activation shape unknown".into()),
             };
-            self.push(layer(
-                label.to_string(),
-                n,
-                OpKind::MatMul,
-                shape,
-                d,
-                work,
-                None,
-            ));
+            self.push(layer(label.into(), n, OpKind::MatMul, (shape, d), work));
         } else {
             self.skipped.push(label.to_string());
         }
@@ -743,19 +717,15 @@ impl<'g> Walk<'g> {
             format!("{label}/W"),
             n,
             OpKind::Recurrent,
-            vec![d * gh, inp],
-            wd,
+            (vec![d * gh, inp], wd),
             w_work,
-            None,
         ));
         self.push(layer(
             format!("{label}/R"),
             n,
             OpKind::Recurrent,
-            vec![d * gh, h],
-            rd,
+            (vec![d * gh, h], rd),
             r_work,
-            None,
         ));
         Ok(())
     }
@@ -795,14 +765,13 @@ impl<'g> Walk<'g> {
 }
 
 /// A layer of node `n`.
+/// The layer of node `n` with weights `(shape, data)`; no batch norm folded into it.
 fn layer(
     name: String,
     n: &NodeProto,
     kind: OpKind,
-    shape: Vec<usize>,
-    data: Vec<f32>,
+    (shape, data): (Vec<usize>, Vec<f32>),
     work: Work,
-    folded_bn: Option<String>,
 ) -> Layer {
     Layer {
         name,
@@ -811,7 +780,7 @@ fn layer(
         shape,
         data,
         work,
-        folded_bn,
+        folded_bn: None,
     }
 }
 

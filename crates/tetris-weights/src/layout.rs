@@ -131,17 +131,8 @@ fn numpy_work(shape: &[usize], inputs: &InputSpec) -> Result<Work> {
             ),
             Some((h, w)) => {
                 let params = ConvParams {
-                    batch: 1,
-                    cin: ci,
-                    cout: co,
-                    in_h: h,
-                    in_w: w,
-                    kh,
-                    kw,
-                    stride: (1, 1),
                     pad: (kh / 2, kw / 2, kh.saturating_sub(1) / 2, kw.saturating_sub(1) / 2),
-                    dilation: (1, 1),
-                    groups: 1,
+                    ..ConvParams::plain(ci, co, (h, w), (kh, kw))
                 };
                 params.validate()?;
                 Work::Array(ArrayWork { params, repeat: 1 })

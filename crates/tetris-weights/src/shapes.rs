@@ -494,6 +494,16 @@ impl Shapes {
         Some(Values { v, int })
     }
 
+    /// The `axes` of a node: its attribute (opsets before 13), else its constant second input;
+    /// None when it has neither or the input is not constant.
+    fn axes(&self, n: &NodeProto, c: &Constants) -> Option<Vec<i64>> {
+        match n.input.get(1).map(String::as_str) {
+            _ if n.has_attr("axes") => Some(n.ints_attr("axes").to_vec()),
+            None | Some("") => None,
+            Some(name) => self.ints_of(name, c),
+        }
+    }
+
     fn ints_of(&self, name: &str, c: &Constants) -> Option<Vec<i64>> {
         let v = self.values_of(name, c)?;
         v.v.iter()
@@ -630,13 +640,7 @@ impl Shapes {
                 }
             }
             "Squeeze" | "Unsqueeze" => {
-                let axes = if n.has_attr("axes") {
-                    Some(n.ints_attr("axes").to_vec())
-                } else if input(1).is_empty() {
-                    None
-                } else {
-                    self.ints_of(input(1), c)
-                };
+                let axes = self.axes(n, c);
                 if let Some(x) = x {
                     let out = if op == "Squeeze" {
                         squeeze(&x, axes.as_deref())
@@ -829,13 +833,7 @@ impl Shapes {
             "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" | "ReduceProd" | "ReduceL1"
             | "ReduceL2" | "ReduceLogSum" | "ReduceLogSumExp" | "ReduceSumSquare" => {
                 if let Some(x) = x {
-                    let axes = if n.has_attr("axes") {
-                        Some(n.ints_attr("axes").to_vec())
-                    } else if input(1).is_empty() {
-                        None
-                    } else {
-                        self.ints_of(input(1), c)
-                    };
+                    let axes = self.axes(n, c);
                     if !input(1).is_empty() && axes.is_none() {
                         return Ok(());
                     }

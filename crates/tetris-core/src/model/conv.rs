@@ -28,12 +28,27 @@ impl ConvParams {
     pub fn gemm(rows: usize, k: usize, outputs: usize) -> ConvParams {
         ConvParams {
             batch: rows,
-            cin: k,
-            cout: outputs,
-            in_h: 1,
-            in_w: 1,
-            kh: 1,
-            kw: 1,
+            ..ConvParams::plain(k, outputs, (1, 1), (1, 1))
+        }
+    }
+
+    /// One image of `cin` channels of `(in_h, in_w)` pixels through `cout` filters of
+    /// `(kh, kw)`: stride 1, no padding, no dilation, one group (change what differs with
+    /// struct update syntax).
+    pub fn plain(
+        cin: usize,
+        cout: usize,
+        (in_h, in_w): (usize, usize),
+        (kh, kw): (usize, usize),
+    ) -> ConvParams {
+        ConvParams {
+            batch: 1,
+            cin,
+            cout,
+            in_h,
+            in_w,
+            kh,
+            kw,
             stride: (1, 1),
             pad: (0, 0, 0, 0),
             dilation: (1, 1),
@@ -284,17 +299,8 @@ mod tests {
     fn hand_computed_3x3_with_padding() {
         // 1 channel 3x3 input 1..9, 3x3 all-ones kernel, pad 1: each output is its 3x3 window sum.
         let p = ConvParams {
-            batch: 1,
-            cin: 1,
-            cout: 1,
-            in_h: 3,
-            in_w: 3,
-            kh: 3,
-            kw: 3,
-            stride: (1, 1),
             pad: (1, 1, 1, 1),
-            dilation: (1, 1),
-            groups: 1,
+            ..ConvParams::plain(1, 1, (3, 3), (3, 3))
         };
         let x: Vec<i64> = (1..=9).collect();
         let y = conv2d(&p, &x, &[1; 9]).unwrap();
