@@ -201,9 +201,9 @@ impl PeVisitor for Runner<'_> {
                 set_stream_flags!(u, c, beat);
                 for b in 0..L {
                     let l = beat.map(|x| x.lanes[b]).unwrap_or_default();
-                    u.kw_lane_valid[c * L + b].next = l.valid;
-                    u.kw_lane_ptr[c * L + b].next = (l.ptr as u64).to_bits();
-                    u.kw_lane_neg[c * L + b].next = l.neg;
+                    u.weights.kw_lane_valid[c * L + b].next = l.valid;
+                    u.weights.kw_lane_ptr[c * L + b].next = (l.ptr as u64).to_bits();
+                    u.weights.kw_lane_neg[c * L + b].next = l.neg;
                 }
             };
             let fired = |u: &SacArray<L, KS, P, A, SEG, RES>, c: usize| {
@@ -221,8 +221,8 @@ impl PeVisitor for Runner<'_> {
             set_stream_flags!(u, c, beat);
             let w = beat.map_or(0, |x| x.w);
             let m = w.unsigned_abs() | if w < 0 { 1u64 << (W - 1) } else { 0 };
-            u.kw_w[c].next = m.to_bits();
-            u.kw_ptr[c].next = (beat.map_or(0, |x| x.ptr) as u64).to_bits();
+            u.weights.kw_w[c].next = m.to_bits();
+            u.weights.kw_ptr[c].next = (beat.map_or(0, |x| x.ptr) as u64).to_bits();
         };
         let fired =
             |u: &MacArray<W, KS, P, A, RES>, c: usize| u.kw_valid[c].val() && u.kw_ready[c].val();

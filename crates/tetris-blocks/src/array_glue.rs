@@ -13,7 +13,7 @@
 //! lock-step); the cycle counter starts at `start` and stops after `expected` result beats.
 
 use anyhow::{bail, Context, Result};
-use rust_hdl::prelude::{Bits, Clock, Signal, Synth, DFF};
+use rust_hdl::prelude::{Bits, Block, Clock, Signal, Synth, DFF};
 use tetris_netlist::eval::Eval;
 use tetris_netlist::{ArrayNet, BinOp, Dir, Expr, Grid, Instance, LValue, Module, Net, Port};
 use tetris_netlist::{Process, Register, Stmt, UnOp};
@@ -470,13 +470,29 @@ pub struct GlueSim {
     pe_outputs: [usize; 4],
 }
 
-/// A PE as the glue drives it (SAC PE or MAC cell).
-pub trait GluePe {
+/// A PE input as the glue drives it.
+pub trait GlueInput {
+    fn set(&mut self, v: u128);
+    /// Mark it driven (rust-hdl's connectivity check).
+    fn connect(&mut self);
+}
+
+impl<T: GlueValue + Synth> GlueInput for Signal<rust_hdl::prelude::In, T> {
+    fn set(&mut self, v: u128) {
+        self.next = T::from_glue(v);
+    }
+    fn connect(&mut self) {
+        rust_hdl::prelude::Logic::connect(self);
+    }
+}
+
+/// A PE as the glue drives it (SAC core or MAC cell).
+pub trait GluePe: Block + Default {
     /// act_ready, kw_ready, res_valid, res.
     fn outputs(&self) -> [u128; 4];
-    fn set_clock(&mut self, clock: Clock);
-    /// Set input `field` (`act`, `kw_lane_ptr`, `reset`, ..) element `index`.
-    fn set_input(&mut self, field: &str, index: Option<usize>, v: u128);
+    fn clock(&mut self) -> &mut Signal<rust_hdl::prelude::In, Clock>;
+    /// Input `field` (`act`, `kw_lane_sel`, `reset`, ..) element `index`.
+    fn input(&mut self, field: &str, index: Option<usize>) -> &mut dyn GlueInput;
 }
 
 /// PE outputs into the glue.
@@ -492,9 +508,9 @@ pub fn read_pes<P: GluePe>(g: &mut GlueSim, pes: &[P]) {
 pub fn drive_pes<P: GluePe>(g: &GlueSim, pes: &mut [P], clock: Clock) {
     for (k, pe) in pes.iter_mut().enumerate() {
         let (r, c) = (k / g.cols, k % g.cols);
-        pe.set_clock(clock);
+        pe.clock().next = clock;
         for (i, field, index) in &g.pe_inputs {
-            pe.set_input(field, *index, g.eval.grid_value(*i, r, c));
+            pe.input(field, *index).set(g.eval.grid_value(*i, r, c));
         }
     }
 }
@@ -550,6 +566,13 @@ impl GlueSim {
     }
     pub fn take<T: GlueValue>(&self, slot: usize) -> T {
         T::from_glue(self.eval.get(slot))
+    }
+    /// Mark every input of `pe` the glue drives as driven.
+    pub fn connect_pe<P: GluePe>(&self, pe: &mut P) {
+        rust_hdl::prelude::Logic::connect(pe.clock());
+        for (_, field, index) in &self.pe_inputs {
+            pe.input(field, *index).connect();
+        }
     }
 }
 

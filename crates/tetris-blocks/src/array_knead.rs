@@ -13,12 +13,9 @@
 //! Like `SacArray`, the glue is a plain `Logic::update` mirrored by hand-written Verilog.
 
 use super::array::SacArray;
+use super::array_shell::defaults;
 use super::knead_unit::KneadUnit;
 use rust_hdl::prelude::*;
-
-fn v<T: Default>(n: usize) -> Vec<T> {
-    (0..n).map(|_| T::default()).collect()
-}
 
 #[derive(LogicBlock)]
 pub struct SacArrayKnead<
@@ -78,15 +75,15 @@ impl<
             act_valid: Default::default(),
             act_ready: Default::default(),
             act_mask: Default::default(),
-            act: (0..rows * KS).map(|_| Default::default()).collect(),
-            w_valid: v(cols),
-            w_ready: v(cols),
-            w: (0..cols * KS).map(|_| Default::default()).collect(),
-            w_last: v(cols),
-            w_skip: v(cols),
-            out_valid: v(cols),
-            out_ready: v(cols),
-            out_data: (0..rows * cols).map(|_| Default::default()).collect(),
+            act: defaults(rows * KS),
+            w_valid: defaults(cols),
+            w_ready: defaults(cols),
+            w: defaults(cols * KS),
+            w_last: defaults(cols),
+            w_skip: defaults(cols),
+            out_valid: defaults(cols),
+            out_ready: defaults(cols),
+            out_data: defaults(rows * cols),
             knead: (0..cols).map(|_| KneadUnit::new(csd)).collect(),
             array,
         }
@@ -137,9 +134,9 @@ impl<
         a.act_mask.connect();
         a.act.iter_mut().for_each(|s| s.connect());
         a.kw_valid.iter_mut().for_each(|s| s.connect());
-        a.kw_lane_valid.iter_mut().for_each(|s| s.connect());
-        a.kw_lane_ptr.iter_mut().for_each(|s| s.connect());
-        a.kw_lane_neg.iter_mut().for_each(|s| s.connect());
+        a.weights.kw_lane_valid.iter_mut().for_each(|s| s.connect());
+        a.weights.kw_lane_ptr.iter_mut().for_each(|s| s.connect());
+        a.weights.kw_lane_neg.iter_mut().for_each(|s| s.connect());
         a.kw_group_end.iter_mut().for_each(|s| s.connect());
         a.kw_last.iter_mut().for_each(|s| s.connect());
         a.out_ready.iter_mut().for_each(|s| s.connect());
@@ -178,9 +175,9 @@ impl<
             a.kw_valid[c].next = k.out_valid.val();
             k.out_ready.next = a.kw_ready[c].val();
             for b in 0..L {
-                a.kw_lane_valid[c * L + b].next = k.out_lane_valid[b].val();
-                a.kw_lane_ptr[c * L + b].next = k.out_lane_ptr[b].val();
-                a.kw_lane_neg[c * L + b].next = k.out_lane_neg[b].val();
+                a.weights.kw_lane_valid[c * L + b].next = k.out_lane_valid[b].val();
+                a.weights.kw_lane_ptr[c * L + b].next = k.out_lane_ptr[b].val();
+                a.weights.kw_lane_neg[c * L + b].next = k.out_lane_neg[b].val();
             }
             a.kw_group_end[c].next = k.out_group_end.val();
             a.kw_last[c].next = k.out_last.val();

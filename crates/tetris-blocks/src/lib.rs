@@ -3,7 +3,8 @@
 //! - [`sac_pe`]: the split-and-accumulate PE (and its pointer decode, shareable by a column);
 //! - [`knead_unit`]: the hardware kneading unit;
 //! - [`mac_pe`]: the multiply-accumulate baseline;
-//! - [`array`], [`array_knead`], [`mac_array`]: the systolic arrays (docs/array.md);
+//! - [`array`], [`array_knead`], [`mac_array`]: the systolic arrays (docs/array.md), the
+//!   host-kneaded two in one shell ([`array_shell`]);
 //! - [`design`]: what `tetris gen` emits as the top while there is no array;
 //! - [`leaf`]: small blocks they are built from;
 //! - [`sim`]: cycle-level drivers that run a block through dot products (tests, self-check);
@@ -22,6 +23,7 @@ pub mod approx_mult;
 pub mod array;
 pub mod array_glue;
 pub mod array_knead;
+pub mod array_shell;
 pub mod cycles;
 pub mod design;
 pub mod knead_unit;

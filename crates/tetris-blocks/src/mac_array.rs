@@ -3,13 +3,10 @@
 //! carries one weight per beat: the sign-magnitude weight and `ptr`, the index of its
 //! activation in the current group; `group_end` / `last` as in the SAC stream.
 
-use super::array_glue::{
-    counter_in, counter_out, drive_pes, put_all, put_common, read_pes, take_outputs, Common,
-    GluePe, GlueSim, GlueValue, Outputs,
-};
+use super::array_glue::{put_all, GlueInput, GluePe, GlueSim, GlueValue};
+use super::array_shell::{defaults, GlueArray, WeightPorts};
 use super::mac_pe::MacPe;
 use rust_hdl::prelude::*;
-use tetris_netlist::from_rust_hdl::block_ports;
 
 /// A MAC PE behind the SAC PE's two activation banks: a beat multiplies the weight with
 /// activation `ptr` of the current group. Timing equals the SAC PE's (docs/rtl.md): a group
@@ -135,162 +132,31 @@ impl<const W: usize, const KS: usize, const P: usize, const A: usize, const RES:
     }
 }
 
-/// rows x cols MAC cells with the SAC array's glue.
-#[derive(LogicBlock)]
-pub struct MacArray<
-    const W: usize,
-    const KS: usize,
-    const P: usize,
-    const A: usize,
-    const RES: usize,
-> {
-    pub clock: Signal<In, Clock>,
-    pub reset: Signal<In, Bit>,
-    pub start: Signal<In, Bit>,
-    pub expected: Signal<In, Bits<32>>,
-    pub done: Signal<Out, Bit>,
-    pub cycles: Signal<Out, Bits<32>>,
-    pub act_valid: Signal<In, Bit>,
-    pub act_ready: Signal<Out, Bit>,
-    pub act_mask: Signal<In, Bits<64>>,
-    pub act: Vec<Signal<In, Bits<A>>>,
-    pub kw_valid: Vec<Signal<In, Bit>>,
-    pub kw_ready: Vec<Signal<Out, Bit>>,
+/// rows x cols MAC cells in the SAC array's shell.
+pub type MacArray<const W: usize, const KS: usize, const P: usize, const A: usize, const RES: usize> =
+    GlueArray<MacCell<W, KS, P, A, RES>, MacWeights<W, P>, KS, A, RES>;
+
+/// Every column's weight (sign-magnitude) and activation pointer: `kw_w[c]`, `kw_ptr[c]`.
+#[derive(LogicBlock, Default)]
+pub struct MacWeights<const W: usize, const P: usize> {
     pub kw_w: Vec<Signal<In, Bits<W>>>,
     pub kw_ptr: Vec<Signal<In, Bits<P>>>,
-    pub kw_group_end: Vec<Signal<In, Bit>>,
-    pub kw_last: Vec<Signal<In, Bit>>,
-    pub out_valid: Vec<Signal<Out, Bit>>,
-    pub out_ready: Vec<Signal<In, Bit>>,
-    pub out_data: Vec<Signal<Out, Bits<RES>>>,
-    pes: Vec<MacCell<W, KS, P, A, RES>>,
-    count: DFF<Bits<32>>,
-    outs: DFF<Bits<32>>,
-    running: DFF<Bit>,
-    glue: GlueSim,
 }
 
-fn v<T: Default>(n: usize) -> Vec<T> {
-    (0..n).map(|_| T::default()).collect()
+impl<const W: usize, const P: usize> Logic for MacWeights<W, P> {
+    fn update(&mut self) {}
 }
 
-impl<const W: usize, const KS: usize, const P: usize, const A: usize, const RES: usize>
-    MacArray<W, KS, P, A, RES>
-{
-    pub fn new(rows: usize, cols: usize) -> Self {
-        assert!(rows >= 1 && (1..=64).contains(&cols));
+impl<const W: usize, const P: usize> WeightPorts for MacWeights<W, P> {
+    fn new(cols: usize) -> Self {
         Self {
-            clock: Default::default(),
-            reset: Default::default(),
-            start: Default::default(),
-            expected: Default::default(),
-            done: Default::default(),
-            cycles: Default::default(),
-            act_valid: Default::default(),
-            act_ready: Default::default(),
-            act_mask: Default::default(),
-            act: v(rows * KS),
-            kw_valid: v(cols),
-            kw_ready: v(cols),
-            kw_w: v(cols),
-            kw_ptr: v(cols),
-            kw_group_end: v(cols),
-            kw_last: v(cols),
-            out_valid: v(cols),
-            out_ready: v(cols),
-            out_data: v(rows * cols),
-            pes: v(rows * cols),
-            count: Default::default(),
-            outs: Default::default(),
-            running: Default::default(),
-            glue: {
-                let pe = MacCell::<W, KS, P, A, RES>::default();
-                let ports = block_ports(&pe).expect("the MAC cell's ports");
-                GlueSim::new(ports, rows, cols).expect("the MAC array glue compiles")
-            },
+            kw_w: defaults(cols),
+            kw_ptr: defaults(cols),
         }
     }
-
-    pub fn rows(&self) -> usize {
-        self.act.len() / KS
-    }
-
-    pub fn cols(&self) -> usize {
-        self.kw_valid.len()
-    }
-}
-
-impl<const W: usize, const KS: usize, const P: usize, const A: usize, const RES: usize> Logic
-    for MacArray<W, KS, P, A, RES>
-{
-    fn connect(&mut self) {
-        self.done.connect();
-        self.cycles.connect();
-        self.act_ready.connect();
-        self.kw_ready.iter_mut().for_each(|s| s.connect());
-        self.out_valid.iter_mut().for_each(|s| s.connect());
-        self.out_data.iter_mut().for_each(|s| s.connect());
-        for pe in &mut self.pes {
-            pe.clock.connect();
-            pe.reset.connect();
-            pe.act_valid.connect();
-            pe.act.iter_mut().for_each(|s| s.connect());
-            pe.kw_valid.connect();
-            pe.kw_w.connect();
-            pe.kw_ptr.connect();
-            pe.kw_group_end.connect();
-            pe.kw_last.connect();
-            pe.res_ready.connect();
-        }
-        self.count.clock.connect();
-        self.count.d.connect();
-        self.outs.clock.connect();
-        self.outs.d.connect();
-        self.running.clock.connect();
-        self.running.d.connect();
-    }
-
-    /// The array's Verilog is written from its glue description (`super::array_glue`).
-    fn hdl(&self) -> Verilog {
-        Verilog::Empty
-    }
-
-    fn update(&mut self) {
-        let clock = self.clock.val();
-        let g = &mut self.glue;
-        put_common(
-            g,
-            &Common {
-                reset: self.reset.val(),
-                start: self.start.val(),
-                expected: self.expected.val(),
-                act_valid: self.act_valid.val(),
-                act_mask: self.act_mask.val(),
-            },
-        );
-        put_all(g, "act_0", &self.act);
-        put_all(g, "kw_valid_0", &self.kw_valid);
+    fn put(&self, g: &mut GlueSim) {
         put_all(g, "kw_w_0", &self.kw_w);
         put_all(g, "kw_ptr_0", &self.kw_ptr);
-        put_all(g, "kw_group_end_0", &self.kw_group_end);
-        put_all(g, "kw_last_0", &self.kw_last);
-        put_all(g, "out_ready_0", &self.out_ready);
-        read_pes(g, &self.pes);
-        counter_in(g, &self.count, &self.outs, &self.running);
-        g.eval.settle();
-        take_outputs(
-            g,
-            Outputs {
-                act_ready: &mut self.act_ready,
-                done: &mut self.done,
-                cycles: &mut self.cycles,
-                kw_ready: &mut self.kw_ready,
-                out_valid: &mut self.out_valid,
-                out_data: &mut self.out_data,
-            },
-        );
-        counter_out(g, clock, &mut self.count, &mut self.outs, &mut self.running);
-        drive_pes(g, &mut self.pes, clock);
     }
 }
 
@@ -305,20 +171,20 @@ impl<const W: usize, const KS: usize, const P: usize, const A: usize, const RES:
             self.res.val().to_glue(),
         ]
     }
-    fn set_clock(&mut self, clock: Clock) {
-        self.clock.next = clock;
+    fn clock(&mut self) -> &mut Signal<In, Clock> {
+        &mut self.clock
     }
-    fn set_input(&mut self, field: &str, index: Option<usize>, v: u128) {
+    fn input(&mut self, field: &str, index: Option<usize>) -> &mut dyn GlueInput {
         match (field, index) {
-            ("reset", None) => self.reset.next = GlueValue::from_glue(v),
-            ("act_valid", None) => self.act_valid.next = GlueValue::from_glue(v),
-            ("act", Some(i)) => self.act[i].next = GlueValue::from_glue(v),
-            ("kw_valid", None) => self.kw_valid.next = GlueValue::from_glue(v),
-            ("kw_w", None) => self.kw_w.next = GlueValue::from_glue(v),
-            ("kw_ptr", None) => self.kw_ptr.next = GlueValue::from_glue(v),
-            ("kw_group_end", None) => self.kw_group_end.next = GlueValue::from_glue(v),
-            ("kw_last", None) => self.kw_last.next = GlueValue::from_glue(v),
-            ("res_ready", None) => self.res_ready.next = GlueValue::from_glue(v),
+            ("reset", None) => &mut self.reset,
+            ("act_valid", None) => &mut self.act_valid,
+            ("act", Some(i)) => &mut self.act[i],
+            ("kw_valid", None) => &mut self.kw_valid,
+            ("kw_w", None) => &mut self.kw_w,
+            ("kw_ptr", None) => &mut self.kw_ptr,
+            ("kw_group_end", None) => &mut self.kw_group_end,
+            ("kw_last", None) => &mut self.kw_last,
+            ("res_ready", None) => &mut self.res_ready,
             other => panic!("MAC cell has no input {other:?}"),
         }
     }

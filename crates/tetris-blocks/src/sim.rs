@@ -70,6 +70,11 @@ fn from_bits_signed<const N: usize>(b: Bits<N>) -> i128 {
     (((u as u128) << shift) as i128) >> shift
 }
 
+/// Element `i` of a group, 0 past its end or without a group (a zero-padded group).
+fn padded(group: Option<&[i64]>, i: usize) -> i64 {
+    group.and_then(|g| g.get(i)).copied().unwrap_or(0)
+}
+
 /// Sign-magnitude encoding of a weight on `W` bits.
 pub fn sm_bits<const W: usize>(w: i64) -> Bits<W> {
     let m = w.unsigned_abs();
@@ -136,10 +141,34 @@ pub struct StreamRun {
     pub trace: Option<Trace>,
 }
 
-fn clock_edge<B: Block>(uut: &mut B, set: impl Fn(&mut B, bool)) {
-    set(uut, true);
-    assert!(simulate(uut, SETTLE), "did not settle after the clock edge");
-    set(uut, false);
+/// Where a driven block's clock and reset inputs are.
+type Pins<B> = fn(&mut B) -> (&mut Signal<In, Clock>, &mut Signal<In, Bit>);
+
+/// A rising and a falling clock edge.
+fn clock_edge<B: Block>(uut: &mut B, pins: Pins<B>) {
+    for clk in [true, false] {
+        pins(uut).0.next = Clock { clk };
+        if clk {
+            assert!(simulate(uut, SETTLE), "did not settle after the clock edge");
+        }
+    }
+}
+
+/// Connect `uut` and hold it in reset for one cycle.
+fn start<B: Block>(uut: &mut B, pins: Pins<B>) {
+    uut.connect_all();
+    pins(uut).1.next = true;
+    simulate(uut, SETTLE);
+    clock_edge(uut, pins);
+    pins(uut).1.next = false;
+}
+
+/// Settle this cycle's inputs and record the ports (if `trace`).
+fn settle<B: Block>(uut: &mut B, trace: &mut Option<Trace>, what: &str) {
+    assert!(simulate(uut, SETTLE), "{what} did not settle");
+    if let Some(t) = trace.as_mut() {
+        t.push(sample_ports(uut));
+    }
 }
 
 /// Stream `dots` back to back through a SAC PE; `stall` makes the result consumer (res_ready)
@@ -157,7 +186,7 @@ pub fn run_sac_pe<
     record: bool,
 ) -> StreamRun {
     let mut uut = SacPe::<L, KS, P, A, SEG, RES>::default();
-    uut.connect_all();
+    start(&mut uut, |u| (&mut u.clock, &mut u.reset));
     let mut beats = vec![];
     let mut acts = vec![];
     for d in dots {
@@ -170,11 +199,6 @@ pub fn run_sac_pe<
     let mut results = vec![];
     let (mut first, mut last_beat_cycle) = (None, 0);
     let mut latency = 0;
-    // Reset for one cycle.
-    uut.reset.next = true;
-    simulate(&mut uut, SETTLE);
-    clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c });
-    uut.reset.next = false;
     let mut cycle = 0usize;
     while results.len() < dots.len() {
         assert!(
@@ -186,9 +210,7 @@ pub fn run_sac_pe<
         let stall_res = stall.as_deref_mut().is_some_and(|r| r.chance(1, 3));
         uut.act_valid.next = ai < acts.len() && !stall_act;
         for i in 0..KS {
-            let v = acts
-                .get(ai)
-                .map_or(0, |a: &Vec<i64>| a.get(i).copied().unwrap_or(0));
+            let v = padded(acts.get(ai).map(Vec::as_slice), i);
             uut.act[i].next = to_bits_signed::<A>(v);
         }
         uut.kw_valid.next = bi < beats.len() && !stall_kw;
@@ -202,10 +224,7 @@ pub fn run_sac_pe<
         uut.kw_group_end.next = beat.is_some_and(|x| x.group_end);
         uut.kw_last.next = beat.is_some_and(|x| x.last);
         uut.res_ready.next = !stall_res;
-        assert!(simulate(&mut uut, SETTLE), "SAC PE did not settle");
-        if let Some(t) = trace.as_mut() {
-            t.push(sample_ports(&uut));
-        }
+        settle(&mut uut, &mut trace, "SAC PE");
         if uut.act_valid.val() && uut.act_ready.val() {
             ai += 1;
         }
@@ -218,7 +237,7 @@ pub fn run_sac_pe<
             results.push(from_bits_signed::<RES>(uut.res.val()));
             latency = cycle - last_beat_cycle;
         }
-        clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c });
+        clock_edge(&mut uut, |u| (&mut u.clock, &mut u.reset));
         cycle += 1;
     }
     StreamRun {
@@ -256,12 +275,8 @@ pub fn run_knead_unit<const W: usize, const L: usize, const KS: usize, const P: 
     record: bool,
 ) -> KneadRun {
     let mut uut = KneadUnit::<W, L, KS, P>::new(csd);
-    uut.connect_all();
+    start(&mut uut, |u| (&mut u.clock, &mut u.reset));
     let mut trace = record.then(Vec::new);
-    uut.reset.next = true;
-    simulate(&mut uut, SETTLE);
-    clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c });
-    uut.reset.next = false;
     let (mut gi, mut cycle) = (0, 0usize);
     let mut beats = vec![];
     let mut skipped = vec![];
@@ -276,7 +291,7 @@ pub fn run_knead_unit<const W: usize, const L: usize, const KS: usize, const P: 
         let g = groups.get(gi);
         uut.in_valid.next = g.is_some() && !stall_in;
         for i in 0..KS {
-            let w = g.map_or(0, |g| g.weights.get(i).copied().unwrap_or(0));
+            let w = padded(g.map(|g| g.weights.as_slice()), i);
             uut.w[i].next = sm_bits::<W>(w);
         }
         uut.in_last.next = g.is_some_and(|g| g.last);
@@ -307,7 +322,7 @@ pub fn run_knead_unit<const W: usize, const L: usize, const KS: usize, const P: 
             skipped.push(uut.in_skip.val());
             gi += 1;
         }
-        clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c });
+        clock_edge(&mut uut, |u| (&mut u.clock, &mut u.reset));
         cycle += 1;
     }
     KneadRun {
@@ -332,7 +347,7 @@ pub fn run_mac_pe<const W: usize, const A: usize, const RES: usize>(
     record: bool,
 ) -> StreamRun {
     let mut uut = MacPe::<W, A, RES>::default();
-    uut.connect_all();
+    start(&mut uut, |u| (&mut u.clock, &mut u.reset));
     let pairs: Vec<(i64, i64, bool)> = dots
         .iter()
         .flat_map(|d| {
@@ -345,10 +360,6 @@ pub fn run_mac_pe<const W: usize, const A: usize, const RES: usize>(
         })
         .collect();
     let mut trace = record.then(Vec::new);
-    uut.reset.next = true;
-    simulate(&mut uut, SETTLE);
-    clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c });
-    uut.reset.next = false;
     let (mut pi, mut cycle) = (0, 0usize);
     let mut results = vec![];
     let (mut first, mut last_cycle, mut latency) = (None, 0, 0);
@@ -362,10 +373,7 @@ pub fn run_mac_pe<const W: usize, const A: usize, const RES: usize>(
         uut.a.next = to_bits_signed::<A>(p.map_or(0, |p| p.1));
         uut.in_last.next = p.is_some_and(|p| p.2);
         uut.res_ready.next = !stall_res;
-        assert!(simulate(&mut uut, SETTLE), "MAC PE did not settle");
-        if let Some(t) = trace.as_mut() {
-            t.push(sample_ports(&uut));
-        }
+        settle(&mut uut, &mut trace, "MAC PE");
         if uut.in_valid.val() && uut.in_ready.val() {
             first.get_or_insert(cycle);
             last_cycle = cycle;
@@ -375,7 +383,7 @@ pub fn run_mac_pe<const W: usize, const A: usize, const RES: usize>(
             results.push(from_bits_signed::<RES>(uut.res.val()));
             latency = cycle - last_cycle;
         }
-        clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c });
+        clock_edge(&mut uut, |u| (&mut u.clock, &mut u.reset));
         cycle += 1;
     }
     StreamRun {
@@ -404,7 +412,7 @@ pub fn run_sac_design<
     record: bool,
 ) -> StreamRun {
     let mut uut = super::design::SacDesign::<W, L, KS, P, A, SEG, RES>::new(csd);
-    uut.connect_all();
+    start(&mut uut, |u| (&mut u.clock, &mut u.reset));
     let mut wgroups: Vec<(Vec<i64>, bool)> = vec![];
     let mut agroups: Vec<Vec<i64>> = vec![];
     for d in dots {
@@ -418,10 +426,6 @@ pub fn run_sac_design<
         }
     }
     let mut trace = record.then(Vec::new);
-    uut.reset.next = true;
-    simulate(&mut uut, SETTLE);
-    clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c });
-    uut.reset.next = false;
     let (mut wi, mut ai, mut cycle) = (0, 0, 0usize);
     let mut results = vec![];
     let mut first = None;
@@ -434,20 +438,15 @@ pub fn run_sac_design<
         let g = wgroups.get(wi);
         uut.w_valid.next = g.is_some();
         for i in 0..KS {
-            let w = g.map_or(0, |g| g.0.get(i).copied().unwrap_or(0));
+            let w = padded(g.map(|g| g.0.as_slice()), i);
             uut.w[i].next = sm_bits::<W>(w);
-            let a = agroups
-                .get(ai)
-                .map_or(0, |a| a.get(i).copied().unwrap_or(0));
+            let a = padded(agroups.get(ai).map(Vec::as_slice), i);
             uut.act[i].next = to_bits_signed::<A>(a);
         }
         uut.w_last.next = g.is_some_and(|g| g.1);
         uut.act_valid.next = ai < agroups.len();
         uut.res_ready.next = true;
-        assert!(simulate(&mut uut, SETTLE), "SAC design did not settle");
-        if let Some(t) = trace.as_mut() {
-            t.push(sample_ports(&uut));
-        }
+        settle(&mut uut, &mut trace, "SAC design");
         if uut.w_valid.val() && uut.w_ready.val() {
             first.get_or_insert(cycle);
             wi += 1;
@@ -459,7 +458,7 @@ pub fn run_sac_design<
             results.push(from_bits_signed::<RES>(uut.res.val()));
             latency = cycle;
         }
-        clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c });
+        clock_edge(&mut uut, |u| (&mut u.clock, &mut u.reset));
         cycle += 1;
     }
     StreamRun {
