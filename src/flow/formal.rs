@@ -363,6 +363,15 @@ pub fn prove(cfg: &Config, work_dir: &Path, opts: &ProveOptions) -> Result<Prove
 }
 
 /// The `ok_*` check wires of a harness, in order of appearance.
+/// The block asserting every check (`ok_*` wire) declared in `harness_text`.
+fn assert_checks(harness_text: &str) -> String {
+    let mut s = "    always @* begin\n".to_string();
+    for c in check_names(harness_text) {
+        let _ = writeln!(s, "        assert({c});");
+    }
+    s + "    end\n\n"
+}
+
 fn check_names(harness_text: &str) -> Vec<String> {
     harness_text
         .lines()
@@ -918,12 +927,7 @@ fn knead_harness(top: &str, g: &Geom) -> String {
         s,
         "    wire ok_beats = !(fire & final_beat) | (beats + {cb}'d1 == expected_beats);"
     );
-    let oks = check_names(&s);
-    s += "    always @* begin\n";
-    for c in &oks {
-        let _ = writeln!(s, "        assert({c});");
-    }
-    s += "    end\n\n";
+    s += &assert_checks(&s);
     s += "    always @(posedge clock) begin\n        if (fire) begin\n            beats <= beats + 1'b1;\n";
     for i in 0..ks {
         let _ = writeln!(s, "            rem_{i} <= rem_after_{i};");
@@ -1183,12 +1187,7 @@ fn sac_pe_harness(top: &str, g: &Geom) -> String {
     s += "    wire ok_kw_ready = kw_ready == ((groups != 2'd0) & (!ref_pending | res_ready));\n";
     s += "    wire ok_res_valid = res_valid == ref_pending;\n";
     s += "    wire ok_res = !ref_pending | (res == ref_res);\n";
-    let oks = check_names(&s);
-    s += "    always @* begin\n";
-    for c in &oks {
-        let _ = writeln!(s, "        assert({c});");
-    }
-    s += "    end\n\n";
+    s += &assert_checks(&s);
     s += "    always @(posedge clock) begin\n        if (fire) begin\n";
     for b in 0..l {
         let _ = writeln!(s, "            seg_{b} <= kw_last ? 0 : seg_next_{b};");

@@ -11,7 +11,7 @@
 //! net and only in the lanes marked active.
 
 use super::liberty::{Func, Library};
-use super::netlist::{Netlist, PortDir, CONST0, CONST1};
+use super::netlist::{CellType, Inst, Netlist, PortDir, CONST0, CONST1};
 use anyhow::{bail, Result};
 
 /// One bitwise operation over value slots.
@@ -152,6 +152,16 @@ impl Compiler<'_> {
     }
 }
 
+/// The slot of the net on pin `name` of `inst` (an unconnected pin reads 0).
+fn net_slot(t: &CellType, inst: &Inst, name: &str) -> Result<u32> {
+    let p = t
+        .pins
+        .iter()
+        .position(|p| p == name)
+        .ok_or_else(|| anyhow::anyhow!("{}: unknown variable {name}", t.name))?;
+    Ok(inst.pins[p].unwrap_or(CONST0))
+}
+
 /// `f` with variable `name` replaced by `by`.
 fn substitute(f: &Func, name: &str, by: &Func) -> Func {
     use Func::*;
@@ -230,12 +240,7 @@ impl GateSim {
                 if name == ff.state {
                     return Ok(state);
                 }
-                let p = t
-                    .pins
-                    .iter()
-                    .position(|p| p == name)
-                    .ok_or_else(|| anyhow::anyhow!("{}: unknown variable {name}", t.name))?;
-                Ok(inst.pins[p].unwrap_or(CONST0))
+                net_slot(t, inst, name)
             };
             let mut c = Compiler {
                 ops: &mut edge,
@@ -323,14 +328,7 @@ impl GateSim {
             let inst = &nl.insts[k as usize];
             let t = &nl.cell_types[inst.cell as usize];
             let cell = lib.cell(&t.name)?;
-            let slot = |name: &str| -> Result<u32> {
-                let p = t
-                    .pins
-                    .iter()
-                    .position(|p| p == name)
-                    .ok_or_else(|| anyhow::anyhow!("{}: unknown variable {name}", t.name))?;
-                Ok(inst.pins[p].unwrap_or(CONST0))
-            };
+            let slot = |name: &str| net_slot(t, inst, name);
             for (pin, p) in cell.pins.iter().enumerate() {
                 let (Some(f), true, Some(out)) = (&p.function, t.outputs[pin], inst.pins[pin])
                 else {

@@ -103,13 +103,8 @@ impl Probe for Unscoped<'_> {
 /// into their free activation bank), one result stream per column (a beat = the column's
 /// `rows` results), start/done and a host-readable cycle counter.
 #[derive(LogicBlock)]
-pub struct GlueArray<
-    PE: GluePe,
-    K: WeightPorts,
-    const KS: usize,
-    const A: usize,
-    const RES: usize,
-> {
+pub struct GlueArray<PE: GluePe, K: WeightPorts, const KS: usize, const A: usize, const RES: usize>
+{
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
     /// Pulse in the first cycle of a layer: clears and starts the cycle counter.

@@ -133,8 +133,13 @@ impl<const W: usize, const KS: usize, const P: usize, const A: usize, const RES:
 }
 
 /// rows x cols MAC cells in the SAC array's shell.
-pub type MacArray<const W: usize, const KS: usize, const P: usize, const A: usize, const RES: usize> =
-    GlueArray<MacCell<W, KS, P, A, RES>, MacWeights<W, P>, KS, A, RES>;
+pub type MacArray<
+    const W: usize,
+    const KS: usize,
+    const P: usize,
+    const A: usize,
+    const RES: usize,
+> = GlueArray<MacCell<W, KS, P, A, RES>, MacWeights<W, P>, KS, A, RES>;
 
 /// Every column's weight (sign-magnitude) and activation pointer: `kw_w[c]`, `kw_ptr[c]`.
 #[derive(LogicBlock, Default)]
