@@ -1,0 +1,247 @@
+//! The `tetris knead` report: per-layer bit-level sparsity of a weight file and what kneading
+//! would buy (the statistics are `analysis::knead_stats`), its totals, and its JSON and CSV
+//! documents. `cli::knead` parses the flags and prints the table.
+
+use crate::analysis::knead_stats::{layer_stats_with_progress, Settings, Stats};
+use crate::weights::shapes::shape_text;
+use crate::weights::{self, Layer, Loaded, OpKind};
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One analysed layer.
+pub struct LayerReport {
+    pub name: String,
+    pub op: String,
+    pub kind: OpKind,
+    pub shape: Vec<usize>,
+    /// Terms of one dot product (weights per output channel).
+    pub dot_len: usize,
+    pub stats: Stats,
+}
+
+/// Models above this many weights get a progress bar.
+const PROGRESS_MIN_WEIGHTS: usize = 1_000_000;
+
+/// What the report says besides the layers: the ops counted, batch norms folded, what holds
+/// constants but is not counted, the numpy layout.
+pub struct ReportContext<'a> {
+    pub loaded: &'a Loaded,
+    pub ops: &'a [OpKind],
+    pub fold_bn: bool,
+}
+
+/// Statistics of every layer, with a progress bar on stderr for large models.
+pub fn analyse(layers: &[&Layer], s: &Settings, file: &str) -> Result<Vec<LayerReport>> {
+    let total: usize = layers.iter().map(|l| l.data.len()).sum();
+    let bar = if total >= PROGRESS_MIN_WEIGHTS {
+        let b = indicatif::ProgressBar::new(total as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "knead {bar:40} {human_pos}/{human_len} weights {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut out = Vec::with_capacity(layers.len());
+    for l in layers {
+        let stats = layer_stats_with_progress(&l.data, l.out_channels(), s, &|n| bar.inc(n as u64))
+            .with_context(|| format!("{file}: layer {:?}", l.name))?;
+        out.push(LayerReport {
+            name: l.name.clone(),
+            op: l.op.clone(),
+            kind: l.kind,
+            shape: l.shape.clone(),
+            dot_len: l.per_filter(),
+            stats,
+        });
+    }
+    bar.finish_and_clear();
+    Ok(out)
+}
+
+pub fn total(reports: &[LayerReport]) -> Stats {
+    let mut t = Stats::default();
+    for r in reports {
+        t.add(&r.stats);
+    }
+    t
+}
+
+/// Totals per operator family (`OpKind` order).
+pub fn totals_by_op(reports: &[LayerReport]) -> BTreeMap<OpKind, Stats> {
+    let mut m: BTreeMap<OpKind, Stats> = BTreeMap::new();
+    for r in reports {
+        m.entry(r.kind).or_default().add(&r.stats);
+    }
+    m
+}
+
+/// One set of kneading figures in the JSON report (a layer's, a total's).
+#[derive(Serialize)]
+struct StatsDoc {
+    weights: u64,
+    zero_weight_fraction: f64,
+    zero_bit_fraction: f64,
+    essential_bits: u64,
+    baseline_cycles: u64,
+    tetris_cycles: u64,
+    ideal_speedup: Option<f64>,
+}
+
+impl StatsDoc {
+    fn new(st: &Stats, s: &Settings) -> StatsDoc {
+        StatsDoc {
+            weights: st.weights,
+            zero_weight_fraction: st.zero_weight_fraction(),
+            zero_bit_fraction: st.zero_bit_fraction(s),
+            essential_bits: st.essential_bits,
+            baseline_cycles: st.baseline_cycles(),
+            tetris_cycles: st.tetris_cycles,
+            ideal_speedup: st.ideal_speedup(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct LayerDoc<'a> {
+    name: &'a str,
+    op: &'a str,
+    kind: OpKind,
+    shape: &'a [usize],
+    dot_len: usize,
+    #[serde(flatten)]
+    stats: StatsDoc,
+}
+
+#[derive(Serialize)]
+struct SettingsDoc<'a> {
+    weights_file: &'a str,
+    bits: u32,
+    ks: usize,
+    encoding: &'static str,
+    per_channel: bool,
+    digit_budget: u64,
+    ops: Vec<&'static str>,
+    fold_bn: bool,
+    numpy_layout: &'a Option<String>,
+    ideal_speedup_is: &'static str,
+}
+
+/// The `--json` report of `tetris knead`.
+#[derive(Serialize)]
+pub struct KneadDoc<'a> {
+    settings: SettingsDoc<'a>,
+    layers: Vec<LayerDoc<'a>>,
+    /// The longest dot product of the counted layers: the `pe.max_dot_len` a design for this
+    /// network needs (segment and result widths are derived from it).
+    max_dot_len: usize,
+    total: StatsDoc,
+    total_by_op: BTreeMap<&'static str, StatsDoc>,
+    folded_batch_norms: &'a [weights::Folded],
+    not_mapped: &'a [weights::NotMapped],
+}
+
+pub fn report_doc<'a>(
+    reports: &'a [LayerReport],
+    s: &Settings,
+    file: &'a str,
+    c: &ReportContext<'a>,
+) -> KneadDoc<'a> {
+    KneadDoc {
+        settings: SettingsDoc {
+            weights_file: file,
+            bits: s.bits,
+            ks: s.ks,
+            encoding: s.encoding.name(),
+            per_channel: s.per_channel,
+            digit_budget: s.digit_budget(),
+            ops: c.ops.iter().map(|k| k.name()).collect(),
+            fold_bn: c.fold_bn,
+            numpy_layout: &c.loaded.layout,
+            ideal_speedup_is:
+                "weighted by weights: baseline_cycles / tetris_cycles summed over the layers",
+        },
+        layers: reports
+            .iter()
+            .map(|r| LayerDoc {
+                name: &r.name,
+                op: &r.op,
+                kind: r.kind,
+                shape: &r.shape,
+                dot_len: r.dot_len,
+                stats: StatsDoc::new(&r.stats, s),
+            })
+            .collect(),
+        max_dot_len: reports.iter().map(|r| r.dot_len).max().unwrap_or(0),
+        total: StatsDoc::new(&total(reports), s),
+        total_by_op: totals_by_op(reports)
+            .iter()
+            .map(|(k, st)| (k.name(), StatsDoc::new(st, s)))
+            .collect(),
+        folded_batch_norms: &c.loaded.folded,
+        not_mapped: &c.loaded.not_mapped,
+    }
+}
+
+const CSV_HEADER: &str = "name,op,shape,weights,zero_weight_fraction,zero_bit_fraction,essential_bits,baseline_cycles,tetris_cycles,ideal_speedup";
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv_row(name: &str, op: &str, shape: &str, st: &Stats, s: &Settings) -> String {
+    format!(
+        "{},{},{},{},{},{},{},{},{},{}\n",
+        csv_field(name),
+        csv_field(op),
+        shape,
+        st.weights,
+        st.zero_weight_fraction(),
+        st.zero_bit_fraction(s),
+        st.essential_bits,
+        st.baseline_cycles(),
+        st.tetris_cycles,
+        st.ideal_speedup()
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    )
+}
+
+/// CSV with the JSON's columns; the shape is written as `64x3x3x3`, a missing speedup (no
+/// non-zero weight) as an empty field; with more than one operator family, `TOTAL:conv`,
+/// `TOTAL:gemm`, ... rows; the last row is `TOTAL`.
+pub fn to_csv(reports: &[LayerReport], s: &Settings) -> String {
+    let mut out = String::from(CSV_HEADER);
+    out.push('\n');
+    for r in reports {
+        out += &csv_row(&r.name, &r.op, &shape_text(&r.shape), &r.stats, s);
+    }
+    let by_op = totals_by_op(reports);
+    if by_op.len() > 1 {
+        for (k, st) in &by_op {
+            out += &csv_row(&format!("TOTAL:{k}"), "", "", st, s);
+        }
+    }
+    out += &csv_row("TOTAL", "", "", &total(reports), s);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_with_separators_are_quoted() {
+        assert_eq!(csv_field("conv1"), "conv1");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}
