@@ -8,12 +8,14 @@ use crate::array::network::{
     check_inputs, evaluate_all, total, totals_by_op, LayerReport, TotalReport,
 };
 use crate::cli::{CacheDirArg, ConfigArg, InputArgs, ModelArgs};
-use crate::flow::sim_run::{rtl_reports, speedup_svg, RtlOptions};
+use crate::flow::sim_run::{
+    array_layers, not_run, rtl_reports, share_notes, speedup_svg, RtlOptions, SettingsDoc, SimDoc,
+    Skipped, DEFINITIONS,
+};
 use crate::fsutil::{write_files_atomic, OutputPlan};
 use crate::weights::shapes::shape_text;
-use crate::weights::{self, Layer, Loaded, OpKind, Work};
+use crate::weights::{self, Layer, Loaded, OpKind};
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
 use std::path::PathBuf;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,36 +83,6 @@ pub struct Args {
     pub seed: u64,
 }
 
-/// A layer that is not run, in the report.
-#[derive(Debug, Clone, Serialize)]
-struct Skipped {
-    name: String,
-    op: String,
-    weights: usize,
-    reason: String,
-}
-
-/// Everything not run on the array: weighted layers that do not map and other nodes holding
-/// constants.
-fn not_run(loaded: &Loaded) -> Vec<Skipped> {
-    let layers = loaded.layers.iter().filter_map(|l| match &l.work {
-        Work::Array(_) => None,
-        Work::NeedsInput(why) | Work::NotMapped(why) => Some(Skipped {
-            name: l.name.clone(),
-            op: l.op.clone(),
-            weights: l.data.len(),
-            reason: why.clone(),
-        }),
-    });
-    let others = loaded.not_mapped.iter().map(|n| Skipped {
-        name: n.name.clone(),
-        op: n.op.clone(),
-        weights: n.weights,
-        reason: n.reason.clone(),
-    });
-    layers.chain(others).collect()
-}
-
 pub fn run(a: Args) -> Result<()> {
     let cfg = a.config.load()?;
     if a.window == 0 || a.window > 1024 {
@@ -134,34 +106,8 @@ pub fn run(a: Args) -> Result<()> {
     }
     check_inputs(&loaded, &a.weights)?;
     let ops = OpKind::selection(&a.model.ops);
-    let mut layers: Vec<&Layer> = loaded
-        .layers
-        .iter()
-        .filter(|l| l.array().is_some() && ops.contains(&l.kind))
-        .collect();
-    if let Some(name) = &a.layer {
-        layers.retain(|l| &l.name == name);
-        if layers.is_empty() {
-            bail!(
-                "{}: no layer named {name:?} runs on the array",
-                a.weights.display()
-            );
-        }
-    }
-    if let Some(n) = a.layers {
-        if n == 0 {
-            bail!("--layers 0: give at least 1");
-        }
-        layers.truncate(n);
-    }
-    if layers.is_empty() {
-        let names: Vec<&str> = ops.iter().map(|k| k.name()).collect();
-        bail!(
-            "{}: no layer of --ops {} runs on the array",
-            a.weights.display(),
-            names.join(",")
-        );
-    }
+    let layers = array_layers(&loaded, &ops, a.layer.as_deref(), a.layers)
+        .with_context(|| format!("{}", a.weights.display()))?;
     let timing = Timing {
         window: a.window,
         ..Timing::default()
@@ -278,86 +224,7 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
-/// `tetris sim --json`: the settings, every layer, the totals (all and per operator family),
-/// what does not run on the array and the notes printed under the table.
-#[derive(Serialize)]
-struct SimDoc<'a> {
-    settings: SettingsDoc<'a>,
-    layers: &'a [LayerReport],
-    total: &'a TotalReport,
-    total_by_op: std::collections::BTreeMap<&'static str, &'a TotalReport>,
-    not_mapped: &'a [Skipped],
-    notes: &'a [String],
-}
-
-/// What the run was: the design, the weights and their inputs, the engine.
-#[derive(Serialize)]
-struct SettingsDoc<'a> {
-    weights: String,
-    config: &'a crate::config::Config,
-    engine: String,
-    window_beats: usize,
-    input_hw: Option<[usize; 2]>,
-    input_shape: Vec<String>,
-    inputs: &'a [weights::InputUsed],
-    ops: Vec<&'static str>,
-    fold_bn: bool,
-    folded_batch_norms: &'a [weights::Folded],
-    numpy_layout: Option<&'a str>,
-    quantization: &'static str,
-    activations: String,
-    rtl_tiles_per_layer: Option<String>,
-    definitions: Definitions,
-}
-
-/// What the report's figures mean (in every JSON, for a reader without the docs).
-#[derive(Serialize)]
-struct Definitions {
-    ideal_speedup: &'static str,
-    ideal_speedup_by_work: &'static str,
-    ideal_speedup_by_weights: &'static str,
-    ideal_share: &'static str,
-    cycles: &'static str,
-}
-
-const DEFINITIONS: Definitions = Definitions {
-    ideal_speedup: "per layer: weights / sum of kneaded lengths (the per-group bound); equal weighted by work or by weights within a layer",
-    ideal_speedup_by_work: "total: MAC work / ideal SAC work, each layer weighted by pixels x weights (x repeats): the bound this array could reach on the network",
-    ideal_speedup_by_weights: "total: weights / kneaded lengths over the layers, each weight counted once: the figure `tetris knead` reports for the same layers",
-    ideal_share: "speedup / ideal speedup (by work in the total); above 1 where the MAC baseline loses more to the schedule than the SAC array (see docs/array.md)",
-    cycles: "whole layer, cycle model; with engines rtl/verilator the RTL ran the tiles in rtl_sample and the model matched it there (model_agrees)",
-};
-
 /// Inputs used, batch norms folded, what is not run, and the two ideal figures.
-/// Why a share of the ideal is above 1, for every layer (and the total) where it is.
-fn share_notes(reports: &[LayerReport], tot: &TotalReport, cols: usize) -> Vec<String> {
-    let mut notes = Vec::new();
-    let above: Vec<&LayerReport> = reports
-        .iter()
-        .filter(|r| r.ideal_share > 1.0 + 1e-9)
-        .collect();
-    let (uneven, other): (Vec<&LayerReport>, Vec<&LayerReport>) =
-        above.iter().partition(|r| r.cout % cols.max(1) != 0);
-    if !uneven.is_empty() {
-        notes.push(format!(
-            "share above 1 in {} layer(s) ({}): their filters do not divide evenly over the {cols} columns. The MAC array's busiest column holds one filter more than others, each costing the full dot product; the balancer gives the SAC columns that hold one more filter the lightest ones, so the SAC's busiest column carries less than that extra share of kneaded work. The per-group bound assumes both arrays spread their work evenly.",
-            uneven.len(),
-            uneven.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
-        ));
-    }
-    if !other.is_empty() {
-        notes.push(format!(
-            "share above 1 in {} layer(s) ({}): the MAC schedule loses more cycles to the mapping than the SAC schedule",
-            other.len(),
-            other.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
-        ));
-    }
-    if tot.ideal_share > 1.0 + 1e-9 {
-        notes.push("total share above 1: the total's ideal weights layers by work, its speedup by cycles; layers that use the array poorly (e.g. a recurrent matrix over one batch row) weigh more in cycles than in work, and where they speed up more than the rest they lift the total above the work-weighted bound".into());
-    }
-    notes
-}
-
 fn print_context(loaded: &Loaded, skipped: &[Skipped], tot: &TotalReport, no_fold: bool) {
     for i in &loaded.inputs {
         println!(

@@ -1,6 +1,7 @@
 //! `tetris sim` on the RTL engines: a network's layers run (sampled tiles) on the in-process
-//! RTL simulation or on the Verilator-built array, checked against the cycle model; and the
-//! speedup-per-layer plot of a run.
+//! RTL simulation or on the Verilator-built array, checked against the cycle model; the
+//! speedup-per-layer plot of a run; the layers a run takes, what it leaves out and its JSON
+//! report (`cli::sim` parses the flags and prints).
 
 use super::rtl_driver::run_rtl;
 use super::verilator_driver::{build_array_sim, run_layer_verilator, ArraySim};
@@ -13,8 +14,9 @@ use crate::array::network::{
 use crate::config::Config;
 use crate::fsutil::ScratchDir;
 use crate::plot::{to_svg, Anchor, Rgb, Scene, Stroke};
-use crate::weights::Layer;
+use crate::weights::{self, Layer, Loaded, OpKind, Work};
 use anyhow::{bail, Result};
+use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -249,4 +251,147 @@ pub fn speedup_scene(reports: &[LayerReport], tot: &TotalReport) -> Scene {
         format!("layer index (0..{}) in network order", n - 1),
     );
     s
+}
+
+// ---------------------------------------------------------------- the layers and the report
+
+/// A layer that is not run, in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub name: String,
+    pub op: String,
+    pub weights: usize,
+    pub reason: String,
+}
+
+/// Everything not run on the array: weighted layers that do not map and other nodes holding
+/// constants.
+pub fn not_run(loaded: &Loaded) -> Vec<Skipped> {
+    let layers = loaded.layers.iter().filter_map(|l| match &l.work {
+        Work::Array(_) => None,
+        Work::NeedsInput(why) | Work::NotMapped(why) => Some(Skipped {
+            name: l.name.clone(),
+            op: l.op.clone(),
+            weights: l.data.len(),
+            reason: why.clone(),
+        }),
+    });
+    let others = loaded.not_mapped.iter().map(|n| Skipped {
+        name: n.name.clone(),
+        op: n.op.clone(),
+        weights: n.weights,
+        reason: n.reason.clone(),
+    });
+    layers.chain(others).collect()
+}
+
+/// The layers `tetris sim` runs: those of the operator families `ops` that run on the array,
+/// only the one named `layer` or the first `first` of them when given.
+pub fn array_layers<'a>(
+    loaded: &'a Loaded,
+    ops: &[OpKind],
+    layer: Option<&str>,
+    first: Option<usize>,
+) -> Result<Vec<&'a Layer>> {
+    let mut layers: Vec<&Layer> = loaded
+        .layers
+        .iter()
+        .filter(|l| l.array().is_some() && ops.contains(&l.kind))
+        .collect();
+    if let Some(name) = layer {
+        layers.retain(|l| l.name == name);
+        if layers.is_empty() {
+            bail!("no layer named {name:?} runs on the array");
+        }
+    }
+    if let Some(n) = first {
+        if n == 0 {
+            bail!("--layers 0: give at least 1");
+        }
+        layers.truncate(n);
+    }
+    if layers.is_empty() {
+        let names: Vec<&str> = ops.iter().map(|k| k.name()).collect();
+        bail!("no layer of --ops {} runs on the array", names.join(","));
+    }
+    Ok(layers)
+}
+
+/// `tetris sim --json`: the settings, every layer, the totals (all and per operator family),
+/// what does not run on the array and the notes printed under the table.
+#[derive(Serialize)]
+pub struct SimDoc<'a> {
+    pub settings: SettingsDoc<'a>,
+    pub layers: &'a [LayerReport],
+    pub total: &'a TotalReport,
+    pub total_by_op: std::collections::BTreeMap<&'static str, &'a TotalReport>,
+    pub not_mapped: &'a [Skipped],
+    pub notes: &'a [String],
+}
+
+/// What the run was: the design, the weights and their inputs, the engine.
+#[derive(Serialize)]
+pub struct SettingsDoc<'a> {
+    pub weights: String,
+    pub config: &'a crate::config::Config,
+    pub engine: String,
+    pub window_beats: usize,
+    pub input_hw: Option<[usize; 2]>,
+    pub input_shape: Vec<String>,
+    pub inputs: &'a [weights::InputUsed],
+    pub ops: Vec<&'static str>,
+    pub fold_bn: bool,
+    pub folded_batch_norms: &'a [weights::Folded],
+    pub numpy_layout: Option<&'a str>,
+    pub quantization: &'static str,
+    pub activations: String,
+    pub rtl_tiles_per_layer: Option<String>,
+    pub definitions: Definitions,
+}
+
+/// What the report's figures mean (in every JSON, for a reader without the docs).
+#[derive(Serialize)]
+pub struct Definitions {
+    pub ideal_speedup: &'static str,
+    pub ideal_speedup_by_work: &'static str,
+    pub ideal_speedup_by_weights: &'static str,
+    pub ideal_share: &'static str,
+    pub cycles: &'static str,
+}
+
+pub const DEFINITIONS: Definitions = Definitions {
+    ideal_speedup: "per layer: weights / sum of kneaded lengths (the per-group bound); equal weighted by work or by weights within a layer",
+    ideal_speedup_by_work: "total: MAC work / ideal SAC work, each layer weighted by pixels x weights (x repeats): the bound this array could reach on the network",
+    ideal_speedup_by_weights: "total: weights / kneaded lengths over the layers, each weight counted once: the figure `tetris knead` reports for the same layers",
+    ideal_share: "speedup / ideal speedup (by work in the total); above 1 where the MAC baseline loses more to the schedule than the SAC array (see docs/array.md)",
+    cycles: "whole layer, cycle model; with engines rtl/verilator the RTL ran the tiles in rtl_sample and the model matched it there (model_agrees)",
+};
+
+/// Why a share of the ideal is above 1, for every layer (and the total) where it is.
+pub fn share_notes(reports: &[LayerReport], tot: &TotalReport, cols: usize) -> Vec<String> {
+    let mut notes = Vec::new();
+    let above: Vec<&LayerReport> = reports
+        .iter()
+        .filter(|r| r.ideal_share > 1.0 + 1e-9)
+        .collect();
+    let (uneven, other): (Vec<&LayerReport>, Vec<&LayerReport>) =
+        above.iter().partition(|r| r.cout % cols.max(1) != 0);
+    if !uneven.is_empty() {
+        notes.push(format!(
+            "share above 1 in {} layer(s) ({}): their filters do not divide evenly over the {cols} columns. The MAC array's busiest column holds one filter more than others, each costing the full dot product; the balancer gives the SAC columns that hold one more filter the lightest ones, so the SAC's busiest column carries less than that extra share of kneaded work. The per-group bound assumes both arrays spread their work evenly.",
+            uneven.len(),
+            uneven.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if !other.is_empty() {
+        notes.push(format!(
+            "share above 1 in {} layer(s) ({}): the MAC schedule loses more cycles to the mapping than the SAC schedule",
+            other.len(),
+            other.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if tot.ideal_share > 1.0 + 1e-9 {
+        notes.push("total share above 1: the total's ideal weights layers by work, its speedup by cycles; layers that use the array poorly (e.g. a recurrent matrix over one batch row) weigh more in cycles than in work, and where they speed up more than the rest they lift the total above the work-weighted bound".into());
+    }
+    notes
 }
