@@ -4,13 +4,10 @@
 use super::noise_profile::{OutArgs, SweepArgs};
 use crate::flow::build_cache::BuildCache;
 use crate::fsutil::OutputPlan;
-use crate::noise::characterize::build;
-use crate::noise::engine::{progress, Method, Operands, SampleAccumulator, SAMPLE_BLOCK};
-use crate::noise::lut::{Lut8, Roles};
-use crate::noise::metrics::Acc;
+use crate::noise::characterize::{characterize_verilog, VerilogRequest};
+use crate::noise::engine::Method;
 use crate::noise::outputs::{report_written, summary};
-use crate::noise::profile::{Document, Profile, Source};
-use crate::noise::sweep::{block_rows, exhaustive_rows, TableKernel};
+use crate::noise::profile::Document;
 use anyhow::{bail, Result};
 use std::path::PathBuf;
 
@@ -110,131 +107,36 @@ pub fn run(a: Args) -> Result<()> {
         }
         _ => a.sweep.method(a.width),
     };
-    let t = std::time::Instant::now();
-    let h = build(
-        &a.verilog,
-        a.top.as_deref(),
-        (
+    let c = characterize_verilog(&VerilogRequest {
+        verilog: &a.verilog,
+        top: a.top.as_deref(),
+        ports: (
             a.port_a.as_deref(),
             a.port_b.as_deref(),
             a.port_out.as_deref(),
         ),
-        &a.params,
-        a.width,
-        &cache,
-    )?;
-    let fname = a.verilog.display();
-    if h.ports.y.width < 2 * a.width && !a.truncate_output {
-        bail!(
-            "{fname}: output {} of module {} is {} bits, but an {n}x{n} product needs {}; \
-             pass --truncate-output to characterize what the port holds (the dropped high bits \
-             count as errors)",
-            h.ports.y.name,
-            h.ports.top,
-            h.ports.y.width,
-            2 * a.width,
-            n = a.width
-        );
-    }
-    if !a.signed {
-        for p in h.elaborated.iter().filter(|p| p.signed) {
-            eprintln!(
-                "warning: {fname}: port {} of module {} is declared signed, but without --signed \
-                 operands and product are read as unsigned",
-                p.name, h.ports.top
-            );
-        }
-    }
-    let t_build = t.elapsed().as_secs_f64();
-    let ops = Operands {
+        params: &a.params,
         width: a.width,
         signed: a.signed,
-    };
-    let label = format!("{} {}-bit", h.ports.top, a.width);
-    let keep_table = paths.wants_lut() && a.width == 8;
-    let mut table = Vec::new();
-    let acc =
-        match method {
-            Method::Exhaustive => {
-                // Streamed block by block, merged in order: the same figures as the engine's
-                // exhaustive sweep of the same products, in bounded memory.
-                let per_block = block_rows(a.width);
-                let pb = progress(1 << a.width, 1 << (2 * a.width), &label);
-                let mut total = Acc::new(a.width);
-                h.sweep_rows(a.width, a.signed, per_block, |a0, products| {
-                    let kernel = TableKernel {
-                        width: ops.width,
-                        first_row: a0,
-                        table: products,
-                    };
-                    total = std::mem::replace(&mut total, Acc::new(ops.width))
-                        .merge(exhaustive_rows(ops, &kernel, a0..a0 + per_block));
-                    if keep_table {
-                        table.extend_from_slice(products);
-                    }
-                    pb.inc(per_block as u64);
-                    Ok(())
-                })?;
-                pb.finish_and_clear();
-                total
-            }
-            Method::Samples { count, seed } => {
-                let pb = progress(count.div_ceil(SAMPLE_BLOCK), count, &label);
-                let mut acc = SampleAccumulator::new(ops, seed);
-                h.sweep_samples(a.width, count, seed, a.signed, |products| {
-                    acc.push(products);
-                    pb.inc(1);
-                    Ok(())
-                })?;
-                pb.finish_and_clear();
-                acc.finish()
-            }
-        };
-    let secs = t.elapsed().as_secs_f64();
-    let roles = Roles::new(a.out.activation, &h.ports.a.name, &h.ports.b.name);
-    let src = Source {
-        spec: format!("verilog:{}#{}", a.verilog.display(), h.ports.top),
-        width: a.width,
-        signed: a.signed,
-        signed_convention: if a.signed {
-            "the netlist's own: operands and product read as two's complement".into()
-        } else {
-            "unsigned".into()
-        },
-        origin: format!(
-            "Verilator simulation of {}{} (ports a={} b={} y={}[{}]{})",
-            a.verilog.display(),
-            a.params
-                .iter()
-                .map(|(n, v)| format!(" -G{n}={v}"))
-                .collect::<String>(),
-            h.ports.a.name,
-            h.ports.b.name,
-            h.ports.y.name,
-            h.ports.y.width,
-            if h.ports.y.width < 2 * a.width {
-                ", truncated output: high product bits dropped"
-            } else {
-                ""
-            }
-        ),
-        roles: roles.clone(),
-    };
-    let mut doc = Profile::new(&src, method, &acc, None);
-    doc.multiplier.parameters = Some(a.params.iter().cloned().collect());
-    doc.multiplier.output_bits = Some(h.ports.y.width);
-    print!("{}", summary(&doc));
-    println!("  {}", roles.describe());
+        truncate_output: a.truncate_output,
+        method,
+        activation: a.out.activation,
+        keep_table: paths.wants_lut() && a.width == 8,
+        cache: &cache,
+    })?;
+    for w in &c.warnings {
+        eprintln!("warning: {w}");
+    }
+    let doc = &c.profile;
+    print!("{}", summary(doc));
+    println!("  {}", c.roles.describe());
     println!(
-        "  Verilator build {t_build:.2} s ({}), total {secs:.2} s",
-        if h.built { "built" } else { "cached" }
+        "  Verilator build {:.2} s ({}), total {:.2} s",
+        c.build_s,
+        if c.built { "built" } else { "cached" },
+        c.total_s
     );
-    let lut = keep_table.then_some(Lut8 {
-        values: table,
-        signed: a.signed,
-        roles,
-    });
-    let written = paths.write(Document::Profile(&doc), lut.as_ref(), &h.ports.top)?;
+    let written = paths.write(Document::Profile(doc), c.lut.as_ref(), &c.top)?;
     report_written(&written);
     Ok(())
 }

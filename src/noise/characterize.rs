@@ -4,8 +4,12 @@
 //! sample and streams the products back in binary; builds go through the one Verilator build cache (`crate::flow::build_cache`: keyed by content,
 //! safe when several processes build the same design at once).
 
-use super::engine::SAMPLE_BLOCK;
+use super::engine::{progress, Method, Operands, SampleAccumulator, SAMPLE_BLOCK};
+use super::lut::{ActivationOperand, Lut8, Roles};
+use super::metrics::Acc;
+use super::profile::{Profile, Source};
 use super::structure::check_combinational;
+use super::sweep::{block_rows, exhaustive_rows, TableKernel};
 use super::verilog_ports::{pick_top, read_modules, TopPorts};
 use crate::flow::build_cache::{BuildCache, Key};
 use crate::flow::tools::Tool;
@@ -285,6 +289,165 @@ fn build_harness(
         );
     }
     Ok(())
+}
+
+/// What `tetris characterize` measures: a Verilog multiplier, its ports and how to sweep it.
+pub struct VerilogRequest<'a> {
+    pub verilog: &'a Path,
+    /// The top module (default: the one no other module instantiates).
+    pub top: Option<&'a str>,
+    /// Operand and product ports (default: auto-detected).
+    pub ports: (Option<&'a str>, Option<&'a str>, Option<&'a str>),
+    /// Parameter overrides (`-GNAME=VALUE`).
+    pub params: &'a [(String, i64)],
+    pub width: u32,
+    pub signed: bool,
+    /// Accept a product port narrower than 2 x width (the dropped bits count as errors).
+    pub truncate_output: bool,
+    pub method: Method,
+    /// Which operand takes the activation in the tables.
+    pub activation: ActivationOperand,
+    /// Keep the product table (for 8-bit lookup tables; exhaustive sweeps only).
+    pub keep_table: bool,
+    /// Root of the Verilator build cache.
+    pub cache: &'a Path,
+}
+
+/// A characterized Verilog multiplier: its profile, its 8-bit table when kept, and the run.
+pub struct Characterized {
+    pub profile: Profile,
+    pub lut: Option<Lut8>,
+    /// Which port takes the activation in the tables.
+    pub roles: Roles,
+    /// The top module characterized.
+    pub top: String,
+    /// Whether Verilator built the harness (else it came from the cache).
+    pub built: bool,
+    pub build_s: f64,
+    pub total_s: f64,
+    /// What the user should know but that does not stop the run (signed ports read unsigned).
+    pub warnings: Vec<String>,
+}
+
+/// Build `r.verilog` with Verilator (through the build cache), sweep it and profile its error.
+pub fn characterize_verilog(r: &VerilogRequest) -> Result<Characterized> {
+    let t = std::time::Instant::now();
+    let h = build(r.verilog, r.top, r.ports, r.params, r.width, r.cache)?;
+    let fname = r.verilog.display();
+    if h.ports.y.width < 2 * r.width && !r.truncate_output {
+        bail!(
+            "{fname}: output {} of module {} is {} bits, but an {n}x{n} product needs {}; \
+             pass --truncate-output to characterize what the port holds (the dropped high bits \
+             count as errors)",
+            h.ports.y.name,
+            h.ports.top,
+            h.ports.y.width,
+            2 * r.width,
+            n = r.width
+        );
+    }
+    let mut warnings = vec![];
+    if !r.signed {
+        for p in h.elaborated.iter().filter(|p| p.signed) {
+            warnings.push(format!(
+                "{fname}: port {} of module {} is declared signed, but without --signed \
+                 operands and product are read as unsigned",
+                p.name, h.ports.top
+            ));
+        }
+    }
+    let t_build = t.elapsed().as_secs_f64();
+    let ops = Operands {
+        width: r.width,
+        signed: r.signed,
+    };
+    let label = format!("{} {}-bit", h.ports.top, r.width);
+    let keep_table = r.keep_table;
+    let mut table = Vec::new();
+    let acc =
+        match r.method {
+            Method::Exhaustive => {
+                // Streamed block by block, merged in order: the same figures as the engine's
+                // exhaustive sweep of the same products, in bounded memory.
+                let per_block = block_rows(r.width);
+                let pb = progress(1 << r.width, 1 << (2 * r.width), &label);
+                let mut total = Acc::new(r.width);
+                h.sweep_rows(r.width, r.signed, per_block, |a0, products| {
+                    let kernel = TableKernel {
+                        width: ops.width,
+                        first_row: a0,
+                        table: products,
+                    };
+                    total = std::mem::replace(&mut total, Acc::new(ops.width))
+                        .merge(exhaustive_rows(ops, &kernel, a0..a0 + per_block));
+                    if keep_table {
+                        table.extend_from_slice(products);
+                    }
+                    pb.inc(per_block as u64);
+                    Ok(())
+                })?;
+                pb.finish_and_clear();
+                total
+            }
+            Method::Samples { count, seed } => {
+                let pb = progress(count.div_ceil(SAMPLE_BLOCK), count, &label);
+                let mut acc = SampleAccumulator::new(ops, seed);
+                h.sweep_samples(r.width, count, seed, r.signed, |products| {
+                    acc.push(products);
+                    pb.inc(1);
+                    Ok(())
+                })?;
+                pb.finish_and_clear();
+                acc.finish()
+            }
+        };
+    let secs = t.elapsed().as_secs_f64();
+    let roles = Roles::new(r.activation, &h.ports.a.name, &h.ports.b.name);
+    let src = Source {
+        spec: format!("verilog:{}#{}", r.verilog.display(), h.ports.top),
+        width: r.width,
+        signed: r.signed,
+        signed_convention: if r.signed {
+            "the netlist's own: operands and product read as two's complement".into()
+        } else {
+            "unsigned".into()
+        },
+        origin: format!(
+            "Verilator simulation of {}{} (ports a={} b={} y={}[{}]{})",
+            r.verilog.display(),
+            r.params
+                .iter()
+                .map(|(n, v)| format!(" -G{n}={v}"))
+                .collect::<String>(),
+            h.ports.a.name,
+            h.ports.b.name,
+            h.ports.y.name,
+            h.ports.y.width,
+            if h.ports.y.width < 2 * r.width {
+                ", truncated output: high product bits dropped"
+            } else {
+                ""
+            }
+        ),
+        roles: roles.clone(),
+    };
+    let mut profile = Profile::new(&src, r.method, &acc, None);
+    profile.multiplier.parameters = Some(r.params.iter().cloned().collect());
+    profile.multiplier.output_bits = Some(h.ports.y.width);
+    Ok(Characterized {
+        profile,
+        lut: keep_table.then_some(Lut8 {
+            values: table,
+            signed: r.signed,
+            roles: roles.clone(),
+        }),
+        roles,
+        top: h.ports.top.clone(),
+        built: h.built,
+        build_s: t_build,
+        total_s: secs,
+        warnings,
+    })
 }
 
 impl Harness {
