@@ -242,6 +242,29 @@ pub struct SweepResult {
     pub networks: Vec<(String, Mode, u64, Trained)>,
 }
 
+impl SweepResult {
+    /// Every trained network as an .npz (`<layer>.weight`, `<layer>.bias`), named
+    /// `<hardware>_<mode>_s<seed>.npz`.
+    pub fn networks_npz(&self, specs: &[LayerSpec]) -> Result<Vec<(String, Vec<u8>)>> {
+        let slug = |s: &str| -> String {
+            s.chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect()
+        };
+        let mut nets = Vec::new();
+        for (hw, mode, seed, t) in &self.networks {
+            let mut entries = Vec::new();
+            for (s, p) in specs.iter().zip(&t.params) {
+                entries.push((format!("{}.weight", s.name), s.weight_shape(), p.w.clone()));
+                entries.push((format!("{}.bias", s.name), vec![s.cout], p.b.clone()));
+            }
+            let name = format!("{}_{:?}_s{seed}.npz", slug(hw), mode).to_lowercase();
+            nets.push((name, crate::weights::npz::write_f32(&entries)?));
+        }
+        Ok(nets)
+    }
+}
+
 /// Baseline once per seed, then every other mode per multiplier and seed; each network
 /// evaluated with exact and approximate products. A progress bar counts epochs.
 pub fn sweep(

@@ -116,12 +116,6 @@ pub struct Args {
     pub force: bool,
 }
 
-fn slug(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
-}
-
 pub fn run(a: Args) -> Result<()> {
     if a.mults.is_empty() && a.luts.is_empty() {
         bail!("give at least one multiplier: --mult SPEC or --lut FILE");
@@ -255,18 +249,10 @@ pub fn run(a: Args) -> Result<()> {
     if let Some(p) = &a.plot {
         files.push((p.clone(), report::svg(&res.summaries).into_bytes()));
     }
-    let mut nets: Vec<(String, Vec<u8>)> = Vec::new();
-    if a.npz_dir.is_some() {
-        for (hw, mode, seed, t) in &res.networks {
-            let mut entries = Vec::new();
-            for (s, p) in setup.specs.iter().zip(&t.params) {
-                entries.push((format!("{}.weight", s.name), s.weight_shape(), p.w.clone()));
-                entries.push((format!("{}.bias", s.name), vec![s.cout], p.b.clone()));
-            }
-            let name = format!("{}_{:?}_s{seed}.npz", slug(hw), mode).to_lowercase();
-            nets.push((name, crate::weights::npz::write_f32(&entries)?));
-        }
-    }
+    let nets = match a.npz_dir {
+        Some(_) => res.networks_npz(&setup.specs)?,
+        None => vec![],
+    };
     let refs: Vec<(&std::path::Path, &[u8])> = files
         .iter()
         .map(|(p, b)| (p.as_path(), b.as_slice()))
