@@ -3,13 +3,13 @@
 
 use crate::fsutil::{Existing, OutputPlan};
 use crate::hdl::approx_mult;
-use crate::noise::engine::{characterize_fn, characterize_model, Method, Operands};
+use crate::noise::engine::{characterize_model, Method};
 use crate::noise::lut::{ActivationOperand, Lut8, Roles};
 use crate::noise::models::Multiplier;
 use crate::noise::outputs::{report_written, summary, OutputPaths};
-use crate::noise::profile::{Document, Family, FamilyInfo, Member, Profile, Source, TimingSection};
+use crate::noise::profile::{Document, Family, FamilyInfo, Member, Profile, Source};
 use crate::noise::spec::MultKind;
-use crate::noise::timing::{netlist_depths, BitDepths, TimingModel};
+use crate::noise::timing::{characterize_with_timing, netlist_depths, BitDepths, TimingModel};
 use anyhow::{bail, Result};
 use std::path::PathBuf;
 
@@ -174,28 +174,12 @@ pub fn run(a: Args) -> Result<()> {
                 TimingDepths::Static => BitDepths::static_ripple(2 * m.width),
                 TimingDepths::Netlist => netlist_depths(&m)?,
             };
-            let flip = tm.flipper(&depths.full_adder_delays);
-            let ops = Operands {
-                width: m.width,
-                signed: m.signed,
-            };
-            let label = format!("{} {}-bit with timing errors", m.kind, m.width);
-            let acc = characterize_fn(ops, method, &label, true, |x, y| {
-                flip.apply(x, y, m.eval(x, y), m.signed)
-            });
-            let section = TimingSection::new(tm, &depths);
+            let (acc, section) = characterize_with_timing(&m, method, tm, &depths);
             (acc, Some(section), format!("{}+timing", m.kind))
         }
     };
     let secs = t.elapsed().as_secs_f64();
-    let src = Source {
-        spec,
-        width: m.width,
-        signed: m.signed,
-        signed_convention: m.signed_convention().into(),
-        origin: "built-in bit-exact Rust model (crates/tetris-approx/src/models.rs)".into(),
-        roles: roles.clone(),
-    };
+    let src = Source::model(&m, spec, roles.clone());
     let doc = Profile::new(&src, method, &acc, extra);
     print!("{}", summary(&doc));
     println!("  {}", roles.describe());
@@ -236,14 +220,7 @@ fn run_family(a: &Args, members: &[(u32, MultKind)], parameter: &str) -> Result<
     for (v, m) in &ms {
         let t = std::time::Instant::now();
         let acc = characterize_model(m, method, true);
-        let src = Source {
-            spec: m.kind.to_string(),
-            width: m.width,
-            signed: m.signed,
-            signed_convention: m.signed_convention().into(),
-            origin: "built-in bit-exact Rust model (crates/tetris-approx/src/models.rs)".into(),
-            roles: roles.clone(),
-        };
+        let src = Source::model(m, m.kind.to_string(), roles.clone());
         let profile = Profile::new(&src, method, &acc, None);
         let mt = &profile.metrics;
         println!(

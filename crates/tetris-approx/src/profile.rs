@@ -27,6 +27,21 @@ pub struct Source {
     pub roles: Roles,
 }
 
+impl Source {
+    /// A built-in bit-exact model (`spec`: its spec string, with `+timing` when timing errors
+    /// are added).
+    pub fn model(m: &super::models::Multiplier, spec: String, roles: Roles) -> Source {
+        Source {
+            spec,
+            width: m.width,
+            signed: m.signed,
+            signed_convention: m.signed_convention().into(),
+            origin: "built-in bit-exact Rust model (crates/tetris-approx/src/models.rs)".into(),
+            roles,
+        }
+    }
+}
+
 /// Fan-in values at which the noise model's accumulated figures are tabulated.
 pub const FAN_INS: [u64; 5] = [1, 9, 64, 576, 4608];
 
