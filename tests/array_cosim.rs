@@ -19,7 +19,6 @@ use tetris_hdl::model::encoding::Encoding;
 
 mod common;
 use common::configs::array_config;
-use common::conv_layers::plain_conv;
 use common::trace::corrupt_28_bit_port;
 
 fn width(lit: &str) -> usize {
@@ -122,7 +121,7 @@ fn case(
     let mut r = SplitMix64(seed);
     let p = ConvParams {
         pad: (1, 0, 1, 0),
-        ..plain_conv(1, 3, cols as usize + 1, (3, rows as usize + 1), (3, 2))
+        ..ConvParams::plain(3, cols as usize + 1, (3, rows as usize + 1), (3, 2))
     };
     // The array stimulus of gen and cosim: max-magnitude filters against the most negative
     // activations on output pixel 0 (in tile 0), all-zero kneading groups.

@@ -6,13 +6,12 @@
 //! batches.
 
 mod common;
-use common::conv_layers::plain_conv;
 use common::conv_oracle::{check_random_convs, onnx_conv, Limits};
 use tetris_hdl::model::conv::{conv2d, ConvParams};
 
 /// One input channel and one filter of `kh` x `kw`, stride 1, no padding, no dilation.
 fn single(in_h: usize, in_w: usize, kh: usize, kw: usize) -> ConvParams {
-    plain_conv(1, 1, 1, (in_h, in_w), (kh, kw))
+    ConvParams::plain(1, 1, (in_h, in_w), (kh, kw))
 }
 
 /// The oracle and the golden model agree on `want` (and on its shape).

@@ -12,7 +12,6 @@
 
 mod common;
 use common::configs::{single_pe_config, PE_DESIGNS};
-use common::conv_layers::plain_conv;
 use common::conv_oracle::oracle;
 use tetris_hdl::array::mapper::kneaded_lengths;
 use tetris_hdl::config::{Config, PeKind};
@@ -119,7 +118,7 @@ fn array_layer_data_reaches_the_extremes_at_every_width() {
         let (m, amin, _) = limits(bits);
         let p = ConvParams {
             pad: (1, 0, 1, 0),
-            ..plain_conv(1, 3, 5, (3, 4), (3, 2))
+            ..ConvParams::plain(3, 5, (3, 4), (3, 2))
         };
         let (w, x) = random_layer_data(&cfg, &p, &mut SplitMix64(3));
         let y = oracle(&p, &x, &w);

@@ -22,7 +22,6 @@ use tetris_hdl::model::encoding::Encoding;
 mod common;
 use common::cli::{read_json, run_ok, tetris};
 use common::configs::{single_pe_config, PE_DESIGNS};
-use common::conv_layers::plain_conv;
 use common::conv_oracle::{features, oracle};
 
 fn cache() -> PathBuf {
@@ -171,7 +170,7 @@ fn verilator_engine_runs_a_whole_layer() {
         pad: (2, 1, 0, 2),
         dilation: (2, 1),
         groups: 2,
-        ..plain_conv(1, 10, 6, (7, 6), (3, 2))
+        ..ConvParams::plain(10, 6, (7, 6), (3, 2))
     };
     assert_eq!(features(&p), [true, true, true, true, false]);
     let (w, x) = random_layer_data(&cfg, &p, &mut SplitMix64(77));
