@@ -186,17 +186,15 @@ pub fn build(keys: &[WidthKey]) -> Result<Built> {
     let cached = spec.exe.is_file();
     write_crate(&spec)?;
     let tags: Vec<String> = keys.iter().map(|k| k.tag()).collect();
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").expect("template"),
+    let bar = tetris_core::progress::spinner(
+        true,
+        format!(
+            "{} {} ({})",
+            if cached { "checking" } else { "building" },
+            crate_name(&keys),
+            tags.join(", ")
+        ),
     );
-    bar.set_message(format!(
-        "{} {} ({})",
-        if cached { "checking" } else { "building" },
-        crate_name(&keys),
-        tags.join(", ")
-    ));
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let t0 = Instant::now();
     let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args([

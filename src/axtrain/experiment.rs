@@ -280,18 +280,11 @@ pub fn sweep(
         .filter(|&m| m != Mode::Baseline)
         .collect();
     let trainings = seeds.len() * (1 + ems.len() * others.len());
-    let pb = if show_progress {
-        let pb = indicatif::ProgressBar::new((trainings * setup.cfg.epochs) as u64);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{msg} [{bar:40}] {pos}/{len} epochs {elapsed_precise} (eta {eta})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        pb
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let pb = tetris_core::progress::bar(
+        show_progress,
+        (trainings * setup.cfg.epochs) as u64,
+        "{msg} [{bar:40}] {pos}/{len} epochs {elapsed_precise} (eta {eta})",
+    );
     let mut runs = Vec::new();
     let mut networks = Vec::new();
     for &seed in seeds {

@@ -241,10 +241,7 @@ pub fn run(a: Args) -> Result<()> {
             summary: &res.summaries,
             runs: &res.runs,
         };
-        files.push((
-            p.clone(),
-            (serde_json::to_string_pretty(&doc)? + "\n").into_bytes(),
-        ));
+        files.push((p.clone(), crate::fsutil::json_text(&doc)?.into_bytes()));
     }
     if let Some(p) = &a.plot {
         files.push((p.clone(), report::svg(&res.summaries).into_bytes()));

@@ -3,7 +3,7 @@
 
 use crate::array::network::load_array_layers;
 use crate::flow::verilator_cosim::{cosim, default_work_dir, CosimOptions};
-use crate::fsutil::{write_atomic, OutputPlan};
+use crate::fsutil::OutputPlan;
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 
@@ -103,8 +103,7 @@ pub fn run(a: Args) -> Result<()> {
         println!("waveform    {w}");
     }
     if let Some(j) = &a.json {
-        write_atomic(j, serde_json::to_string_pretty(&r)?.as_bytes())
-            .with_context(|| format!("writing {}", j.display()))?;
+        crate::fsutil::write_json(j, &r).with_context(|| format!("writing {}", j.display()))?;
     }
     if r.mismatches > 0 || r.golden_mismatches > 0 {
         bail!(

@@ -97,7 +97,7 @@ pub fn run(a: Args) -> Result<()> {
     let json_text = a
         .json
         .as_ref()
-        .map(|_| serde_json::to_string_pretty(&report_doc(&reports, &settings, &file, &context)))
+        .map(|_| crate::fsutil::json_text(&report_doc(&reports, &settings, &file, &context)))
         .transpose()?;
     let csv_text = a.csv.as_ref().map(|_| to_csv(&reports, &settings));
     let mut files: Vec<(&std::path::Path, Vec<u8>)> = vec![];

@@ -215,14 +215,6 @@ pub fn prepare_out_folder(
     crate::fsutil::ensure_work_dir("--out", out, force)
 }
 
-/// Write a report as pretty JSON with a final newline, atomically.
-pub fn write_json(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> {
-    crate::fsutil::write_atomic(
-        path,
-        (serde_json::to_string_pretty(value)? + "\n").as_bytes(),
-    )
-}
-
 /// `H,W`: two positive sizes.
 pub fn parse_hw(s: &str) -> Result<(usize, usize), String> {
     let v: Vec<&str> = s.split(',').collect();

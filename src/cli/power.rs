@@ -127,10 +127,7 @@ pub fn run(a: Args) -> Result<()> {
     let mut report = None;
     write_dir_atomic(&work, |tmp| {
         let r = design_power(&cfg, &workload, &opts, tmp)?;
-        std::fs::write(
-            tmp.join("report.json"),
-            serde_json::to_string_pretty(&r)? + "\n",
-        )?;
+        crate::fsutil::write_json(&tmp.join("report.json"), &r)?;
         report = Some(r);
         Ok(())
     })?;
@@ -138,7 +135,7 @@ pub fn run(a: Args) -> Result<()> {
     print!("{}", r.text(a.top_modules));
     println!("work folder {}", work.display());
     if let Some(j) = &a.json {
-        crate::cli::write_json(j, &r)?;
+        crate::fsutil::write_json(j, &r)?;
     }
     if !r.outputs_match || !r.cycles_match_model {
         bail!("the gate-level run does not match the golden model / cycle model (see above)");

@@ -101,7 +101,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     );
     println!("time        {:.1} s", report.seconds);
     if let Some(p) = &a.json {
-        crate::cli::write_json(p, &report)
+        crate::fsutil::write_json(p, &report)
             .with_context(|| format!("cannot write the JSON report {}", p.display()))?;
     }
     if !report.proved() {

@@ -208,10 +208,7 @@ pub fn run(a: Args) -> Result<()> {
             not_mapped: &skipped,
             notes: &notes,
         };
-        files.push((
-            j.as_path(),
-            serde_json::to_string_pretty(&doc)?.into_bytes(),
-        ));
+        files.push((j.as_path(), crate::fsutil::json_text(&doc)?.into_bytes()));
     }
     if let Some(p) = &plot {
         files.push((p.as_path(), speedup_svg(&reports, &tot).into_bytes()));

@@ -102,7 +102,7 @@ pub fn run(a: Args) -> Result<()> {
     let out = work.join(target.name());
     let rep = synthesize(&input, &opts, &out)?;
     if let Some(j) = &a.json {
-        crate::cli::write_json(j, &rep)?;
+        crate::fsutil::write_json(j, &rep)?;
     }
     print_report(&rep);
     Ok(())

@@ -427,10 +427,7 @@ pub fn write_outputs(
                 .collect(),
             checks: "verilator --lint-only -Wall (no waiver); iverilog -g2005; yosys read_verilog, hierarchy -check, proc, synth, check -assert, no latch",
         };
-        std::fs::write(
-            tmp.join("manifest.json"),
-            serde_json::to_string_pretty(&manifest)? + "\n",
-        )?;
+        crate::fsutil::write_json(&tmp.join("manifest.json"), &manifest)?;
         Ok(())
     })?;
     Ok(written)

@@ -15,7 +15,6 @@ use crate::hdl::array_knead::SacArrayKnead;
 use crate::hdl::mac_array::MacArray;
 use crate::hdl::sim::{sample_ports, sm_bits};
 use anyhow::{bail, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 use rust_hdl::prelude::*;
 
 fn clock_edge<B: Block>(uut: &mut B, set: impl Fn(&mut B, bool)) -> Result<()> {
@@ -36,18 +35,11 @@ macro_rules! drive_array {
         let (rows, cols) = ($runner.rows, $runner.cols);
         let mut uut = $uut;
         uut.connect_all();
-        let bar = if $runner.progress {
-            let b = ProgressBar::new(s.expected as u64);
-            b.set_style(
-                ProgressStyle::with_template(
-                    "rtl {bar:30} {pos}/{len} result beats, {per_sec} ({eta} left)",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            b
-        } else {
-            ProgressBar::hidden()
-        };
+        let bar = tetris_core::progress::bar(
+            $runner.progress,
+            s.expected as u64,
+            "rtl {bar:30} {pos}/{len} result beats, {per_sec} ({eta} left)",
+        );
         let amask = if $a >= 64 { u64::MAX } else { (1u64 << $a) - 1 };
         uut.reset.next = true;
         simulate(&mut uut, 10_000);

@@ -274,18 +274,9 @@ fn build_harness(
     if !out.status.success() {
         let log = String::from_utf8_lossy(&out.stderr).to_string()
             + &String::from_utf8_lossy(&out.stdout);
-        let tail: Vec<&str> = log
-            .lines()
-            .filter(|l| l.contains("%Error") || l.contains("error"))
-            .take(20)
-            .collect();
         bail!(
             "{fname}: Verilator could not build module {top}:\n{}",
-            if tail.is_empty() {
-                log.clone()
-            } else {
-                tail.join("\n")
-            }
+            crate::flow::verilator::error_lines(&log)
         );
     }
     Ok(())

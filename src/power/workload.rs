@@ -16,7 +16,6 @@ use crate::array::host::{
 };
 use crate::config::Config;
 use anyhow::{bail, Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 
 /// The array top's ports by role (names as `tetris gen` emits them).
 struct ArrayPorts {
@@ -203,19 +202,12 @@ pub fn run_tiles(
     let amask = (1u64 << cfg.pe.act_bits) - 1;
     let longest = lanes.iter().map(|l| l.tiles).max().unwrap_or(1);
     let expect_cycles = layer_cycles_for_tiles(map, d.lens, engine, Timing::default(), longest);
-    let bar = if progress {
-        let b = ProgressBar::new(expect_cycles);
-        b.set_style(
-            ProgressStyle::with_template(
-                "gate-level {bar:30} {pos}/{len} cycles x {msg} lanes, {per_sec} ({eta} left)",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        b.set_message(n_lanes.to_string());
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = tetris_core::progress::bar(
+        progress,
+        expect_cycles,
+        "gate-level {bar:30} {pos}/{len} cycles x {msg} lanes, {per_sec} ({eta} left)",
+    );
+    bar.set_message(n_lanes.to_string());
     // Every input low, reset high for one cycle, then the idle inputs as the baseline.
     for (l, lane) in lanes.iter_mut().enumerate() {
         for p in 0..nl.ports.len() {

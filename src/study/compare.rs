@@ -253,10 +253,7 @@ pub fn compare(
         clock_mhz: o.clock_mhz,
         rows,
     };
-    write_atomic(
-        &out.join("compare.json"),
-        (serde_json::to_string_pretty(&c)? + "\n").as_bytes(),
-    )?;
+    crate::fsutil::write_json(&out.join("compare.json"), &c)?;
     write_atomic(&out.join("compare.md"), markdown(&c).as_bytes())?;
     write_atomic(&out.join("compare.svg"), svg(&c).as_bytes())?;
     Ok(c)
@@ -396,10 +393,7 @@ fn asic(
     let work = dir.join("asic");
     std::fs::create_dir_all(&work)?;
     let r = design_power(cfg, &w, &opts, &work)?;
-    write_atomic(
-        &work.join("report.json"),
-        (serde_json::to_string_pretty(&r)? + "\n").as_bytes(),
-    )?;
+    crate::fsutil::write_json(&work.join("report.json"), &r)?;
     if !r.outputs_match || !r.cycles_match_model {
         bail!(
             "{}: the gate-level run does not match the golden model / cycle model (see {})",

@@ -189,9 +189,10 @@ pub fn run_local(
         points.len() - todo.len(),
         todo.len()
     );
-    let bar = indicatif::ProgressBar::new(todo.len() as u64).with_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} points {elapsed} {msg}")
-            .expect("a valid template"),
+    let bar = tetris_core::progress::bar(
+        true,
+        todo.len() as u64,
+        "{bar:40} {pos}/{len} points {elapsed} {msg}",
     );
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
     let failed: Vec<String> = pool.install(|| {
@@ -498,10 +499,7 @@ pub fn svg(x: &Exploration) -> String {
 /// Write explore.md, explore.json and explore.svg.
 pub fn write_outputs(out: &Path, x: &Exploration) -> Result<()> {
     write_atomic(&out.join("explore.md"), markdown(x).as_bytes())?;
-    write_atomic(
-        &out.join("explore.json"),
-        (serde_json::to_string_pretty(x)? + "\n").as_bytes(),
-    )?;
+    crate::fsutil::write_json(&out.join("explore.json"), x)?;
     write_atomic(&out.join("explore.svg"), svg(x).as_bytes())?;
     Ok(())
 }

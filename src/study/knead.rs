@@ -34,18 +34,11 @@ pub struct ReportContext<'a> {
 /// Statistics of every layer, with a progress bar on stderr for large models.
 pub fn analyse(layers: &[&Layer], s: &Settings, file: &str) -> Result<Vec<LayerReport>> {
     let total: usize = layers.iter().map(|l| l.data.len()).sum();
-    let bar = if total >= PROGRESS_MIN_WEIGHTS {
-        let b = indicatif::ProgressBar::new(total as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "knead {bar:40} {human_pos}/{human_len} weights {elapsed}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = tetris_core::progress::bar(
+        total >= PROGRESS_MIN_WEIGHTS,
+        total as u64,
+        "knead {bar:40} {human_pos}/{human_len} weights {elapsed}",
+    );
     let mut out = Vec::with_capacity(layers.len());
     for l in layers {
         let stats = layer_stats_with_progress(&l.data, l.out_channels(), s, &|n| bar.inc(n as u64))

@@ -6,7 +6,7 @@ use super::metrics::{bit_len, Acc};
 use super::models::Multiplier;
 pub use super::sweep::Operands;
 use super::sweep::{exhaustive, ordered_reduce, FnKernel, RowKernel, TableKernel};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use tetris_core::model::rng::SplitMix64;
 
 /// How the operand space is covered.
@@ -27,10 +27,10 @@ pub fn progress(steps: u64, pairs: u64, label: &str) -> ProgressBar {
     if pairs < (1 << 24) {
         return ProgressBar::hidden();
     }
-    let pb = ProgressBar::new(steps);
-    pb.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {percent}% {elapsed_precise} (eta {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    let pb = tetris_core::progress::bar(
+        true,
+        steps,
+        "{msg} [{bar:40}] {percent}% {elapsed_precise} (eta {eta})",
     );
     pb.set_message(label.to_string());
     pb

@@ -11,10 +11,7 @@ use tetris_blocks::sim::Trace;
 use tetris_netlist::design::Design;
 
 fn literal_width(lit: &str) -> Result<usize> {
-    lit.split('\'')
-        .next()
-        .and_then(|w| w.parse().ok())
-        .with_context(|| format!("not a sized literal: {lit}"))
+    Ok(tetris_netlist::parse_sized_literal(lit)?.0 as usize)
 }
 
 /// The testbench text for `trace` on `design.top`.

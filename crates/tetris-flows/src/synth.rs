@@ -15,7 +15,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tetris_fs::write_dir_atomic;
 
 pub const GENERIC_YS: &str = include_str!("../../../scripts/yosys/generic.ys");
@@ -223,20 +223,6 @@ pub fn resolve_device(target: Target, device: Option<&str>) -> Result<String> {
     }
 }
 
-fn spinner(on: bool, msg: String) -> indicatif::ProgressBar {
-    if !on {
-        return indicatif::ProgressBar::hidden();
-    }
-    let b = indicatif::ProgressBar::new_spinner();
-    b.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
-            .expect("valid template"),
-    );
-    b.set_message(msg);
-    b.enable_steady_tick(Duration::from_millis(200));
-    b
-}
-
 /// Fill a script template.
 pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
     let mut s = template.to_string();
@@ -289,7 +275,7 @@ pub fn synthesize(input: &SynthInput, opts: &SynthOptions, work_dir: &Path) -> R
             }
         };
         std::fs::write(tmp.join("synth.ys"), &script)?;
-        let sp = spinner(
+        let sp = tetris_core::progress::spinner(
             opts.progress,
             format!("yosys {} synthesis of {}", opts.target.name(), input.top),
         );
@@ -353,10 +339,7 @@ pub fn synthesize(input: &SynthInput, opts: &SynthOptions, work_dir: &Path) -> R
             yosys_seconds,
             work_dir: abs_work.clone(),
         };
-        std::fs::write(
-            tmp.join("report.json"),
-            serde_json::to_string_pretty(&rep)? + "\n",
-        )?;
+        tetris_fs::write_json(&tmp.join("report.json"), &rep)?;
         report = Some(rep);
         Ok(())
     })
@@ -403,7 +386,7 @@ fn place_and_route(
         );
         return Ok(res);
     }
-    let sp = spinner(
+    let sp = tetris_core::progress::spinner(
         opts.progress,
         format!("nextpnr-ice40 place and route of {top} on {}", dev.name),
     );

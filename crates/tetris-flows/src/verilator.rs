@@ -442,16 +442,11 @@ pub fn build(
             };
             std::fs::write(tmp.join("build.log"), &log)?;
             if !ok {
-                let errors: Vec<&str> = log
-                    .lines()
-                    .filter(|l| l.contains("%Error") || l.contains("error:"))
-                    .take(20)
-                    .collect();
                 bail!(
                     "Verilator could not build the {kind} harness for {} (verilator {}):\n{}",
                     design.top,
                     flag_text,
-                    errors.join("\n")
+                    error_lines(&log)
                 );
             }
             // Keep the executable and the log; the object files are large and not needed again.
@@ -475,23 +470,27 @@ pub fn build(
     })
 }
 
+/// What a failed Verilator build said: its first 20 error lines (Verilator's `%Error`, the C++
+/// compiler's `error:`), or the whole log when no line reads as an error.
+pub fn error_lines(log: &str) -> String {
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("%Error") || l.contains("error:"))
+        .take(20)
+        .collect();
+    if errors.is_empty() {
+        log.to_string()
+    } else {
+        errors.join("\n")
+    }
+}
+
 /// Parse a sized Verilog literal (`16'h3f`, `1'b1`, `8'd5`) into little-endian 32-bit words.
 pub fn literal_words(lit: &str, width: usize) -> Result<Vec<u32>> {
-    let (w, rest) = lit
-        .split_once('\'')
-        .with_context(|| format!("not a sized literal: {lit}"))?;
-    let lw: usize = w.parse().with_context(|| format!("literal {lit}"))?;
-    if lw != width {
+    let (lw, v) = tetris_netlist::parse_sized_literal(lit)?;
+    if lw as usize != width {
         bail!("literal {lit} has {lw} bits, the port has {width}");
     }
-    let (radix, digits) = match rest.split_at(1) {
-        ("h", d) => (16, d),
-        ("b", d) => (2, d),
-        ("d", d) => (10, d),
-        _ => bail!("literal {lit}: unknown base"),
-    };
-    let v = BigUint::parse_bytes(digits.replace('_', "").as_bytes(), radix)
-        .with_context(|| format!("literal {lit}: bad digits"))?;
     let mut words = v.to_u32_digits();
     words.resize(width.div_ceil(32), 0);
     Ok(words)

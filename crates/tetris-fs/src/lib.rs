@@ -169,6 +169,17 @@ fn create_parent(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A report as JSON text: pretty-printed with a final newline, the one form of every JSON file
+/// the tool writes.
+pub fn json_text(value: &impl serde::Serialize) -> Result<String> {
+    Ok(serde_json::to_string_pretty(value)? + "\n")
+}
+
+/// Write a report to `path` as [`json_text`], atomically.
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    write_atomic(path, json_text(value)?.as_bytes())
+}
+
 /// Write `bytes` to `path` atomically (temp file + rename). Creates missing parent folders.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_files_atomic(&[(path, bytes)])

@@ -154,20 +154,7 @@ fn register_of(b: &RawBlock) -> Option<u32> {
 
 /// A rust-hdl literal (`8'h3f`, `5'b101`) as (width, value).
 fn literal(l: &VerilogLiteral) -> Result<(u32, BigUint)> {
-    let text = l.to_string();
-    let (w, rest) = text
-        .split_once('\'')
-        .with_context(|| format!("literal {text:?}"))?;
-    let width: u32 = w.parse().with_context(|| format!("literal {text:?}"))?;
-    let (radix, digits) = match rest.split_at(1) {
-        ("h", d) => (16, d),
-        ("b", d) => (2, d),
-        ("d", d) => (10, d),
-        _ => bail!("literal {text:?}"),
-    };
-    let value = BigUint::parse_bytes(digits.as_bytes(), radix)
-        .with_context(|| format!("literal {text:?}"))?;
-    Ok((width, value))
+    super::parse_sized_literal(&l.to_string())
 }
 
 fn convert(path: &str, b: &RawBlock, blocks: &BTreeMap<String, RawBlock>) -> Result<Module> {
@@ -316,16 +303,8 @@ fn statement(s: &VerilogStatement, env: &mut LoopEnv, out: &mut Vec<Stmt>) -> Re
 
 /// A match arm label: a sized literal (`4'h3`, `2'b01`) or a decimal integer.
 fn case_label(c: &str) -> Result<Expr> {
-    if let Some((w, rest)) = c.split_once('\'') {
-        let width: u32 = w.parse().with_context(|| format!("case label {c:?}"))?;
-        let (radix, digits) = match rest.split_at(1) {
-            ("h", d) => (16, d),
-            ("b", d) => (2, d),
-            ("d", d) => (10, d),
-            _ => bail!("case label {c:?}"),
-        };
-        let v = BigUint::parse_bytes(digits.replace('_', "").as_bytes(), radix)
-            .with_context(|| format!("case label {c:?}"))?;
+    if c.contains('\'') {
+        let (width, v) = super::parse_sized_literal(c).context("case label")?;
         return Ok(Expr::Lit(width, v));
     }
     let v: i64 = c

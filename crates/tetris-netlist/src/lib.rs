@@ -23,6 +23,25 @@ pub mod write;
 use num_bigint::BigUint;
 use serde::{Deserialize, Serialize};
 
+/// A sized Verilog literal (`8'h3f`, `5'b101`, `4'd9`; `_` separators allowed) as (width,
+/// value). rust-hdl writes its constants and case labels this way, and traces hold port
+/// values this way; the error names the literal.
+pub fn parse_sized_literal(text: &str) -> anyhow::Result<(u32, BigUint)> {
+    use anyhow::Context;
+    let bad = || format!("{text:?} is not a sized Verilog literal (like 8'h3f)");
+    let (w, rest) = text.split_once('\'').with_context(bad)?;
+    let width: u32 = w.parse().with_context(bad)?;
+    let radix = match rest.get(..1) {
+        Some("h") => 16,
+        Some("b") => 2,
+        Some("d") => 10,
+        _ => anyhow::bail!(bad()),
+    };
+    let value =
+        BigUint::parse_bytes(rest[1..].replace('_', "").as_bytes(), radix).with_context(bad)?;
+    Ok((width, value))
+}
+
 /// A whole design: its modules in dependency order (children before parents, top last).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Netlist {

@@ -38,9 +38,15 @@ use anyhow::{bail, Context, Result};
 use std::collections::{HashMap, HashSet};
 use tetris_core::model::conv::ConvParams;
 
-/// ONNX data types of quantized weights (counted in the not-mapped list beside floats).
-const INT8: i32 = 3;
-const UINT8: i32 = 2;
+/// Whether a tensor's data_type is a quantized weight's (counted in the not-mapped list beside
+/// floats).
+fn is_int8(data_type: i32) -> bool {
+    use super::onnx_pb::tensor_proto::DataType;
+    matches!(
+        DataType::try_from(data_type),
+        Ok(DataType::Int8 | DataType::Uint8)
+    )
+}
 
 /// Operators whose constant inputs are shapes, indices or scales, never weights.
 const SHAPE_OPS: &[&str] = &[
@@ -744,7 +750,7 @@ impl<'g> Walk<'g> {
                 .filter_map(|s| self.consts.get(s))
                 .filter(|c| {
                     let dt = c.tensor().data_type();
-                    (is_float_type(dt) || dt == INT8 || dt == UINT8) && c.len() >= 2
+                    (is_float_type(dt) || is_int8(dt)) && c.len() >= 2
                 })
                 .map(|c| c.len())
                 .sum();

@@ -93,7 +93,7 @@ impl Layout {
 }
 
 /// Transpose a row-major array: output axis k is input axis `perm[k]`.
-fn permute(shape: &[usize], data: &[f32], perm: &[usize]) -> (Vec<usize>, Vec<f32>) {
+pub(crate) fn permute(shape: &[usize], data: &[f32], perm: &[usize]) -> (Vec<usize>, Vec<f32>) {
     let n = shape.len();
     let out_shape: Vec<usize> = perm.iter().map(|&p| shape[p]).collect();
     if perm.iter().enumerate().all(|(k, &p)| k == p) {
@@ -221,17 +221,24 @@ mod tests {
         }
     }
 
-    #[test]
-    fn iok_conv_transpose_weight_becomes_output_first() {
-        // (Cin=2, Cout=3, k=2): element [i][o][k] = 100i + 10o + k.
+    /// A row-major 3-D array whose element [a][b][c] is 100a + 10b + c: each value names its
+    /// place, so a permuted array shows where every element went.
+    fn digits(shape: [usize; 3]) -> Vec<f32> {
         let mut data = vec![];
-        for i in 0..2 {
-            for o in 0..3 {
-                for k in 0..2 {
-                    data.push((100 * i + 10 * o + k) as f32);
+        for a in 0..shape[0] {
+            for b in 0..shape[1] {
+                for c in 0..shape[2] {
+                    data.push((100 * a + 10 * b + c) as f32);
                 }
             }
         }
+        data
+    }
+
+    #[test]
+    fn iok_conv_transpose_weight_becomes_output_first() {
+        // (Cin=2, Cout=3, k=2): element [i][o][k] = 100i + 10o + k.
+        let data = digits([2, 3, 2]);
         let l: Layout = "iok".parse().unwrap();
         let (shape, out) = l.apply(&[2, 3, 2], &data).unwrap();
         assert_eq!(shape, vec![3, 2, 2]);
@@ -242,15 +249,8 @@ mod tests {
 
     #[test]
     fn hwio_kernel_is_permuted() {
-        // (h=1, w=2, i=2, o=3): value = 1000h + 100w + 10i + o.
-        let mut data = vec![];
-        for w in 0..2 {
-            for i in 0..2 {
-                for o in 0..3 {
-                    data.push((100 * w + 10 * i + o) as f32);
-                }
-            }
-        }
+        // (h=1, w=2, i=2, o=3): value = 100w + 10i + o (h is always 0).
+        let data = digits([2, 2, 3]);
         let (shape, out) = "hwio"
             .parse::<Layout>()
             .unwrap()

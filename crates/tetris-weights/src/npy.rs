@@ -117,28 +117,12 @@ fn read_values(npy: NpyFile<&[u8]>, descr: &npyz::TypeStr) -> Result<Vec<f32>> {
     }
 }
 
-/// Reorder column-major data of `shape` into row-major order.
+/// Reorder column-major data of `shape` into row-major order: column-major data is the
+/// row-major array of the reversed shape, so this is the transpose that reverses the axes.
 fn fortran_to_c(data: &[f32], shape: &[usize]) -> Vec<f32> {
-    let n = shape.len();
-    let mut fstride = vec![1usize; n];
-    for k in 1..n {
-        fstride[k] = fstride[k - 1] * shape[k - 1];
-    }
-    let mut idx = vec![0usize; n];
-    let mut out = Vec::with_capacity(data.len());
-    for _ in 0..data.len() {
-        let off: usize = idx.iter().zip(&fstride).map(|(i, s)| i * s).sum();
-        out.push(data[off]);
-        // Odometer in C order: the last axis runs fastest.
-        for k in (0..n).rev() {
-            idx[k] += 1;
-            if idx[k] < shape[k] {
-                break;
-            }
-            idx[k] = 0;
-        }
-    }
-    out
+    let reversed: Vec<usize> = shape.iter().rev().copied().collect();
+    let axes: Vec<usize> = (0..shape.len()).rev().collect();
+    super::layout::permute(&reversed, data, &axes).1
 }
 
 /// Serialize a C-order little-endian `f32` array as `.npy` (through npyz); used by tests and
@@ -251,21 +235,19 @@ mod tests {
         for cut in [0, 5, 9, 20, good.len() - 1] {
             assert!(parse(&good[..cut]).is_err(), "cut at {cut}");
         }
+        let err =
+            |header: &str, body: &[u8]| parse(&with_header(header, body)).unwrap_err().to_string();
         let e = parse(b"PK\x03\x04 not numpy").unwrap_err().to_string();
         assert!(e.contains("magic"), "{e}");
-        let e = parse(&with_header(
+        let e = err(
             "{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }\n",
             &[0; 8],
-        ))
-        .unwrap_err()
-        .to_string();
+        );
         assert!(e.contains("descr"), "{e}");
-        let e = parse(&with_header(
+        let e = err(
             "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }\n",
             &[0; 4],
-        ))
-        .unwrap_err()
-        .to_string();
+        );
         assert!(e.contains("structured"), "{e}");
         // A version-2 header that claims 4 GB: refused before anything is allocated.
         let mut huge = MAGIC.to_vec();
@@ -273,12 +255,10 @@ mod tests {
         let e = parse(&huge).unwrap_err().to_string();
         assert!(e.contains("truncated .npy header"), "{e}");
         // A shape whose size overflows.
-        let e = parse(&with_header(
+        let e = err(
             "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }\n",
             &[0; 4],
-        ))
-        .unwrap_err()
-        .to_string();
+        );
         assert!(e.contains("overflows") || e.contains("truncated"), "{e}");
     }
 }

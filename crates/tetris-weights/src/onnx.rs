@@ -7,6 +7,7 @@
 //! axis; the dequantized real values are what a weight means). The walk from the graph to
 //! layers is `weights::graph`; shapes are `weights::shapes`.
 
+use super::onnx_pb::tensor_proto::DataType;
 use super::onnx_pb::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto};
 use super::{bf16_to_f32, element_count, f16_to_f32};
 use anyhow::{anyhow, bail, Context, Result};
@@ -69,31 +70,22 @@ impl Attrs for NodeProto {
 
 // ---------------------------------------------------------------- tensor decoding
 
-const FLOAT: i32 = 1;
-const UINT8: i32 = 2;
-const INT8: i32 = 3;
-const UINT16: i32 = 4;
-const INT16: i32 = 5;
-const INT32: i32 = 6;
-const INT64: i32 = 7;
-const BOOL: i32 = 9;
-const FLOAT16: i32 = 10;
-const DOUBLE: i32 = 11;
-const UINT32: i32 = 12;
-const UINT64: i32 = 13;
-const BFLOAT16: i32 = 16;
-
 /// Whether a tensor of this data_type holds integers (shape arithmetic keeps them exact).
 pub fn is_integer_type(data_type: i32) -> bool {
+    use DataType::*;
     matches!(
-        data_type,
-        UINT8 | INT8 | UINT16 | INT16 | INT32 | INT64 | BOOL | UINT32 | UINT64
+        DataType::try_from(data_type),
+        Ok(Uint8 | Int8 | Uint16 | Int16 | Int32 | Int64 | Bool | Uint32 | Uint64)
     )
 }
 
 /// Whether a tensor of this data_type holds real numbers (weights, scales).
 pub fn is_float_type(data_type: i32) -> bool {
-    matches!(data_type, FLOAT | FLOAT16 | DOUBLE | BFLOAT16)
+    use DataType::*;
+    matches!(
+        DataType::try_from(data_type),
+        Ok(Float | Float16 | Double | Bfloat16)
+    )
 }
 
 /// A tensor's dims as sizes; a negative dim is an error that prints it as it is in the file.
@@ -121,18 +113,21 @@ pub fn decode_tensor(t: &TensorProto) -> Result<(Vec<usize>, Vec<f32>)> {
     }
     let shape = tensor_dims(t)?;
     let count = element_count(&shape).ok_or_else(|| anyhow!("{what}: dims overflow"))?;
-    let dt = t.data_type();
+    let code = t.data_type();
+    let unsupported = || anyhow!("{what}: unsupported data_type {code} for weights");
+    let dt = DataType::try_from(code).map_err(|_| unsupported())?;
+    use DataType::*;
     let data: Vec<f32> = if let Some(raw) = &t.raw_data {
         let size = match dt {
-            UINT8 | INT8 | BOOL => 1,
-            UINT16 | INT16 | FLOAT16 | BFLOAT16 => 2,
-            FLOAT | INT32 | UINT32 => 4,
-            INT64 | UINT64 | DOUBLE => 8,
-            dt => bail!("{what}: unsupported data_type {dt} for weights"),
+            Uint8 | Int8 | Bool => 1,
+            Uint16 | Int16 | Float16 | Bfloat16 => 2,
+            Float | Int32 | Uint32 => 4,
+            Int64 | Uint64 | Double => 8,
+            _ => return Err(unsupported()),
         };
         if Some(raw.len()) != count.checked_mul(size) {
             bail!(
-                "{what}: raw_data has {} bytes but dims {shape:?} of data_type {dt} need {}",
+                "{what}: raw_data has {} bytes but dims {shape:?} of data_type {code} need {}",
                 raw.len(),
                 count.saturating_mul(size)
             );
@@ -143,53 +138,53 @@ pub fn decode_tensor(t: &TensorProto) -> Result<(Vec<usize>, Vec<f32>)> {
                 b[..size].copy_from_slice(c);
                 let u = u64::from_le_bytes(b);
                 match dt {
-                    UINT8 | BOOL | UINT16 | UINT32 | UINT64 => u as f32,
-                    INT8 => u as u8 as i8 as f32,
-                    INT16 => u as u16 as i16 as f32,
-                    INT32 => u as u32 as i32 as f32,
-                    INT64 => u as i64 as f32,
-                    FLOAT16 => f16_to_f32(u as u16),
-                    BFLOAT16 => bf16_to_f32(u as u16),
-                    FLOAT => f32::from_bits(u as u32),
+                    Uint8 | Bool | Uint16 | Uint32 | Uint64 => u as f32,
+                    Int8 => u as u8 as i8 as f32,
+                    Int16 => u as u16 as i16 as f32,
+                    Int32 => u as u32 as i32 as f32,
+                    Int64 => u as i64 as f32,
+                    Float16 => f16_to_f32(u as u16),
+                    Bfloat16 => bf16_to_f32(u as u16),
+                    Float => f32::from_bits(u as u32),
                     _ => f64::from_bits(u) as f32,
                 }
             })
             .collect()
     } else {
         let (field, v): (&str, Vec<f32>) = match dt {
-            FLOAT => ("float_data", t.float_data.clone()),
-            DOUBLE => (
+            Float => ("float_data", t.float_data.clone()),
+            Double => (
                 "double_data",
                 t.double_data.iter().map(|&x| x as f32).collect(),
             ),
-            UINT8 | UINT16 | BOOL => (
+            Uint8 | Uint16 | Bool => (
                 "int32_data",
                 t.int32_data.iter().map(|&x| x as u32 as f32).collect(),
             ),
-            INT8 | INT16 | INT32 => (
+            Int8 | Int16 | Int32 => (
                 "int32_data",
                 t.int32_data.iter().map(|&x| x as f32).collect(),
             ),
-            FLOAT16 => (
+            Float16 => (
                 "int32_data",
                 t.int32_data.iter().map(|&x| f16_to_f32(x as u16)).collect(),
             ),
-            BFLOAT16 => (
+            Bfloat16 => (
                 "int32_data",
                 t.int32_data
                     .iter()
                     .map(|&x| bf16_to_f32(x as u16))
                     .collect(),
             ),
-            INT64 => (
+            Int64 => (
                 "int64_data",
                 t.int64_data.iter().map(|&x| x as f32).collect(),
             ),
-            UINT32 | UINT64 => (
+            Uint32 | Uint64 => (
                 "uint64_data",
                 t.uint64_data.iter().map(|&x| x as f32).collect(),
             ),
-            dt => bail!("{what}: unsupported data_type {dt} for weights"),
+            _ => return Err(unsupported()),
         };
         if v.len() != count {
             bail!(
@@ -395,30 +390,30 @@ impl<'g> Constant<'g> {
 mod tests {
     use super::*;
 
-    fn t(data_type: i32, dims: &[i64]) -> TensorProto {
+    fn t(data_type: DataType, dims: &[i64]) -> TensorProto {
         TensorProto {
             name: Some("w".into()),
             dims: dims.to_vec(),
-            data_type: Some(data_type),
+            data_type: Some(data_type as i32),
             ..TensorProto::default()
         }
     }
 
     #[test]
     fn typed_fields_decode() {
-        let mut a = t(DOUBLE, &[2]);
+        let mut a = t(DataType::Double, &[2]);
         a.double_data = vec![1.5, -2.0];
         assert_eq!(decode_tensor(&a).unwrap().1, vec![1.5, -2.0]);
-        let mut a = t(INT8, &[2]);
+        let mut a = t(DataType::Int8, &[2]);
         a.int32_data = vec![-3, 7];
         assert_eq!(decode_tensor(&a).unwrap().1, vec![-3.0, 7.0]);
-        let mut a = t(FLOAT16, &[1]);
+        let mut a = t(DataType::Float16, &[1]);
         a.int32_data = vec![0xc000];
         assert_eq!(decode_tensor(&a).unwrap().1, vec![-2.0]);
-        let mut a = t(INT64, &[1, 1]);
+        let mut a = t(DataType::Int64, &[1, 1]);
         a.int64_data = vec![-9];
         assert_eq!(decode_tensor(&a).unwrap(), (vec![1, 1], vec![-9.0]));
-        let mut a = t(UINT64, &[1]);
+        let mut a = t(DataType::Uint64, &[1]);
         a.uint64_data = vec![12];
         assert_eq!(decode_tensor(&a).unwrap().1, vec![12.0]);
     }
@@ -426,39 +421,43 @@ mod tests {
     #[test]
     fn raw_data_of_every_width_decodes() {
         let raw: &[u8] = &[0xfe, 0xff, 0x00, 0x3c];
-        let mut a = t(INT16, &[2]);
+        let mut a = t(DataType::Int16, &[2]);
         a.raw_data = Some(bytes::Bytes::from_static(raw));
         assert_eq!(decode_tensor(&a).unwrap().1, vec![-2.0, 15360.0]);
-        a.data_type = Some(FLOAT16);
+        a.data_type = Some(DataType::Float16 as i32);
         assert_eq!(decode_tensor(&a).unwrap().1[1], 1.0);
-        a.data_type = Some(UINT8);
+        a.data_type = Some(DataType::Uint8 as i32);
         a.dims = vec![4];
         assert_eq!(decode_tensor(&a).unwrap().1, vec![254.0, 255.0, 0.0, 60.0]);
-        let mut d = t(DOUBLE, &[1]);
+        let mut d = t(DataType::Double, &[1]);
         d.raw_data = Some(bytes::Bytes::copy_from_slice(&0.25f64.to_le_bytes()));
         assert_eq!(decode_tensor(&d).unwrap().1, vec![0.25]);
     }
 
     #[test]
     fn inconsistent_tensors_are_errors() {
-        let mut a = t(FLOAT, &[3]);
+        let mut a = t(DataType::Float, &[3]);
         a.float_data = vec![0.0; 2];
         assert!(decode_tensor(&a)
             .unwrap_err()
             .to_string()
             .contains("float_data"));
         // A negative dim is printed as the file has it (issue 11: not 18446744073709551615).
-        let e = decode_tensor(&t(FLOAT, &[2, -1])).unwrap_err().to_string();
+        let e = decode_tensor(&t(DataType::Float, &[2, -1]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("negative dimension -1 in dims [2, -1]"), "{e}");
-        let e = decode_tensor(&t(8, &[1])).unwrap_err().to_string(); // STRING
+        let e = decode_tensor(&t(DataType::String, &[1]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("data_type"), "{e}");
-        let mut a = t(FLOAT, &[1]);
+        let mut a = t(DataType::Float, &[1]);
         a.data_location = Some(1);
         assert!(decode_tensor(&a)
             .unwrap_err()
             .to_string()
             .contains("external"));
-        let mut a = t(FLOAT, &[1 << 40, 1 << 40]);
+        let mut a = t(DataType::Float, &[1 << 40, 1 << 40]);
         a.raw_data = Some(bytes::Bytes::from_static(&[0; 4]));
         assert!(decode_tensor(&a).is_err());
     }

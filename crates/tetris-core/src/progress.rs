@@ -1,0 +1,31 @@
+//! Progress on stderr for long work: the one way every layer draws a bar or a spinner.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::time::Duration;
+
+/// A bar of `len` steps drawn by the indicatif `template`; hidden when not `show`.
+pub fn bar(show: bool, len: u64, template: &str) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(len);
+    b.set_style(
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    b
+}
+
+/// A spinner with the elapsed time and `msg`, ticking on its own; hidden when not `show`.
+pub fn spinner(show: bool, msg: String) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new_spinner();
+    b.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    b.set_message(msg);
+    b.enable_steady_tick(Duration::from_millis(200));
+    b
+}
