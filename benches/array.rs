@@ -93,15 +93,9 @@ fn main() {
         let x = synthetic_activations(p.input_len(), 16, 3);
         let lens = kneaded_lengths(&w, p.dot_len(), 16, cfg.pe.encoding, 16);
         let map = map_layer(&p, n, n, 16, &lens).unwrap();
+        let data = LayerData::new(&map, &x, &w, &lens);
         let t0 = Instant::now();
-        let run = run_layer_rtl(
-            &cfg,
-            LayerData::new(&map, &x, &w, &lens),
-            Engine::Sac,
-            &[0],
-            false,
-        )
-        .unwrap();
+        let run = run_layer_rtl(&cfg, data, Engine::Sac, &[0], false).unwrap();
         let dt = t0.elapsed().as_secs_f64();
         // A speed is only worth printing for a run that did the work: every output of the
         // tile equal to the golden convolution, the cycle counter equal to the cycle model.

@@ -176,15 +176,9 @@ fn main() {
         let model_rate = (model_cycles * reps) as f64 / t0.elapsed().as_secs_f64();
 
         // rust-hdl in-process: the first pixel tile (the 16x16 array runs tens of cycles/s).
+        let data = LayerData::new(&map, &x, &w, &lens);
         let t0 = Instant::now();
-        let run = run_layer_rtl(
-            &cfg,
-            LayerData::new(&map, &x, &w, &lens),
-            Engine::Sac,
-            &[0],
-            false,
-        )
-        .expect("in-process run");
+        let run = run_layer_rtl(&cfg, data, Engine::Sac, &[0], false).expect("in-process run");
         let rust_hdl_s = t0.elapsed().as_secs_f64();
         assert_eq!(
             run.cycles,

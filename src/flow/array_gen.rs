@@ -155,13 +155,8 @@ pub fn build_array(cfg: &Config, dots: usize) -> Result<Built> {
     let map = map_layer(&p, rows, cols, ks, &lens)?;
     let golden = conv2d(&p, &x, &w)?;
     let tiles: Vec<usize> = (0..map.pixel_tiles().min(dots.max(1).div_ceil(rows * cols))).collect();
-    let run = run_layer_rtl(
-        cfg,
-        LayerData::new(&map, &x, &w, &lens),
-        engine,
-        &tiles,
-        false,
-    )?;
+    let data = LayerData::new(&map, &x, &w, &lens);
+    let run = run_layer_rtl(cfg, data, engine, &tiles, false)?;
     let mismatches = run.outputs.iter().filter(|(i, v)| golden[*i] != *v).count();
     Ok(Built {
         design,

@@ -12,7 +12,9 @@ use super::verilog::{Design, Header};
 use crate::config::{Config, PeKind};
 use crate::flow::select::{dispatch, PeVisitor, Specialized};
 use crate::fsutil::write_dir_atomic;
-use crate::hdl::sim::{run_mac_pe, run_sac_design, MacDot, SplitMix64};
+use crate::hdl::sim::{run_mac_pe, run_sac_design, MacDot, SplitMix64, StreamRun};
+use rust_hdl::prelude::Block;
+use std::time::Instant;
 use crate::model::mac::mac_dot;
 use anyhow::{bail, Result};
 
@@ -127,53 +129,71 @@ fn extreme_dots(cfg: &Config) -> Vec<MacDot> {
     ]
 }
 
-/// The [`PeVisitor`] of `tetris gen`'s PE-level design.
-pub struct Build<'a> {
-    cfg: &'a Config,
-    dots: usize,
+/// The PE-level design `tetris gen` emits, with its in-process run over `dots` (recording
+/// every cycle's ports when `record`): `gen`'s self-check and `cosim`'s PE stimulus both come
+/// from it, so the co-simulated design is the emitted one.
+pub struct RunPe<'a> {
+    pub cfg: &'a Config,
+    pub dots: &'a [MacDot],
+    pub record: bool,
 }
 
-impl PeVisitor for Build<'_> {
-    type Out = Result<Built>;
+/// What [`RunPe`] returns.
+pub struct PeRun {
+    pub design: Design,
+    pub description: String,
+    pub run: StreamRun,
+    /// Seconds of the in-process run.
+    pub rust_s: f64,
+}
 
-    crate::sac_method!(fn sac(self, csd) -> Result<Built> {
+impl RunPe<'_> {
+    fn emit_and_run<B: Block>(
+        &self,
+        description: String,
+        uut: &mut B,
+        run: impl FnOnce() -> StreamRun,
+    ) -> Result<PeRun> {
+        let header = Header::new(&self.cfg.hash_hex(), &description);
+        let design = emit_block(uut, &self.cfg.top.name, &header)?;
+        let t0 = Instant::now();
+        let run = run();
+        Ok(PeRun {
+            design,
+            description,
+            run,
+            rust_s: t0.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+impl PeVisitor for RunPe<'_> {
+    type Out = Result<PeRun>;
+
+    crate::sac_method!(fn sac(self, csd) -> Result<PeRun> {
         let description = format!(
             "SAC PE fed by a hardware kneading unit: weight_bits={W} act_bits={A} ks={KS} encoding={} lanes={L} segment_bits={SEG} result_bits={RES}",
             self.cfg.pe.encoding
         );
-        let header = Header::new(&self.cfg.hash_hex(), &description);
         let mut uut = crate::hdl::design::SacDesign::<W, L, KS, P, A, SEG, RES>::new(csd);
-        let design = emit_block(&mut uut, &self.cfg.top.name, &header)?;
-        let dots = self_check_vectors(self.cfg, self.dots, 0x7e7);
-        let run = run_sac_design::<W, L, KS, P, A, SEG, RES>(&dots, csd, false);
-        let self_check = compare(&dots, &run.results, run.beats);
-        Ok(Built {
-            design,
-            self_check,
-            description,
+        self.emit_and_run(description, &mut uut, || {
+            run_sac_design::<W, L, KS, P, A, SEG, RES>(self.dots, csd, self.record)
         })
     });
 
     fn mac<const W: usize, const A: usize, const KS: usize, const P: usize, const RES: usize>(
         self,
-    ) -> Result<Built> {
+    ) -> Result<PeRun> {
         let description =
             format!("MAC PE baseline: weight_bits={W} act_bits={A} result_bits={RES}");
-        let header = Header::new(&self.cfg.hash_hex(), &description);
         let mut uut = crate::hdl::mac_pe::MacPe::<W, A, RES>::default();
-        let design = emit_block(&mut uut, &self.cfg.top.name, &header)?;
-        let dots = self_check_vectors(self.cfg, self.dots, 0x7e7);
-        let run = run_mac_pe::<W, A, RES>(&dots, None, false);
-        let self_check = compare(&dots, &run.results, run.beats);
-        Ok(Built {
-            design,
-            self_check,
-            description,
+        self.emit_and_run(description, &mut uut, || {
+            run_mac_pe::<W, A, RES>(self.dots, None, self.record)
         })
     }
 
-    fn specialized(self, s: &dyn Specialized, kind: PeKind) -> Result<Built> {
-        s.gen_build(self, kind)
+    fn specialized(self, s: &dyn Specialized, kind: PeKind) -> Result<PeRun> {
+        s.run_pe(self, kind)
     }
 }
 
@@ -196,13 +216,20 @@ pub fn build(cfg: &Config, self_check_dots: usize) -> Result<Built> {
     if super::array_gen::wants_array(cfg) {
         return super::array_gen::build_array(cfg, self_check_dots);
     }
-    dispatch(
+    let dots = self_check_vectors(cfg, self_check_dots, 0x7e7);
+    let pe = dispatch(
         cfg,
-        Build {
+        RunPe {
             cfg,
-            dots: self_check_dots,
+            dots: &dots,
+            record: false,
         },
-    )?
+    )??;
+    Ok(Built {
+        design: pe.design,
+        self_check: compare(&dots, &pe.run.results, pe.run.beats),
+        description: pe.description,
+    })
 }
 
 /// Which external checks to run after writing.

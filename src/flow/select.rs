@@ -341,9 +341,8 @@ macro_rules! visitors {
 }
 
 visitors! {
-    gen_build: crate::flow::gen::Build<'_> => Result<crate::flow::gen::Built>;
+    run_pe: crate::flow::gen::RunPe<'_> => Result<crate::flow::gen::PeRun>;
     array_emit: crate::flow::array_gen::EmitArray<'_> => Result<(crate::flow::verilog::Design, String)>;
-    pe_stimulus: crate::flow::verilator_cosim::PeStimulus<'_> => Result<crate::flow::verilator_cosim::Stimulus>;
     array_run: crate::flow::rtl_driver::Runner<'_> => Result<crate::array::host::RtlRun>;
 }
 

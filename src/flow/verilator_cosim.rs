@@ -8,17 +8,17 @@
 //! tiles of a random small conv layer or of a real layer from a weight file.
 
 use super::array_gen::emit_array;
-use super::gen::{emit_block, self_check_vectors};
+use super::gen::{self_check_vectors, RunPe};
 use super::verilator::{replay, Mismatch};
-use super::verilog::{Design, Header};
+use super::verilog::Design;
 use crate::array::cycle_model::Engine;
 use crate::array::host::LayerData;
 use crate::array::mapper::{kneaded_lengths, map_layer};
 use crate::array::network::{prepare, synthetic_activations};
 use crate::config::{Config, PeKind};
 use crate::flow::rtl_driver::run_layer_rtl_traced;
-use crate::flow::select::{dispatch, PeVisitor, Specialized};
-use crate::hdl::sim::{run_mac_pe, run_sac_design, SplitMix64, Trace};
+use crate::flow::select::dispatch;
+use crate::hdl::sim::{SplitMix64, Trace};
 use crate::model::conv::{conv2d, ConvParams};
 use crate::model::mac::mac_dot;
 use crate::weights::Layer;
@@ -77,71 +77,32 @@ pub struct Stimulus {
     pub rust_s: f64,
 }
 
-/// The [`PeVisitor`] of the PE-level co-simulation stimulus.
-pub struct PeStimulus<'a> {
-    cfg: &'a Config,
-    vectors: usize,
-    seed: u64,
-}
-
-impl PeVisitor for PeStimulus<'_> {
-    type Out = Result<Stimulus>;
-
-    crate::sac_method!(fn sac(self, csd) -> Self::Out {
-        let description = format!(
-            "SAC PE + kneading unit, weight_bits={W} act_bits={A} ks={KS} encoding={}",
-            self.cfg.pe.encoding
-        );
-        let header = Header::new(&self.cfg.hash_hex(), &description);
-        let mut uut = crate::hdl::design::SacDesign::<W, L, KS, P, A, SEG, RES>::new(csd);
-        let design = emit_block(&mut uut, &self.cfg.top.name, &header)?;
-        let dots = self_check_vectors(self.cfg, self.vectors, self.seed);
-        let t0 = Instant::now();
-        let run = run_sac_design::<W, L, KS, P, A, SEG, RES>(&dots, csd, true);
-        let rust_s = t0.elapsed().as_secs_f64();
-        pe_stimulus(design, description, &dots, run, rust_s)
-    });
-
-    fn mac<const W: usize, const A: usize, const KS: usize, const P: usize, const RES: usize>(
-        self,
-    ) -> Self::Out {
-        let description = format!("MAC PE, weight_bits={W} act_bits={A}");
-        let header = Header::new(&self.cfg.hash_hex(), &description);
-        let mut uut = crate::hdl::mac_pe::MacPe::<W, A, RES>::default();
-        let design = emit_block(&mut uut, &self.cfg.top.name, &header)?;
-        let dots = self_check_vectors(self.cfg, self.vectors, self.seed);
-        let t0 = Instant::now();
-        let run = run_mac_pe::<W, A, RES>(&dots, None, true);
-        let rust_s = t0.elapsed().as_secs_f64();
-        pe_stimulus(design, description, &dots, run, rust_s)
-    }
-
-    fn specialized(self, s: &dyn Specialized, kind: PeKind) -> Self::Out {
-        s.pe_stimulus(self, kind)
-    }
-}
-
-fn pe_stimulus(
-    design: Design,
-    description: String,
-    dots: &[crate::hdl::sim::MacDot],
-    run: crate::hdl::sim::StreamRun,
-    rust_s: f64,
-) -> Result<Stimulus> {
+/// The PE-level stimulus: `tetris gen`'s design and its recorded in-process run over
+/// `vectors` random dot products, checked against the golden model.
+fn pe_stimulus(cfg: &Config, vectors: usize, seed: u64) -> Result<Stimulus> {
+    let dots = self_check_vectors(cfg, vectors, seed);
+    let pe = dispatch(
+        cfg,
+        RunPe {
+            cfg,
+            dots: &dots,
+            record: true,
+        },
+    )??;
     let golden_mismatches = dots
         .iter()
-        .zip(&run.results)
+        .zip(&pe.run.results)
         .filter(|(d, &g)| mac_dot(&d.weights, &d.acts) != g)
         .count()
-        + dots.len().abs_diff(run.results.len());
+        + dots.len().abs_diff(pe.run.results.len());
     Ok(Stimulus {
-        design,
-        description,
+        design: pe.design,
+        description: pe.description,
         vectors: dots.len(),
-        trace: run.trace.unwrap_or_default(),
+        trace: pe.run.trace.unwrap_or_default(),
         results_checked: dots.len(),
         golden_mismatches,
-        rust_s,
+        rust_s: pe.rust_s,
     })
 }
 
@@ -188,15 +149,9 @@ fn array_stimulus(cfg: &Config, o: &CosimOptions) -> Result<Stimulus> {
     };
     let n = map.pixel_tiles().min(o.vectors.max(1));
     let tiles: Vec<usize> = (0..n).map(|i| i * map.pixel_tiles() / n).collect();
+    let data = LayerData::new(&map, &x, &w, &lens);
     let t0 = Instant::now();
-    let run = run_layer_rtl_traced(
-        cfg,
-        LayerData::new(&map, &x, &w, &lens),
-        engine,
-        &tiles,
-        true,
-        true,
-    )?;
+    let run = run_layer_rtl_traced(cfg, data, engine, &tiles, true, true)?;
     let rust_s = t0.elapsed().as_secs_f64();
     // Golden: every produced output against the exact dot product of its im2col row.
     let dot = p.dot_len();
@@ -251,14 +206,7 @@ pub fn stimulus(cfg: &Config, o: &CosimOptions) -> Result<Stimulus> {
         if o.layer.is_some() {
             bail!("--weights/--layer need an array design: the config is 1 x 1 (a single PE); set [array] rows/cols");
         }
-        dispatch(
-            cfg,
-            PeStimulus {
-                cfg,
-                vectors: o.vectors,
-                seed: o.seed,
-            },
-        )?
+        pe_stimulus(cfg, o.vectors, o.seed)
     }
 }
 

@@ -8,6 +8,7 @@
 
 use crate::array::cycle_model::Engine;
 use crate::array::host::{build_streams, check_layer_fits, signed_of, LayerData, RtlRun, Streams};
+use crate::array::mapper::LayerMap;
 use crate::config::{Config, PeKind};
 use crate::flow::array_gen::emit_array;
 use crate::flow::verilator::{build, stream_harness, top_ports, ArrayShape, RunLength, Wave};
@@ -204,6 +205,7 @@ pub fn run_layer_verilator(
     jobs: usize,
 ) -> Result<(RtlRun, SimStats)> {
     check_layer_fits(cfg, d.map, tiles)?;
+    check_build_fits(sim, d.map, engine)?;
     let jobs = jobs.clamp(1, tiles.len().max(1));
     let per = tiles.len().div_ceil(jobs).max(1);
     let results: Vec<Result<(RtlRun, SimStats)>> = std::thread::scope(|scope| {
@@ -212,8 +214,13 @@ pub fn run_layer_verilator(
             .enumerate()
             .map(|(i, chunk)| {
                 scope.spawn(move || {
-                    let dir = work.join(format!("chunk{i}"));
-                    run_chunk(sim, cfg, d, engine, chunk, &dir)
+                    let t0 = Instant::now();
+                    let streams = build_streams(cfg, d, engine, chunk);
+                    let streams_s = t0.elapsed().as_secs_f64();
+                    let (run, mut stats) =
+                        run_chunk(sim, &streams, chunk.len(), &work.join(format!("chunk{i}")))?;
+                    stats.prepare_s += streams_s;
+                    Ok((run, stats))
                 })
             })
             .collect();
@@ -251,16 +258,8 @@ pub fn run_layer_verilator(
     Ok((total, stats))
 }
 
-/// One harness process over `tiles` (checked by the caller: `check_layer_fits`).
-fn run_chunk(
-    sim: &ArraySim,
-    cfg: &Config,
-    d: LayerData,
-    engine: Engine,
-    tiles: &[usize],
-    work: &Path,
-) -> Result<(RtlRun, SimStats)> {
-    let map = d.map;
+/// Whether the layer was mapped for this Verilator build (its engine, rows, cols and ks).
+fn check_build_fits(sim: &ArraySim, map: &LayerMap, engine: Engine) -> Result<()> {
     if (engine == Engine::Mac) != sim.shape.mac {
         bail!("the Verilator build of {} is for the other engine", sim.top);
     }
@@ -276,9 +275,14 @@ fn run_chunk(
             sim.shape.ks
         );
     }
+    Ok(())
+}
+
+/// One harness process over the streams `s` of `tiles` pixel tiles (checked by the caller:
+/// `check_layer_fits`, `check_build_fits`).
+fn run_chunk(sim: &ArraySim, s: &Streams, tiles: usize, work: &Path) -> Result<(RtlRun, SimStats)> {
     let t0 = Instant::now();
-    let s = build_streams(cfg, d, engine, tiles);
-    let stim = stimulus(sim, &s)?;
+    let stim = stimulus(sim, s)?;
     crate::fsutil::ensure_work_dir("work folder", work, false)?;
     let kind = if sim.shape.mac { "mac" } else { "sac" };
     let stim_path = work.join(format!("{kind}_stim.bin"));
@@ -345,7 +349,7 @@ fn run_chunk(
             cycles,
             outputs,
             trace: None,
-            chunks: vec![(tiles.len(), cycles)],
+            chunks: vec![(tiles, cycles)],
         },
         SimStats {
             sim_cycles,
