@@ -759,19 +759,19 @@ fn lane_ports(prefix: &str, l: u32) -> Vec<String> {
 
 /// The declarations of [`lane_ports`] (`kind`: `wire` or `input wire`), `p`-bit pointers.
 fn lane_decls(kind: &str, prefix: &str, l: u32, p: u32) -> String {
-    let mut s = String::new();
-    for b in 0..l {
-        let _ = writeln!(
-            s,
-            "    {kind} {prefix}_lane_valid_{b};\n    {kind} [{}:0] {prefix}_lane_ptr_{b};\n    {kind} {prefix}_lane_neg_{b};",
-            p - 1
-        );
-    }
-    s
+    let ptr = p - 1;
+    lines(0..l, |b| {
+        format!("    {kind} {prefix}_lane_valid_{b};\n    {kind} [{ptr}:0] {prefix}_lane_ptr_{b};\n    {kind} {prefix}_lane_neg_{b};")
+    })
 }
 
 fn join_map(n: u32, sep: &str, f: impl Fn(u32) -> String) -> String {
     (0..n).map(f).collect::<Vec<_>>().join(sep)
+}
+
+/// One line (or group of lines) of harness text per index in `range`.
+fn lines(range: std::ops::Range<u32>, f: impl Fn(u32) -> String) -> String {
+    range.map(|i| f(i) + "\n").collect()
 }
 
 fn knead_harness(top: &str, g: &Geom) -> String {
@@ -821,12 +821,11 @@ fn knead_harness(top: &str, g: &Geom) -> String {
         "    reg busy;\n    reg ref_last;\n    reg [{}:0] beats;",
         cb - 1
     );
-    for i in 0..ks {
-        let _ = writeln!(
-            s,
+    s += &lines(0..ks, |i| {
+        format!(
             "    reg [{lm}:0] grp_nz_{i};\n    reg [{lm}:0] rem_{i};\n    reg [{lm}:0] negd_{i};"
-        );
-    }
+        )
+    });
     s += "    wire fire = out_valid & out_ready;\n    wire accept = in_valid & in_ready;\n";
     s += "\n    // Per lane: the digit the beat claims (the pointed-at weight's bit b) must be one not yet\n";
     s += "    // emitted, with its sign; and every column with digits left must emit one.\n";
@@ -873,14 +872,13 @@ fn knead_harness(top: &str, g: &Geom) -> String {
         let _ = writeln!(s, "    wire [{}:0] pop_{b} = {terms};", cb - 1);
     }
     let _ = writeln!(s, "    wire [{}:0] max_pop_0 = pop_0;", cb - 1);
-    for b in 1..l {
-        let _ = writeln!(
-            s,
+    s += &lines(1..l, |b| {
+        format!(
             "    wire [{c}:0] max_pop_{b} = (pop_{b} > max_pop_{pb}) ? pop_{b} : max_pop_{pb};",
             c = cb - 1,
             pb = b - 1
-        );
-    }
+        )
+    });
     let _ = writeln!(
         s,
         "    wire [{c}:0] expected_beats = (max_pop_{lm} == {cb}'d0) ? {{{{{c}{{1'b0}}}}, ref_last}} : max_pop_{lm};",
@@ -906,21 +904,15 @@ fn knead_harness(top: &str, g: &Geom) -> String {
         );
     }
     s += "\n    // The checks.\n";
-    for i in 0..ks {
-        let _ = writeln!(
-            s,
-            "    wire ok_digits_{i} = in{i}_digit_sum == in{i}_value;"
-        );
-    }
+    s += &lines(0..ks, |i| {
+        format!("    wire ok_digits_{i} = in{i}_digit_sum == in{i}_value;")
+    });
     s += "    wire ok_skip = !in_valid | (in_skip == (in_zero & !in_last));\n";
     s += "    wire ok_out_valid = out_valid == busy;\n";
     s += "    wire ok_in_ready = in_ready == (!busy | (fire & final_beat));\n";
-    for b in 0..l {
-        let _ = writeln!(
-            s,
-            "    wire ok_lane_valid_{b} = !fire | (out_lane_valid_{b} == column_left_{b});\n    wire ok_lane_digit_{b} = !(fire & out_lane_valid_{b}) | (rem_at_{b} & (out_lane_neg_{b} == neg_at_{b}));"
-        );
-    }
+    s += &lines(0..l, |b| {
+        format!("    wire ok_lane_valid_{b} = !fire | (out_lane_valid_{b} == column_left_{b});\n    wire ok_lane_digit_{b} = !(fire & out_lane_valid_{b}) | (rem_at_{b} & (out_lane_neg_{b} == neg_at_{b}));")
+    });
     s += "    wire ok_group_end = !fire | (out_group_end == final_beat);\n";
     s += "    wire ok_last = !fire | (out_last == (final_beat & ref_last));\n";
     let _ = writeln!(
@@ -929,18 +921,13 @@ fn knead_harness(top: &str, g: &Geom) -> String {
     );
     s += &assert_checks(&s);
     s += "    always @(posedge clock) begin\n        if (fire) begin\n            beats <= beats + 1'b1;\n";
-    for i in 0..ks {
-        let _ = writeln!(s, "            rem_{i} <= rem_after_{i};");
-    }
+    s += &lines(0..ks, |i| format!("            rem_{i} <= rem_after_{i};"));
     s += "            if (final_beat) busy <= 1'b0;\n        end\n        if (accept) begin\n";
     s += "            // An all-zero group that is not last is taken and emits nothing.\n";
     s += "            busy <= !in_zero | in_last;\n            ref_last <= in_last;\n            beats <= 0;\n";
-    for i in 0..ks {
-        let _ = writeln!(
-            s,
-            "            grp_nz_{i} <= in{i}_nz;\n            rem_{i} <= in{i}_nz;\n            negd_{i} <= in{i}_neg;"
-        );
-    }
+    s += &lines(0..ks, |i| {
+        format!("            grp_nz_{i} <= in{i}_nz;\n            rem_{i} <= in{i}_nz;\n            negd_{i} <= in{i}_neg;")
+    });
     s += "        end\n        if (reset) busy <= 1'b0;\n    end\nendmodule\n";
     s
 }
@@ -974,9 +961,7 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
     );
     let _ = writeln!(s, "module formal_ref_sac_pe({});", ports.join(", "));
     s += "    input wire clock;\n    input wire reset;\n    input wire act_valid;\n    output wire act_ready;\n";
-    for i in 0..ks {
-        let _ = writeln!(s, "    input wire [{}:0] act_{i};", a - 1);
-    }
+    s += &lines(0..ks, |i| format!("    input wire [{}:0] act_{i};", a - 1));
     s += "    input wire kw_valid;\n    output wire kw_ready;\n";
     s += &lane_decls("input wire", "kw", l, p);
     s += "    input wire kw_group_end;\n    input wire kw_last;\n    output wire res_valid;\n    input wire res_ready;\n";
@@ -984,15 +969,14 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
     s += "\n    // State (named as the design's registers): the current and the waiting activation group,\n";
     s += "    // whether each holds one, the segment accumulators, the dot product so far (acc), the\n";
     s += "    // result and its valid flag.\n";
-    for i in 0..ks {
-        let _ = writeln!(
-            s,
+    s += &lines(0..ks, |i| {
+        format!(
             "    reg [{m}:0] {} = 0;\n    reg [{m}:0] {} = 0;",
             r(&format!("cur_{i}")),
             r(&format!("nxt_{i}")),
             m = a - 1
-        );
-    }
+        )
+    });
     let (cur_full, nxt_full, res_q, res_v) = (r("cur_full"), r("nxt_full"), r("res_q"), r("res_v"));
     let acc = r("acc");
     let _ = writeln!(
@@ -1000,14 +984,13 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
         "    reg {cur_full} = 0;\n    reg {nxt_full} = 0;\n    reg [{m}:0] {res_q} = 0;\n    reg {res_v} = 0;\n    reg [{m}:0] {acc} = 0;",
         m = res - 1
     );
-    for b in 0..l {
-        let _ = writeln!(
-            s,
+    s += &lines(0..l, |b| {
+        format!(
             "    reg [{}:0] {} = 0;",
             seg - 1,
             r(&format!("seg_lane_{b}.seg"))
-        );
-    }
+        )
+    });
     s += "\n    // Handshakes: a group is taken while the waiting bank is free; a beat while a group is\n";
     s += "    // current and the result register is free or being read.\n";
     let _ = writeln!(s, "    assign act_ready = !{nxt_full};");
@@ -1070,25 +1053,23 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
     s += "        // The current bank takes the waiting group, else the offered one (its content is a\n";
     s += "        // don't-care while the bank is empty); otherwise an offered group waits.\n";
     let _ = writeln!(s, "        if (cur_free) begin");
-    for i in 0..ks {
-        let _ = writeln!(
-            s,
+    s += &lines(0..ks, |i| {
+        format!(
             "            {} <= {nxt_full} ? {} : act_{i};",
             r(&format!("cur_{i}")),
             r(&format!("nxt_{i}"))
-        );
-    }
+        )
+    });
     let _ = writeln!(
         s,
         "            {cur_full} <= {nxt_full} | take_act;\n            {nxt_full} <= 1'b0;\n        end else begin"
     );
-    for i in 0..ks {
-        let _ = writeln!(
-            s,
+    s += &lines(0..ks, |i| {
+        format!(
             "            if (take_act) {} <= act_{i};",
             r(&format!("nxt_{i}"))
-        );
-    }
+        )
+    });
     let _ = writeln!(
         s,
         "            {nxt_full} <= {nxt_full} | take_act;\n        end"
@@ -1145,16 +1126,13 @@ fn sac_pe_harness(top: &str, g: &Geom) -> String {
     s += "    // the group the beats use), one accumulator per lane, the result register.\n";
     s += "    reg [1:0] groups;\n    reg ref_pending;\n";
     let _ = writeln!(s, "    reg [{}:0] ref_res;", res - 1);
-    for i in 0..ks {
-        let _ = writeln!(
-            s,
+    s += &lines(0..ks, |i| {
+        format!(
             "    reg [{m}:0] head_{i};\n    reg [{m}:0] tail_{i};",
             m = a - 1
-        );
-    }
-    for b in 0..l {
-        let _ = writeln!(s, "    reg [{}:0] seg_{b};", res - 1);
-    }
+        )
+    });
+    s += &lines(0..l, |b| format!("    reg [{}:0] seg_{b};", res - 1));
     s += "    wire act_fire = act_valid & act_ready;\n    wire fire = kw_valid & kw_ready;\n";
     s += "    wire release_head = fire & (kw_group_end | kw_last);\n";
     s += "    // Lane b: the activation its pointer picks from the head group, sign-extended, added or\n";
@@ -1189,9 +1167,9 @@ fn sac_pe_harness(top: &str, g: &Geom) -> String {
     s += "    wire ok_res = !ref_pending | (res == ref_res);\n";
     s += &assert_checks(&s);
     s += "    always @(posedge clock) begin\n        if (fire) begin\n";
-    for b in 0..l {
-        let _ = writeln!(s, "            seg_{b} <= kw_last ? 0 : seg_next_{b};");
-    }
+    s += &lines(0..l, |b| {
+        format!("            seg_{b} <= kw_last ? 0 : seg_next_{b};")
+    });
     s += "        end\n";
     s += "        if (fire & kw_last) begin\n            ref_res <= total;\n            ref_pending <= 1'b1;\n        end else if (res_ready) begin\n            ref_pending <= 1'b0;\n        end\n";
     s += "        case ({release_head, act_fire})\n";
@@ -1221,9 +1199,7 @@ fn sac_pe_harness(top: &str, g: &Geom) -> String {
     s += "            default: ;\n        endcase\n";
     s +=
         "        if (reset) begin\n            groups <= 2'd0;\n            ref_pending <= 1'b0;\n";
-    for b in 0..l {
-        let _ = writeln!(s, "            seg_{b} <= 0;");
-    }
+    s += &lines(0..l, |b| format!("            seg_{b} <= 0;"));
     s += "        end\n    end\nendmodule\n";
     s
 }

@@ -13,10 +13,10 @@ use crate::config::{Config, PeKind};
 use crate::flow::select::{dispatch, PeVisitor, Specialized};
 use crate::fsutil::write_dir_atomic;
 use crate::hdl::sim::{run_mac_pe, run_sac_design, MacDot, SplitMix64, StreamRun};
-use rust_hdl::prelude::Block;
-use std::time::Instant;
 use crate::model::mac::mac_dot;
 use anyhow::{bail, Result};
+use rust_hdl::prelude::Block;
+use std::time::Instant;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};

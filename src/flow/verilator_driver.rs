@@ -289,21 +289,8 @@ fn run_chunk(sim: &ArraySim, s: &Streams, tiles: usize, work: &Path) -> Result<(
     let out_path = work.join(format!("{kind}_out.bin"));
     write_atomic(&stim_path, &stim)?;
     let prepare_s = t0.elapsed().as_secs_f64();
-    let t1 = Instant::now();
-    let r = std::process::Command::new(&sim.exe)
-        .arg(&stim_path)
-        .arg(&out_path)
-        .output()
-        .with_context(|| format!("cannot run {}", sim.exe.display()))?;
-    let sim_s = t1.elapsed().as_secs_f64();
-    if !r.status.success() {
-        bail!(
-            "the Verilator run of {} failed (exit {:?}): {}",
-            sim.top,
-            r.status.code(),
-            String::from_utf8_lossy(&r.stderr).trim()
-        );
-    }
+    let what = format!("the Verilator run of {}", sim.top);
+    let sim_s = crate::flow::verilator::run_harness(&sim.exe, &[&stim_path, &out_path], &what)?;
     let buf =
         std::fs::read(&out_path).with_context(|| format!("reading {}", out_path.display()))?;
     let mut rd = OutReader {

@@ -146,53 +146,42 @@ pub fn replay_harness(top: &str, ports: &[Port]) -> String {
     let _ = writeln!(g, "#define IN_WORDS {}", words(&ins));
     let _ = writeln!(g, "#define OUT_WORDS {}", words(&outs));
     g += "static void set_inputs(VTOP& t, const uint32_t* w) {\n";
-    let mut k = 0;
-    for p in &ins {
-        match p.words() {
-            1 => {
-                let _ = writeln!(g, "    t.{} = w[{k}];", p.name);
-            }
-            2 => {
-                let _ = writeln!(
-                    g,
-                    "    t.{} = (uint64_t)w[{k}] | ((uint64_t)w[{}] << 32);",
-                    p.name,
-                    k + 1
-                );
-            }
-            n => {
-                for i in 0..n {
-                    let _ = writeln!(g, "    t.{}[{i}] = w[{}];", p.name, k + i);
-                }
-            }
-        }
-        k += p.words();
-    }
+    g += &copy_words(&ins, true);
     g += "}\nstatic void get_outputs(VTOP& t, uint32_t* w) {\n";
-    k = 0;
-    for p in &outs {
-        match p.words() {
-            1 => {
-                let _ = writeln!(g, "    w[{k}] = (uint32_t)t.{};", p.name);
-            }
-            2 => {
-                let _ = writeln!(
-                    g,
-                    "    w[{k}] = (uint32_t)t.{n}; w[{k1}] = (uint32_t)(t.{n} >> 32);",
-                    n = p.name,
-                    k1 = k + 1
-                );
-            }
-            n => {
-                for i in 0..n {
-                    let _ = writeln!(g, "    w[{}] = t.{}[{i}];", k + i, p.name);
-                }
-            }
-        }
-        k += p.words();
-    }
+    g += &copy_words(&outs, false);
     g += "}\n";
     prelude(top) + &REPLAY_TEMPLATE.replace(GENERATED_MARK, &g)
+}
+
+/// C++ statements that copy `ports` between the Verilated model `t` and the word buffer `w`
+/// (`to_model`: w -> t, else t -> w), each port over its 32-bit words, packed in order.
+fn copy_words(ports: &[&Port], to_model: bool) -> String {
+    let mut g = String::new();
+    let mut k = 0;
+    for p in ports {
+        let n = &p.name;
+        let words = p.words();
+        let line = match (words, to_model) {
+            (1, true) => format!("t.{n} = w[{k}];"),
+            (1, false) => format!("w[{k}] = (uint32_t)t.{n};"),
+            (2, true) => format!("t.{n} = (uint64_t)w[{k}] | ((uint64_t)w[{}] << 32);", k + 1),
+            (2, false) => format!(
+                "w[{k}] = (uint32_t)t.{n}; w[{}] = (uint32_t)(t.{n} >> 32);",
+                k + 1
+            ),
+            (_, true) => (0..words)
+                .map(|i| format!("t.{n}[{i}] = w[{}];", k + i))
+                .collect::<Vec<_>>()
+                .join("\n    "),
+            (_, false) => (0..words)
+                .map(|i| format!("w[{}] = t.{n}[{i}];", k + i))
+                .collect::<Vec<_>>()
+                .join("\n    "),
+        };
+        let _ = writeln!(g, "    {line}");
+        k += words;
+    }
+    g
 }
 
 /// Groups of indexed ports `<base>_<i>` (i = 0..n-1, all of one width).
@@ -470,6 +459,24 @@ pub fn build(
     })
 }
 
+/// Run the built harness `exe` with `args` (its stimulus and output files); the seconds it
+/// ran, or an error naming `what` with the exit code and stderr.
+pub fn run_harness(exe: &Path, args: &[&Path], what: &str) -> Result<f64> {
+    let t0 = Instant::now();
+    let r = std::process::Command::new(exe)
+        .args(args)
+        .output()
+        .with_context(|| format!("cannot run {}", exe.display()))?;
+    if !r.status.success() {
+        bail!(
+            "{what} failed (exit {:?}): {}",
+            r.status.code(),
+            String::from_utf8_lossy(&r.stderr).trim()
+        );
+    }
+    Ok(t0.elapsed().as_secs_f64())
+}
+
 /// What a failed Verilator build said: its first 20 error lines (Verilator's `%Error`, the C++
 /// compiler's `error:`), or the whole log when no line reads as an error.
 pub fn error_lines(log: &str) -> String {
@@ -585,23 +592,10 @@ pub fn replay(
     let stim_path = work.join("replay_stim.bin");
     let out_path = work.join("replay_out.bin");
     write_atomic(&stim_path, &stim)?;
-    let t0 = Instant::now();
-    let mut cmd = std::process::Command::new(&built.exe);
-    cmd.arg(&stim_path).arg(&out_path);
-    if let Some(w) = wave {
-        cmd.arg(w);
-    }
-    let r = cmd
-        .output()
-        .with_context(|| format!("cannot run {}", built.exe.display()))?;
-    let sim_s = t0.elapsed().as_secs_f64();
-    if !r.status.success() {
-        bail!(
-            "the Verilator replay of {} failed: {}",
-            design.top,
-            String::from_utf8_lossy(&r.stderr)
-        );
-    }
+    let mut args = vec![stim_path.as_path(), out_path.as_path()];
+    args.extend(wave);
+    let what = format!("the Verilator replay of {}", design.top);
+    let sim_s = run_harness(&built.exe, &args, &what)?;
     let got =
         std::fs::read(&out_path).with_context(|| format!("reading {}", out_path.display()))?;
     if got.len() != expected.len() * 4 {
