@@ -25,7 +25,7 @@ use crate::config::{Config, PeKind};
 use crate::fsutil::write_dir_atomic;
 use crate::model::encoding::Encoding;
 use crate::netlist::{BinOp, Expr, Stmt};
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -402,18 +402,13 @@ fn run_sat(
          sat -seq {steps} -prove-asserts -set-init-zero -show-inputs{shows} -verify -dump_vcd {vcd} -dump_json {cex_json} {harness}\n",
         rtl = rtl.join(" "),
     );
-    let YosysRun {
-        script_file,
-        log_file,
-        run: r,
-        seconds,
-        log,
-    } = run_yosys_script(dir, harness, &script, limit)?;
+    let y = run_yosys_script(dir, harness, &script, limit)?;
+    let log = y.log.as_str();
     // The verdict without reading the log: with -verify, Yosys exits 0 only when the proof
     // holds; a model (counterexample) is dumped to the WaveJSON file before the failing exit,
     // and its false checks are read from there. Any other end (an error, the time limit) has
     // no counterexample file and is no verdict.
-    let proved = r.ok;
+    let proved = y.run.ok;
     let cex = if proved {
         None
     } else {
@@ -427,20 +422,14 @@ fn run_sat(
         .map(|w| false_checks(w, &checks))
         .unwrap_or_default();
     if !proved && failed_checks.is_empty() {
-        bail!(
-            "yosys gave no verdict for {harness} (script {}, log {}):\n{}{}",
-            dir.join(&script_file).display(),
-            log_file,
-            r.log(),
-            tail(&log, 40)
-        );
+        return Err(y.no_verdict(dir, &format!("verdict for {harness}")));
     }
     // The table of inputs and checks per step is printed by Yosys only (the WaveJSON and VCD
     // hold the same values, but not in this readable form): taken from the log.
     let counterexample = if proved {
         String::new()
     } else {
-        model_table(&log)
+        model_table(log)
     };
     let vcd = (!proved && dir.join(&vcd).exists()).then_some(vcd);
     Ok(Obligation {
@@ -452,15 +441,15 @@ fn run_sat(
         ),
         steps: Some(steps),
         proved,
-        seconds,
+        seconds: y.seconds,
         // The SAT problem's size is reported in the log only.
-        variables: sat_size(&log, "variables"),
-        clauses: sat_size(&log, "clauses"),
+        variables: sat_size(log, "variables"),
+        clauses: sat_size(log, "clauses"),
         failed_checks,
         failed_steps,
         counterexample,
-        script: script_file,
-        log: log_file,
+        script: y.script_file,
+        log: y.log_file,
         vcd,
     })
 }
@@ -472,6 +461,20 @@ struct YosysRun {
     run: ToolRun,
     seconds: f64,
     log: String,
+}
+
+impl YosysRun {
+    /// The error of a run that ended without a verdict (an error, the time limit): the script,
+    /// the log and the log's last lines.
+    fn no_verdict(&self, dir: &Path, what: &str) -> anyhow::Error {
+        anyhow!(
+            "yosys gave no {what} (script {}, log {}):\n{}{}",
+            dir.join(&self.script_file).display(),
+            self.log_file,
+            self.run.log(),
+            tail(&self.log, 40)
+        )
+    }
 }
 
 /// Write `script` to `<name>.ys` in `dir` and run it with Yosys, logging to `<name>.log`,
@@ -518,13 +521,8 @@ fn run_equiv(dir: &Path, top: &str, rtl: &[String], limit: Duration) -> Result<O
          equiv_status\n",
         rtl = rtl.join(" "),
     );
-    let YosysRun {
-        script_file,
-        log_file,
-        run: r,
-        seconds,
-        log,
-    } = run_yosys_script(dir, name, &script, limit)?;
+    let y = run_yosys_script(dir, name, &script, limit)?;
+    let log = y.log.as_str();
     // `equiv_status` reports only in the log: its `-assert` would turn the verdict into an
     // exit status, which cannot tell unproven cells from a failed run, and the counts and the
     // unproven signals are printed nowhere else.
@@ -537,13 +535,7 @@ fn run_equiv(dir: &Path, top: &str, rtl: &[String], limit: Duration) -> Result<O
     });
     let all_proven = log.contains("Equivalence successfully proven!");
     let Some((proven, unproven)) = counts.or(all_proven.then_some((0, 0))) else {
-        bail!(
-            "yosys gave no equivalence verdict for {top}_sac_pe (script {}, log {}):\n{}{}",
-            dir.join(&script_file).display(),
-            log_file,
-            r.log(),
-            tail(&log, 40)
-        );
+        return Err(y.no_verdict(dir, &format!("equivalence verdict for {top}_sac_pe")));
     };
     // "  Unproven $equiv $auto$equiv_make.cc:..: \sig_gold \sig_gate"
     // One line per unproven bit: keep each signal once, without equiv_make's `_gold` suffix.
@@ -572,14 +564,14 @@ fn run_equiv(dir: &Path, top: &str, rtl: &[String], limit: Duration) -> Result<O
         ),
         steps: None,
         proved: unproven == 0 && (all_proven || proven > 0),
-        seconds,
+        seconds: y.seconds,
         variables: None,
         clauses: None,
         failed_checks,
         failed_steps: vec![],
         counterexample: String::new(),
-        script: script_file,
-        log: log_file,
+        script: y.script_file,
+        log: y.log_file,
         vcd: None,
     })
 }
@@ -703,13 +695,15 @@ fn list(prefix: &str, n: u32) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}_{i}")).collect()
 }
 
-fn harness_header(name: &str, top: &str, what: &str) -> String {
+fn harness_header(name: &str, top: &str, what: &str, ports: &[String]) -> String {
     format!(
         "// {name}: proof harness generated by {} {} for the design {top}. Not part of the design.\n\
          // {what}\n\
-         // Checked by Yosys `sat -prove-asserts` (see {name}.ys); every check is a wire ok_*.\n",
+         // Checked by Yosys `sat -prove-asserts` (see {name}.ys); every check is a wire ok_*.\n\
+         module {name}({});\n",
         crate::fsutil::PRODUCT,
         env!("CARGO_PKG_VERSION"),
+        ports.join(", "),
     )
 }
 
@@ -790,8 +784,8 @@ fn knead_harness(top: &str, g: &Geom) -> String {
         "formal_knead_unit",
         top,
         "Claim: every group's kneaded lanes carry each digit of each weight exactly once, with its sign, in max_b popcount_b beats.",
+        &ports,
     );
-    let _ = writeln!(s, "module formal_knead_unit({});", ports.join(", "));
     s += "    input wire clock;\n    input wire reset;\n    input wire in_valid;\n    input wire in_last;\n    input wire out_ready;\n";
     for x in &ws {
         let _ = writeln!(s, "    input wire [{}:0] {x};", w - 1);
@@ -958,8 +952,8 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
         "formal_ref_sac_pe",
         top,
         &format!("Reference of {top}_sac_pe: S_b += +-a[ptr_b] of the current group; at its end acc += sum_b S_b << b; on `last`, result = acc + sum_b S_b << b."),
+        &ports,
     );
-    let _ = writeln!(s, "module formal_ref_sac_pe({});", ports.join(", "));
     s += "    input wire clock;\n    input wire reset;\n    input wire act_valid;\n    output wire act_ready;\n";
     s += &lines(0..ks, |i| format!("    input wire [{}:0] act_{i};", a - 1));
     s += "    input wire kw_valid;\n    output wire kw_ready;\n";
@@ -1107,8 +1101,8 @@ fn sac_pe_harness(top: &str, g: &Geom) -> String {
         "formal_sac_pe",
         top,
         "Claim: the SAC PE equals a behavioural reference (S_b += +-a[ptr_b], result sum_b S_b << b) on every output, every cycle.",
+        &ports,
     );
-    let _ = writeln!(s, "module formal_sac_pe({});", ports.join(", "));
     s += "    input wire clock;\n    input wire reset;\n    input wire act_valid;\n    input wire kw_valid;\n";
     for x in &acts {
         let _ = writeln!(s, "    input wire [{}:0] {x};", a - 1);
