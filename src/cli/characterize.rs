@@ -87,7 +87,7 @@ pub fn run(a: Args) -> Result<()> {
     {
         bail!("--param {n} is given more than once");
     }
-    let paths = a.out.paths();
+    let paths = a.out.paths.clone();
     let cache = a.cache.root();
     paths.validate(a.width, a.signed)?;
     // The cache's own folder (created with tetris's marker) takes no outputs and holds no input.

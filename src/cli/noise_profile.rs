@@ -16,45 +16,12 @@ use std::path::PathBuf;
 /// Output flags shared by `noise-profile` and `characterize`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct OutArgs {
-    /// Write the profile as JSON.
-    #[arg(long, value_name = "OUT")]
-    pub json: Option<PathBuf>,
-    /// Write the profile as TOML.
-    #[arg(long, value_name = "OUT")]
-    pub toml: Option<PathBuf>,
-    /// TFApprox/ALWANN table: raw little-endian uint16[65536] at index (activation << 8) | weight
-    /// (8-bit unsigned).
-    #[arg(long, value_name = "OUT")]
-    pub lut_bin: Option<PathBuf>,
-    /// TorchApprox table: 256x256 int32 NumPy array lut[activation][weight] by the operands'
-    /// byte patterns (8-bit).
-    #[arg(long, value_name = "OUT")]
-    pub lut_npy: Option<PathBuf>,
-    /// AdaPT C header: static const lut[256][256], lut[activation][weight] (int16_t signed,
-    /// uint16_t unsigned; 8-bit).
-    #[arg(long, value_name = "OUT")]
-    pub lut_header: Option<PathBuf>,
-    /// Plot of the error distribution and error vs operand magnitude (.svg or .png, by extension);
-    /// for a family, the metrics against the swept parameter.
-    #[arg(long, value_name = "OUT")]
-    pub plot: Option<PathBuf>,
+    #[command(flatten)]
+    pub paths: OutputPaths,
     /// Which operand takes the activation in the tables (the other takes the weight). The
     /// default, b, is TFApprox's assignment for EvoApprox circuits (weight on port A).
     #[arg(long, value_enum, value_name = "OPERAND", default_value_t = ActivationOperand::B)]
     pub activation: ActivationOperand,
-}
-
-impl OutArgs {
-    pub fn paths(&self) -> OutputPaths {
-        OutputPaths {
-            json: self.json.clone(),
-            toml: self.toml.clone(),
-            lut_bin: self.lut_bin.clone(),
-            lut_npy: self.lut_npy.clone(),
-            lut_header: self.lut_header.clone(),
-            plot: self.plot.clone(),
-        }
-    }
 }
 
 /// Sweep flags shared by `noise-profile` and `characterize`.
@@ -145,7 +112,7 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
     let m = Multiplier::from_spec(&a.mult, a.width, a.signed)?;
-    let paths = a.out.paths();
+    let paths = a.out.paths.clone();
     paths.validate(a.width, a.signed)?;
     let mut plan = OutputPlan::new(a.force);
     paths.plan(&mut plan);
@@ -197,7 +164,7 @@ pub fn run(a: Args) -> Result<()> {
 
 /// `--mult` with a range: every member characterized, a table, one document and one plot.
 fn run_family(a: &Args, members: &[(u32, MultKind)], parameter: &str) -> Result<()> {
-    let paths = a.out.paths();
+    let paths = a.out.paths.clone();
     if paths.wants_lut() || a.emit_rtl.is_some() || a.timing.is_some() {
         bail!("--mult {}: a family writes --json/--toml/--plot only (tables, --emit-rtl and --timing take one multiplier)", a.mult);
     }

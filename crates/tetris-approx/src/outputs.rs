@@ -11,14 +11,30 @@ use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use tetris_fs::{write_files_atomic, OutputPlan};
 
-/// Requested output files.
-#[derive(Debug, Clone, Default)]
+/// Requested output files (also the output flags of `noise-profile` and `characterize`).
+#[derive(clap::Args, Debug, Clone, Default)]
 pub struct OutputPaths {
+    /// Write the profile as JSON.
+    #[arg(long, value_name = "OUT")]
     pub json: Option<PathBuf>,
+    /// Write the profile as TOML.
+    #[arg(long, value_name = "OUT")]
     pub toml: Option<PathBuf>,
+    /// TFApprox/ALWANN table: raw little-endian uint16[65536] at index (activation << 8) | weight
+    /// (8-bit unsigned).
+    #[arg(long, value_name = "OUT")]
     pub lut_bin: Option<PathBuf>,
+    /// TorchApprox table: 256x256 int32 NumPy array lut[activation][weight] by the operands'
+    /// byte patterns (8-bit).
+    #[arg(long, value_name = "OUT")]
     pub lut_npy: Option<PathBuf>,
+    /// AdaPT C header: static const lut[256][256], lut[activation][weight] (int16_t signed,
+    /// uint16_t unsigned; 8-bit).
+    #[arg(long, value_name = "OUT")]
     pub lut_header: Option<PathBuf>,
+    /// Plot of the error distribution and error vs operand magnitude (.svg or .png, by extension);
+    /// for a family, the metrics against the swept parameter.
+    #[arg(long, value_name = "OUT")]
     pub plot: Option<PathBuf>,
 }
 
