@@ -555,3 +555,24 @@ impl Netlist {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sized_literals_parse_and_bad_ones_are_errors() {
+        let v = |t: &str| parse_sized_literal(t).unwrap();
+        assert_eq!(v("8'h3f"), (8, BigUint::from(0x3fu32)));
+        assert_eq!(v("5'b1_01"), (5, BigUint::from(5u32)));
+        assert_eq!(v("4'd9"), (4, BigUint::from(9u32)));
+        let wide = v("72'hff_0000_0000_0000_0001");
+        assert_eq!(wide.0, 72);
+        assert_eq!(wide.1, (BigUint::from(0xffu32) << 64u32) + 1u32);
+        // Truncated, no width, unknown base, bad digits: an error naming the literal, no panic.
+        for bad in ["8'", "'h3", "8h3f", "8'o7", "8'hzz", ""] {
+            let e = parse_sized_literal(bad).unwrap_err().to_string();
+            assert!(e.contains(&format!("{bad:?}")), "{bad}: {e}");
+        }
+    }
+}
