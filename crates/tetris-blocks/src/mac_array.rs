@@ -4,7 +4,7 @@
 //! activation in the current group; `group_end` / `last` as in the SAC stream.
 
 use super::act_bank::ActBank;
-use super::array_glue::{put_all, GlueInput, GluePe, GlueSim, GlueValue};
+use super::array_glue::{glue_pe, put_all, GlueSim};
 use super::array_shell::{defaults, GlueArray, WeightPorts};
 use super::mac_pe::MacPe;
 use rust_hdl::prelude::*;
@@ -133,32 +133,4 @@ impl<const W: usize, const P: usize> WeightPorts for MacWeights<W, P> {
     }
 }
 
-impl<const W: usize, const KS: usize, const P: usize, const A: usize, const RES: usize> GluePe
-    for MacCell<W, KS, P, A, RES>
-{
-    fn outputs(&self) -> [u128; 4] {
-        [
-            self.act_ready.val().to_glue(),
-            self.kw_ready.val().to_glue(),
-            self.res_valid.val().to_glue(),
-            self.res.val().to_glue(),
-        ]
-    }
-    fn clock(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-    fn input(&mut self, field: &str, index: Option<usize>) -> &mut dyn GlueInput {
-        match (field, index) {
-            ("reset", None) => &mut self.reset,
-            ("act_valid", None) => &mut self.act_valid,
-            ("act", Some(i)) => &mut self.act[i],
-            ("kw_valid", None) => &mut self.kw_valid,
-            ("kw_w", None) => &mut self.kw_w,
-            ("kw_ptr", None) => &mut self.kw_ptr,
-            ("kw_group_end", None) => &mut self.kw_group_end,
-            ("kw_last", None) => &mut self.kw_last,
-            ("res_ready", None) => &mut self.res_ready,
-            other => panic!("MAC cell has no input {other:?}"),
-        }
-    }
-}
+glue_pe!(MacCell<W, KS, P, A, RES>, "MAC cell", scalar [kw_w, kw_ptr], lanes []);
