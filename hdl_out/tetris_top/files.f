@@ -1,3 +1,4 @@
+rtl/tetris_top_act_bank.v
 rtl/tetris_top_lane_select.v
 rtl/tetris_top_seg_lane.v
 rtl/tetris_top_pe.v

@@ -931,7 +931,7 @@ fn knead_harness(top: &str, g: &Geom) -> String {
 /// accumulator S_b += +-a[ptr_b] (the activation picked by index, not by the design's one-hot
 /// AND-OR), at each group end acc += sum_b S_b << b and the segments restart, on `last` the
 /// result acc + sum_b S_b << b. Its registers carry the names the design's
-/// registers have after `flatten` (`\sac_core.cur_0_q`, ..): that is the register
+/// registers have after `flatten` (`\sac_core.act_bank.cur_0_q`, ..): that is the register
 /// correspondence `equiv_make` pairs them by.
 fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> String {
     let (a, l, ks, p, res) = (g.a, g.l, g.ks, g.p, g.res);
@@ -966,12 +966,17 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
     s += &lines(0..ks, |i| {
         format!(
             "    reg [{m}:0] {} = 0;\n    reg [{m}:0] {} = 0;",
-            r(&format!("cur_{i}")),
-            r(&format!("nxt_{i}")),
+            r(&format!("act_bank.cur_{i}")),
+            r(&format!("act_bank.nxt_{i}")),
             m = a - 1
         )
     });
-    let (cur_full, nxt_full, res_q, res_v) = (r("cur_full"), r("nxt_full"), r("res_q"), r("res_v"));
+    let (cur_full, nxt_full, res_q, res_v) = (
+        r("act_bank.cur_full"),
+        r("act_bank.nxt_full"),
+        r("res_q"),
+        r("res_v"),
+    );
     let acc = r("acc");
     let _ = writeln!(
         s,
@@ -1003,7 +1008,7 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
         for i in (0..ks).rev() {
             pick = format!(
                 "(kw_lane_ptr_{b} == {p}'d{i}) ? {} : {pick}",
-                r(&format!("cur_{i}"))
+                r(&format!("act_bank.cur_{i}"))
             );
         }
         let sb = r(&format!("seg_lane_{b}.seg"));
@@ -1050,8 +1055,8 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
     s += &lines(0..ks, |i| {
         format!(
             "            {} <= {nxt_full} ? {} : act_{i};",
-            r(&format!("cur_{i}")),
-            r(&format!("nxt_{i}"))
+            r(&format!("act_bank.cur_{i}")),
+            r(&format!("act_bank.nxt_{i}"))
         )
     });
     let _ = writeln!(
@@ -1061,7 +1066,7 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
     s += &lines(0..ks, |i| {
         format!(
             "            if (take_act) {} <= act_{i};",
-            r(&format!("nxt_{i}"))
+            r(&format!("act_bank.nxt_{i}"))
         )
     });
     let _ = writeln!(

@@ -68,6 +68,25 @@ impl<const N: usize, const W2: usize> Logic for MaskedArrayMult<N, W2> {
     }
 }
 
+/// Leading-one detector: `pos` is the index of the highest set bit of `x` (0 when x = 0).
+#[derive(LogicBlock, Default)]
+pub struct LeadingOne<const N: usize> {
+    pub x: Signal<In, Bits<N>>,
+    pub pos: Signal<Out, Bits<8>>,
+}
+
+impl<const N: usize> Logic for LeadingOne<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.pos.next = 0.into();
+        for i in 0..N {
+            if self.x.val().get_bit(i) {
+                self.pos.next = i.to_bits::<8>(); // the highest set bit wins
+            }
+        }
+    }
+}
+
 /// DRUM(k): per operand, the k bits from the leading one with the lowest forced to 1 when the
 /// operand has more than k bits; a shift-add multiply of the mantissas; the product shifted back.
 #[derive(LogicBlock)]
@@ -75,6 +94,8 @@ pub struct DrumMult<const N: usize, const W2: usize> {
     pub a: Signal<In, Bits<N>>,
     pub b: Signal<In, Bits<N>>,
     pub y: Signal<Out, Bits<W2>>,
+    /// The leading ones of `a` and `b`.
+    lead: [LeadingOne<N>; 2],
     lead_a: Signal<Local, Bits<8>>,
     lead_b: Signal<Local, Bits<8>>,
     s_a: Signal<Local, Bits<8>>,
@@ -97,6 +118,7 @@ impl<const N: usize, const W2: usize> DrumMult<N, W2> {
             a: Default::default(),
             b: Default::default(),
             y: Default::default(),
+            lead: Default::default(),
             lead_a: Default::default(),
             lead_b: Default::default(),
             s_a: Default::default(),
@@ -117,17 +139,11 @@ impl<const N: usize, const W2: usize> DrumMult<N, W2> {
 impl<const N: usize, const W2: usize> Logic for DrumMult<N, W2> {
     #[hdl_gen]
     fn update(&mut self) {
-        // Leading-one positions (the highest set bit wins).
-        self.lead_a.next = 0.into();
-        self.lead_b.next = 0.into();
-        for i in 0..N {
-            if self.a.val().get_bit(i) {
-                self.lead_a.next = i.to_bits::<8>();
-            }
-            if self.b.val().get_bit(i) {
-                self.lead_b.next = i.to_bits::<8>();
-            }
-        }
+        // Leading-one positions.
+        self.lead[0].x.next = self.a.val();
+        self.lead[1].x.next = self.b.val();
+        self.lead_a.next = self.lead[0].pos.val();
+        self.lead_b.next = self.lead[1].pos.val();
         self.a_w.next = bit_cast::<W2, N>(self.a.val());
         self.s_a.next = 0.into();
         self.m_a.next = self.a_w.val();
@@ -167,6 +183,8 @@ pub struct MitchellMult<const N: usize, const W2: usize> {
     pub a: Signal<In, Bits<N>>,
     pub b: Signal<In, Bits<N>>,
     pub y: Signal<Out, Bits<W2>>,
+    /// The leading ones of `a` and `b`.
+    lead: [LeadingOne<N>; 2],
     lead_a: Signal<Local, Bits<8>>,
     lead_b: Signal<Local, Bits<8>>,
     f_a: Signal<Local, Bits<N>>,
@@ -186,6 +204,7 @@ impl<const N: usize, const W2: usize> Default for MitchellMult<N, W2> {
             a: Default::default(),
             b: Default::default(),
             y: Default::default(),
+            lead: Default::default(),
             lead_a: Default::default(),
             lead_b: Default::default(),
             f_a: Default::default(),
@@ -203,16 +222,10 @@ impl<const N: usize, const W2: usize> Default for MitchellMult<N, W2> {
 impl<const N: usize, const W2: usize> Logic for MitchellMult<N, W2> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.lead_a.next = 0.into();
-        self.lead_b.next = 0.into();
-        for i in 0..N {
-            if self.a.val().get_bit(i) {
-                self.lead_a.next = i.to_bits::<8>();
-            }
-            if self.b.val().get_bit(i) {
-                self.lead_b.next = i.to_bits::<8>();
-            }
-        }
+        self.lead[0].x.next = self.a.val();
+        self.lead[1].x.next = self.b.val();
+        self.lead_a.next = self.lead[0].pos.val();
+        self.lead_b.next = self.lead[1].pos.val();
         // Fractions: the bits below the leading one, left-aligned to n-1 bits.
         self.f_a.next =
             (self.a.val() << (self.n_minus_1.val() - self.lead_a.val())) & self.frac_mask.val();

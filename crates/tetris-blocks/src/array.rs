@@ -5,7 +5,7 @@
 //! The glue is not written here: `update` evaluates the one description of it
 //! (`super::array_glue`), from which the Verilog top is written too.
 
-use super::array_glue::{put_all, GlueInput, GluePe, GlueSim, GlueValue};
+use super::array_glue::{glue_pe, put_all, GlueSim};
 use super::array_shell::{defaults, GlueArray, WeightPorts};
 use super::sac_pe::SacCore;
 use rust_hdl::prelude::*;
@@ -47,32 +47,4 @@ impl<const L: usize, const P: usize> WeightPorts for SacLanes<L, P> {
     }
 }
 
-impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RES: usize> GluePe
-    for SacCore<L, KS, A, SEG, RES>
-{
-    fn outputs(&self) -> [u128; 4] {
-        [
-            self.act_ready.val().to_glue(),
-            self.kw_ready.val().to_glue(),
-            self.res_valid.val().to_glue(),
-            self.res.val().to_glue(),
-        ]
-    }
-    fn clock(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-    fn input(&mut self, field: &str, index: Option<usize>) -> &mut dyn GlueInput {
-        match (field, index) {
-            ("reset", None) => &mut self.reset,
-            ("act_valid", None) => &mut self.act_valid,
-            ("act", Some(i)) => &mut self.act[i],
-            ("kw_valid", None) => &mut self.kw_valid,
-            ("kw_lane_sel", Some(b)) => &mut self.kw_lane_sel[b],
-            ("kw_lane_neg", Some(b)) => &mut self.kw_lane_neg[b],
-            ("kw_group_end", None) => &mut self.kw_group_end,
-            ("kw_last", None) => &mut self.kw_last,
-            ("res_ready", None) => &mut self.res_ready,
-            other => panic!("SAC core has no input {other:?}"),
-        }
-    }
-}
+glue_pe!(SacCore<L, KS, A, SEG, RES>, "SAC core", scalar [], lanes [kw_lane_sel, kw_lane_neg]);

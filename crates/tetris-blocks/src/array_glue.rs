@@ -495,6 +495,50 @@ pub trait GluePe: Block + Default {
     fn input(&mut self, field: &str, index: Option<usize>) -> &mut dyn GlueInput;
 }
 
+/// `impl GluePe` for a PE block `$pe<$g, ..>` (const generics) with the PE ports every array
+/// PE has (docs/rtl.md): `clock`, `reset`, `act_valid`, `act[i]`, `kw_valid`, `kw_group_end`,
+/// `kw_last`, `res_ready` in, `act_ready`, `kw_ready`, `res_valid`, `res` out; and its own
+/// weight inputs, one signal (`scalar`) or one per lane (`lanes`).
+macro_rules! glue_pe {
+    ($pe:ident<$($g:ident),*>, $what:literal, scalar [$($s:ident),*], lanes [$($x:ident),*]) => {
+        impl<$(const $g: usize),*> $crate::array_glue::GluePe for $pe<$($g),*> {
+            fn outputs(&self) -> [u128; 4] {
+                use $crate::array_glue::GlueValue;
+                [
+                    self.act_ready.val().to_glue(),
+                    self.kw_ready.val().to_glue(),
+                    self.res_valid.val().to_glue(),
+                    self.res.val().to_glue(),
+                ]
+            }
+            fn clock(
+                &mut self,
+            ) -> &mut rust_hdl::prelude::Signal<rust_hdl::prelude::In, rust_hdl::prelude::Clock> {
+                &mut self.clock
+            }
+            fn input(
+                &mut self,
+                field: &str,
+                index: Option<usize>,
+            ) -> &mut dyn $crate::array_glue::GlueInput {
+                match (field, index) {
+                    ("reset", None) => &mut self.reset,
+                    ("act_valid", None) => &mut self.act_valid,
+                    ("act", Some(i)) => &mut self.act[i],
+                    ("kw_valid", None) => &mut self.kw_valid,
+                    $((stringify!($s), None) => &mut self.$s,)*
+                    $((stringify!($x), Some(b)) => &mut self.$x[b],)*
+                    ("kw_group_end", None) => &mut self.kw_group_end,
+                    ("kw_last", None) => &mut self.kw_last,
+                    ("res_ready", None) => &mut self.res_ready,
+                    other => panic!("{} has no input {other:?}", $what),
+                }
+            }
+        }
+    };
+}
+pub(crate) use glue_pe;
+
 /// PE outputs into the glue.
 pub fn read_pes<P: GluePe>(g: &mut GlueSim, pes: &[P]) {
     for (k, pe) in pes.iter().enumerate() {

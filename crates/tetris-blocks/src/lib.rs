@@ -6,6 +6,7 @@
 //! - [`array`], [`array_knead`], [`mac_array`]: the systolic arrays (docs/array.md), the
 //!   host-kneaded two in one shell ([`array_shell`]);
 //! - [`design`]: what `tetris gen` emits as the top while there is no array;
+//! - [`act_bank`]: the activation double buffer of the SAC and MAC PEs;
 //! - [`leaf`]: small blocks they are built from;
 //! - [`sim`]: cycle-level drivers that run a block through dot products (tests, self-check);
 //! - [`cycles`]: the analytic cycle model of the blocks (asserted equal to the RTL);
@@ -19,6 +20,7 @@
 //! array evaluation or the CLI: the const-generic dispatch over every visitor of those layers
 //! (`flow::select` in the root crate) sits above them.
 
+pub mod act_bank;
 pub mod approx_mult;
 pub mod array;
 pub mod array_glue;

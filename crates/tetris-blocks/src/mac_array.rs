@@ -3,7 +3,8 @@
 //! carries one weight per beat: the sign-magnitude weight and `ptr`, the index of its
 //! activation in the current group; `group_end` / `last` as in the SAC stream.
 
-use super::array_glue::{put_all, GlueInput, GluePe, GlueSim, GlueValue};
+use super::act_bank::ActBank;
+use super::array_glue::{glue_pe, put_all, GlueSim};
 use super::array_shell::{defaults, GlueArray, WeightPorts};
 use super::mac_pe::MacPe;
 use rust_hdl::prelude::*;
@@ -34,15 +35,9 @@ pub struct MacCell<
     pub res_valid: Signal<Out, Bit>,
     pub res_ready: Signal<In, Bit>,
     pub res: Signal<Out, Bits<RES>>,
-    cur: [DFF<Bits<A>>; KS],
-    nxt: [DFF<Bits<A>>; KS],
-    cur_full: DFF<Bit>,
-    nxt_full: DFF<Bit>,
+    act_bank: ActBank<KS, A>,
     mac: MacPe<W, A, RES>,
     fire: Signal<Local, Bit>,
-    act_fire: Signal<Local, Bit>,
-    bank_release: Signal<Local, Bit>,
-    refill: Signal<Local, Bit>,
 }
 
 impl<const W: usize, const KS: usize, const P: usize, const A: usize, const RES: usize> Default
@@ -64,15 +59,9 @@ impl<const W: usize, const KS: usize, const P: usize, const A: usize, const RES:
             res_valid: Default::default(),
             res_ready: Default::default(),
             res: Default::default(),
-            cur: std::array::from_fn(|_| Default::default()),
-            nxt: std::array::from_fn(|_| Default::default()),
-            cur_full: Default::default(),
-            nxt_full: Default::default(),
+            act_bank: Default::default(),
             mac: Default::default(),
             fire: Default::default(),
-            act_fire: Default::default(),
-            bank_release: Default::default(),
-            refill: Default::default(),
         }
     }
 }
@@ -82,53 +71,32 @@ impl<const W: usize, const KS: usize, const P: usize, const A: usize, const RES:
 {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, cur_full, nxt_full);
+        self.act_bank.clock.next = self.clock.val();
+        self.act_bank.reset.next = self.reset.val();
+        self.act_bank.act_valid.next = self.act_valid.val();
+        self.act_ready.next = self.act_bank.act_ready.val();
+        for i in 0..KS {
+            self.act_bank.act[i].next = self.act[i].val();
+        }
         self.mac.clock.next = self.clock.val();
         self.mac.reset.next = self.reset.val();
         self.mac.res_ready.next = self.res_ready.val();
-        self.kw_ready.next = self.cur_full.q.val() & self.mac.in_ready.val();
-        self.act_ready.next = !self.nxt_full.q.val();
-        self.fire.next = self.kw_valid.val() & self.cur_full.q.val() & self.mac.in_ready.val();
-        self.act_fire.next = self.act_valid.val() & !self.nxt_full.q.val();
-        self.bank_release.next = self.fire.val() & (self.kw_group_end.val() | self.kw_last.val());
-        self.refill.next = !self.cur_full.q.val() | self.bank_release.val();
-        for i in 0..KS {
-            self.cur[i].clock.next = self.clock.val();
-            self.nxt[i].clock.next = self.clock.val();
-            self.cur[i].d.next = self.cur[i].q.val();
-            self.nxt[i].d.next = self.nxt[i].q.val();
-            if self.refill.val() {
-                if self.nxt_full.q.val() {
-                    self.cur[i].d.next = self.nxt[i].q.val();
-                } else {
-                    self.cur[i].d.next = self.act[i].val();
-                }
-            } else if self.act_fire.val() {
-                self.nxt[i].d.next = self.act[i].val();
-            }
-        }
-        if self.refill.val() {
-            self.cur_full.d.next = self.nxt_full.q.val() | self.act_fire.val();
-            self.nxt_full.d.next = false;
-        } else {
-            self.nxt_full.d.next = self.nxt_full.q.val() | self.act_fire.val();
-        }
+        self.kw_ready.next = self.act_bank.full.val() & self.mac.in_ready.val();
+        self.fire.next = self.kw_valid.val() & self.act_bank.full.val() & self.mac.in_ready.val();
+        self.act_bank.bank_release.next =
+            self.fire.val() & (self.kw_group_end.val() | self.kw_last.val());
         // The activation the weight belongs to (loop-and-compare select).
         self.mac.a.next = 0.into();
         for i in 0..KS {
             if self.kw_ptr.val().index() == i {
-                self.mac.a.next = self.cur[i].q.val();
+                self.mac.a.next = self.act_bank.current[i].val();
             }
         }
         self.mac.w.next = self.kw_w.val();
-        self.mac.in_valid.next = self.kw_valid.val() & self.cur_full.q.val();
+        self.mac.in_valid.next = self.kw_valid.val() & self.act_bank.full.val();
         self.mac.in_last.next = self.kw_last.val();
         self.res_valid.next = self.mac.res_valid.val();
         self.res.next = self.mac.res.val();
-        if self.reset.val() {
-            self.cur_full.d.next = false;
-            self.nxt_full.d.next = false;
-        }
     }
 }
 
@@ -165,32 +133,4 @@ impl<const W: usize, const P: usize> WeightPorts for MacWeights<W, P> {
     }
 }
 
-impl<const W: usize, const KS: usize, const P: usize, const A: usize, const RES: usize> GluePe
-    for MacCell<W, KS, P, A, RES>
-{
-    fn outputs(&self) -> [u128; 4] {
-        [
-            self.act_ready.val().to_glue(),
-            self.kw_ready.val().to_glue(),
-            self.res_valid.val().to_glue(),
-            self.res.val().to_glue(),
-        ]
-    }
-    fn clock(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-    fn input(&mut self, field: &str, index: Option<usize>) -> &mut dyn GlueInput {
-        match (field, index) {
-            ("reset", None) => &mut self.reset,
-            ("act_valid", None) => &mut self.act_valid,
-            ("act", Some(i)) => &mut self.act[i],
-            ("kw_valid", None) => &mut self.kw_valid,
-            ("kw_w", None) => &mut self.kw_w,
-            ("kw_ptr", None) => &mut self.kw_ptr,
-            ("kw_group_end", None) => &mut self.kw_group_end,
-            ("kw_last", None) => &mut self.kw_last,
-            ("res_ready", None) => &mut self.res_ready,
-            other => panic!("MAC cell has no input {other:?}"),
-        }
-    }
-}
+glue_pe!(MacCell<W, KS, P, A, RES>, "MAC cell", scalar [kw_w, kw_ptr], lanes []);

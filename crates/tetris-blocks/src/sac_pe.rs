@@ -4,6 +4,7 @@
 //! its input is the kneaded-weight lane format (valid, ptr, neg). An array whose column shares
 //! one kneaded stream can instantiate one `KneadDecode` per column and a `SacCore` per PE.
 
+use super::act_bank::ActBank;
 use super::leaf::{LaneSelect, PtrDecode, SegLane};
 use rust_hdl::prelude::*;
 
@@ -75,10 +76,8 @@ pub struct SacCore<
     pub res_valid: Signal<Out, Bit>,
     pub res_ready: Signal<In, Bit>,
     pub res: Signal<Out, Bits<RES>>,
-    cur: [DFF<Bits<A>>; KS],
-    nxt: [DFF<Bits<A>>; KS],
-    cur_full: DFF<Bit>,
-    nxt_full: DFF<Bit>,
+    /// The current activation group and the waiting one.
+    act_bank: ActBank<KS, A>,
     res_q: DFF<Bits<RES>>,
     res_v: DFF<Bit>,
     /// The dot product so far: each group's segments are added here at its last beat.
@@ -86,9 +85,7 @@ pub struct SacCore<
     lane_select: [LaneSelect<KS, A>; L],
     seg_lane: [SegLane<A, SEG, RES>; L],
     fire: Signal<Local, Bit>,
-    act_fire: Signal<Local, Bit>,
     bank_release: Signal<Local, Bit>,
-    refill: Signal<Local, Bit>,
     last_fire: Signal<Local, Bit>,
     group_offered: Signal<Local, Bit>,
     sum: [Signal<Local, Bits<RES>>; L],
@@ -117,19 +114,14 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
             res_valid: Default::default(),
             res_ready: Default::default(),
             res: Default::default(),
-            cur: std::array::from_fn(|_| Default::default()),
-            nxt: std::array::from_fn(|_| Default::default()),
-            cur_full: Default::default(),
-            nxt_full: Default::default(),
+            act_bank: Default::default(),
             res_q: Default::default(),
             res_v: Default::default(),
             acc: Default::default(),
             lane_select: std::array::from_fn(|_| Default::default()),
             seg_lane: std::array::from_fn(|_| Default::default()),
             fire: Default::default(),
-            act_fire: Default::default(),
             bank_release: Default::default(),
-            refill: Default::default(),
             last_fire: Default::default(),
             group_offered: Default::default(),
             sum: std::array::from_fn(|_| Default::default()),
@@ -155,16 +147,24 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
 {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, cur_full, nxt_full, res_q, res_v, acc);
+        dff_setup!(self, clock, res_q, res_v, acc);
+        // Activation banks: groups are loaded into the free bank, the current one is consumed.
+        self.act_bank.clock.next = self.clock.val();
+        self.act_bank.reset.next = self.reset.val();
+        self.act_bank.act_valid.next = self.act_valid.val();
+        self.act_ready.next = self.act_bank.act_ready.val();
+        for i in 0..KS {
+            self.act_bank.act[i].next = self.act[i].val();
+        }
         // Handshakes. A beat may be taken when an activation group is loaded and, for the
         // result register, when it is empty or being read in this cycle.
-        self.kw_ready.next = self.cur_full.q.val() & (!self.res_v.q.val() | self.res_ready.val());
-        self.act_ready.next = !self.nxt_full.q.val();
+        self.kw_ready.next =
+            self.act_bank.full.val() & (!self.res_v.q.val() | self.res_ready.val());
         self.fire.next = self.kw_valid.val() & self.kw_ready.val();
-        self.act_fire.next = self.act_valid.val() & !self.nxt_full.q.val();
         self.last_fire.next = self.fire.val() & self.kw_last.val();
         // The current bank is released by the last beat of its group (or of the dot product).
         self.bank_release.next = self.fire.val() & (self.kw_group_end.val() | self.kw_last.val());
+        self.act_bank.bank_release.next = self.bank_release.val();
         // The segments are flushed into `acc` at the end of every group, so a segment sums at
         // most KS activations, not a whole dot product (segment_bits, Config::widths). The
         // result adder's operands are let through while a group's last beat is offered,
@@ -172,30 +172,6 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
         // with `fire` put the column's ready handshake in front of the adder tree.
         self.group_offered.next =
             self.kw_valid.val() & (self.kw_group_end.val() | self.kw_last.val());
-        // The current bank is (re)filled when it is empty or being released.
-        self.refill.next = !self.cur_full.q.val() | self.bank_release.val();
-        // Activation banks: nxt is the waiting group, cur the group being consumed.
-        for i in 0..KS {
-            self.cur[i].clock.next = self.clock.val();
-            self.nxt[i].clock.next = self.clock.val();
-            self.cur[i].d.next = self.cur[i].q.val();
-            self.nxt[i].d.next = self.nxt[i].q.val();
-            if self.refill.val() {
-                if self.nxt_full.q.val() {
-                    self.cur[i].d.next = self.nxt[i].q.val();
-                } else {
-                    self.cur[i].d.next = self.act[i].val();
-                }
-            } else if self.act_fire.val() {
-                self.nxt[i].d.next = self.act[i].val();
-            }
-        }
-        if self.refill.val() {
-            self.cur_full.d.next = self.nxt_full.q.val() | self.act_fire.val();
-            self.nxt_full.d.next = false;
-        } else {
-            self.nxt_full.d.next = self.nxt_full.q.val() | self.act_fire.val();
-        }
         // Splitter: each lane takes the activation its one-hot select picks.
         for b in 0..L {
             self.seg_lane[b].clock.next = self.clock.val();
@@ -211,7 +187,7 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
         // typed netlist (crates/tetris-netlist) evaluates every index.
         for i in 0..KS {
             for b in 0..L {
-                self.lane_select[b].acts[i].next = self.cur[i].q.val();
+                self.lane_select[b].acts[i].next = self.act_bank.current[i].val();
             }
         }
         // Shift-add chain onto the dot product so far: lane b adds S_b << b to the sum of acc
@@ -244,8 +220,6 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
         self.res_valid.next = self.res_v.q.val();
         self.res.next = self.res_q.q.val();
         if self.reset.val() {
-            self.cur_full.d.next = false;
-            self.nxt_full.d.next = false;
             self.res_v.d.next = false;
         }
     }

@@ -62,9 +62,7 @@ module tetris_top_pe (
 );
     localparam [43:0] offset = 44'hff800100000;
     wire fire;
-    wire act_fire;
     wire bank_release;
-    wire refill;
     wire last_fire;
     wire group_offered;
     wire [43:0] sum_0;
@@ -83,40 +81,24 @@ module tetris_top_pe (
     wire [43:0] sum_13;
     wire [43:0] sum_14;
     reg  [43:0] total;
-    reg  [15:0] cur_0_d;
-    reg  [15:0] cur_1_d;
-    reg  [15:0] cur_2_d;
-    reg  [15:0] cur_3_d;
-    reg  [15:0] cur_4_d;
-    reg  [15:0] cur_5_d;
-    reg  [15:0] cur_6_d;
-    reg  [15:0] cur_7_d;
-    reg  [15:0] cur_8_d;
-    reg  [15:0] cur_9_d;
-    reg  [15:0] cur_10_d;
-    reg  [15:0] cur_11_d;
-    reg  [15:0] cur_12_d;
-    reg  [15:0] cur_13_d;
-    reg  [15:0] cur_14_d;
-    reg  [15:0] cur_15_d;
-    reg  [15:0] nxt_0_d;
-    reg  [15:0] nxt_1_d;
-    reg  [15:0] nxt_2_d;
-    reg  [15:0] nxt_3_d;
-    reg  [15:0] nxt_4_d;
-    reg  [15:0] nxt_5_d;
-    reg  [15:0] nxt_6_d;
-    reg  [15:0] nxt_7_d;
-    reg  [15:0] nxt_8_d;
-    reg  [15:0] nxt_9_d;
-    reg  [15:0] nxt_10_d;
-    reg  [15:0] nxt_11_d;
-    reg  [15:0] nxt_12_d;
-    reg  [15:0] nxt_13_d;
-    reg  [15:0] nxt_14_d;
-    reg  [15:0] nxt_15_d;
-    reg  cur_full_d;
-    reg  nxt_full_d;
+    wire act_bank_act_ready;
+    wire act_bank_full;
+    wire [15:0] act_bank_current_0;
+    wire [15:0] act_bank_current_1;
+    wire [15:0] act_bank_current_2;
+    wire [15:0] act_bank_current_3;
+    wire [15:0] act_bank_current_4;
+    wire [15:0] act_bank_current_5;
+    wire [15:0] act_bank_current_6;
+    wire [15:0] act_bank_current_7;
+    wire [15:0] act_bank_current_8;
+    wire [15:0] act_bank_current_9;
+    wire [15:0] act_bank_current_10;
+    wire [15:0] act_bank_current_11;
+    wire [15:0] act_bank_current_12;
+    wire [15:0] act_bank_current_13;
+    wire [15:0] act_bank_current_14;
+    wire [15:0] act_bank_current_15;
     reg  [43:0] res_q_d;
     reg  res_v_d;
     reg  [43:0] acc_d;
@@ -150,341 +132,347 @@ module tetris_top_pe (
     wire [43:0] seg_lane_12_ext;
     wire [43:0] seg_lane_13_ext;
     wire [43:0] seg_lane_14_ext;
-    reg  [15:0] cur_0_q;
-    reg  [15:0] cur_1_q;
-    reg  [15:0] cur_2_q;
-    reg  [15:0] cur_3_q;
-    reg  [15:0] cur_4_q;
-    reg  [15:0] cur_5_q;
-    reg  [15:0] cur_6_q;
-    reg  [15:0] cur_7_q;
-    reg  [15:0] cur_8_q;
-    reg  [15:0] cur_9_q;
-    reg  [15:0] cur_10_q;
-    reg  [15:0] cur_11_q;
-    reg  [15:0] cur_12_q;
-    reg  [15:0] cur_13_q;
-    reg  [15:0] cur_14_q;
-    reg  [15:0] cur_15_q;
-    reg  [15:0] nxt_0_q;
-    reg  [15:0] nxt_1_q;
-    reg  [15:0] nxt_2_q;
-    reg  [15:0] nxt_3_q;
-    reg  [15:0] nxt_4_q;
-    reg  [15:0] nxt_5_q;
-    reg  [15:0] nxt_6_q;
-    reg  [15:0] nxt_7_q;
-    reg  [15:0] nxt_8_q;
-    reg  [15:0] nxt_9_q;
-    reg  [15:0] nxt_10_q;
-    reg  [15:0] nxt_11_q;
-    reg  [15:0] nxt_12_q;
-    reg  [15:0] nxt_13_q;
-    reg  [15:0] nxt_14_q;
-    reg  [15:0] nxt_15_q;
-    reg  cur_full_q;
-    reg  nxt_full_q;
     reg  [43:0] res_q_q;
     reg  res_v_q;
     reg  [43:0] acc_q;
+    tetris_top_act_bank act_bank (
+        .clock(clock),
+        .reset(reset),
+        .act_valid(act_valid),
+        .act_ready(act_bank_act_ready),
+        .act_0(act_0),
+        .act_1(act_1),
+        .act_2(act_2),
+        .act_3(act_3),
+        .act_4(act_4),
+        .act_5(act_5),
+        .act_6(act_6),
+        .act_7(act_7),
+        .act_8(act_8),
+        .act_9(act_9),
+        .act_10(act_10),
+        .act_11(act_11),
+        .act_12(act_12),
+        .act_13(act_13),
+        .act_14(act_14),
+        .act_15(act_15),
+        .bank_release(bank_release),
+        .full(act_bank_full),
+        .current_0(act_bank_current_0),
+        .current_1(act_bank_current_1),
+        .current_2(act_bank_current_2),
+        .current_3(act_bank_current_3),
+        .current_4(act_bank_current_4),
+        .current_5(act_bank_current_5),
+        .current_6(act_bank_current_6),
+        .current_7(act_bank_current_7),
+        .current_8(act_bank_current_8),
+        .current_9(act_bank_current_9),
+        .current_10(act_bank_current_10),
+        .current_11(act_bank_current_11),
+        .current_12(act_bank_current_12),
+        .current_13(act_bank_current_13),
+        .current_14(act_bank_current_14),
+        .current_15(act_bank_current_15)
+    );
     tetris_top_lane_select lane_select_0 (
         .sel(kw_lane_sel_0),
-        .acts_0(cur_0_q),
-        .acts_1(cur_1_q),
-        .acts_2(cur_2_q),
-        .acts_3(cur_3_q),
-        .acts_4(cur_4_q),
-        .acts_5(cur_5_q),
-        .acts_6(cur_6_q),
-        .acts_7(cur_7_q),
-        .acts_8(cur_8_q),
-        .acts_9(cur_9_q),
-        .acts_10(cur_10_q),
-        .acts_11(cur_11_q),
-        .acts_12(cur_12_q),
-        .acts_13(cur_13_q),
-        .acts_14(cur_14_q),
-        .acts_15(cur_15_q),
+        .acts_0(act_bank_current_0),
+        .acts_1(act_bank_current_1),
+        .acts_2(act_bank_current_2),
+        .acts_3(act_bank_current_3),
+        .acts_4(act_bank_current_4),
+        .acts_5(act_bank_current_5),
+        .acts_6(act_bank_current_6),
+        .acts_7(act_bank_current_7),
+        .acts_8(act_bank_current_8),
+        .acts_9(act_bank_current_9),
+        .acts_10(act_bank_current_10),
+        .acts_11(act_bank_current_11),
+        .acts_12(act_bank_current_12),
+        .acts_13(act_bank_current_13),
+        .acts_14(act_bank_current_14),
+        .acts_15(act_bank_current_15),
         .act(lane_select_0_act)
     );
     tetris_top_lane_select lane_select_1 (
         .sel(kw_lane_sel_1),
-        .acts_0(cur_0_q),
-        .acts_1(cur_1_q),
-        .acts_2(cur_2_q),
-        .acts_3(cur_3_q),
-        .acts_4(cur_4_q),
-        .acts_5(cur_5_q),
-        .acts_6(cur_6_q),
-        .acts_7(cur_7_q),
-        .acts_8(cur_8_q),
-        .acts_9(cur_9_q),
-        .acts_10(cur_10_q),
-        .acts_11(cur_11_q),
-        .acts_12(cur_12_q),
-        .acts_13(cur_13_q),
-        .acts_14(cur_14_q),
-        .acts_15(cur_15_q),
+        .acts_0(act_bank_current_0),
+        .acts_1(act_bank_current_1),
+        .acts_2(act_bank_current_2),
+        .acts_3(act_bank_current_3),
+        .acts_4(act_bank_current_4),
+        .acts_5(act_bank_current_5),
+        .acts_6(act_bank_current_6),
+        .acts_7(act_bank_current_7),
+        .acts_8(act_bank_current_8),
+        .acts_9(act_bank_current_9),
+        .acts_10(act_bank_current_10),
+        .acts_11(act_bank_current_11),
+        .acts_12(act_bank_current_12),
+        .acts_13(act_bank_current_13),
+        .acts_14(act_bank_current_14),
+        .acts_15(act_bank_current_15),
         .act(lane_select_1_act)
     );
     tetris_top_lane_select lane_select_2 (
         .sel(kw_lane_sel_2),
-        .acts_0(cur_0_q),
-        .acts_1(cur_1_q),
-        .acts_2(cur_2_q),
-        .acts_3(cur_3_q),
-        .acts_4(cur_4_q),
-        .acts_5(cur_5_q),
-        .acts_6(cur_6_q),
-        .acts_7(cur_7_q),
-        .acts_8(cur_8_q),
-        .acts_9(cur_9_q),
-        .acts_10(cur_10_q),
-        .acts_11(cur_11_q),
-        .acts_12(cur_12_q),
-        .acts_13(cur_13_q),
-        .acts_14(cur_14_q),
-        .acts_15(cur_15_q),
+        .acts_0(act_bank_current_0),
+        .acts_1(act_bank_current_1),
+        .acts_2(act_bank_current_2),
+        .acts_3(act_bank_current_3),
+        .acts_4(act_bank_current_4),
+        .acts_5(act_bank_current_5),
+        .acts_6(act_bank_current_6),
+        .acts_7(act_bank_current_7),
+        .acts_8(act_bank_current_8),
+        .acts_9(act_bank_current_9),
+        .acts_10(act_bank_current_10),
+        .acts_11(act_bank_current_11),
+        .acts_12(act_bank_current_12),
+        .acts_13(act_bank_current_13),
+        .acts_14(act_bank_current_14),
+        .acts_15(act_bank_current_15),
         .act(lane_select_2_act)
     );
     tetris_top_lane_select lane_select_3 (
         .sel(kw_lane_sel_3),
-        .acts_0(cur_0_q),
-        .acts_1(cur_1_q),
-        .acts_2(cur_2_q),
-        .acts_3(cur_3_q),
-        .acts_4(cur_4_q),
-        .acts_5(cur_5_q),
-        .acts_6(cur_6_q),
-        .acts_7(cur_7_q),
-        .acts_8(cur_8_q),
-        .acts_9(cur_9_q),
-        .acts_10(cur_10_q),
-        .acts_11(cur_11_q),
-        .acts_12(cur_12_q),
-        .acts_13(cur_13_q),
-        .acts_14(cur_14_q),
-        .acts_15(cur_15_q),
+        .acts_0(act_bank_current_0),
+        .acts_1(act_bank_current_1),
+        .acts_2(act_bank_current_2),
+        .acts_3(act_bank_current_3),
+        .acts_4(act_bank_current_4),
+        .acts_5(act_bank_current_5),
+        .acts_6(act_bank_current_6),
+        .acts_7(act_bank_current_7),
+        .acts_8(act_bank_current_8),
+        .acts_9(act_bank_current_9),
+        .acts_10(act_bank_current_10),
+        .acts_11(act_bank_current_11),
+        .acts_12(act_bank_current_12),
+        .acts_13(act_bank_current_13),
+        .acts_14(act_bank_current_14),
+        .acts_15(act_bank_current_15),
         .act(lane_select_3_act)
     );
     tetris_top_lane_select lane_select_4 (
         .sel(kw_lane_sel_4),
-        .acts_0(cur_0_q),
-        .acts_1(cur_1_q),
-        .acts_2(cur_2_q),
-        .acts_3(cur_3_q),
-        .acts_4(cur_4_q),
-        .acts_5(cur_5_q),
-        .acts_6(cur_6_q),
-        .acts_7(cur_7_q),
-        .acts_8(cur_8_q),
-        .acts_9(cur_9_q),
-        .acts_10(cur_10_q),
-        .acts_11(cur_11_q),
-        .acts_12(cur_12_q),
-        .acts_13(cur_13_q),
-        .acts_14(cur_14_q),
-        .acts_15(cur_15_q),
+        .acts_0(act_bank_current_0),
+        .acts_1(act_bank_current_1),
+        .acts_2(act_bank_current_2),
+        .acts_3(act_bank_current_3),
+        .acts_4(act_bank_current_4),
+        .acts_5(act_bank_current_5),
+        .acts_6(act_bank_current_6),
+        .acts_7(act_bank_current_7),
+        .acts_8(act_bank_current_8),
+        .acts_9(act_bank_current_9),
+        .acts_10(act_bank_current_10),
+        .acts_11(act_bank_current_11),
+        .acts_12(act_bank_current_12),
+        .acts_13(act_bank_current_13),
+        .acts_14(act_bank_current_14),
+        .acts_15(act_bank_current_15),
         .act(lane_select_4_act)
     );
     tetris_top_lane_select lane_select_5 (
         .sel(kw_lane_sel_5),
-        .acts_0(cur_0_q),
-        .acts_1(cur_1_q),
-        .acts_2(cur_2_q),
-        .acts_3(cur_3_q),
-        .acts_4(cur_4_q),
-        .acts_5(cur_5_q),
-        .acts_6(cur_6_q),
-        .acts_7(cur_7_q),
-        .acts_8(cur_8_q),
-        .acts_9(cur_9_q),
-        .acts_10(cur_10_q),
-        .acts_11(cur_11_q),
-        .acts_12(cur_12_q),
-        .acts_13(cur_13_q),
-        .acts_14(cur_14_q),
-        .acts_15(cur_15_q),
+        .acts_0(act_bank_current_0),
+        .acts_1(act_bank_current_1),
+        .acts_2(act_bank_current_2),
+        .acts_3(act_bank_current_3),
+        .acts_4(act_bank_current_4),
+        .acts_5(act_bank_current_5),
+        .acts_6(act_bank_current_6),
+        .acts_7(act_bank_current_7),
+        .acts_8(act_bank_current_8),
+        .acts_9(act_bank_current_9),
+        .acts_10(act_bank_current_10),
+        .acts_11(act_bank_current_11),
+        .acts_12(act_bank_current_12),
+        .acts_13(act_bank_current_13),
+        .acts_14(act_bank_current_14),
+        .acts_15(act_bank_current_15),
         .act(lane_select_5_act)
     );
     tetris_top_lane_select lane_select_6 (
         .sel(kw_lane_sel_6),
-        .acts_0(cur_0_q),
-        .acts_1(cur_1_q),
-        .acts_2(cur_2_q),
-        .acts_3(cur_3_q),
-        .acts_4(cur_4_q),
-        .acts_5(cur_5_q),
-        .acts_6(cur_6_q),
-        .acts_7(cur_7_q),
-        .acts_8(cur_8_q),
-        .acts_9(cur_9_q),
-        .acts_10(cur_10_q),
-        .acts_11(cur_11_q),
-        .acts_12(cur_12_q),
-        .acts_13(cur_13_q),
-        .acts_14(cur_14_q),
-        .acts_15(cur_15_q),
+        .acts_0(act_bank_current_0),
+        .acts_1(act_bank_current_1),
+        .acts_2(act_bank_current_2),
+        .acts_3(act_bank_current_3),
+        .acts_4(act_bank_current_4),
+        .acts_5(act_bank_current_5),
+        .acts_6(act_bank_current_6),
+        .acts_7(act_bank_current_7),
+        .acts_8(act_bank_current_8),
+        .acts_9(act_bank_current_9),
+        .acts_10(act_bank_current_10),
+        .acts_11(act_bank_current_11),
+        .acts_12(act_bank_current_12),
+        .acts_13(act_bank_current_13),
+        .acts_14(act_bank_current_14),
+        .acts_15(act_bank_current_15),
         .act(lane_select_6_act)
     );
     tetris_top_lane_select lane_select_7 (
         .sel(kw_lane_sel_7),
-        .acts_0(cur_0_q),
-        .acts_1(cur_1_q),
-        .acts_2(cur_2_q),
-        .acts_3(cur_3_q),
-        .acts_4(cur_4_q),
-        .acts_5(cur_5_q),
-        .acts_6(cur_6_q),
-        .acts_7(cur_7_q),
-        .acts_8(cur_8_q),
-        .acts_9(cur_9_q),
-        .acts_10(cur_10_q),
-        .acts_11(cur_11_q),
-        .acts_12(cur_12_q),
-        .acts_13(cur_13_q),
-        .acts_14(cur_14_q),
-        .acts_15(cur_15_q),
+        .acts_0(act_bank_current_0),
+        .acts_1(act_bank_current_1),
+        .acts_2(act_bank_current_2),
+        .acts_3(act_bank_current_3),
+        .acts_4(act_bank_current_4),
+        .acts_5(act_bank_current_5),
+        .acts_6(act_bank_current_6),
+        .acts_7(act_bank_current_7),
+        .acts_8(act_bank_current_8),
+        .acts_9(act_bank_current_9),
+        .acts_10(act_bank_current_10),
+        .acts_11(act_bank_current_11),
+        .acts_12(act_bank_current_12),
+        .acts_13(act_bank_current_13),
+        .acts_14(act_bank_current_14),
+        .acts_15(act_bank_current_15),
         .act(lane_select_7_act)
     );
     tetris_top_lane_select lane_select_8 (
         .sel(kw_lane_sel_8),
-        .acts_0(cur_0_q),
-        .acts_1(cur_1_q),
-        .acts_2(cur_2_q),
-        .acts_3(cur_3_q),
-        .acts_4(cur_4_q),
-        .acts_5(cur_5_q),
-        .acts_6(cur_6_q),
-        .acts_7(cur_7_q),
-        .acts_8(cur_8_q),
-        .acts_9(cur_9_q),
-        .acts_10(cur_10_q),
-        .acts_11(cur_11_q),
-        .acts_12(cur_12_q),
-        .acts_13(cur_13_q),
-        .acts_14(cur_14_q),
-        .acts_15(cur_15_q),
+        .acts_0(act_bank_current_0),
+        .acts_1(act_bank_current_1),
+        .acts_2(act_bank_current_2),
+        .acts_3(act_bank_current_3),
+        .acts_4(act_bank_current_4),
+        .acts_5(act_bank_current_5),
+        .acts_6(act_bank_current_6),
+        .acts_7(act_bank_current_7),
+        .acts_8(act_bank_current_8),
+        .acts_9(act_bank_current_9),
+        .acts_10(act_bank_current_10),
+        .acts_11(act_bank_current_11),
+        .acts_12(act_bank_current_12),
+        .acts_13(act_bank_current_13),
+        .acts_14(act_bank_current_14),
+        .acts_15(act_bank_current_15),
         .act(lane_select_8_act)
     );
     tetris_top_lane_select lane_select_9 (
         .sel(kw_lane_sel_9),
-        .acts_0(cur_0_q),
-        .acts_1(cur_1_q),
-        .acts_2(cur_2_q),
-        .acts_3(cur_3_q),
-        .acts_4(cur_4_q),
-        .acts_5(cur_5_q),
-        .acts_6(cur_6_q),
-        .acts_7(cur_7_q),
-        .acts_8(cur_8_q),
-        .acts_9(cur_9_q),
-        .acts_10(cur_10_q),
-        .acts_11(cur_11_q),
-        .acts_12(cur_12_q),
-        .acts_13(cur_13_q),
-        .acts_14(cur_14_q),
-        .acts_15(cur_15_q),
+        .acts_0(act_bank_current_0),
+        .acts_1(act_bank_current_1),
+        .acts_2(act_bank_current_2),
+        .acts_3(act_bank_current_3),
+        .acts_4(act_bank_current_4),
+        .acts_5(act_bank_current_5),
+        .acts_6(act_bank_current_6),
+        .acts_7(act_bank_current_7),
+        .acts_8(act_bank_current_8),
+        .acts_9(act_bank_current_9),
+        .acts_10(act_bank_current_10),
+        .acts_11(act_bank_current_11),
+        .acts_12(act_bank_current_12),
+        .acts_13(act_bank_current_13),
+        .acts_14(act_bank_current_14),
+        .acts_15(act_bank_current_15),
         .act(lane_select_9_act)
     );
     tetris_top_lane_select lane_select_10 (
         .sel(kw_lane_sel_10),
-        .acts_0(cur_0_q),
-        .acts_1(cur_1_q),
-        .acts_2(cur_2_q),
-        .acts_3(cur_3_q),
-        .acts_4(cur_4_q),
-        .acts_5(cur_5_q),
-        .acts_6(cur_6_q),
-        .acts_7(cur_7_q),
-        .acts_8(cur_8_q),
-        .acts_9(cur_9_q),
-        .acts_10(cur_10_q),
-        .acts_11(cur_11_q),
-        .acts_12(cur_12_q),
-        .acts_13(cur_13_q),
-        .acts_14(cur_14_q),
-        .acts_15(cur_15_q),
+        .acts_0(act_bank_current_0),
+        .acts_1(act_bank_current_1),
+        .acts_2(act_bank_current_2),
+        .acts_3(act_bank_current_3),
+        .acts_4(act_bank_current_4),
+        .acts_5(act_bank_current_5),
+        .acts_6(act_bank_current_6),
+        .acts_7(act_bank_current_7),
+        .acts_8(act_bank_current_8),
+        .acts_9(act_bank_current_9),
+        .acts_10(act_bank_current_10),
+        .acts_11(act_bank_current_11),
+        .acts_12(act_bank_current_12),
+        .acts_13(act_bank_current_13),
+        .acts_14(act_bank_current_14),
+        .acts_15(act_bank_current_15),
         .act(lane_select_10_act)
     );
     tetris_top_lane_select lane_select_11 (
         .sel(kw_lane_sel_11),
-        .acts_0(cur_0_q),
-        .acts_1(cur_1_q),
-        .acts_2(cur_2_q),
-        .acts_3(cur_3_q),
-        .acts_4(cur_4_q),
-        .acts_5(cur_5_q),
-        .acts_6(cur_6_q),
-        .acts_7(cur_7_q),
-        .acts_8(cur_8_q),
-        .acts_9(cur_9_q),
-        .acts_10(cur_10_q),
-        .acts_11(cur_11_q),
-        .acts_12(cur_12_q),
-        .acts_13(cur_13_q),
-        .acts_14(cur_14_q),
-        .acts_15(cur_15_q),
+        .acts_0(act_bank_current_0),
+        .acts_1(act_bank_current_1),
+        .acts_2(act_bank_current_2),
+        .acts_3(act_bank_current_3),
+        .acts_4(act_bank_current_4),
+        .acts_5(act_bank_current_5),
+        .acts_6(act_bank_current_6),
+        .acts_7(act_bank_current_7),
+        .acts_8(act_bank_current_8),
+        .acts_9(act_bank_current_9),
+        .acts_10(act_bank_current_10),
+        .acts_11(act_bank_current_11),
+        .acts_12(act_bank_current_12),
+        .acts_13(act_bank_current_13),
+        .acts_14(act_bank_current_14),
+        .acts_15(act_bank_current_15),
         .act(lane_select_11_act)
     );
     tetris_top_lane_select lane_select_12 (
         .sel(kw_lane_sel_12),
-        .acts_0(cur_0_q),
-        .acts_1(cur_1_q),
-        .acts_2(cur_2_q),
-        .acts_3(cur_3_q),
-        .acts_4(cur_4_q),
-        .acts_5(cur_5_q),
-        .acts_6(cur_6_q),
-        .acts_7(cur_7_q),
-        .acts_8(cur_8_q),
-        .acts_9(cur_9_q),
-        .acts_10(cur_10_q),
-        .acts_11(cur_11_q),
-        .acts_12(cur_12_q),
-        .acts_13(cur_13_q),
-        .acts_14(cur_14_q),
-        .acts_15(cur_15_q),
+        .acts_0(act_bank_current_0),
+        .acts_1(act_bank_current_1),
+        .acts_2(act_bank_current_2),
+        .acts_3(act_bank_current_3),
+        .acts_4(act_bank_current_4),
+        .acts_5(act_bank_current_5),
+        .acts_6(act_bank_current_6),
+        .acts_7(act_bank_current_7),
+        .acts_8(act_bank_current_8),
+        .acts_9(act_bank_current_9),
+        .acts_10(act_bank_current_10),
+        .acts_11(act_bank_current_11),
+        .acts_12(act_bank_current_12),
+        .acts_13(act_bank_current_13),
+        .acts_14(act_bank_current_14),
+        .acts_15(act_bank_current_15),
         .act(lane_select_12_act)
     );
     tetris_top_lane_select lane_select_13 (
         .sel(kw_lane_sel_13),
-        .acts_0(cur_0_q),
-        .acts_1(cur_1_q),
-        .acts_2(cur_2_q),
-        .acts_3(cur_3_q),
-        .acts_4(cur_4_q),
-        .acts_5(cur_5_q),
-        .acts_6(cur_6_q),
-        .acts_7(cur_7_q),
-        .acts_8(cur_8_q),
-        .acts_9(cur_9_q),
-        .acts_10(cur_10_q),
-        .acts_11(cur_11_q),
-        .acts_12(cur_12_q),
-        .acts_13(cur_13_q),
-        .acts_14(cur_14_q),
-        .acts_15(cur_15_q),
+        .acts_0(act_bank_current_0),
+        .acts_1(act_bank_current_1),
+        .acts_2(act_bank_current_2),
+        .acts_3(act_bank_current_3),
+        .acts_4(act_bank_current_4),
+        .acts_5(act_bank_current_5),
+        .acts_6(act_bank_current_6),
+        .acts_7(act_bank_current_7),
+        .acts_8(act_bank_current_8),
+        .acts_9(act_bank_current_9),
+        .acts_10(act_bank_current_10),
+        .acts_11(act_bank_current_11),
+        .acts_12(act_bank_current_12),
+        .acts_13(act_bank_current_13),
+        .acts_14(act_bank_current_14),
+        .acts_15(act_bank_current_15),
         .act(lane_select_13_act)
     );
     tetris_top_lane_select lane_select_14 (
         .sel(kw_lane_sel_14),
-        .acts_0(cur_0_q),
-        .acts_1(cur_1_q),
-        .acts_2(cur_2_q),
-        .acts_3(cur_3_q),
-        .acts_4(cur_4_q),
-        .acts_5(cur_5_q),
-        .acts_6(cur_6_q),
-        .acts_7(cur_7_q),
-        .acts_8(cur_8_q),
-        .acts_9(cur_9_q),
-        .acts_10(cur_10_q),
-        .acts_11(cur_11_q),
-        .acts_12(cur_12_q),
-        .acts_13(cur_13_q),
-        .acts_14(cur_14_q),
-        .acts_15(cur_15_q),
+        .acts_0(act_bank_current_0),
+        .acts_1(act_bank_current_1),
+        .acts_2(act_bank_current_2),
+        .acts_3(act_bank_current_3),
+        .acts_4(act_bank_current_4),
+        .acts_5(act_bank_current_5),
+        .acts_6(act_bank_current_6),
+        .acts_7(act_bank_current_7),
+        .acts_8(act_bank_current_8),
+        .acts_9(act_bank_current_9),
+        .acts_10(act_bank_current_10),
+        .acts_11(act_bank_current_11),
+        .acts_12(act_bank_current_12),
+        .acts_13(act_bank_current_13),
+        .acts_14(act_bank_current_14),
+        .acts_15(act_bank_current_15),
         .act(lane_select_14_act)
     );
     tetris_top_seg_lane seg_lane_0 (
@@ -638,30 +626,20 @@ module tetris_top_pe (
         .ext(seg_lane_14_ext)
     );
     always @(*) begin
-        cur_full_d = cur_full_q;
-        nxt_full_d = nxt_full_q;
-        res_v_d = res_v_q;
-        if (refill) begin
-            cur_full_d = (nxt_full_q | act_fire);
-            nxt_full_d = 1'b0;
-        end else begin
-            nxt_full_d = (nxt_full_q | act_fire);
+        res_q_d = res_q_q;
+        res_q_d = res_q_q;
+        if (last_fire) begin
+            res_q_d = total;
         end
+    end
+    always @(*) begin
+        res_v_d = res_v_q;
         res_v_d = (res_v_q & (~res_ready));
         if (last_fire) begin
             res_v_d = 1'b1;
         end
         if (reset) begin
-            cur_full_d = 1'b0;
-            nxt_full_d = 1'b0;
             res_v_d = 1'b0;
-        end
-    end
-    always @(*) begin
-        res_q_d = res_q_q;
-        res_q_d = res_q_q;
-        if (last_fire) begin
-            res_q_d = total;
         end
     end
     always @(*) begin
@@ -674,254 +652,12 @@ module tetris_top_pe (
             acc_d = 44'h0;
         end
     end
-    assign kw_ready = (cur_full_q & ((~res_v_q) | res_ready));
-    assign act_ready = (~nxt_full_q);
+    assign act_ready = act_bank_act_ready;
+    assign kw_ready = (act_bank_full & ((~res_v_q) | res_ready));
     assign fire = (kw_valid & kw_ready);
-    assign act_fire = (act_valid & (~nxt_full_q));
     assign last_fire = (fire & kw_last);
     assign bank_release = (fire & (kw_group_end | kw_last));
     assign group_offered = (kw_valid & (kw_group_end | kw_last));
-    assign refill = ((~cur_full_q) | bank_release);
-    always @(*) begin
-        cur_0_d = cur_0_q;
-        nxt_0_d = nxt_0_q;
-        if (refill) begin
-            if (nxt_full_q) begin
-                cur_0_d = nxt_0_q;
-            end else begin
-                cur_0_d = act_0;
-            end
-        end else begin
-            if (act_fire) begin
-                nxt_0_d = act_0;
-            end
-        end
-    end
-    always @(*) begin
-        cur_1_d = cur_1_q;
-        nxt_1_d = nxt_1_q;
-        if (refill) begin
-            if (nxt_full_q) begin
-                cur_1_d = nxt_1_q;
-            end else begin
-                cur_1_d = act_1;
-            end
-        end else begin
-            if (act_fire) begin
-                nxt_1_d = act_1;
-            end
-        end
-    end
-    always @(*) begin
-        cur_2_d = cur_2_q;
-        nxt_2_d = nxt_2_q;
-        if (refill) begin
-            if (nxt_full_q) begin
-                cur_2_d = nxt_2_q;
-            end else begin
-                cur_2_d = act_2;
-            end
-        end else begin
-            if (act_fire) begin
-                nxt_2_d = act_2;
-            end
-        end
-    end
-    always @(*) begin
-        cur_3_d = cur_3_q;
-        nxt_3_d = nxt_3_q;
-        if (refill) begin
-            if (nxt_full_q) begin
-                cur_3_d = nxt_3_q;
-            end else begin
-                cur_3_d = act_3;
-            end
-        end else begin
-            if (act_fire) begin
-                nxt_3_d = act_3;
-            end
-        end
-    end
-    always @(*) begin
-        cur_4_d = cur_4_q;
-        nxt_4_d = nxt_4_q;
-        if (refill) begin
-            if (nxt_full_q) begin
-                cur_4_d = nxt_4_q;
-            end else begin
-                cur_4_d = act_4;
-            end
-        end else begin
-            if (act_fire) begin
-                nxt_4_d = act_4;
-            end
-        end
-    end
-    always @(*) begin
-        cur_5_d = cur_5_q;
-        nxt_5_d = nxt_5_q;
-        if (refill) begin
-            if (nxt_full_q) begin
-                cur_5_d = nxt_5_q;
-            end else begin
-                cur_5_d = act_5;
-            end
-        end else begin
-            if (act_fire) begin
-                nxt_5_d = act_5;
-            end
-        end
-    end
-    always @(*) begin
-        cur_6_d = cur_6_q;
-        nxt_6_d = nxt_6_q;
-        if (refill) begin
-            if (nxt_full_q) begin
-                cur_6_d = nxt_6_q;
-            end else begin
-                cur_6_d = act_6;
-            end
-        end else begin
-            if (act_fire) begin
-                nxt_6_d = act_6;
-            end
-        end
-    end
-    always @(*) begin
-        cur_7_d = cur_7_q;
-        nxt_7_d = nxt_7_q;
-        if (refill) begin
-            if (nxt_full_q) begin
-                cur_7_d = nxt_7_q;
-            end else begin
-                cur_7_d = act_7;
-            end
-        end else begin
-            if (act_fire) begin
-                nxt_7_d = act_7;
-            end
-        end
-    end
-    always @(*) begin
-        cur_8_d = cur_8_q;
-        nxt_8_d = nxt_8_q;
-        if (refill) begin
-            if (nxt_full_q) begin
-                cur_8_d = nxt_8_q;
-            end else begin
-                cur_8_d = act_8;
-            end
-        end else begin
-            if (act_fire) begin
-                nxt_8_d = act_8;
-            end
-        end
-    end
-    always @(*) begin
-        cur_9_d = cur_9_q;
-        nxt_9_d = nxt_9_q;
-        if (refill) begin
-            if (nxt_full_q) begin
-                cur_9_d = nxt_9_q;
-            end else begin
-                cur_9_d = act_9;
-            end
-        end else begin
-            if (act_fire) begin
-                nxt_9_d = act_9;
-            end
-        end
-    end
-    always @(*) begin
-        cur_10_d = cur_10_q;
-        nxt_10_d = nxt_10_q;
-        if (refill) begin
-            if (nxt_full_q) begin
-                cur_10_d = nxt_10_q;
-            end else begin
-                cur_10_d = act_10;
-            end
-        end else begin
-            if (act_fire) begin
-                nxt_10_d = act_10;
-            end
-        end
-    end
-    always @(*) begin
-        cur_11_d = cur_11_q;
-        nxt_11_d = nxt_11_q;
-        if (refill) begin
-            if (nxt_full_q) begin
-                cur_11_d = nxt_11_q;
-            end else begin
-                cur_11_d = act_11;
-            end
-        end else begin
-            if (act_fire) begin
-                nxt_11_d = act_11;
-            end
-        end
-    end
-    always @(*) begin
-        cur_12_d = cur_12_q;
-        nxt_12_d = nxt_12_q;
-        if (refill) begin
-            if (nxt_full_q) begin
-                cur_12_d = nxt_12_q;
-            end else begin
-                cur_12_d = act_12;
-            end
-        end else begin
-            if (act_fire) begin
-                nxt_12_d = act_12;
-            end
-        end
-    end
-    always @(*) begin
-        cur_13_d = cur_13_q;
-        nxt_13_d = nxt_13_q;
-        if (refill) begin
-            if (nxt_full_q) begin
-                cur_13_d = nxt_13_q;
-            end else begin
-                cur_13_d = act_13;
-            end
-        end else begin
-            if (act_fire) begin
-                nxt_13_d = act_13;
-            end
-        end
-    end
-    always @(*) begin
-        cur_14_d = cur_14_q;
-        nxt_14_d = nxt_14_q;
-        if (refill) begin
-            if (nxt_full_q) begin
-                cur_14_d = nxt_14_q;
-            end else begin
-                cur_14_d = act_14;
-            end
-        end else begin
-            if (act_fire) begin
-                nxt_14_d = act_14;
-            end
-        end
-    end
-    always @(*) begin
-        cur_15_d = cur_15_q;
-        nxt_15_d = nxt_15_q;
-        if (refill) begin
-            if (nxt_full_q) begin
-                cur_15_d = nxt_15_q;
-            end else begin
-                cur_15_d = act_15;
-            end
-        end else begin
-            if (act_fire) begin
-                nxt_15_d = act_15;
-            end
-        end
-    end
     assign sum_0 = ((acc_q + offset) + seg_lane_0_ext);
     assign sum_1 = (sum_0 + (seg_lane_1_ext << 1));
     assign sum_2 = (sum_1 + (seg_lane_2_ext << 2));
@@ -957,79 +693,11 @@ module tetris_top_pe (
     assign res_valid = res_v_q;
     assign res = res_q_q;
     initial begin
-        cur_0_q = 16'h0;
-        cur_1_q = 16'h0;
-        cur_2_q = 16'h0;
-        cur_3_q = 16'h0;
-        cur_4_q = 16'h0;
-        cur_5_q = 16'h0;
-        cur_6_q = 16'h0;
-        cur_7_q = 16'h0;
-        cur_8_q = 16'h0;
-        cur_9_q = 16'h0;
-        cur_10_q = 16'h0;
-        cur_11_q = 16'h0;
-        cur_12_q = 16'h0;
-        cur_13_q = 16'h0;
-        cur_14_q = 16'h0;
-        cur_15_q = 16'h0;
-        nxt_0_q = 16'h0;
-        nxt_1_q = 16'h0;
-        nxt_2_q = 16'h0;
-        nxt_3_q = 16'h0;
-        nxt_4_q = 16'h0;
-        nxt_5_q = 16'h0;
-        nxt_6_q = 16'h0;
-        nxt_7_q = 16'h0;
-        nxt_8_q = 16'h0;
-        nxt_9_q = 16'h0;
-        nxt_10_q = 16'h0;
-        nxt_11_q = 16'h0;
-        nxt_12_q = 16'h0;
-        nxt_13_q = 16'h0;
-        nxt_14_q = 16'h0;
-        nxt_15_q = 16'h0;
-        cur_full_q = 1'b0;
-        nxt_full_q = 1'b0;
         res_q_q = 44'h0;
         res_v_q = 1'b0;
         acc_q = 44'h0;
     end
     always @(posedge clock) begin
-        cur_0_q <= cur_0_d;
-        cur_1_q <= cur_1_d;
-        cur_2_q <= cur_2_d;
-        cur_3_q <= cur_3_d;
-        cur_4_q <= cur_4_d;
-        cur_5_q <= cur_5_d;
-        cur_6_q <= cur_6_d;
-        cur_7_q <= cur_7_d;
-        cur_8_q <= cur_8_d;
-        cur_9_q <= cur_9_d;
-        cur_10_q <= cur_10_d;
-        cur_11_q <= cur_11_d;
-        cur_12_q <= cur_12_d;
-        cur_13_q <= cur_13_d;
-        cur_14_q <= cur_14_d;
-        cur_15_q <= cur_15_d;
-        nxt_0_q <= nxt_0_d;
-        nxt_1_q <= nxt_1_d;
-        nxt_2_q <= nxt_2_d;
-        nxt_3_q <= nxt_3_d;
-        nxt_4_q <= nxt_4_d;
-        nxt_5_q <= nxt_5_d;
-        nxt_6_q <= nxt_6_d;
-        nxt_7_q <= nxt_7_d;
-        nxt_8_q <= nxt_8_d;
-        nxt_9_q <= nxt_9_d;
-        nxt_10_q <= nxt_10_d;
-        nxt_11_q <= nxt_11_d;
-        nxt_12_q <= nxt_12_d;
-        nxt_13_q <= nxt_13_d;
-        nxt_14_q <= nxt_14_d;
-        nxt_15_q <= nxt_15_d;
-        cur_full_q <= cur_full_d;
-        nxt_full_q <= nxt_full_d;
         res_q_q <= res_q_d;
         res_v_q <= res_v_d;
         acc_q <= acc_d;
