@@ -352,7 +352,11 @@ fn emitted_signed_rtl_characterizes_like_the_model() {
             .opt("--json", p("model.json")),
     );
     let files = std::fs::read_to_string(p("rtl/files.f")).unwrap();
-    assert_eq!(files, "axm_drum_k3_s7_core.v\naxm_drum_k3_s7.v\n");
+    // Children first: the leading-one finder, the multiplier core, the top.
+    assert_eq!(
+        files,
+        "axm_drum_k3_s7_lead.v\naxm_drum_k3_s7_core.v\naxm_drum_k3_s7.v\n"
+    );
     let mut all = String::new();
     for f in files.lines() {
         all += &std::fs::read_to_string(p("rtl").join(f)).unwrap();
