@@ -24,11 +24,8 @@ impl Method {
 
 /// A progress bar on stderr over `steps` for sweeps of at least 2^24 pairs (hidden otherwise).
 pub fn progress(steps: u64, pairs: u64, label: &str) -> ProgressBar {
-    if pairs < (1 << 24) {
-        return ProgressBar::hidden();
-    }
     let pb = tetris_core::progress::bar(
-        true,
+        pairs >= 1 << 24,
         steps,
         "{msg} [{bar:40}] {percent}% {elapsed_precise} (eta {eta})",
     );
