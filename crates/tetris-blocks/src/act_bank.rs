@@ -1,6 +1,7 @@
 //! The activation double buffer every PE consumes its groups from (`SacCore`, `MacCell`).
 
 use rust_hdl::prelude::*;
+use tetris_blocks_derive::BlockDefault;
 
 /// Two banks of KS activations (A bits): `current` is the group being consumed, the waiting
 /// bank takes the next one. Timing (docs/rtl.md): a group accepted in cycle c goes straight
@@ -10,7 +11,7 @@ use rust_hdl::prelude::*;
 /// - `act_valid` / `act_ready` / `act`: a group offered into the free bank;
 /// - `bank_release`: the consumer takes the last beat of the current group in this cycle;
 /// - `full`: a group is current, `current` holds it.
-#[derive(LogicBlock)]
+#[derive(LogicBlock, BlockDefault)]
 pub struct ActBank<const KS: usize, const A: usize> {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
@@ -26,27 +27,6 @@ pub struct ActBank<const KS: usize, const A: usize> {
     nxt_full: DFF<Bit>,
     act_fire: Signal<Local, Bit>,
     refill: Signal<Local, Bit>,
-}
-
-impl<const KS: usize, const A: usize> Default for ActBank<KS, A> {
-    fn default() -> Self {
-        Self {
-            clock: Default::default(),
-            reset: Default::default(),
-            act_valid: Default::default(),
-            act_ready: Default::default(),
-            act: std::array::from_fn(|_| Default::default()),
-            bank_release: Default::default(),
-            full: Default::default(),
-            current: std::array::from_fn(|_| Default::default()),
-            cur: std::array::from_fn(|_| Default::default()),
-            nxt: std::array::from_fn(|_| Default::default()),
-            cur_full: Default::default(),
-            nxt_full: Default::default(),
-            act_fire: Default::default(),
-            refill: Default::default(),
-        }
-    }
 }
 
 impl<const KS: usize, const A: usize> Logic for ActBank<KS, A> {

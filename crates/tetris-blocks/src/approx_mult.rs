@@ -11,6 +11,7 @@ use rust_hdl::prelude::*;
 use std::path::Path;
 use tetris_approx::models::Multiplier;
 use tetris_approx::spec::MultKind;
+use tetris_blocks_derive::BlockDefault;
 use tetris_fs::{publish_dir, Existing};
 use tetris_netlist::design::emit_block;
 use tetris_netlist::design::{Design, Header};
@@ -178,7 +179,8 @@ impl<const N: usize, const W2: usize> Logic for DrumMult<N, W2> {
 
 /// Mitchell's logarithmic multiplier: leading-one detectors, fractions aligned to n-1 bits,
 /// one adder, and the antilog as a shift of the mantissa.
-#[derive(LogicBlock)]
+#[derive(LogicBlock, BlockDefault)]
+#[requires(W2 == 2 * N)]
 pub struct MitchellMult<const N: usize, const W2: usize> {
     pub a: Signal<In, Bits<N>>,
     pub b: Signal<In, Bits<N>>,
@@ -192,31 +194,12 @@ pub struct MitchellMult<const N: usize, const W2: usize> {
     fsum: Signal<Local, Bits<W2>>,
     mant: Signal<Local, Bits<W2>>,
     e: Signal<Local, Bits<8>>,
+    #[init(Constant::new(bits::<8>(N as u64 - 1)))]
     n_minus_1: Constant<Bits<8>>,
+    #[init(Constant::new(bits::<N>((1u64 << (N - 1)) - 1)))]
     frac_mask: Constant<Bits<N>>,
+    #[init(Constant::new(bits::<W2>(1u64 << (N - 1))))]
     half: Constant<Bits<W2>>,
-}
-
-impl<const N: usize, const W2: usize> Default for MitchellMult<N, W2> {
-    fn default() -> Self {
-        assert!(W2 == 2 * N);
-        Self {
-            a: Default::default(),
-            b: Default::default(),
-            y: Default::default(),
-            lead: Default::default(),
-            lead_a: Default::default(),
-            lead_b: Default::default(),
-            f_a: Default::default(),
-            f_b: Default::default(),
-            fsum: Default::default(),
-            mant: Default::default(),
-            e: Default::default(),
-            n_minus_1: Constant::new(bits::<8>(N as u64 - 1)),
-            frac_mask: Constant::new(bits::<N>((1u64 << (N - 1)) - 1)),
-            half: Constant::new(bits::<W2>(1u64 << (N - 1))),
-        }
-    }
 }
 
 impl<const N: usize, const W2: usize> Logic for MitchellMult<N, W2> {
@@ -251,7 +234,8 @@ impl<const N: usize, const W2: usize> Logic for MitchellMult<N, W2> {
 
 /// Kulkarni: 2x2 blocks with 3x3 = 7 and exact adders. Per 2-bit digit of b the row is
 /// 0, a, 2a, or 3a - 2 m3 where m3 marks a's digits equal to 3 (each loses 9 - 7 = 2).
-#[derive(LogicBlock)]
+#[derive(LogicBlock, BlockDefault)]
+#[requires(W2 == 2 * N && D == N.div_ceil(2))]
 pub struct KulkarniMult<const N: usize, const W2: usize, const D: usize> {
     pub a: Signal<In, Bits<N>>,
     pub b: Signal<In, Bits<N>>,
@@ -263,38 +247,17 @@ pub struct KulkarniMult<const N: usize, const W2: usize, const D: usize> {
     b_digit: [Signal<Local, Bits<W2>>; D],
     row: [Signal<Local, Bits<W2>>; D],
     sum: [Signal<Local, Bits<W2>>; D],
+    #[init(std::array::from_fn(|j| Constant::new(bits::<8>(2 * j as u64))))]
     digit_shift: [Constant<Bits<8>>; D],
+    /// The low bit of every digit: 0b0101...01.
+    #[init(Constant::new(bits::<W2>((0..D).map(|i| 1u64 << (2 * i)).sum())))]
     low_bits: Constant<Bits<W2>>,
+    #[init(Constant::new(bits::<W2>(1)))]
     one: Constant<Bits<W2>>,
+    #[init(Constant::new(bits::<W2>(2)))]
     two: Constant<Bits<W2>>,
+    #[init(Constant::new(bits::<W2>(3)))]
     three: Constant<Bits<W2>>,
-}
-
-impl<const N: usize, const W2: usize, const D: usize> Default for KulkarniMult<N, W2, D> {
-    fn default() -> Self {
-        assert!(W2 == 2 * N && D == N.div_ceil(2));
-        let mut low = 0u64;
-        for i in 0..D {
-            low |= 1 << (2 * i);
-        }
-        Self {
-            a: Default::default(),
-            b: Default::default(),
-            y: Default::default(),
-            a_w: Default::default(),
-            b_w: Default::default(),
-            m3: Default::default(),
-            r3: Default::default(),
-            b_digit: std::array::from_fn(|_| Default::default()),
-            row: std::array::from_fn(|_| Default::default()),
-            sum: std::array::from_fn(|_| Default::default()),
-            digit_shift: std::array::from_fn(|j| Constant::new(bits::<8>(2 * j as u64))),
-            low_bits: Constant::new(bits::<W2>(low)),
-            one: Constant::new(bits::<W2>(1)),
-            two: Constant::new(bits::<W2>(2)),
-            three: Constant::new(bits::<W2>(3)),
-        }
-    }
 }
 
 impl<const N: usize, const W2: usize, const D: usize> Logic for KulkarniMult<N, W2, D> {

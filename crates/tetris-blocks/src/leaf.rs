@@ -5,6 +5,7 @@
 //! per-weight logic lives in its own block that the parent instantiates as an array.
 
 use rust_hdl::prelude::*;
+use tetris_blocks_derive::BlockDefault;
 
 /// One segment accumulator S_b of a SAC PE, with its slice of the final shift-add chain.
 ///
@@ -18,7 +19,8 @@ use rust_hdl::prelude::*;
 ///   including the current beat. Sign-extending to RES bits instead made the upper bits of every
 ///   operand of the adder tree copies of the sign, toggling together (docs/synth.md "A leaner
 ///   SAC PE" (j)). (The shift lives in the parent so that every lane is the same Verilog module.)
-#[derive(LogicBlock)]
+#[derive(LogicBlock, BlockDefault)]
+#[requires(A < SEG && SEG <= RES)]
 pub struct SegLane<const A: usize, const SEG: usize, const RES: usize> {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
@@ -32,10 +34,14 @@ pub struct SegLane<const A: usize, const SEG: usize, const RES: usize> {
     seg: DFF<Bits<SEG>>,
     act_ext: Signal<Local, Bits<SEG>>,
     seg_next: Signal<Local, Bits<SEG>>,
+    #[init(Constant::new(bits::<A>(1) << (A as u64 - 1)))]
     act_sign: Constant<Bits<A>>,
+    #[init(Constant::new(!bits::<SEG>(0) << (A as u64)))]
     act_high: Constant<Bits<SEG>>,
+    #[init(Constant::new(bits::<SEG>(1) << (SEG as u64 - 1)))]
     seg_sign: Constant<Bits<SEG>>,
     /// Operand isolation of the result adder: `ext` is 0 except when `tap` (see `set_isolation`).
+    #[init(Constant::new(true))]
     isolate: Constant<Bit>,
 }
 
@@ -44,29 +50,6 @@ impl<const A: usize, const SEG: usize, const RES: usize> SegLane<A, SEG, RES> {
     /// behind the lanes does not toggle on the beats whose sum nobody reads.
     pub fn set_isolation(&mut self, on: bool) {
         self.isolate = Constant::new(on);
-    }
-}
-
-impl<const A: usize, const SEG: usize, const RES: usize> Default for SegLane<A, SEG, RES> {
-    fn default() -> Self {
-        assert!(A < SEG && SEG <= RES);
-        Self {
-            clock: Default::default(),
-            reset: Default::default(),
-            act: Default::default(),
-            neg: Default::default(),
-            en: Default::default(),
-            clear: Default::default(),
-            tap: Default::default(),
-            ext: Default::default(),
-            seg: Default::default(),
-            act_ext: Default::default(),
-            seg_next: Default::default(),
-            act_sign: Constant::new(bits::<A>(1) << (A as u64 - 1)),
-            act_high: Constant::new(!bits::<SEG>(0) << (A as u64)),
-            seg_sign: Constant::new(bits::<SEG>(1) << (SEG as u64 - 1)),
-            isolate: Constant::new(true),
-        }
     }
 }
 
@@ -108,7 +91,7 @@ impl<const A: usize, const SEG: usize, const RES: usize> Logic for SegLane<A, SE
 /// than an `if` per candidate: the `if` chain became a 16-deep priority mux that Yosys cannot
 /// know to be one-hot, the largest block of the SAC core and on its critical path
 /// (docs/synth.md, "A leaner SAC PE" (d)).
-#[derive(LogicBlock)]
+#[derive(LogicBlock, BlockDefault)]
 pub struct LaneSelect<const KS: usize, const A: usize> {
     pub sel: Signal<In, Bits<KS>>,
     pub acts: [Signal<In, Bits<A>>; KS],
@@ -117,18 +100,6 @@ pub struct LaneSelect<const KS: usize, const A: usize> {
     term: [Signal<Local, Bits<A>>; KS],
     /// OR of `term[0..=i]`.
     any: [Signal<Local, Bits<A>>; KS],
-}
-
-impl<const KS: usize, const A: usize> Default for LaneSelect<KS, A> {
-    fn default() -> Self {
-        Self {
-            sel: Default::default(),
-            acts: std::array::from_fn(|_| Default::default()),
-            act: Default::default(),
-            term: std::array::from_fn(|_| Default::default()),
-            any: std::array::from_fn(|_| Default::default()),
-        }
-    }
 }
 
 impl<const KS: usize, const A: usize> Logic for LaneSelect<KS, A> {
@@ -154,24 +125,14 @@ impl<const KS: usize, const A: usize> Logic for LaneSelect<KS, A> {
 ///
 /// Factored out so that PEs sharing one kneaded stream (a column of an array) can share the
 /// decode: the SAC core only sees one-hot selects.
-#[derive(LogicBlock)]
+#[derive(LogicBlock, BlockDefault)]
+#[requires(KS <= 1 << P)]
 pub struct PtrDecode<const KS: usize, const P: usize> {
     pub valid: Signal<In, Bit>,
     pub ptr: Signal<In, Bits<P>>,
     pub onehot: Signal<Out, Bits<KS>>,
+    #[init(Constant::new(bits::<KS>(1)))]
     one: Constant<Bits<KS>>,
-}
-
-impl<const KS: usize, const P: usize> Default for PtrDecode<KS, P> {
-    fn default() -> Self {
-        assert!(KS <= 1 << P);
-        Self {
-            valid: Default::default(),
-            ptr: Default::default(),
-            onehot: Default::default(),
-            one: Constant::new(bits::<KS>(1)),
-        }
-    }
 }
 
 impl<const KS: usize, const P: usize> Logic for PtrDecode<KS, P> {
@@ -257,7 +218,8 @@ impl<const W: usize, const L: usize> Logic for DigitEncode<W, L> {
 
 /// Sign-magnitude weight times two's-complement activation, sign-extended to RES bits.
 /// rust-hdl only multiplies Bits<16> by Bits<16>, so both magnitudes are widened to 16 bits.
-#[derive(LogicBlock)]
+#[derive(LogicBlock, BlockDefault)]
+#[requires(W <= 17 && A <= 16)]
 pub struct SmMul<const W: usize, const A: usize, const RES: usize> {
     pub w: Signal<In, Bits<W>>,
     pub a: Signal<In, Bits<A>>,
@@ -272,29 +234,12 @@ pub struct SmMul<const W: usize, const A: usize, const RES: usize> {
     /// Product bits above RES (always zero) are consumed here so that lint sees every bit of
     /// `prod` used; Verilator does not report signals named `*unused*`.
     prod_high_unused: Signal<Local, Bit>,
+    #[init(Constant::new((RES as u64).to_bits()))]
     res_bits: Constant<Bits<8>>,
+    #[init(Constant::new(bits::<W>(1) << (W as u64 - 1)))]
     w_sign: Constant<Bits<W>>,
+    #[init(Constant::new(bits::<A>(1) << (A as u64 - 1)))]
     a_sign: Constant<Bits<A>>,
-}
-
-impl<const W: usize, const A: usize, const RES: usize> Default for SmMul<W, A, RES> {
-    fn default() -> Self {
-        assert!(W <= 17 && A <= 16);
-        Self {
-            w: Default::default(),
-            a: Default::default(),
-            mag: Default::default(),
-            negative: Default::default(),
-            a_neg: Default::default(),
-            a_abs: Default::default(),
-            w_mag: Default::default(),
-            prod: Default::default(),
-            prod_high_unused: Default::default(),
-            res_bits: Constant::new((RES as u64).to_bits()),
-            w_sign: Constant::new(bits::<W>(1) << (W as u64 - 1)),
-            a_sign: Constant::new(bits::<A>(1) << (A as u64 - 1)),
-        }
-    }
 }
 
 impl<const W: usize, const A: usize, const RES: usize> Logic for SmMul<W, A, RES> {
@@ -311,5 +256,27 @@ impl<const W: usize, const A: usize, const RES: usize> Logic for SmMul<W, A, RES
         self.mag.next = bit_cast::<RES, 32>(self.prod.val());
         self.prod_high_unused.next = (self.prod.val() >> self.res_bits.val()).any();
         self.negative.next = self.a_neg.val() ^ (self.w.val() & self.w_sign.val()).any();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `#[requires]` of a derived `Default` holds the block to its parameters.
+    #[test]
+    #[should_panic(expected = "SegLane requires A < SEG && SEG <= RES")]
+    fn a_block_with_broken_parameters_is_refused() {
+        let _ = SegLane::<8, 8, 16>::default();
+    }
+
+    /// `#[init]` sets a constant; a plain field is its default.
+    #[test]
+    fn derived_default_sets_the_constants() {
+        let lane = SegLane::<8, 12, 16>::default();
+        assert_eq!(lane.seg_sign.val(), bits::<12>(1 << 11));
+        assert_eq!(lane.act_high.val(), bits::<12>(0xf00));
+        assert!(lane.isolate.val());
+        assert_eq!(lane.ext.val(), bits::<16>(0));
     }
 }

@@ -8,12 +8,13 @@ use super::array_glue::{glue_pe, put_all, GlueSim};
 use super::array_shell::{defaults, GlueArray, WeightPorts};
 use super::mac_pe::MacPe;
 use rust_hdl::prelude::*;
+use tetris_blocks_derive::BlockDefault;
 
 /// A MAC PE behind the SAC PE's two activation banks: a beat multiplies the weight with
 /// activation `ptr` of the current group. Timing equals the SAC PE's (docs/rtl.md): a group
 /// accepted in cycle c is usable in c+1, a beat with `group_end` releases the bank, one beat per
 /// cycle, the result is valid the cycle after the `last` beat.
-#[derive(LogicBlock)]
+#[derive(LogicBlock, BlockDefault)]
 pub struct MacCell<
     const W: usize,
     const KS: usize,
@@ -38,32 +39,6 @@ pub struct MacCell<
     act_bank: ActBank<KS, A>,
     mac: MacPe<W, A, RES>,
     fire: Signal<Local, Bit>,
-}
-
-impl<const W: usize, const KS: usize, const P: usize, const A: usize, const RES: usize> Default
-    for MacCell<W, KS, P, A, RES>
-{
-    fn default() -> Self {
-        Self {
-            clock: Default::default(),
-            reset: Default::default(),
-            act_valid: Default::default(),
-            act_ready: Default::default(),
-            act: std::array::from_fn(|_| Default::default()),
-            kw_valid: Default::default(),
-            kw_ready: Default::default(),
-            kw_w: Default::default(),
-            kw_ptr: Default::default(),
-            kw_group_end: Default::default(),
-            kw_last: Default::default(),
-            res_valid: Default::default(),
-            res_ready: Default::default(),
-            res: Default::default(),
-            act_bank: Default::default(),
-            mac: Default::default(),
-            fire: Default::default(),
-        }
-    }
 }
 
 impl<const W: usize, const KS: usize, const P: usize, const A: usize, const RES: usize> Logic

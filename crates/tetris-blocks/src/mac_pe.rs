@@ -3,8 +3,9 @@
 
 use super::leaf::SmMul;
 use rust_hdl::prelude::*;
+use tetris_blocks_derive::BlockDefault;
 
-#[derive(LogicBlock)]
+#[derive(LogicBlock, BlockDefault)]
 pub struct MacPe<const W: usize, const A: usize, const RES: usize> {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
@@ -24,29 +25,6 @@ pub struct MacPe<const W: usize, const A: usize, const RES: usize> {
     res_v: DFF<Bit>,
     acc_next: Signal<Local, Bits<RES>>,
     fire: Signal<Local, Bit>,
-}
-
-impl<const W: usize, const A: usize, const RES: usize> Default for MacPe<W, A, RES> {
-    fn default() -> Self {
-        Self {
-            clock: Default::default(),
-            reset: Default::default(),
-            in_valid: Default::default(),
-            in_ready: Default::default(),
-            w: Default::default(),
-            a: Default::default(),
-            in_last: Default::default(),
-            res_valid: Default::default(),
-            res_ready: Default::default(),
-            res: Default::default(),
-            sm_mul: Default::default(),
-            acc: Default::default(),
-            res_q: Default::default(),
-            res_v: Default::default(),
-            acc_next: Default::default(),
-            fire: Default::default(),
-        }
-    }
 }
 
 impl<const W: usize, const A: usize, const RES: usize> Logic for MacPe<W, A, RES> {

@@ -7,25 +7,15 @@
 use super::act_bank::ActBank;
 use super::leaf::{LaneSelect, PtrDecode, SegLane};
 use rust_hdl::prelude::*;
+use tetris_blocks_derive::BlockDefault;
 
 /// Lane pointer decode for a whole kneaded weight: `sel[b] = valid[b] ? 1 << ptr[b] : 0`.
-#[derive(LogicBlock)]
+#[derive(LogicBlock, BlockDefault)]
 pub struct KneadDecode<const L: usize, const KS: usize, const P: usize> {
     pub lane_valid: [Signal<In, Bit>; L],
     pub lane_ptr: [Signal<In, Bits<P>>; L],
     pub sel: [Signal<Out, Bits<KS>>; L],
     ptr_decode: [PtrDecode<KS, P>; L],
-}
-
-impl<const L: usize, const KS: usize, const P: usize> Default for KneadDecode<L, KS, P> {
-    fn default() -> Self {
-        Self {
-            lane_valid: std::array::from_fn(|_| Default::default()),
-            lane_ptr: std::array::from_fn(|_| Default::default()),
-            sel: std::array::from_fn(|_| Default::default()),
-            ptr_decode: std::array::from_fn(|_| Default::default()),
-        }
-    }
 }
 
 impl<const L: usize, const KS: usize, const P: usize> Logic for KneadDecode<L, KS, P> {
@@ -51,7 +41,7 @@ fn lane_offset<const RES: usize>(lanes: usize, seg: usize) -> Bits<RES> {
 ///
 /// Parameters: L lanes, KS activations per group, A activation bits, SEG segment bits,
 /// RES result bits (all from `Config::widths`).
-#[derive(LogicBlock)]
+#[derive(LogicBlock, BlockDefault)]
 pub struct SacCore<
     const L: usize,
     const KS: usize,
@@ -92,43 +82,8 @@ pub struct SacCore<
     total: Signal<Local, Bits<RES>>,
     /// -sum_b 2^(SEG-1) << b modulo 2^RES: removes the offset of the lanes' offset-binary
     /// segments (`SegLane::ext`).
+    #[init(Constant::new(lane_offset(L, SEG)))]
     offset: Constant<Bits<RES>>,
-}
-
-impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RES: usize> Default
-    for SacCore<L, KS, A, SEG, RES>
-{
-    fn default() -> Self {
-        Self {
-            clock: Default::default(),
-            reset: Default::default(),
-            act_valid: Default::default(),
-            act_ready: Default::default(),
-            act: std::array::from_fn(|_| Default::default()),
-            kw_valid: Default::default(),
-            kw_ready: Default::default(),
-            kw_lane_sel: std::array::from_fn(|_| Default::default()),
-            kw_lane_neg: std::array::from_fn(|_| Default::default()),
-            kw_group_end: Default::default(),
-            kw_last: Default::default(),
-            res_valid: Default::default(),
-            res_ready: Default::default(),
-            res: Default::default(),
-            act_bank: Default::default(),
-            res_q: Default::default(),
-            res_v: Default::default(),
-            acc: Default::default(),
-            lane_select: std::array::from_fn(|_| Default::default()),
-            seg_lane: std::array::from_fn(|_| Default::default()),
-            fire: Default::default(),
-            bank_release: Default::default(),
-            last_fire: Default::default(),
-            group_offered: Default::default(),
-            sum: std::array::from_fn(|_| Default::default()),
-            total: Default::default(),
-            offset: Constant::new(lane_offset(L, SEG)),
-        }
-    }
 }
 
 impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RES: usize>
@@ -226,7 +181,7 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
 }
 
 /// The SAC PE with the kneaded-weight lane format on its input: per lane (valid, ptr, neg).
-#[derive(LogicBlock)]
+#[derive(LogicBlock, BlockDefault)]
 pub struct SacPe<
     const L: usize,
     const KS: usize,
@@ -252,38 +207,6 @@ pub struct SacPe<
     pub res: Signal<Out, Bits<RES>>,
     knead_decode: KneadDecode<L, KS, P>,
     sac_core: SacCore<L, KS, A, SEG, RES>,
-}
-
-impl<
-        const L: usize,
-        const KS: usize,
-        const P: usize,
-        const A: usize,
-        const SEG: usize,
-        const RES: usize,
-    > Default for SacPe<L, KS, P, A, SEG, RES>
-{
-    fn default() -> Self {
-        Self {
-            clock: Default::default(),
-            reset: Default::default(),
-            act_valid: Default::default(),
-            act_ready: Default::default(),
-            act: std::array::from_fn(|_| Default::default()),
-            kw_valid: Default::default(),
-            kw_ready: Default::default(),
-            kw_lane_valid: std::array::from_fn(|_| Default::default()),
-            kw_lane_ptr: std::array::from_fn(|_| Default::default()),
-            kw_lane_neg: std::array::from_fn(|_| Default::default()),
-            kw_group_end: Default::default(),
-            kw_last: Default::default(),
-            res_valid: Default::default(),
-            res_ready: Default::default(),
-            res: Default::default(),
-            knead_decode: Default::default(),
-            sac_core: Default::default(),
-        }
-    }
 }
 
 impl<

@@ -141,6 +141,40 @@ pub struct StreamRun {
     pub trace: Option<Trace>,
 }
 
+/// What a PE stream counts as it runs: the accepted beats (the index of the next one), the
+/// cycles of the first and the last, and the results with the latency from the last beat.
+#[derive(Default)]
+struct Tally {
+    beats: usize,
+    first: Option<usize>,
+    last_beat: usize,
+    results: Vec<i128>,
+    latency: usize,
+}
+
+impl Tally {
+    fn beat(&mut self, cycle: usize) {
+        self.first.get_or_insert(cycle);
+        self.last_beat = cycle;
+        self.beats += 1;
+    }
+
+    fn result(&mut self, cycle: usize, value: i128) {
+        self.results.push(value);
+        self.latency = cycle - self.last_beat;
+    }
+
+    fn finish(self, trace: Option<Trace>) -> StreamRun {
+        StreamRun {
+            busy_cycles: self.first.map_or(0, |f| self.last_beat - f + 1),
+            beats: self.beats,
+            results: self.results,
+            result_latency: self.latency,
+            trace,
+        }
+    }
+}
+
 /// Where a driven block's clock and reset inputs are.
 type Pins<B> = fn(&mut B) -> (&mut Signal<In, Clock>, &mut Signal<In, Bit>);
 
@@ -195,12 +229,10 @@ pub fn run_sac_pe<
         acts.extend(a);
     }
     let mut trace = record.then(Vec::new);
-    let (mut ai, mut bi) = (0, 0);
-    let mut results = vec![];
-    let (mut first, mut last_beat_cycle) = (None, 0);
-    let mut latency = 0;
+    let mut ai = 0;
+    let mut tally = Tally::default();
     let mut cycle = 0usize;
-    while results.len() < dots.len() {
+    while tally.results.len() < dots.len() {
         assert!(
             cycle < 100 * (beats.len() + acts.len() + 10),
             "SAC PE stream stuck"
@@ -213,8 +245,8 @@ pub fn run_sac_pe<
             let v = padded(acts.get(ai).map(Vec::as_slice), i);
             uut.act[i].next = to_bits_signed::<A>(v);
         }
-        uut.kw_valid.next = bi < beats.len() && !stall_kw;
-        let beat = beats.get(bi);
+        uut.kw_valid.next = tally.beats < beats.len() && !stall_kw;
+        let beat = beats.get(tally.beats);
         for b in 0..L {
             let lane = beat.map(|x| x.lanes[b]).unwrap_or_default();
             uut.kw_lane_valid[b].next = lane.valid;
@@ -229,24 +261,15 @@ pub fn run_sac_pe<
             ai += 1;
         }
         if uut.kw_valid.val() && uut.kw_ready.val() {
-            first.get_or_insert(cycle);
-            last_beat_cycle = cycle;
-            bi += 1;
+            tally.beat(cycle);
         }
         if uut.res_valid.val() && uut.res_ready.val() {
-            results.push(from_bits_signed::<RES>(uut.res.val()));
-            latency = cycle - last_beat_cycle;
+            tally.result(cycle, from_bits_signed::<RES>(uut.res.val()));
         }
         clock_edge(&mut uut, |u| (&mut u.clock, &mut u.reset));
         cycle += 1;
     }
-    StreamRun {
-        results,
-        busy_cycles: first.map_or(0, |f| last_beat_cycle - f + 1),
-        beats: bi,
-        result_latency: latency,
-        trace,
-    }
+    tally.finish(trace)
 }
 
 /// One weight group for the kneading unit.
@@ -360,14 +383,13 @@ pub fn run_mac_pe<const W: usize, const A: usize, const RES: usize>(
         })
         .collect();
     let mut trace = record.then(Vec::new);
-    let (mut pi, mut cycle) = (0, 0usize);
-    let mut results = vec![];
-    let (mut first, mut last_cycle, mut latency) = (None, 0, 0);
-    while results.len() < dots.len() {
+    let mut tally = Tally::default();
+    let mut cycle = 0usize;
+    while tally.results.len() < dots.len() {
         assert!(cycle < 100 * (pairs.len() + 10), "MAC PE stream stuck");
         let stall_in = stall.as_deref_mut().is_some_and(|r| r.chance(1, 4));
         let stall_res = stall.as_deref_mut().is_some_and(|r| r.chance(1, 3));
-        let p = pairs.get(pi);
+        let p = pairs.get(tally.beats);
         uut.in_valid.next = p.is_some() && !stall_in;
         uut.w.next = sm_bits::<W>(p.map_or(0, |p| p.0));
         uut.a.next = to_bits_signed::<A>(p.map_or(0, |p| p.1));
@@ -375,24 +397,15 @@ pub fn run_mac_pe<const W: usize, const A: usize, const RES: usize>(
         uut.res_ready.next = !stall_res;
         settle(&mut uut, &mut trace, "MAC PE");
         if uut.in_valid.val() && uut.in_ready.val() {
-            first.get_or_insert(cycle);
-            last_cycle = cycle;
-            pi += 1;
+            tally.beat(cycle);
         }
         if uut.res_valid.val() && uut.res_ready.val() {
-            results.push(from_bits_signed::<RES>(uut.res.val()));
-            latency = cycle - last_cycle;
+            tally.result(cycle, from_bits_signed::<RES>(uut.res.val()));
         }
         clock_edge(&mut uut, |u| (&mut u.clock, &mut u.reset));
         cycle += 1;
     }
-    StreamRun {
-        results,
-        busy_cycles: first.map_or(0, |f| last_cycle - f + 1),
-        beats: pi,
-        result_latency: latency,
-        trace,
-    }
+    tally.finish(trace)
 }
 
 /// Stream dot products (weights, activations) through a [`SacDesign`] (kneading unit + SAC PE)
