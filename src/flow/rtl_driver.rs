@@ -12,6 +12,7 @@ use crate::array::network::{run_rtl_with, PreparedLayer, RtlLayerRun};
 use crate::config::{Config, PeKind};
 use crate::hdl::array::SacArray;
 use crate::hdl::array_knead::SacArrayKnead;
+use crate::hdl::array_shell::ArrayIo;
 use crate::hdl::mac_array::MacArray;
 use crate::hdl::sim::{sample_ports, sm_bits};
 use anyhow::{bail, Result};
@@ -26,48 +27,61 @@ fn clock_edge<B: Block>(uut: &mut B, set: impl Fn(&mut B, bool)) -> Result<()> {
     Ok(())
 }
 
-/// The host loop shared by the SAC and the MAC array and the SAC array with on-chip kneading
-/// (their ports differ only in the weight streams: column c's next item of `$wstreams[c]`
-/// (None past its end) is put on its ports by `$set_col`, `$col_fired` says it was taken).
-macro_rules! drive_array {
-    ($runner:expr, $uut:expr, $ks:expr, $a:expr, $res:expr, $wstreams:expr, $set_col:expr, $col_fired:expr) => {{
-        let s = $runner.streams;
-        let (rows, cols) = ($runner.rows, $runner.cols);
-        let mut uut = $uut;
+/// Where an array top keeps its host side.
+type Io<U, const A: usize, const RES: usize> = fn(&mut U) -> &mut ArrayIo<A, RES>;
+
+impl Runner<'_> {
+    /// The host loop shared by the SAC and the MAC array and the SAC array with on-chip
+    /// kneading: they share the host side `io` and differ only in the weight streams: column
+    /// c's next item of `wstreams[c]` (None past its end) is put on its ports by `set_col`,
+    /// `col_fired` says it was taken.
+    #[allow(clippy::needless_range_loop)] // per-column streams indexed in parallel
+    fn drive_array<U: Block, G, const A: usize, const RES: usize>(
+        &self,
+        mut uut: U,
+        io: Io<U, A, RES>,
+        ks: usize,
+        wstreams: &[Vec<G>],
+        set_col: impl Fn(&mut U, usize, Option<&G>),
+        col_fired: impl Fn(&U, usize) -> bool,
+    ) -> Result<RtlRun> {
+        let s = self.streams;
+        let (rows, cols) = (self.rows, self.cols);
         uut.connect_all();
         let bar = tetris_core::progress::bar(
-            $runner.progress,
+            self.progress,
             s.expected as u64,
             "rtl {bar:30} {pos}/{len} result beats, {per_sec} ({eta} left)",
         );
-        let amask = if $a >= 64 { u64::MAX } else { (1u64 << $a) - 1 };
-        uut.reset.next = true;
+        let amask = if A >= 64 { u64::MAX } else { (1u64 << A) - 1 };
+        let tick = |u: &mut U, c: bool| io(u).clock.next = Clock { clk: c };
+        io(&mut uut).reset.next = true;
         simulate(&mut uut, 10_000);
-        clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c })?;
-        uut.reset.next = false;
-        uut.expected.next = (s.expected as u64).to_bits();
+        clock_edge(&mut uut, tick)?;
+        io(&mut uut).reset.next = false;
+        io(&mut uut).expected.next = (s.expected as u64).to_bits();
         let (mut ai, mut wi) = (0usize, vec![0usize; cols]);
         let mut ri = vec![0usize; cols];
         let mut outputs = Vec::new();
-        let wstreams = $wstreams;
         let total_beats: usize = s.acts.len() + s.weights.iter().map(Vec::len).sum::<usize>();
         let mut cycle = 0usize;
-        let mut trace = $runner.record.then(Vec::new);
+        let mut trace = self.record.then(Vec::new);
         loop {
             if cycle > 4 * total_beats + 1000 {
                 bail!("the array made no progress for too long (cycle {cycle})");
             }
-            uut.start.next = cycle == 0;
-            uut.act_valid.next = ai < s.acts.len();
+            let p = io(&mut uut);
+            p.start.next = cycle == 0;
+            p.act_valid.next = ai < s.acts.len();
             let (mask, data) = s.acts.get(ai).map_or((0, None), |(m, d)| (*m, Some(d)));
-            uut.act_mask.next = mask.to_bits();
-            for k in 0..rows * $ks {
+            p.act_mask.next = mask.to_bits();
+            for k in 0..rows * ks {
                 let v = data.map_or(0, |d| d[k]);
-                uut.act[k].next = ((v as u64) & amask).to_bits();
+                p.act[k].next = ((v as u64) & amask).to_bits();
             }
+            p.out_ready.iter_mut().for_each(|r| r.next = true);
             for c in 0..cols {
-                $set_col(&mut uut, c, wstreams[c].get(wi[c]));
-                uut.out_ready[c].next = true;
+                set_col(&mut uut, c, wstreams[c].get(wi[c]));
             }
             if !simulate(&mut uut, 10_000) {
                 bail!("the array did not settle in cycle {cycle}");
@@ -75,41 +89,43 @@ macro_rules! drive_array {
             if let Some(t) = trace.as_mut() {
                 t.push(sample_ports(&uut));
             }
-            if uut.done.val() {
-                let cycles = uut.cycles.val().to_u64();
+            for c in 0..cols {
+                if col_fired(&uut, c) {
+                    wi[c] += 1;
+                }
+            }
+            let p = io(&mut uut);
+            if p.done.val() {
                 bar.finish_and_clear();
                 return Ok(RtlRun {
-                    cycles,
+                    cycles: p.cycles.val().to_u64(),
                     outputs,
                     trace,
                     chunks: Vec::new(), // filled by run_layer_rtl_traced
                 });
             }
-            if uut.act_valid.val() && uut.act_ready.val() {
+            if p.act_valid.val() && p.act_ready.val() {
                 ai += 1;
             }
             for c in 0..cols {
-                if $col_fired(&uut, c) {
-                    wi[c] += 1;
-                }
-                if uut.out_valid[c].val() {
+                if p.out_valid[c].val() {
                     let Some(dest) = s.results[c].get(ri[c]) else {
                         bail!("column {c} produced more results than the schedule has");
                     };
                     for (r, d) in dest.iter().enumerate() {
                         if let Some(idx) = d {
-                            let v = uut.out_data[r * cols + c].val().to_u64();
-                            outputs.push((*idx, signed_of(v, $res)));
+                            let v = p.out_data[r * cols + c].val().to_u64();
+                            outputs.push((*idx, signed_of(v, RES)));
                         }
                     }
                     ri[c] += 1;
                     bar.inc(1);
                 }
             }
-            clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c })?;
+            clock_edge(&mut uut, tick)?;
             cycle += 1;
         }
-    }};
+    }
 }
 
 /// The valid/group_end/last ports of a kneaded (SAC) or one-weight (MAC) column stream.
@@ -186,7 +202,7 @@ impl PeVisitor for Runner<'_> {
             let fired = |u: &SacArrayKnead<W, L, KS, P, A, SEG, RES>, c: usize| {
                 u.w_valid[c].val() && u.w_ready[c].val()
             };
-            drive_array!(self, uut, KS, A, RES, &groups, set, fired)
+            self.drive_array(uut, |u| &mut *u.io, KS, &groups, set, fired)
         } else {
             let uut = SacArray::<L, KS, P, A, SEG, RES>::new(self.rows, self.cols);
             let set = |u: &mut SacArray<L, KS, P, A, SEG, RES>, c: usize, beat: Option<&WBeat>| {
@@ -201,7 +217,7 @@ impl PeVisitor for Runner<'_> {
             let fired = |u: &SacArray<L, KS, P, A, SEG, RES>, c: usize| {
                 u.kw_valid[c].val() && u.kw_ready[c].val()
             };
-            drive_array!(self, uut, KS, A, RES, &self.streams.weights, set, fired)
+            self.drive_array(uut, |u| &mut *u.io, KS, &self.streams.weights, set, fired)
         }
     });
 
@@ -218,7 +234,7 @@ impl PeVisitor for Runner<'_> {
         };
         let fired =
             |u: &MacArray<W, KS, P, A, RES>, c: usize| u.kw_valid[c].val() && u.kw_ready[c].val();
-        drive_array!(self, uut, KS, A, RES, &self.streams.weights, set, fired)
+        self.drive_array(uut, |u| &mut *u.io, KS, &self.streams.weights, set, fired)
     }
 
     fn specialized(self, s: &dyn Specialized, kind: PeKind) -> Result<RtlRun> {

@@ -621,22 +621,6 @@ impl GlueSim {
 }
 
 /// The array's scalar inputs.
-pub struct Common {
-    pub reset: bool,
-    pub start: bool,
-    pub expected: Bits<32>,
-    pub act_valid: bool,
-    pub act_mask: Bits<64>,
-}
-
-pub fn put_common(g: &mut GlueSim, c: &Common) {
-    g.put(g.slot("reset"), &c.reset);
-    g.put(g.slot("start"), &c.start);
-    g.put(g.slot("expected"), &c.expected);
-    g.put(g.slot("act_valid"), &c.act_valid);
-    g.put(g.slot("act_mask"), &c.act_mask);
-}
-
 /// A port group `<first>` = `name_0`, `name_1`, .. (consecutive slots) from signals.
 pub fn put_all<T: GlueValue + Synth>(
     g: &mut GlueSim,
@@ -714,25 +698,6 @@ pub fn counter_out(
     count.clock.next = clock;
     outs.clock.next = clock;
     running.clock.next = clock;
-}
-
-/// The outputs every array has: act_ready, done, cycles, kw_ready_c, out_valid_c, out_data_k.
-pub struct Outputs<'a, const RES: usize> {
-    pub act_ready: &'a mut Signal<rust_hdl::prelude::Out, bool>,
-    pub done: &'a mut Signal<rust_hdl::prelude::Out, bool>,
-    pub cycles: &'a mut Signal<rust_hdl::prelude::Out, Bits<32>>,
-    pub kw_ready: &'a mut [Signal<rust_hdl::prelude::Out, bool>],
-    pub out_valid: &'a mut [Signal<rust_hdl::prelude::Out, bool>],
-    pub out_data: &'a mut [Signal<rust_hdl::prelude::Out, Bits<RES>>],
-}
-
-pub fn take_outputs<const RES: usize>(g: &GlueSim, o: Outputs<RES>) {
-    o.act_ready.next = g.take(g.slot("act_ready"));
-    o.done.next = g.take(g.slot("done"));
-    o.cycles.next = g.take(g.slot("cycles"));
-    take_all(g, "kw_ready_0", o.kw_ready);
-    take_all(g, "out_valid_0", o.out_valid);
-    take_all(g, "out_data_0", o.out_data);
 }
 
 /// The on-chip kneading array top `name`: a row of `cols` kneading units (module `knead`,

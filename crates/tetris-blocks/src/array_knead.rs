@@ -13,7 +13,7 @@
 //! Like `SacArray`, the glue is a plain `Logic::update` mirrored by hand-written Verilog.
 
 use super::array::SacArray;
-use super::array_shell::defaults;
+use super::array_shell::{defaults, ArrayIo, Inline};
 use super::knead_unit::KneadUnit;
 use rust_hdl::prelude::*;
 
@@ -27,16 +27,8 @@ pub struct SacArrayKnead<
     const SEG: usize,
     const RES: usize,
 > {
-    pub clock: Signal<In, Clock>,
-    pub reset: Signal<In, Bit>,
-    pub start: Signal<In, Bit>,
-    pub expected: Signal<In, Bits<32>>,
-    pub done: Signal<Out, Bit>,
-    pub cycles: Signal<Out, Bits<32>>,
-    pub act_valid: Signal<In, Bit>,
-    pub act_ready: Signal<Out, Bit>,
-    pub act_mask: Signal<In, Bits<64>>,
-    pub act: Vec<Signal<In, Bits<A>>>,
+    /// The host side, passed through to the array.
+    pub io: Inline<ArrayIo<A, RES>>,
     // Weight groups, one stream per column: KS sign-magnitude weights per beat.
     pub w_valid: Vec<Signal<In, Bit>>,
     pub w_ready: Vec<Signal<Out, Bit>>,
@@ -46,9 +38,6 @@ pub struct SacArrayKnead<
     pub w_last: Vec<Signal<In, Bit>>,
     /// The group on `w` is all zero and not last: accepted and dropped.
     pub w_skip: Vec<Signal<Out, Bit>>,
-    pub out_valid: Vec<Signal<Out, Bit>>,
-    pub out_ready: Vec<Signal<In, Bit>>,
-    pub out_data: Vec<Signal<Out, Bits<RES>>>,
     knead: Vec<KneadUnit<W, L, KS, P>>,
     array: SacArray<L, KS, P, A, SEG, RES>,
 }
@@ -66,31 +55,19 @@ impl<
     pub fn new(rows: usize, cols: usize, csd: bool) -> Self {
         let array = SacArray::new(rows, cols);
         Self {
-            clock: Default::default(),
-            reset: Default::default(),
-            start: Default::default(),
-            expected: Default::default(),
-            done: Default::default(),
-            cycles: Default::default(),
-            act_valid: Default::default(),
-            act_ready: Default::default(),
-            act_mask: Default::default(),
-            act: defaults(rows * KS),
+            io: Inline(ArrayIo::new(rows, cols, KS)),
             w_valid: defaults(cols),
             w_ready: defaults(cols),
             w: defaults(cols * KS),
             w_last: defaults(cols),
             w_skip: defaults(cols),
-            out_valid: defaults(cols),
-            out_ready: defaults(cols),
-            out_data: defaults(rows * cols),
             knead: (0..cols).map(|_| KneadUnit::new(csd)).collect(),
             array,
         }
     }
 
     pub fn rows(&self) -> usize {
-        self.act.len() / KS
+        self.io.act.len() / KS
     }
 
     pub fn cols(&self) -> usize {
@@ -110,13 +87,9 @@ impl<
 {
     /// Everything `update` drives (for rust-hdl's connectivity check).
     fn connect(&mut self) {
-        self.done.connect();
-        self.cycles.connect();
-        self.act_ready.connect();
+        self.io.connect_outputs();
         self.w_ready.iter_mut().for_each(|s| s.connect());
         self.w_skip.iter_mut().for_each(|s| s.connect());
-        self.out_valid.iter_mut().for_each(|s| s.connect());
-        self.out_data.iter_mut().for_each(|s| s.connect());
         for k in &mut self.knead {
             k.clock.connect();
             k.reset.connect();
@@ -126,20 +99,13 @@ impl<
             k.out_ready.connect();
         }
         let a = &mut self.array;
-        a.clock.connect();
-        a.reset.connect();
-        a.start.connect();
-        a.expected.connect();
-        a.act_valid.connect();
-        a.act_mask.connect();
-        a.act.iter_mut().for_each(|s| s.connect());
+        a.io.connect_inputs();
         a.kw_valid.iter_mut().for_each(|s| s.connect());
         a.weights.kw_lane_valid.iter_mut().for_each(|s| s.connect());
         a.weights.kw_lane_ptr.iter_mut().for_each(|s| s.connect());
         a.weights.kw_lane_neg.iter_mut().for_each(|s| s.connect());
         a.kw_group_end.iter_mut().for_each(|s| s.connect());
         a.kw_last.iter_mut().for_each(|s| s.connect());
-        a.out_ready.iter_mut().for_each(|s| s.connect());
     }
 
     /// The array's Verilog is written from its glue description (`super::array_glue`).
@@ -148,23 +114,12 @@ impl<
     }
 
     fn update(&mut self) {
-        let (rows, cols) = (self.rows(), self.cols());
         let a = &mut self.array;
-        a.clock.next = self.clock.val();
-        a.reset.next = self.reset.val();
-        a.start.next = self.start.val();
-        a.expected.next = self.expected.val();
-        a.act_valid.next = self.act_valid.val();
-        a.act_mask.next = self.act_mask.val();
-        for k in 0..rows * KS {
-            a.act[k].next = self.act[k].val();
-        }
-        self.act_ready.next = a.act_ready.val();
-        self.done.next = a.done.val();
-        self.cycles.next = a.cycles.val();
+        self.io.drive(&mut a.io);
+        self.io.read(&a.io);
         for (c, k) in self.knead.iter_mut().enumerate() {
-            k.clock.next = self.clock.val();
-            k.reset.next = self.reset.val();
+            k.clock.next = self.io.clock.val();
+            k.reset.next = self.io.reset.val();
             k.in_valid.next = self.w_valid[c].val();
             k.in_last.next = self.w_last[c].val();
             for i in 0..KS {
@@ -181,11 +136,6 @@ impl<
             }
             a.kw_group_end[c].next = k.out_group_end.val();
             a.kw_last[c].next = k.out_last.val();
-            a.out_ready[c].next = self.out_ready[c].val();
-            self.out_valid[c].next = a.out_valid[c].val();
-        }
-        for k in 0..rows * cols {
-            self.out_data[k].next = a.out_data[k].val();
         }
     }
 }

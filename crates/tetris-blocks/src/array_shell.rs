@@ -8,8 +8,7 @@
 //! `r * KS + i` for activations); the widths are const generics.
 
 use super::array_glue::{
-    counter_in, counter_out, drive_pes, put_all, put_common, read_pes, take_outputs, Common,
-    GluePe, GlueSim, Outputs,
+    counter_in, counter_out, drive_pes, put_all, read_pes, take_all, GluePe, GlueSim,
 };
 use rust_hdl::core::atom::Atom;
 use rust_hdl::core::probe::Probe;
@@ -28,6 +27,121 @@ pub trait WeightPorts: Block {
     fn new(cols: usize) -> Self;
     /// Their values into the glue's port groups.
     fn put(&self, g: &mut GlueSim);
+}
+
+/// The host side of every array top (docs/array.md): clock and reset, start / expected /
+/// done / cycles, the activation beats (one kneading group for every row, for the columns in
+/// `act_mask`) and the result streams (one per column; a beat carries the column's results of
+/// all rows). The arrays keep it as one port group in an [`Inline`], so its ports read as the
+/// top's own; a wrapper around an array (`SacArrayKnead`) passes it through
+/// ([`ArrayIo::drive`], [`ArrayIo::read`]).
+#[derive(LogicBlock, Default)]
+pub struct ArrayIo<const A: usize, const RES: usize> {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    /// Pulse in the first cycle of a layer: clears and starts the cycle counter.
+    pub start: Signal<In, Bit>,
+    /// Result beats (column dot products) the layer produces; `done` rises after the last.
+    pub expected: Signal<In, Bits<32>>,
+    pub done: Signal<Out, Bit>,
+    /// Cycles from `start` to the last result beat, inclusive (host-readable).
+    pub cycles: Signal<Out, Bits<32>>,
+    pub act_valid: Signal<In, Bit>,
+    pub act_ready: Signal<Out, Bit>,
+    pub act_mask: Signal<In, Bits<64>>,
+    /// `act[r * KS + i]`: activation i of row r's group.
+    pub act: Vec<Signal<In, Bits<A>>>,
+    pub out_valid: Vec<Signal<Out, Bit>>,
+    pub out_ready: Vec<Signal<In, Bit>>,
+    /// `out_data[r * cols + c]`: row r's result in column c's beat.
+    pub out_data: Vec<Signal<Out, Bits<RES>>>,
+}
+
+impl<const A: usize, const RES: usize> Logic for ArrayIo<A, RES> {
+    fn update(&mut self) {}
+}
+
+impl<const A: usize, const RES: usize> ArrayIo<A, RES> {
+    /// The ports of a rows x cols array taking `ks` activations per row group.
+    pub fn new(rows: usize, cols: usize, ks: usize) -> Self {
+        Self {
+            act: defaults(rows * ks),
+            out_valid: defaults(cols),
+            out_ready: defaults(cols),
+            out_data: defaults(rows * cols),
+            ..Default::default()
+        }
+    }
+
+    /// Marks the outputs as driven by the owner's `update` (rust-hdl's connectivity check).
+    pub fn connect_outputs(&mut self) {
+        self.done.connect();
+        self.cycles.connect();
+        self.act_ready.connect();
+        self.out_valid.iter_mut().for_each(|s| s.connect());
+        self.out_data.iter_mut().for_each(|s| s.connect());
+    }
+
+    /// Marks the inputs as driven: those of an inner array, which its wrapper drives.
+    pub fn connect_inputs(&mut self) {
+        self.clock.connect();
+        self.reset.connect();
+        self.start.connect();
+        self.expected.connect();
+        self.act_valid.connect();
+        self.act_mask.connect();
+        self.act.iter_mut().for_each(|s| s.connect());
+        self.out_ready.iter_mut().for_each(|s| s.connect());
+    }
+
+    /// Drive `inner`'s inputs with these.
+    pub fn drive(&self, inner: &mut Self) {
+        inner.clock.next = self.clock.val();
+        inner.reset.next = self.reset.val();
+        inner.start.next = self.start.val();
+        inner.expected.next = self.expected.val();
+        inner.act_valid.next = self.act_valid.val();
+        inner.act_mask.next = self.act_mask.val();
+        for (to, from) in inner.act.iter_mut().zip(&self.act) {
+            to.next = from.val();
+        }
+        for (to, from) in inner.out_ready.iter_mut().zip(&self.out_ready) {
+            to.next = from.val();
+        }
+    }
+
+    /// These outputs from `inner`'s.
+    pub fn read(&mut self, inner: &Self) {
+        self.done.next = inner.done.val();
+        self.cycles.next = inner.cycles.val();
+        self.act_ready.next = inner.act_ready.val();
+        for (to, from) in self.out_valid.iter_mut().zip(&inner.out_valid) {
+            to.next = from.val();
+        }
+        for (to, from) in self.out_data.iter_mut().zip(&inner.out_data) {
+            to.next = from.val();
+        }
+    }
+
+    /// The inputs into the glue's ports of the same names.
+    fn put(&self, g: &mut GlueSim) {
+        g.put(g.slot("reset"), &self.reset.val());
+        g.put(g.slot("start"), &self.start.val());
+        g.put(g.slot("expected"), &self.expected.val());
+        g.put(g.slot("act_valid"), &self.act_valid.val());
+        g.put(g.slot("act_mask"), &self.act_mask.val());
+        put_all(g, "act_0", &self.act);
+        put_all(g, "out_ready_0", &self.out_ready);
+    }
+
+    /// The outputs from the glue's ports of the same names.
+    fn take(&mut self, g: &GlueSim) {
+        self.act_ready.next = g.take(g.slot("act_ready"));
+        self.done.next = g.take(g.slot("done"));
+        self.cycles.next = g.take(g.slot("cycles"));
+        take_all(g, "out_valid_0", &mut self.out_valid);
+        take_all(g, "out_data_0", &mut self.out_data);
+    }
 }
 
 /// A block whose signals a probe sees as its owner's own (no scope of its own), so a port
@@ -105,30 +219,13 @@ impl Probe for Unscoped<'_> {
 #[derive(LogicBlock)]
 pub struct GlueArray<PE: GluePe, K: WeightPorts, const KS: usize, const A: usize, const RES: usize>
 {
-    pub clock: Signal<In, Clock>,
-    pub reset: Signal<In, Bit>,
-    /// Pulse in the first cycle of a layer: clears and starts the cycle counter.
-    pub start: Signal<In, Bit>,
-    /// Result beats (column dot products) the layer produces; `done` rises after the last.
-    pub expected: Signal<In, Bits<32>>,
-    pub done: Signal<Out, Bit>,
-    /// Cycles from `start` to the last result beat, inclusive (host-readable).
-    pub cycles: Signal<Out, Bits<32>>,
-    // Activation beats: one kneading group for every row, for the columns in `act_mask`.
-    pub act_valid: Signal<In, Bit>,
-    pub act_ready: Signal<Out, Bit>,
-    pub act_mask: Signal<In, Bits<64>>,
-    pub act: Vec<Signal<In, Bits<A>>>,
+    pub io: Inline<ArrayIo<A, RES>>,
     // Weight streams, one per column.
     pub kw_valid: Vec<Signal<In, Bit>>,
     pub kw_ready: Vec<Signal<Out, Bit>>,
     pub weights: Inline<K>,
     pub kw_group_end: Vec<Signal<In, Bit>>,
     pub kw_last: Vec<Signal<In, Bit>>,
-    // Result streams, one per column; a beat carries the column's results of all rows.
-    pub out_valid: Vec<Signal<Out, Bit>>,
-    pub out_ready: Vec<Signal<In, Bit>>,
-    pub out_data: Vec<Signal<Out, Bits<RES>>>,
     pes: Vec<PE>,
     count: DFF<Bits<32>>,
     outs: DFF<Bits<32>>,
@@ -143,24 +240,12 @@ impl<PE: GluePe, K: WeightPorts, const KS: usize, const A: usize, const RES: usi
         assert!(rows >= 1 && (1..=64).contains(&cols));
         let ports = block_ports(&PE::default()).expect("the PE's ports");
         Self {
-            clock: Default::default(),
-            reset: Default::default(),
-            start: Default::default(),
-            expected: Default::default(),
-            done: Default::default(),
-            cycles: Default::default(),
-            act_valid: Default::default(),
-            act_ready: Default::default(),
-            act_mask: Default::default(),
-            act: defaults(rows * KS),
+            io: Inline(ArrayIo::new(rows, cols, KS)),
             kw_valid: defaults(cols),
             kw_ready: defaults(cols),
             weights: Inline(K::new(cols)),
             kw_group_end: defaults(cols),
             kw_last: defaults(cols),
-            out_valid: defaults(cols),
-            out_ready: defaults(cols),
-            out_data: defaults(rows * cols),
             pes: defaults(rows * cols),
             count: Default::default(),
             outs: Default::default(),
@@ -183,12 +268,8 @@ impl<PE: GluePe, K: WeightPorts, const KS: usize, const A: usize, const RES: usi
 {
     /// Everything `update` drives (for rust-hdl's connectivity check).
     fn connect(&mut self) {
-        self.done.connect();
-        self.cycles.connect();
-        self.act_ready.connect();
+        self.io.connect_outputs();
         self.kw_ready.iter_mut().for_each(|s| s.connect());
-        self.out_valid.iter_mut().for_each(|s| s.connect());
-        self.out_data.iter_mut().for_each(|s| s.connect());
         for pe in &mut self.pes {
             self.glue.connect_pe(pe);
         }
@@ -207,38 +288,18 @@ impl<PE: GluePe, K: WeightPorts, const KS: usize, const A: usize, const RES: usi
     }
 
     fn update(&mut self) {
-        let clock = self.clock.val();
+        let clock = self.io.clock.val();
         let g = &mut self.glue;
-        put_common(
-            g,
-            &Common {
-                reset: self.reset.val(),
-                start: self.start.val(),
-                expected: self.expected.val(),
-                act_valid: self.act_valid.val(),
-                act_mask: self.act_mask.val(),
-            },
-        );
-        put_all(g, "act_0", &self.act);
+        self.io.put(g);
         put_all(g, "kw_valid_0", &self.kw_valid);
         self.weights.put(g);
         put_all(g, "kw_group_end_0", &self.kw_group_end);
         put_all(g, "kw_last_0", &self.kw_last);
-        put_all(g, "out_ready_0", &self.out_ready);
         read_pes(g, &self.pes);
         counter_in(g, &self.count, &self.outs, &self.running);
         g.eval.settle();
-        take_outputs(
-            g,
-            Outputs {
-                act_ready: &mut self.act_ready,
-                done: &mut self.done,
-                cycles: &mut self.cycles,
-                kw_ready: &mut self.kw_ready,
-                out_valid: &mut self.out_valid,
-                out_data: &mut self.out_data,
-            },
-        );
+        self.io.take(g);
+        take_all(g, "kw_ready_0", &mut self.kw_ready);
         counter_out(g, clock, &mut self.count, &mut self.outs, &mut self.running);
         drive_pes(g, &mut self.pes, clock);
     }
