@@ -356,56 +356,62 @@ impl Expr {
         Expr::Bit(Box::new(e), Box::new(index))
     }
 
-    /// Every name the expression reads (refs and arrays), in order of appearance.
-    pub fn reads(&self, out: &mut Vec<String>) {
-        match self {
-            Expr::Ref(n) => out.push(n.clone()),
-            Expr::Elem(n, i) => {
-                out.push(n.clone());
-                i.reads(out);
+    /// The direct sub-expressions, in order of appearance (an `Elem`'s index; none for leaves).
+    /// Walks over the tree (`reads`, `rename`) go through this, so a new variant is matched
+    /// here once.
+    pub fn children(&self) -> impl Iterator<Item = &Expr> {
+        let (fixed, list): ([Option<&Expr>; 3], &[Expr]) = match self {
+            Expr::Ref(_) | Expr::Lit(..) | Expr::Int(_) | Expr::GridRow | Expr::GridCol => {
+                ([None, None, None], &[])
             }
-            Expr::Lit(..) | Expr::Int(_) | Expr::GridRow | Expr::GridCol => {}
-            Expr::Unary(_, a) | Expr::Resize(a, _) => a.reads(out),
+            Expr::Unary(_, a) | Expr::Resize(a, _) | Expr::Elem(_, a) => {
+                ([Some(a), None, None], &[])
+            }
             Expr::Binary(_, a, b) | Expr::Bit(a, b) | Expr::Slice(a, _, b) => {
-                a.reads(out);
-                b.reads(out);
+                ([Some(a), Some(b), None], &[])
+            }
+            Expr::ReplaceBit(a, b, c) | Expr::Mux(a, b, c) => ([Some(a), Some(b), Some(c)], &[]),
+            Expr::Concat(v) => ([None, None, None], v),
+        };
+        fixed.into_iter().flatten().chain(list)
+    }
+
+    /// [`Expr::children`], mutable.
+    pub fn children_mut(&mut self) -> impl Iterator<Item = &mut Expr> {
+        let (fixed, list): ([Option<&mut Expr>; 3], &mut [Expr]) = match self {
+            Expr::Ref(_) | Expr::Lit(..) | Expr::Int(_) | Expr::GridRow | Expr::GridCol => {
+                ([None, None, None], &mut [])
+            }
+            Expr::Unary(_, a) | Expr::Resize(a, _) | Expr::Elem(_, a) => {
+                ([Some(a), None, None], &mut [])
+            }
+            Expr::Binary(_, a, b) | Expr::Bit(a, b) | Expr::Slice(a, _, b) => {
+                ([Some(a), Some(b), None], &mut [])
             }
             Expr::ReplaceBit(a, b, c) | Expr::Mux(a, b, c) => {
-                a.reads(out);
-                b.reads(out);
-                c.reads(out);
+                ([Some(a), Some(b), Some(c)], &mut [])
             }
-            Expr::Concat(v) => v.iter().for_each(|e| e.reads(out)),
+            Expr::Concat(v) => ([None, None, None], v),
+        };
+        fixed.into_iter().flatten().chain(list)
+    }
+
+    /// Every name the expression reads (refs and arrays), in order of appearance.
+    pub fn reads(&self, out: &mut Vec<String>) {
+        if let Expr::Ref(n) | Expr::Elem(n, _) = self {
+            out.push(n.clone());
         }
+        self.children().for_each(|e| e.reads(out));
     }
 
     /// Rename every reference through `f` (arrays too).
     pub fn rename(&mut self, f: &dyn Fn(&str) -> Option<String>) {
-        match self {
-            Expr::Ref(n) => {
-                if let Some(m) = f(n) {
-                    *n = m;
-                }
+        if let Expr::Ref(n) | Expr::Elem(n, _) = self {
+            if let Some(m) = f(n) {
+                *n = m;
             }
-            Expr::Elem(n, i) => {
-                if let Some(m) = f(n) {
-                    *n = m;
-                }
-                i.rename(f);
-            }
-            Expr::Lit(..) | Expr::Int(_) | Expr::GridRow | Expr::GridCol => {}
-            Expr::Unary(_, a) | Expr::Resize(a, _) => a.rename(f),
-            Expr::Binary(_, a, b) | Expr::Bit(a, b) | Expr::Slice(a, _, b) => {
-                a.rename(f);
-                b.rename(f);
-            }
-            Expr::ReplaceBit(a, b, c) | Expr::Mux(a, b, c) => {
-                a.rename(f);
-                b.rename(f);
-                c.rename(f);
-            }
-            Expr::Concat(v) => v.iter_mut().for_each(|e| e.rename(f)),
         }
+        self.children_mut().for_each(|e| e.rename(f));
     }
 }
 
