@@ -59,6 +59,18 @@ pub struct Eval {
     grid: Vec<(String, C, u32)>,
 }
 
+/// Every one of `xs` compiled, and the names they read (what orders the item they make).
+fn compile_all<X, T>(
+    xs: &[X],
+    compile: impl Fn(&X) -> Result<T>,
+    reads: impl Fn(&X, &mut Vec<String>),
+) -> Result<(Vec<T>, Vec<String>)> {
+    let compiled = xs.iter().map(compile).collect::<Result<Vec<_>>>()?;
+    let mut names = vec![];
+    xs.iter().for_each(|x| reads(x, &mut names));
+    Ok((compiled, names))
+}
+
 fn mask(width: u32) -> u128 {
     if width >= 128 {
         u128::MAX
@@ -120,24 +132,12 @@ impl Eval {
         // Items and what each writes/reads, then a topological order.
         let mut items: Vec<(Item, Vec<String>, Vec<String>)> = vec![];
         for p in &m.comb {
-            let body = p
-                .body
-                .iter()
-                .map(|s| e.stmt(s, m))
-                .collect::<Result<Vec<_>>>()?;
-            let mut reads = vec![];
-            p.body.iter().for_each(|s| s.reads(&mut reads));
+            let (body, reads) = compile_all(&p.body, |s| e.stmt(s, m), Stmt::reads)?;
             items.push((Item::Proc(body), p.targets.clone(), reads));
         }
         for a in m.arrays.iter().filter(|a| !a.drive.is_empty()) {
             let pl = e.place(&a.name)?;
-            let exprs = a
-                .drive
-                .iter()
-                .map(|x| e.expr(x, m))
-                .collect::<Result<Vec<_>>>()?;
-            let mut reads = vec![];
-            a.drive.iter().for_each(|x| x.reads(&mut reads));
+            let (exprs, reads) = compile_all(&a.drive, |x| e.expr(x, m), Expr::reads)?;
             items.push((
                 Item::Array(pl.base, a.width, exprs),
                 vec![a.name.clone()],
