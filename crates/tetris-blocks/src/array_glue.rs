@@ -620,7 +620,6 @@ impl GlueSim {
     }
 }
 
-/// The array's scalar inputs.
 /// A port group `<first>` = `name_0`, `name_1`, .. (consecutive slots) from signals.
 pub fn put_all<T: GlueValue + Synth>(
     g: &mut GlueSim,
