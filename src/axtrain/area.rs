@@ -9,10 +9,10 @@ use crate::flow::verilog::Design;
 use crate::hdl::approx_mult;
 use crate::noise::models::Multiplier;
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Generic-target synthesis figures of one multiplier's emitted RTL.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Area {
     /// Emitted top module, e.g. `axm_trunc_t11_u8`.
     pub module: String,

@@ -9,7 +9,7 @@ use super::qnet::{act_scale, Arith, Eval, QNet};
 use super::train::{train, Mode, TrainConfig, Trained};
 use anyhow::Result;
 use candle_core::{Device, Tensor};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything a sweep needs besides the hardware.
 pub struct Setup {
@@ -90,7 +90,7 @@ impl Setup {
 }
 
 /// One trained network evaluated on one multiplier.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunRecord {
     pub hardware: String,
     pub mode: Mode,
@@ -141,7 +141,7 @@ pub fn evaluate(
 }
 
 /// Mean and sample standard deviation.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Stat {
     pub mean: f64,
     pub sd: f64,
@@ -165,7 +165,7 @@ impl Stat {
 pub const MIN_LOSS: f64 = 0.5;
 
 /// One multiplier's row of the paper-style table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HwSummary {
     pub hardware: String,
     pub mae_percent: f64,

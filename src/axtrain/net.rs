@@ -6,7 +6,9 @@ use super::rng::Rng;
 use anyhow::{bail, Result};
 use candle_core::{Device, Tensor, Var};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Arch {
     /// input -> hidden (ReLU) -> classes
@@ -16,7 +18,7 @@ pub enum Arch {
 }
 
 /// One weighted layer.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LayerSpec {
     pub name: String,
     /// Dense: kh = kw = 1, in spatial 1x1. Conv: 3x3, padding 1, stride 1.

@@ -11,7 +11,9 @@ use super::rng::Rng;
 use crate::noise::metrics::{Acc, Metrics};
 
 /// How passive training draws the multiplier's error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum NoiseModel {
     /// The profile's additive Gaussian per product, fan-in scaled: an output with K products

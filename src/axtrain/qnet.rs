@@ -309,7 +309,7 @@ impl QNet {
 }
 
 /// Accuracy (percent) and mean cross-entropy loss.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Eval {
     pub accuracy: f64,
     pub loss: f64,

@@ -3,9 +3,12 @@
 //! the exact-inference level; with areas, a second panel against the transistor estimate).
 
 use super::experiment::{HwSummary, RunRecord, Stat};
-use super::train::Mode;
+use super::hardware::ActOperand;
+use super::net::{Arch, LayerSpec};
+use super::noise::NoiseModel;
+use super::train::{Mode, Optim};
 use crate::plot::{log_ticks, to_svg, Anchor, Rgb, Scene, Stroke};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 fn pm(s: &Stat) -> String {
     format!("{:6.2} ±{:4.2}", s.mean, s.sd)
@@ -78,12 +81,47 @@ pub fn table(s: &[HwSummary]) -> String {
     out
 }
 
-/// The JSON document of a sweep: how it was run (`C`), a summary per multiplier, every run.
-#[derive(Serialize)]
-pub struct SweepDoc<'a, C: Serialize> {
-    pub config: C,
-    pub summary: &'a [HwSummary],
-    pub runs: &'a [RunRecord],
+/// The JSON document of a sweep: how it was run, a summary per multiplier, every run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SweepDoc {
+    pub config: SweepConfig,
+    pub summary: Vec<HwSummary>,
+    pub runs: Vec<RunRecord>,
+}
+
+/// How an axtrain sweep was run: data, network, training and quantization (its JSON's `config`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SweepConfig {
+    pub data: String,
+    pub test_data: Option<String>,
+    pub train_images: usize,
+    pub test_images: usize,
+    pub arch: Arch,
+    pub hidden: u64,
+    pub layers: Vec<LayerSpec>,
+    pub modes: Vec<Mode>,
+    pub noise: NoiseModel,
+    pub active_weight: f64,
+    pub ste: bool,
+    pub epochs: u64,
+    pub seeds: Vec<u64>,
+    pub batch: u64,
+    pub lr: f64,
+    pub optim: Optim,
+    pub quantization: Quantization,
+    /// The timing profile the multiplier's errors were drawn from, if any.
+    pub timing: Option<String>,
+    /// How areas were measured (`--area`).
+    pub area: Option<String>,
+}
+
+/// How the trained network is quantized for bit-exact approximate inference.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Quantization {
+    pub weights: String,
+    pub activations: String,
+    pub act_operand: ActOperand,
+    pub sign_convention: String,
 }
 
 /// The modes' colours, in the order of a summary's `approx_accuracy`.

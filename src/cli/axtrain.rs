@@ -5,13 +5,12 @@ use crate::axtrain::area::multiplier_area;
 use crate::axtrain::data::{self, LabelColumn};
 use crate::axtrain::experiment::{sweep, Setup};
 use crate::axtrain::hardware::{ActOperand, Hardware};
-use crate::axtrain::net::{Arch, LayerSpec};
+use crate::axtrain::net::Arch;
 use crate::axtrain::noise::{ErrorModel, NoiseModel};
 use crate::axtrain::report;
 use crate::axtrain::train::{Mode, Optim, TrainConfig};
 use crate::fsutil::{publish_dir, write_files_atomic, Existing, OutputPlan};
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -205,41 +204,41 @@ pub fn run(a: Args) -> Result<()> {
         secs.iter().cloned().fold(f64::MAX, f64::min),
         secs.iter().cloned().fold(0.0, f64::max)
     );
-    let config = ConfigDoc {
+    let config = report::SweepConfig {
         data: a.data.display().to_string(),
         test_data: a.test_data.as_ref().map(|p| p.display().to_string()),
         train_images: setup.train.len(),
         test_images: setup.test.len(),
         arch: a.arch,
         hidden: a.hidden,
-        layers: &setup.specs,
-        modes: &a.mode,
+        layers: setup.specs.clone(),
+        modes: a.mode.clone(),
         noise: a.noise,
         active_weight: a.active_weight,
         ste: a.ste,
         epochs: a.epochs,
-        seeds: &seeds,
+        seeds: seeds.clone(),
         batch: a.batch,
         lr: a.lr,
         optim: a.optim,
-        quantization: QuantizationDoc {
+        quantization: report::Quantization {
             weights: format!(
                 "8-bit symmetric max-abs {} (crates/tetris-core/src/model/quant.rs, as tetris knead)",
                 if a.per_channel { "per output channel" } else { "per tensor" }
             ),
-            activations: "unsigned, max over the training set -> act_max (255 unsigned multiplier, 127 signed)",
+            activations: "unsigned, max over the training set -> act_max (255 unsigned multiplier, 127 signed)".into(),
             act_operand: a.act_operand,
-            sign_convention: "unsigned multiplier: activation x |weight|, product negated for a negative weight (sign-magnitude weights); signed multiplier: two's-complement operands through its sign-magnitude wrapper",
+            sign_convention: "unsigned multiplier: activation x |weight|, product negated for a negative weight (sign-magnitude weights); signed multiplier: two's-complement operands through its sign-magnitude wrapper".into(),
         },
-        timing: a.timing.as_deref(),
-        area: a.area.then_some("yosys generic target (tetris synth --target generic) of the --mult multiplier's emitted RTL (noise-profile --emit-rtl): cells and stat -tech cmos transistors"),
+        timing: a.timing.clone(),
+        area: a.area.then(|| "yosys generic target (tetris synth --target generic) of the --mult multiplier's emitted RTL (noise-profile --emit-rtl): cells and stat -tech cmos transistors".into()),
     };
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     if let Some(p) = &a.json {
         let doc = report::SweepDoc {
             config,
-            summary: &res.summaries,
-            runs: &res.runs,
+            summary: res.summaries.clone(),
+            runs: res.runs.clone(),
         };
         files.push((p.clone(), crate::fsutil::json_text(&doc)?.into_bytes()));
     }
@@ -269,37 +268,4 @@ pub fn run(a: Args) -> Result<()> {
         eprintln!("wrote {} networks into {}", nets.len(), dir.display());
     }
     Ok(())
-}
-
-/// How an axtrain sweep was run: data, network, training and quantization (its JSON's `config`).
-#[derive(Serialize)]
-struct ConfigDoc<'a> {
-    data: String,
-    test_data: Option<String>,
-    train_images: usize,
-    test_images: usize,
-    arch: Arch,
-    hidden: u64,
-    layers: &'a [LayerSpec],
-    modes: &'a [Mode],
-    noise: NoiseModel,
-    active_weight: f64,
-    ste: bool,
-    epochs: u64,
-    seeds: &'a [u64],
-    batch: u64,
-    lr: f64,
-    optim: Optim,
-    quantization: QuantizationDoc,
-    timing: Option<&'a str>,
-    area: Option<&'static str>,
-}
-
-/// How the trained network is quantized for bit-exact approximate inference.
-#[derive(Serialize)]
-struct QuantizationDoc {
-    weights: String,
-    activations: &'static str,
-    act_operand: ActOperand,
-    sign_convention: &'static str,
 }

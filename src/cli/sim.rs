@@ -9,8 +9,8 @@ use crate::array::network::{
 };
 use crate::cli::{CacheDirArg, ConfigArg, InputArgs, ModelArgs};
 use crate::flow::sim_run::{
-    array_layers, not_run, rtl_reports, share_notes, speedup_svg, RtlOptions, SettingsDoc, SimDoc,
-    Skipped, DEFINITIONS,
+    array_layers, not_run, rtl_reports, share_notes, speedup_svg, Definitions, RtlOptions,
+    SettingsDoc, SimDoc, Skipped,
 };
 use crate::fsutil::{write_files_atomic, OutputPlan};
 use crate::weights::shapes::shape_text;
@@ -179,7 +179,7 @@ pub fn run(a: Args) -> Result<()> {
     if let Some(j) = &a.json {
         let settings = SettingsDoc {
             weights: a.weights.display().to_string(),
-            config: &cfg,
+            config: cfg.clone(),
             engine: format!("{:?}", a.engine).to_lowercase(),
             window_beats: a.window,
             input_hw: a.input.input_hw.map(|(h, w)| [h, w]),
@@ -189,24 +189,27 @@ pub fn run(a: Args) -> Result<()> {
                 .iter()
                 .map(|(n, s)| format!("{n}={}", shape_text(s)))
                 .collect(),
-            inputs: &loaded.inputs,
-            ops: ops.iter().map(|k| k.name()).collect(),
+            inputs: loaded.inputs.clone(),
+            ops: ops.iter().map(|k| k.name().into()).collect(),
             fold_bn: !a.model.no_fold_bn,
-            folded_batch_norms: &loaded.folded,
-            numpy_layout: loaded.layout.as_deref(),
-            quantization: "per-tensor symmetric max-abs",
+            folded_batch_norms: loaded.folded.clone(),
+            numpy_layout: loaded.layout.clone(),
+            quantization: "per-tensor symmetric max-abs".into(),
             activations,
             rtl_tiles_per_layer: (a.engine != SimEngine::Model)
                 .then(|| a.rtl_tiles.map_or("default".to_string(), |t| t.to_string())),
-            definitions: DEFINITIONS,
+            definitions: Definitions::default(),
         };
         let doc = SimDoc {
             settings,
-            layers: &reports,
-            total: &tot,
-            total_by_op: by_op.iter().map(|(k, t)| (k.name(), t)).collect(),
-            not_mapped: &skipped,
-            notes: &notes,
+            layers: reports.clone(),
+            total: tot.clone(),
+            total_by_op: by_op
+                .iter()
+                .map(|(k, t)| (k.name().into(), t.clone()))
+                .collect(),
+            not_mapped: skipped.clone(),
+            notes: notes.clone(),
         };
         files.push((j.as_path(), crate::fsutil::json_text(&doc)?.into_bytes()));
     }
@@ -280,7 +283,8 @@ fn print_context(loaded: &Loaded, skipped: &[Skipped], tot: &TotalReport, no_fol
     }
     println!(
         "# ideal speedup: {:.4} weighted by work (pixels x weights, the Ideal of the total row), {:.4} weighted by weights (as `tetris knead`)",
-        tot.ideal_speedup_by_work, tot.ideal_speedup_by_weights
+        tot.ideal_speedup_by_work.unwrap_or(f64::INFINITY),
+        tot.ideal_speedup_by_weights.unwrap_or(f64::INFINITY)
     );
 }
 
@@ -338,7 +342,7 @@ fn print_table(
             r.tetris_cycles,
             r.mac_cycles,
             r.speedup,
-            r.ideal_speedup,
+            r.ideal_speedup.unwrap_or(f64::INFINITY),
             r.ideal_share,
             r.utilization,
             r.mac_utilization,
@@ -352,7 +356,7 @@ fn print_table(
             t.tetris_cycles,
             t.mac_cycles,
             t.speedup,
-            t.ideal_speedup_by_work,
+            t.ideal_speedup_by_work.unwrap_or(f64::INFINITY),
             t.ideal_share,
             t.utilization,
             t.mac_utilization,

@@ -65,7 +65,7 @@ impl Geom {
 
 /// A deliberate change to one module's netlist before the proof (for the mutation tests: the
 /// proof must fail on a wrong design).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Mutation {
     /// Module name, e.g. `tetris_top_seg_lane`.
     pub module: String,
@@ -75,7 +75,7 @@ pub struct Mutation {
 }
 
 /// What a [`Mutation`] changes.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub enum Edit {
     /// An operator (`-` becomes `+`).
     Op { from: BinOp, to: BinOp },
@@ -125,7 +125,7 @@ pub fn default_pe_steps(cfg: &Config) -> u32 {
 }
 
 /// Outcome of one harness.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Obligation {
     /// Harness module, e.g. `formal_knead_unit`.
     pub harness: String,
@@ -155,7 +155,7 @@ pub struct Obligation {
 }
 
 /// Everything `tetris prove` found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProveReport {
     pub top: String,
     pub description: String,

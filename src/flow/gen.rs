@@ -18,7 +18,7 @@ use anyhow::{bail, Result};
 use rust_hdl::prelude::Block;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -321,44 +321,45 @@ fn params_list(
 /// `DIR/params.json`.
 pub fn params_json(cfg: &Config, extra: &[(&str, u64)]) -> String {
     let w = cfg.widths();
-    let doc = ParamsDoc {
-        top: &cfg.top.name,
+    let doc = Params {
+        top: cfg.top.name.clone(),
         params: params_list(cfg, &w, extra).into_iter().collect(),
     };
-    serde_json::to_string_pretty(&doc).expect("json") + "\n"
+    crate::fsutil::json_text(&doc).expect("params.json holds only strings and integers")
 }
 
 /// `DIR/params.json`: the top and every width parameter, by name.
-#[derive(Serialize)]
-struct ParamsDoc<'a> {
-    top: &'a str,
-    params: BTreeMap<String, u64>,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    pub top: String,
+    pub params: BTreeMap<String, u64>,
 }
 
 /// `DIR/manifest.json`: what generated the folder, from which config, its modules and files
 /// (with their hashes) and the tools that checked it.
-#[derive(Serialize)]
-struct ManifestDoc<'a> {
-    generator: &'static str,
-    generator_version: &'static str,
-    config_hash: String,
-    top: &'a str,
-    description: &'a str,
-    config: &'a Config,
-    derived_widths: crate::config::DerivedWidths,
-    modules: Vec<&'a str>,
-    instances_before_merge: usize,
-    files: Vec<FileDoc<'a>>,
-    checked_with: BTreeMap<&'a str, &'a str>,
-    checks: &'static str,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub generator: String,
+    pub generator_version: String,
+    pub config_hash: String,
+    pub top: String,
+    pub description: String,
+    pub config: Config,
+    pub derived_widths: crate::config::DerivedWidths,
+    pub modules: Vec<String>,
+    pub instances_before_merge: usize,
+    pub files: Vec<ManifestFile>,
+    /// Tool name to its version.
+    pub checked_with: BTreeMap<String, String>,
+    pub checks: String,
 }
 
 /// One emitted file in the manifest.
-#[derive(Serialize)]
-struct FileDoc<'a> {
-    path: &'a str,
-    sha256: &'a str,
-    bytes: usize,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManifestFile {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: usize,
 }
 
 /// The constraint files of an emitted design (crates/tetris-flows/src/constraints.rs): SDC, XDC and the
@@ -429,30 +430,27 @@ pub fn write_outputs(
             checked.push(("yosys".to_string(), Tool::Yosys.version()?));
         }
         written.checked_with = checked.clone();
-        let manifest = ManifestDoc {
-            generator: crate::fsutil::PRODUCT,
-            generator_version: env!("CARGO_PKG_VERSION"),
+        let manifest = Manifest {
+            generator: crate::fsutil::PRODUCT.into(),
+            generator_version: env!("CARGO_PKG_VERSION").into(),
             config_hash: cfg.hash_hex(),
-            top: &design.top,
-            description,
-            config: cfg,
+            top: design.top.clone(),
+            description: description.into(),
+            config: cfg.clone(),
             derived_widths: cfg.widths(),
-            modules: design.modules.iter().map(|m| m.name.as_str()).collect(),
+            modules: design.modules.iter().map(|m| m.name.clone()).collect(),
             instances_before_merge: design.instances,
             files: written
                 .files
                 .iter()
-                .map(|(path, sha256, bytes)| FileDoc {
-                    path,
-                    sha256,
+                .map(|(path, sha256, bytes)| ManifestFile {
+                    path: path.clone(),
+                    sha256: sha256.clone(),
                     bytes: *bytes,
                 })
                 .collect(),
-            checked_with: checked
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect(),
-            checks: "verilator --lint-only -Wall (no waiver); iverilog -g2005; yosys read_verilog, hierarchy -check, proc, synth, check -assert, no latch",
+            checked_with: checked.iter().cloned().collect(),
+            checks: "verilator --lint-only -Wall (no waiver); iverilog -g2005; yosys read_verilog, hierarchy -check, proc, synth, check -assert, no latch".into(),
         };
         crate::fsutil::write_json(&tmp.join("manifest.json"), &manifest)?;
         Ok(())

@@ -16,7 +16,7 @@ use crate::fsutil::ScratchDir;
 use crate::plot::{to_svg, Anchor, Rgb, Scene, Stroke};
 use crate::weights::{self, Layer, Loaded, OpKind, Work};
 use anyhow::{bail, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -191,8 +191,7 @@ pub fn speedup_scene(reports: &[LayerReport], tot: &TotalReport) -> Scene {
     let (w, h, left, bottom, top) = (60.0 + 14.0 * n as f64 + 40.0, 420.0, 60.0, 60.0, 40.0);
     let ymax = reports
         .iter()
-        .map(|r| r.ideal_speedup.max(r.speedup))
-        .filter(|v| v.is_finite())
+        .map(|r| r.ideal_speedup.unwrap_or(0.0).max(r.speedup))
         .fold(1.0f64, f64::max)
         .ceil();
     let y = |v: f64| top + (h - top - bottom) * (1.0 - v.min(ymax) / ymax);
@@ -203,7 +202,7 @@ pub fn speedup_scene(reports: &[LayerReport], tot: &TotalReport) -> Scene {
         format!(
             "Tetris array speedup over the MAC array per layer (bars); ideal per-group bound (ticks). Total {:.3}x of ideal {:.3}x by work ({:.1}%)",
             tot.speedup,
-            tot.ideal_speedup_by_work,
+            tot.ideal_speedup_by_work.unwrap_or(f64::INFINITY),
             100.0 * tot.ideal_share
         ),
     );
@@ -228,11 +227,14 @@ pub fn speedup_scene(reports: &[LayerReport], tot: &TotalReport) -> Scene {
             BAR,
             Some(format!(
                 "{} ({}): {:.3}x (ideal {:.3}x)",
-                r.name, r.op, r.speedup, r.ideal_speedup
+                r.name,
+                r.op,
+                r.speedup,
+                r.ideal_speedup.unwrap_or(f64::INFINITY)
             )),
         );
-        if r.ideal_speedup.is_finite() {
-            let yi = y(r.ideal_speedup);
+        if let Some(ideal) = r.ideal_speedup {
+            let yi = y(ideal);
             s.stroke_line(
                 x - 1.0,
                 yi,
@@ -256,7 +258,7 @@ pub fn speedup_scene(reports: &[LayerReport], tot: &TotalReport) -> Scene {
 // ---------------------------------------------------------------- the layers and the report
 
 /// A layer that is not run, in the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Skipped {
     pub name: String,
     pub op: String,
@@ -319,53 +321,57 @@ pub fn array_layers<'a>(
 
 /// `tetris sim --json`: the settings, every layer, the totals (all and per operator family),
 /// what does not run on the array and the notes printed under the table.
-#[derive(Serialize)]
-pub struct SimDoc<'a> {
-    pub settings: SettingsDoc<'a>,
-    pub layers: &'a [LayerReport],
-    pub total: &'a TotalReport,
-    pub total_by_op: std::collections::BTreeMap<&'static str, &'a TotalReport>,
-    pub not_mapped: &'a [Skipped],
-    pub notes: &'a [String],
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimDoc {
+    pub settings: SettingsDoc,
+    pub layers: Vec<LayerReport>,
+    pub total: TotalReport,
+    pub total_by_op: std::collections::BTreeMap<String, TotalReport>,
+    pub not_mapped: Vec<Skipped>,
+    pub notes: Vec<String>,
 }
 
 /// What the run was: the design, the weights and their inputs, the engine.
-#[derive(Serialize)]
-pub struct SettingsDoc<'a> {
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SettingsDoc {
     pub weights: String,
-    pub config: &'a crate::config::Config,
+    pub config: crate::config::Config,
     pub engine: String,
     pub window_beats: usize,
     pub input_hw: Option<[usize; 2]>,
     pub input_shape: Vec<String>,
-    pub inputs: &'a [weights::InputUsed],
-    pub ops: Vec<&'static str>,
+    pub inputs: Vec<weights::InputUsed>,
+    pub ops: Vec<String>,
     pub fold_bn: bool,
-    pub folded_batch_norms: &'a [weights::Folded],
-    pub numpy_layout: Option<&'a str>,
-    pub quantization: &'static str,
+    pub folded_batch_norms: Vec<weights::Folded>,
+    pub numpy_layout: Option<String>,
+    pub quantization: String,
     pub activations: String,
     pub rtl_tiles_per_layer: Option<String>,
     pub definitions: Definitions,
 }
 
 /// What the report's figures mean (in every JSON, for a reader without the docs).
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Definitions {
-    pub ideal_speedup: &'static str,
-    pub ideal_speedup_by_work: &'static str,
-    pub ideal_speedup_by_weights: &'static str,
-    pub ideal_share: &'static str,
-    pub cycles: &'static str,
+    pub ideal_speedup: String,
+    pub ideal_speedup_by_work: String,
+    pub ideal_speedup_by_weights: String,
+    pub ideal_share: String,
+    pub cycles: String,
 }
 
-pub const DEFINITIONS: Definitions = Definitions {
-    ideal_speedup: "per layer: weights / sum of kneaded lengths (the per-group bound); equal weighted by work or by weights within a layer",
-    ideal_speedup_by_work: "total: MAC work / ideal SAC work, each layer weighted by pixels x weights (x repeats): the bound this array could reach on the network",
-    ideal_speedup_by_weights: "total: weights / kneaded lengths over the layers, each weight counted once: the figure `tetris knead` reports for the same layers",
-    ideal_share: "speedup / ideal speedup (by work in the total); above 1 where the MAC baseline loses more to the schedule than the SAC array (see docs/array.md)",
-    cycles: "whole layer, cycle model; with engines rtl/verilator the RTL ran the tiles in rtl_sample and the model matched it there (model_agrees)",
-};
+impl Default for Definitions {
+    fn default() -> Definitions {
+        Definitions {
+            ideal_speedup: "per layer: weights / sum of kneaded lengths (the per-group bound); equal weighted by work or by weights within a layer".into(),
+            ideal_speedup_by_work: "total: MAC work / ideal SAC work, each layer weighted by pixels x weights (x repeats): the bound this array could reach on the network".into(),
+            ideal_speedup_by_weights: "total: weights / kneaded lengths over the layers, each weight counted once: the figure `tetris knead` reports for the same layers".into(),
+            ideal_share: "speedup / ideal speedup (by work in the total); above 1 where the MAC baseline loses more to the schedule than the SAC array (see docs/array.md)".into(),
+            cycles: "whole layer, cycle model; with engines rtl/verilator the RTL ran the tiles in rtl_sample and the model matched it there (model_agrees)".into(),
+        }
+    }
+}
 
 /// Why a share of the ideal is above 1, for every layer (and the total) where it is.
 pub fn share_notes(reports: &[LayerReport], tot: &TotalReport, cols: usize) -> Vec<String> {

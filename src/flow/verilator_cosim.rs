@@ -23,12 +23,12 @@ use crate::model::conv::{conv2d, ConvParams};
 use crate::model::mac::mac_dot;
 use crate::weights::Layer;
 use anyhow::{bail, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// What `tetris cosim` reports (the JSON document).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CosimReport {
     pub design: String,
     /// Dot products (PE) or pixel tiles (array) driven.

@@ -142,7 +142,7 @@ pub fn design_power(
     }
     let sta = analyse(&sta_dir, &nl, &o.liberty, clock_port, period_ns)?;
     let mismatch = sta.table.opensta_check();
-    if mismatch > 0.01 {
+    if mismatch.is_nan() || mismatch > 0.01 {
         bail!(
             "the OpenSTA power debug output does not add up to its report_power total ({:.2}% off): see {}",
             100.0 * mismatch,

@@ -1,11 +1,11 @@
 //! What `tetris power` reports (JSON and a short text table).
 
 use super::sta::Power;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 /// Energy of one module (its own cells, summed over its instances).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModuleEnergy {
     pub module: String,
     pub instances: usize,
@@ -18,7 +18,7 @@ pub struct ModuleEnergy {
 }
 
 /// Energy figures in pJ per MAC (of the simulated tiles).
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct EnergyPerMac {
     pub total: f64,
     pub dynamic: f64,
@@ -29,7 +29,7 @@ pub struct EnergyPerMac {
     pub data: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PowerReport {
     pub design: String,
     pub description: String,
@@ -90,7 +90,7 @@ pub struct PowerReport {
     pub seconds: Seconds,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Seconds {
     pub generate: f64,
     pub yosys: f64,

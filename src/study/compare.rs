@@ -23,7 +23,7 @@ use crate::power::flow::{
 use crate::power::report::EnergyPerMac;
 use crate::weights::Layer;
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ pub struct EnergyOptions {
 }
 
 /// One design on the standard-cell library (from its `tetris power` report).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Asic {
     pub library: String,
     /// The layer whose tiles were simulated, and how many of them.
@@ -71,7 +71,7 @@ pub struct Asic {
 }
 
 /// One design's measurements.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
     pub kind: PeKind,
     /// Weight bits.
@@ -102,7 +102,7 @@ pub struct Row {
     pub yosys_seconds: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Comparison {
     pub weights: String,
     pub layers: usize,

@@ -9,6 +9,7 @@ use crate::config::{Config, PeKind};
 use crate::fsutil::write_atomic;
 use crate::model::encoding::Encoding;
 use crate::plot::{to_svg, Anchor, Rgb, Scene, BLACK};
+use crate::power::report::PowerReport;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -232,7 +233,7 @@ pub fn run_parallel(out: &Path, jobs: usize) -> Result<bool> {
 }
 
 /// One point's measured figures (from its `tetris power` result).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Measured {
     pub area_um2: f64,
     pub fmax_mhz: Option<f64>,
@@ -243,7 +244,7 @@ pub struct Measured {
     pub checked: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PointResult {
     pub id: String,
     pub kind: PeKind,
@@ -258,7 +259,7 @@ pub struct PointResult {
     pub pareto: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Exploration {
     pub weights: String,
     pub layer: Option<String>,
@@ -266,27 +267,10 @@ pub struct Exploration {
     pub points: Vec<PointResult>,
 }
 
-/// The fields of a point's `tetris power --json` report (`power::report::PowerReport`) that
-/// the exploration reads; the rest of the report is not needed here.
-#[derive(Deserialize)]
-struct PointReport {
-    area_um2: f64,
-    fmax_mhz: Option<f64>,
-    macs_per_cycle: f64,
-    mmacs_per_s_per_mm2: Option<f64>,
-    energy_pj_per_mac: EnergyTotal,
-    outputs_match: bool,
-    cycles_match_model: bool,
-}
-
-#[derive(Deserialize)]
-struct EnergyTotal {
-    total: f64,
-}
-
-/// A point's figures (a malformed report is an error naming the file and the field).
+/// A point's figures, from its `tetris power --json` report (a malformed report is an error
+/// naming the file and the field).
 fn read_measured(path: &Path) -> Result<Measured> {
-    let r: PointReport = crate::fsutil::read_json(path)?;
+    let r: PowerReport = crate::fsutil::read_json(path)?;
     Ok(Measured {
         area_um2: r.area_um2,
         fmax_mhz: r.fmax_mhz,

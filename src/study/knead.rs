@@ -6,7 +6,7 @@ use crate::analysis::knead_stats::{layer_stats_with_progress, Settings, Stats};
 use crate::weights::shapes::shape_text;
 use crate::weights::{self, Layer, Loaded, OpKind};
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One analysed layer.
@@ -74,15 +74,15 @@ pub fn totals_by_op(reports: &[LayerReport]) -> BTreeMap<OpKind, Stats> {
 }
 
 /// One set of kneading figures in the JSON report (a layer's, a total's).
-#[derive(Serialize)]
-struct StatsDoc {
-    weights: u64,
-    zero_weight_fraction: f64,
-    zero_bit_fraction: f64,
-    essential_bits: u64,
-    baseline_cycles: u64,
-    tetris_cycles: u64,
-    ideal_speedup: Option<f64>,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatsDoc {
+    pub weights: u64,
+    pub zero_weight_fraction: f64,
+    pub zero_bit_fraction: f64,
+    pub essential_bits: u64,
+    pub baseline_cycles: u64,
+    pub tetris_cycles: u64,
+    pub ideal_speedup: Option<f64>,
 }
 
 impl StatsDoc {
@@ -99,72 +99,75 @@ impl StatsDoc {
     }
 }
 
-#[derive(Serialize)]
-struct LayerDoc<'a> {
-    name: &'a str,
-    op: &'a str,
-    kind: OpKind,
-    shape: &'a [usize],
-    dot_len: usize,
+/// One layer of the report: its name, operator and shape, and its figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerDoc {
+    pub name: String,
+    pub op: String,
+    pub kind: OpKind,
+    pub shape: Vec<usize>,
+    pub dot_len: usize,
     #[serde(flatten)]
-    stats: StatsDoc,
+    pub stats: StatsDoc,
 }
 
-#[derive(Serialize)]
-struct SettingsDoc<'a> {
-    weights_file: &'a str,
-    bits: u32,
-    ks: usize,
-    encoding: &'static str,
-    per_channel: bool,
-    digit_budget: u64,
-    ops: Vec<&'static str>,
-    fold_bn: bool,
-    numpy_layout: &'a Option<String>,
-    ideal_speedup_is: &'static str,
+/// How the weights were counted (the flags of the run).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettingsDoc {
+    pub weights_file: String,
+    pub bits: u32,
+    pub ks: usize,
+    pub encoding: String,
+    pub per_channel: bool,
+    pub digit_budget: u64,
+    pub ops: Vec<String>,
+    pub fold_bn: bool,
+    pub numpy_layout: Option<String>,
+    pub ideal_speedup_is: String,
 }
 
 /// The `--json` report of `tetris knead`.
-#[derive(Serialize)]
-pub struct KneadDoc<'a> {
-    settings: SettingsDoc<'a>,
-    layers: Vec<LayerDoc<'a>>,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KneadDoc {
+    pub settings: SettingsDoc,
+    pub layers: Vec<LayerDoc>,
     /// The longest dot product of the counted layers: the `pe.max_dot_len` a design for this
     /// network needs (segment and result widths are derived from it).
-    max_dot_len: usize,
-    total: StatsDoc,
-    total_by_op: BTreeMap<&'static str, StatsDoc>,
-    folded_batch_norms: &'a [weights::Folded],
-    not_mapped: &'a [weights::NotMapped],
+    pub max_dot_len: usize,
+    pub total: StatsDoc,
+    pub total_by_op: BTreeMap<String, StatsDoc>,
+    pub folded_batch_norms: Vec<weights::Folded>,
+    pub not_mapped: Vec<weights::NotMapped>,
 }
 
-pub fn report_doc<'a>(
-    reports: &'a [LayerReport],
+/// The JSON document of the analysed layers.
+pub fn report_doc(
+    reports: &[LayerReport],
     s: &Settings,
-    file: &'a str,
-    c: &ReportContext<'a>,
-) -> KneadDoc<'a> {
+    file: &str,
+    c: &ReportContext<'_>,
+) -> KneadDoc {
     KneadDoc {
         settings: SettingsDoc {
-            weights_file: file,
+            weights_file: file.into(),
             bits: s.bits,
             ks: s.ks,
-            encoding: s.encoding.name(),
+            encoding: s.encoding.name().into(),
             per_channel: s.per_channel,
             digit_budget: s.digit_budget(),
-            ops: c.ops.iter().map(|k| k.name()).collect(),
+            ops: c.ops.iter().map(|k| k.name().into()).collect(),
             fold_bn: c.fold_bn,
-            numpy_layout: &c.loaded.layout,
+            numpy_layout: c.loaded.layout.clone(),
             ideal_speedup_is:
-                "weighted by weights: baseline_cycles / tetris_cycles summed over the layers",
+                "weighted by weights: baseline_cycles / tetris_cycles summed over the layers".into(),
         },
         layers: reports
             .iter()
             .map(|r| LayerDoc {
-                name: &r.name,
-                op: &r.op,
+                name: r.name.clone(),
+                op: r.op.clone(),
                 kind: r.kind,
-                shape: &r.shape,
+                shape: r.shape.clone(),
                 dot_len: r.dot_len,
                 stats: StatsDoc::new(&r.stats, s),
             })
@@ -173,10 +176,10 @@ pub fn report_doc<'a>(
         total: StatsDoc::new(&total(reports), s),
         total_by_op: totals_by_op(reports)
             .iter()
-            .map(|(k, st)| (k.name(), StatsDoc::new(st, s)))
+            .map(|(k, st)| (k.name().into(), StatsDoc::new(st, s)))
             .collect(),
-        folded_batch_norms: &c.loaded.folded,
-        not_mapped: &c.loaded.not_mapped,
+        folded_batch_norms: c.loaded.folded.clone(),
+        not_mapped: c.loaded.not_mapped.clone(),
     }
 }
 

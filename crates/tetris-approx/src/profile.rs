@@ -250,9 +250,15 @@ impl Document<'_> {
         })
     }
 
-    /// Pretty JSON with a final newline.
+    /// Pretty JSON with a final newline, checked to read back as its type (as every JSON
+    /// report, `tetris_fs::json_text`).
     pub fn to_json(self) -> Result<String> {
-        Ok(serde_json::to_string_pretty(&self.to_value()?)? + "\n")
+        let text = serde_json::to_string_pretty(&self.to_value()?)? + "\n";
+        match self {
+            Document::Profile(_) => tetris_fs::check_reads_back::<Profile>(&text)?,
+            Document::Family(_) => tetris_fs::check_reads_back::<Family>(&text)?,
+        }
+        Ok(text)
     }
 
     /// The same document as TOML (tables after values, as TOML requires).

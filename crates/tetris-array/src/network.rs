@@ -7,7 +7,7 @@ use super::host::LayerData;
 use super::mapper::{kneaded_lengths, map_layer, LayerMap};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 use tetris_core::config::Config;
@@ -60,7 +60,7 @@ pub fn load_array_layers(path: &Path, inputs: &InputSpec) -> Result<Vec<Layer>> 
 }
 
 /// What `tetris sim` reports per layer and in total (SCALE-Sim-like figures).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LayerReport {
     pub name: String,
     /// The operator family (`--ops` name).
@@ -73,7 +73,10 @@ pub struct LayerReport {
     pub tetris_cycles: u64,
     pub mac_cycles: u64,
     pub speedup: f64,
-    pub ideal_speedup: f64,
+    /// Weights / kneaded lengths; None (null) when no weight has a non-zero digit, so the
+    /// per-group bound is unbounded.
+    pub ideal_speedup: Option<f64>,
+    /// speedup / ideal_speedup (0 when the ideal is unbounded).
     pub ideal_share: f64,
     /// Tetris array compute utilization: kneaded weights processed for real pixels per
     /// PE-cycle.
@@ -104,7 +107,7 @@ pub struct LayerReport {
 }
 
 /// The sampled tiles an RTL engine ran for one layer (one repetition of it).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RtlSample {
     pub tiles: usize,
     pub of_tiles: usize,
@@ -119,15 +122,16 @@ pub struct RtlSample {
 /// layer's per-group bound by its work (pixels x weights, the bound this array could reach on
 /// the network); `ideal_speedup_by_weights` by its weights only (what `tetris knead` reports
 /// for the same layers and settings).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TotalReport {
     pub layers: usize,
     pub tetris_cycles: u64,
     pub mac_cycles: u64,
     pub speedup: f64,
-    pub ideal_speedup_by_work: f64,
-    pub ideal_speedup_by_weights: f64,
-    /// speedup / ideal_speedup_by_work.
+    /// None (null) when no weight of any layer has a non-zero digit (unbounded), as below.
+    pub ideal_speedup_by_work: Option<f64>,
+    pub ideal_speedup_by_weights: Option<f64>,
+    /// speedup / ideal_speedup_by_work (0 when that is unbounded).
     pub ideal_share: f64,
     pub utilization: f64,
     pub mac_utilization: f64,
@@ -216,11 +220,7 @@ pub fn evaluate(pl: &PreparedLayer, timing: Timing) -> LayerReport {
     let pes = (map.rows * map.cols) as f64;
     let sum_lens: u64 = pl.lens.iter().flatten().map(|&l| l as u64).sum();
     let weights = p.weight_len() as u64;
-    let ideal = if sum_lens == 0 {
-        f64::INFINITY
-    } else {
-        weights as f64 / sum_lens as f64
-    };
+    let ideal = bound(weights, sum_lens);
     let speedup = m as f64 / t as f64;
     // Mapping efficiency: real pixel rows x real filter columns over all PEs, per (tile, slot).
     let slots: usize = map.passes.iter().map(|ps| ps.slots[0].len()).sum();
@@ -235,7 +235,7 @@ pub fn evaluate(pl: &PreparedLayer, timing: Timing) -> LayerReport {
         mac_cycles: m * rep,
         speedup,
         ideal_speedup: ideal,
-        ideal_share: speedup / ideal,
+        ideal_share: share(speedup, ideal),
         utilization: useful_pe_cycles(map, &pl.lens, Engine::Sac) as f64 / (pes * t as f64),
         mac_utilization: useful_pe_cycles(map, &pl.lens, Engine::Mac) as f64 / (pes * m as f64),
         mapping_efficiency: used / offered,
@@ -250,6 +250,16 @@ pub fn evaluate(pl: &PreparedLayer, timing: Timing) -> LayerReport {
     }
 }
 
+/// An ideal speedup, `work / kneaded`: None when nothing is left after kneading (no bound).
+fn bound(work: u64, kneaded: u64) -> Option<f64> {
+    (kneaded > 0).then(|| work as f64 / kneaded as f64)
+}
+
+/// The share of an ideal speedup reached; 0 of an unbounded one.
+fn share(speedup: f64, ideal: Option<f64>) -> f64 {
+    ideal.map_or(0.0, |i| speedup / i)
+}
+
 /// Network totals (see [`TotalReport`]): cycles add up, the rest is weighted as named.
 pub fn total(layers: &[LayerReport]) -> TotalReport {
     let t: u64 = layers.iter().map(|l| l.tetris_cycles).sum();
@@ -258,7 +268,7 @@ pub fn total(layers: &[LayerReport]) -> TotalReport {
     let mac_work: u64 = layers.iter().map(|l| l.mac_work).sum();
     let weights: u64 = layers.iter().map(|l| l.weights).sum();
     let kneaded: u64 = layers.iter().map(|l| l.kneaded).sum();
-    let ideal = mac_work as f64 / ideal_work as f64;
+    let ideal = bound(mac_work, ideal_work);
     let speedup = m as f64 / t as f64;
     let wsum = |f: &dyn Fn(&LayerReport) -> f64, w: &dyn Fn(&LayerReport) -> f64| {
         let den: f64 = layers.iter().map(w).sum();
@@ -276,8 +286,8 @@ pub fn total(layers: &[LayerReport]) -> TotalReport {
         mac_cycles: m,
         speedup,
         ideal_speedup_by_work: ideal,
-        ideal_speedup_by_weights: weights as f64 / kneaded as f64,
-        ideal_share: speedup / ideal,
+        ideal_speedup_by_weights: bound(weights, kneaded),
+        ideal_share: share(speedup, ideal),
         utilization: wsum(&|l| l.utilization, &|l| l.tetris_cycles as f64),
         mac_utilization: wsum(&|l| l.mac_utilization, &|l| l.mac_cycles as f64),
         mapping_efficiency: wsum(&|l| l.mapping_efficiency, &|l| l.mac_cycles as f64),

@@ -92,7 +92,7 @@ fn default_clock_mhz() -> f64 {
 }
 
 /// Widths that follow from the config. The formulas are documented in `docs/architecture.md`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DerivedWidths {
     /// Magnitude bits of a weight: weight_bits - 1.
     pub mag_bits: u32,

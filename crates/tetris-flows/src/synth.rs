@@ -12,7 +12,7 @@ use super::ports::top_ports;
 use super::tools::{run, Tool};
 use super::yosys::{hierarchy_totals, parse_stat_json, run_script, HierStat};
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -25,7 +25,7 @@ pub const XILINX_YS: &str = include_str!("../../../scripts/yosys/xilinx.ys");
 /// Xilinx families `synth_xilinx -family` accepts that the flow offers.
 pub const XILINX_FAMILIES: [&str; 5] = ["xc7", "xcu", "xcup", "xc6s", "xc6v"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
     Generic,
@@ -98,7 +98,7 @@ pub struct SynthOptions {
 }
 
 /// Figures of one module including its submodules (or of the top).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Figures {
     /// Primitive cells after mapping.
     pub cells: u64,
@@ -170,7 +170,7 @@ fn figures(target: Target, h: &HierStat) -> Figures {
 }
 
 /// Place and route of the iCE40 timing wrapper.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PnrResult {
     pub device: String,
     pub package: String,
@@ -186,7 +186,7 @@ pub struct PnrResult {
     pub seconds: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SynthReport {
     pub top: String,
     pub target: Target,

@@ -13,7 +13,7 @@ use crate::build_cache::{BuildCache, Key};
 use crate::tools::{run, Tool};
 use anyhow::{bail, Context, Result};
 use num_bigint::BigUint;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -512,7 +512,7 @@ fn words_hex(w: &[u32], width: usize) -> String {
 }
 
 /// First difference between the Verilator run and the in-process trace.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Mismatch {
     /// Cycle after reset (0 = first recorded cycle).
     pub cycle: usize,

@@ -171,12 +171,31 @@ fn create_parent(path: &Path) -> Result<()> {
 
 /// A report as JSON text: pretty-printed with a final newline, the one form of every JSON file
 /// the tool writes.
-pub fn json_text(value: &impl serde::Serialize) -> Result<String> {
-    Ok(serde_json::to_string_pretty(value)? + "\n")
+///
+/// Every JSON file is a typed document that reads back as the type that wrote it ([`read_json`]),
+/// so a program can load any report the tool writes. The bound makes the compiler hold each
+/// document type to that, and the text is read back here before it is returned: serde_json
+/// writes a NaN or infinite `f64` as `null`, which no `f64` field accepts, so a figure that can
+/// be undefined must be an `Option<f64>`. A document that does not read back is an error naming
+/// the type and the field, not a file that no reader can load.
+pub fn json_text<T: serde::Serialize + serde::de::DeserializeOwned>(value: &T) -> Result<String> {
+    let text = serde_json::to_string_pretty(value)? + "\n";
+    check_reads_back::<T>(&text)?;
+    Ok(text)
+}
+
+/// Check that `text`, written from a `T`, reads back as a `T` (see [`json_text`]).
+pub fn check_reads_back<T: serde::de::DeserializeOwned>(text: &str) -> Result<()> {
+    parse_json::<T>(text, std::any::type_name::<T>())
+        .context("internal error: this report would not read back (please report it)")?;
+    Ok(())
 }
 
 /// Write a report to `path` as [`json_text`], atomically.
-pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+pub fn write_json<T: serde::Serialize + serde::de::DeserializeOwned>(
+    path: &Path,
+    value: &T,
+) -> Result<()> {
     write_atomic(path, json_text(value)?.as_bytes())
 }
 
@@ -647,6 +666,40 @@ mod tests {
             std::fs::read_dir(t.path()).unwrap().count(),
             1,
             "no temp folders left"
+        );
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    struct Figures {
+        speedup: f64,
+        fmax_mhz: Option<f64>,
+    }
+
+    #[test]
+    fn a_report_is_written_only_when_it_reads_back() {
+        let ok = Figures {
+            speedup: 1.25,
+            fmax_mhz: None,
+        };
+        let text = json_text(&ok).unwrap();
+        assert_eq!(parse_json::<Figures>(&text, "r").unwrap(), ok);
+        // A NaN figure would be written as null, which the f64 field cannot read back.
+        let nan = Figures {
+            speedup: f64::NAN,
+            fmax_mhz: Some(1.0),
+        };
+        let e = format!("{:#}", json_text(&nan).unwrap_err());
+        assert!(e.contains("would not read back"), "{e}");
+        assert!(
+            e.contains("Figures: field speedup: invalid type: null"),
+            "{e}"
+        );
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("r.json");
+        assert!(write_json(&p, &nan).is_err());
+        assert!(
+            !p.exists(),
+            "no file is written for a document that does not read back"
         );
     }
 }

@@ -18,7 +18,7 @@
 //! | `npy`, `npz`, `layout` | numpy arrays (npyz) and their axis order |
 
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use tetris_core::model::conv::ConvParams;
 
@@ -33,7 +33,7 @@ pub mod shapes;
 pub use layout::Layout;
 
 /// The operator families a layer can be, by the names `--ops` takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OpKind {
     Conv,
@@ -177,7 +177,7 @@ impl Layer {
 }
 
 /// A graph input and the shape it was used at.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputUsed {
     pub name: String,
     /// As declared in the model (`None`: a symbolic/unset dim; a dim <= 0 is free too).
@@ -189,7 +189,7 @@ pub struct InputUsed {
 }
 
 /// A BatchNormalization folded into the weights of the layer before it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Folded {
     pub layer: String,
     pub batch_norm: String,
@@ -197,7 +197,7 @@ pub struct Folded {
 
 /// A node holding constants (weights, biases, scales, tables) that no layer carries: not run
 /// on the array.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotMapped {
     pub name: String,
     pub op: String,
