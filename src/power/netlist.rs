@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use tetris_flows::yosys::{YosysJson, YosysModule, YosysPort};
 
 /// Net 0 is constant 0, net 1 constant 1.
 pub const CONST0: u32 = 0;
@@ -102,7 +103,7 @@ impl Nets {
 }
 
 struct Flattener<'a> {
-    modules: &'a serde_json::Map<String, Value>,
+    modules: HashMap<&'a str, &'a YosysModule>,
     lib: &'a Library,
     nets: Nets,
     cell_index: HashMap<String, u16>,
@@ -160,7 +161,7 @@ impl Flattener<'_> {
 
     /// Instantiate module `name` whose port bits are already bound in `map`.
     fn module(&mut self, name: &str, path: &str, map: &mut HashMap<u64, u32>) -> Result<()> {
-        let m = self
+        let m = *self
             .modules
             .get(name)
             .with_context(|| format!("module {name} is not in the netlist"))?;
@@ -169,27 +170,21 @@ impl Flattener<'_> {
             path: path.to_string(),
             module: name.to_string(),
         });
-        let cells = m["cells"].as_object().context("module without cells")?;
-        for (cname, c) in cells {
-            let ctype = c["type"].as_str().context("cell without type")?;
-            let conns = c["connections"]
-                .as_object()
-                .context("cell without connections")?;
-            let is_module = self
+        for (cname, c) in &m.cells {
+            let (ctype, conns) = (c.ty.as_str(), &c.connections);
+            let child = self
                 .modules
                 .get(ctype)
-                .is_some_and(|m| m["attributes"]["blackbox"].is_null());
-            if is_module {
+                .copied()
+                .filter(|m| !m.attributes.contains_key("blackbox"));
+            if let Some(child) = child {
                 // Bind the child's port bits to this module's nets, then descend.
-                let child = &self.modules[ctype];
-                let ports = child["ports"].as_object().context("module without ports")?;
                 let mut cmap = HashMap::new();
-                for (pname, p) in ports {
-                    let pbits = p["bits"].as_array().context("port without bits")?;
-                    let Some(outer) = conns.get(pname).and_then(Value::as_array) else {
+                for (pname, p) in by_name(&child.ports) {
+                    let Some(outer) = conns.get(pname) else {
                         continue; // unconnected port: its bits become private nets
                     };
-                    for (pb, ob) in pbits.iter().zip(outer) {
+                    for (pb, ob) in p.bits.iter().zip(outer) {
                         let outer_net = self.net(map, json_bit(ob)?);
                         match json_bit(pb)? {
                             Bit::Net(id) => match cmap.get(&id) {
@@ -218,7 +213,6 @@ impl Flattener<'_> {
                     let idx = pins.iter().position(|p| p == pname).with_context(|| {
                         format!("cell {cname} ({ctype}) has no pin {pname} in the library")
                     })?;
-                    let bits = bits.as_array().context("connection without bits")?;
                     if bits.len() != 1 {
                         bail!("cell {cname} ({ctype}) pin {pname} has {} bits", bits.len());
                     }
@@ -253,11 +247,10 @@ impl Flattener<'_> {
 impl Netlist {
     /// Read and flatten Yosys' JSON netlist of `top`, mapped to the cells of `lib`.
     pub fn from_yosys_json(text: &str, top: &str, lib: &Library) -> Result<Netlist> {
-        let v: Value = serde_json::from_str(text).context("the Yosys netlist is not JSON")?;
-        let modules = v["modules"]
-            .as_object()
-            .context("the Yosys netlist has no modules")?;
-        let tm = modules
+        let doc: YosysJson = tetris_fs::parse_json(text, "the Yosys netlist")?;
+        let modules: HashMap<&str, &YosysModule> =
+            doc.modules.iter().map(|(n, m)| (n.as_str(), m)).collect();
+        let tm = *modules
             .get(top)
             .with_context(|| format!("the Yosys netlist has no module {top}"))?;
         let mut f = Flattener {
@@ -273,16 +266,16 @@ impl Netlist {
         };
         let mut map = HashMap::new();
         let mut ports = vec![];
-        for (pname, p) in tm["ports"].as_object().context("top without ports")? {
-            let dir = match p["direction"].as_str() {
-                Some("input") => PortDir::Input,
-                Some("output") => PortDir::Output,
+        for (pname, p) in by_name(&tm.ports) {
+            let dir = match p.direction.as_str() {
+                "input" => PortDir::Input,
+                "output" => PortDir::Output,
                 d => bail!(
                     "top port {pname} has direction {d:?}: only input and output are supported"
                 ),
             };
             let mut bits = vec![];
-            for b in p["bits"].as_array().context("port without bits")? {
+            for b in &p.bits {
                 bits.push(f.net(&mut map, json_bit(b)?));
             }
             ports.push(Port {
@@ -580,6 +573,14 @@ impl Netlist {
     }
 }
 
+/// A module's ports sorted by name: nets are numbered in this order, as they were when the
+/// netlist was read through serde_json's (sorted) map, so the flat netlist stays the same.
+fn by_name(ports: &[(String, YosysPort)]) -> Vec<(&String, &YosysPort)> {
+    let mut v: Vec<_> = ports.iter().map(|(n, p)| (n, p)).collect();
+    v.sort_by(|a, b| a.0.cmp(b.0));
+    v
+}
+
 fn port_bit(p: &Port, i: usize) -> String {
     if p.bits.len() == 1 {
         p.name.clone()
@@ -663,5 +664,17 @@ mod tests {
         let clk = nl.port("clock").unwrap().bits[0];
         assert_eq!(nl.clock_nets(), vec![clk]);
         assert!(nl.buffer_fanout(&lib, "NAND2", 4).is_err());
+    }
+
+    #[test]
+    fn a_malformed_netlist_names_the_field() {
+        let lib = Library::parse(LIB).unwrap();
+        let bad = JSON.replace(r#""a": {"direction": "input", "bits""#, r#""a": {"bits""#);
+        let e = Netlist::from_yosys_json(&bad, "top", &lib).unwrap_err();
+        let e = format!("{e:#}");
+        assert!(e.starts_with("the Yosys netlist: field modules"), "{e}");
+        assert!(e.contains("missing field `direction`"), "{e}");
+        let e = Netlist::from_yosys_json(JSON, "nope", &lib).unwrap_err();
+        assert_eq!(e.to_string(), "the Yosys netlist has no module nope");
     }
 }
