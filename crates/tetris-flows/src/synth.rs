@@ -443,13 +443,10 @@ fn place_and_route(
                 .join("\n")
         );
     }
-    let rep: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("pnr_report.json"))
-            .context("nextpnr wrote no pnr_report.json")?,
-    )
-    .context("pnr_report.json is not JSON")?;
-    res.fmax_mhz = parse_fmax(&rep);
-    res.logic_cells_used = rep["utilization"]["ICESTORM_LC"]["used"].as_u64();
+    let rep: PnrReport =
+        tetris_fs::read_json(&dir.join("pnr_report.json")).context("the report nextpnr wrote")?;
+    res.fmax_mhz = rep.fmax();
+    res.logic_cells_used = rep.utilization.get("ICESTORM_LC").map(|u| u.used);
     res.note = match res.fmax_mhz {
         Some(f) if f < opts.clock_mhz => {
             format!("timing not met: {f:.2} MHz < {} MHz target", opts.clock_mhz)
@@ -460,14 +457,37 @@ fn place_and_route(
     Ok(res)
 }
 
-/// The achieved frequency of the design clock in a nextpnr `--report` JSON.
-fn parse_fmax(rep: &serde_json::Value) -> Option<f64> {
-    let clocks = rep["fmax"].as_object()?;
-    let pick = clocks
-        .iter()
-        .find(|(k, _)| k.contains("clock"))
-        .or_else(|| clocks.iter().next())?;
-    pick.1["achieved"].as_f64()
+/// The parts of nextpnr's `--report` JSON this flow reads.
+#[derive(Debug, Deserialize)]
+struct PnrReport {
+    /// Per clock net: the frequency reached.
+    #[serde(default)]
+    fmax: BTreeMap<String, ClockFmax>,
+    /// Per cell type (`ICESTORM_LC`, ...): how many the design uses.
+    #[serde(default)]
+    utilization: BTreeMap<String, Utilization>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ClockFmax {
+    achieved: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Utilization {
+    used: u64,
+}
+
+impl PnrReport {
+    /// The achieved frequency of the design clock (the first clock if none is named so).
+    fn fmax(&self) -> Option<f64> {
+        let pick = self
+            .fmax
+            .iter()
+            .find(|(k, _)| k.contains("clock"))
+            .or_else(|| self.fmax.iter().next())?;
+        Some(pick.1.achieved)
+    }
 }
 
 #[cfg(test)]
@@ -498,9 +518,13 @@ mod tests {
 
     #[test]
     fn fmax_is_read_from_the_clock_entry() {
-        let rep = serde_json::json!({"fmax": {"clock$SB_IO_IN_$glb_clk": {"achieved": 41.5, "constraint": 50.0}}});
-        assert_eq!(parse_fmax(&rep), Some(41.5));
-        assert_eq!(parse_fmax(&serde_json::json!({})), None);
+        let rep = r#"{"fmax": {"clock$SB_IO_IN_$glb_clk": {"achieved": 41.5, "constraint": 50.0}},
+            "utilization": {"ICESTORM_LC": {"used": 120, "available": 7680}}}"#;
+        let rep: PnrReport = tetris_fs::parse_json(rep, "r").unwrap();
+        assert_eq!(rep.fmax(), Some(41.5));
+        assert_eq!(rep.utilization["ICESTORM_LC"].used, 120);
+        let none: PnrReport = tetris_fs::parse_json("{}", "r").unwrap();
+        assert_eq!(none.fmax(), None);
     }
 
     #[test]

@@ -133,32 +133,38 @@ fn clean_name(n: &str) -> String {
     n.strip_prefix('\\').unwrap_or(n).to_string()
 }
 
+/// The parts of `stat -json [-tech cmos]` this crate reads.
+#[derive(Debug, Deserialize)]
+struct StatJson {
+    modules: BTreeMap<String, StatModule>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StatModule {
+    #[serde(default)]
+    num_cells_by_type: BTreeMap<String, u64>,
+    /// With `-tech cmos`: the module's own estimate, "10826+" when it has submodules (which
+    /// the hierarchy walk adds).
+    estimated_num_transistors: Option<String>,
+}
+
 /// Parse a `stat -json [-tech cmos]` file into per-module own figures.
 pub fn parse_stat_json(text: &str) -> Result<BTreeMap<String, ModuleStat>> {
-    let v: serde_json::Value =
-        serde_json::from_str(&json_lines(text)).context("stat -json output is not JSON")?;
-    let modules = v["modules"]
-        .as_object()
-        .context("stat -json output has no \"modules\"")?;
+    let doc: StatJson = tetris_fs::parse_json(&json_lines(text), "stat -json output")?;
     let mut out = BTreeMap::new();
-    for (name, m) in modules {
-        let mut cells_by_type = BTreeMap::new();
-        if let Some(c) = m["num_cells_by_type"].as_object() {
-            for (t, n) in c {
-                cells_by_type.insert(
-                    clean_name(t),
-                    n.as_u64().with_context(|| format!("cell count of {t}"))?,
-                );
-            }
-        }
-        // "10826+" means: plus the submodules, which the hierarchy walk adds.
-        let transistors = m["estimated_num_transistors"]
-            .as_str()
+    for (name, m) in doc.modules {
+        let transistors = m
+            .estimated_num_transistors
             .map(|s| s.trim_end_matches('+').parse::<u64>())
             .transpose()
             .with_context(|| format!("transistor estimate of {name}"))?;
+        let cells_by_type = m
+            .num_cells_by_type
+            .into_iter()
+            .map(|(t, n)| (clean_name(&t), n))
+            .collect();
         out.insert(
-            clean_name(name),
+            clean_name(&name),
             ModuleStat {
                 cells_by_type,
                 transistors,
@@ -289,5 +295,8 @@ mod tests {
         let s = parse_stat_json(STAT).unwrap();
         assert!(hierarchy_totals(&s, "nope").is_err());
         assert!(parse_stat_json("not json").is_err());
+        let e = parse_stat_json(&STAT.replace(r#""$_AND_": 1"#, r#""$_AND_": "x""#));
+        let e = e.unwrap_err().to_string();
+        assert!(e.starts_with("stat -json output: field modules"), "{e}");
     }
 }

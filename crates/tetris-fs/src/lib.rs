@@ -380,10 +380,12 @@ pub fn written_by_tetris(dir: &Path) -> bool {
     if dir.join(MARKER).is_file() {
         return true;
     }
-    std::fs::read_to_string(dir.join("manifest.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|m| m["generator"] == PRODUCT)
+    /// The one field of a manifest this check reads.
+    #[derive(serde::Deserialize)]
+    struct Generator {
+        generator: String,
+    }
+    read_json::<Generator>(&dir.join("manifest.json")).is_ok_and(|m| m.generator == PRODUCT)
 }
 
 fn is_empty_dir(dir: &Path) -> bool {
