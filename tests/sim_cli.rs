@@ -4,7 +4,7 @@
 use std::path::Path;
 
 mod common;
-use common::cli::{read_json, run_fails, run_ok, tetris, CommandExt};
+use common::cli::{read_json, run_fails, run_ok, run_ok_stdout, tetris, CommandExt};
 use common::npy::write_npy_f32 as npy;
 use common::onnx_writer::*;
 
@@ -437,4 +437,36 @@ fn sim_speedup_and_utilization_equal_an_independent_count() {
             assert!(close(total, f(k)), "{what}: total.{k} {total}");
         }
     }
+}
+
+/// A layer whose weights are all zero leaves nothing after kneading, so its per-group bound is
+/// unbounded: null in the JSON, None in the typed report a program reads back, a share of 0,
+/// and `inf` in the table.
+#[test]
+fn an_all_zero_layer_has_an_unbounded_ideal_speedup() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = small_config(dir.path());
+    let w = dir.path().join("zero.npy");
+    npy(&w, &[4, 3, 3, 3], &[0.0; 4 * 27]);
+    let json = dir.path().join("zero.json");
+    let table = run_ok_stdout(
+        tetris()
+            .args(["sim", "--config"])
+            .arg(&cfg)
+            .opt("--weights", &w)
+            .args(["--input-hw", "4,5"])
+            .opt("--json", &json),
+    );
+    let v = read_json(&json);
+    assert!(v["layers"][0]["ideal_speedup"].is_null(), "{v}");
+    assert!(v["total"]["ideal_speedup_by_work"].is_null(), "{v}");
+    assert!(v["total"]["ideal_speedup_by_weights"].is_null(), "{v}");
+    let doc: tetris_hdl::flow::sim_run::SimDoc = tetris_hdl::fsutil::read_json(&json).unwrap();
+    let layer = &doc.layers[0];
+    assert_eq!(layer.ideal_speedup, None);
+    assert_eq!(layer.ideal_share, 0.0);
+    assert!(layer.speedup > 0.0 && layer.tetris_cycles > 0, "{layer:?}");
+    assert_eq!(doc.total.ideal_speedup_by_work, None);
+    assert_eq!(doc.total.ideal_share, 0.0);
+    assert!(table.contains("inf"), "{table}");
 }
