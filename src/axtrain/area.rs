@@ -5,7 +5,7 @@
 
 use crate::flow::synth::{synthesize, SynthInput, SynthOptions, Target};
 use crate::flow::tools::Tool;
-use crate::flow::verilog::Design;
+use crate::fsutil::ScratchDir;
 use crate::hdl::approx_mult;
 use crate::noise::models::Multiplier;
 use anyhow::{bail, Context, Result};
@@ -31,32 +31,25 @@ pub fn multiplier_area(spec: &str, signed: bool) -> Result<Area> {
         .context("--area synthesizes each --mult multiplier's RTL with Yosys")?;
     let m = Multiplier::from_spec(spec, 8, signed)?;
     let design = approx_mult::emit(&m)?;
-    let base =
-        std::env::temp_dir().join(format!("tetris-area-{}-{}", std::process::id(), design.top));
-    std::fs::create_dir_all(&base)
-        .with_context(|| format!("cannot create folder {}", base.display()))?;
-    let res = (|| {
-        let mut files = vec![];
-        for module in &design.modules {
-            let f = base.join(Design::file_name(module));
-            std::fs::write(&f, &module.text)?;
-            files.push(f);
-        }
-        let input = SynthInput {
-            files,
-            top: design.top.clone(),
-        };
-        let opts = SynthOptions {
-            target: Target::Generic,
-            device: None,
-            clock_mhz: 100.0,
-            place_and_route: false,
-            progress: false,
-        };
-        synthesize(&input, &opts, &base.join("generic"))
-    })();
-    let _ = std::fs::remove_dir_all(&base);
-    let r = res.with_context(|| format!("yosys synthesis of {spec} ({})", design.top))?;
+    let scratch = ScratchDir::new(&format!("tetris-area-{}", design.top))?;
+    let base = scratch.path();
+    let r = design
+        .write_files(base, "")
+        .and_then(|files| {
+            let input = SynthInput {
+                files: files.iter().map(|f| base.join(f)).collect(),
+                top: design.top.clone(),
+            };
+            let opts = SynthOptions {
+                target: Target::Generic,
+                device: None,
+                clock_mhz: 100.0,
+                place_and_route: false,
+                progress: false,
+            };
+            synthesize(&input, &opts, &base.join("generic"))
+        })
+        .with_context(|| format!("yosys synthesis of {spec} ({})", design.top))?;
     let Some(transistors) = r.design.transistors else {
         bail!("{spec}: yosys reported no transistor estimate");
     };

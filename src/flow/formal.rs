@@ -316,14 +316,7 @@ pub fn prove(cfg: &Config, work_dir: &Path, opts: &ProveOptions) -> Result<Prove
     let limit = opts.timeout.unwrap_or(DEFAULT_TIMEOUT);
     let mut obligations = vec![];
     write_dir_atomic(work_dir, |tmp| {
-        std::fs::create_dir(tmp.join("rtl"))?;
-        let mut rtl = vec![];
-        for m in &design.modules {
-            let rel = format!("rtl/{}", Design::file_name(m));
-            std::fs::write(tmp.join(&rel), &m.text)?;
-            rtl.push(rel);
-        }
-        std::fs::write(tmp.join("files.f"), rtl.join("\n") + "\n")?;
+        let rtl = design.write_files(tmp, "rtl")?;
         // 1. The kneading unit: bounded model check of the digit-accounting harness.
         std::fs::write(tmp.join("formal_knead_unit.v"), knead_harness(&top, &g))?;
         let mut o = run_sat(tmp, "formal_knead_unit", &rtl, knead_steps, limit)?;

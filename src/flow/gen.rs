@@ -389,19 +389,21 @@ pub fn write_outputs(
     };
     write_dir_atomic(out_dir, |tmp| {
         std::fs::create_dir(tmp.join("rtl"))?;
-        let mut rel_files = vec![];
         let put = |rel: String, bytes: &[u8], w: &mut Written| -> Result<()> {
             std::fs::write(tmp.join(&rel), bytes)?;
             w.files.push((rel, sha256_hex(bytes), bytes.len()));
             Ok(())
         };
-        for m in &design.modules {
-            let rel = format!("rtl/{}", Design::file_name(m));
-            put(rel.clone(), m.text.as_bytes(), &mut written)?;
+        let mut rel_files = vec![];
+        for (rel, text) in design.module_files("rtl") {
+            put(rel.clone(), text.as_bytes(), &mut written)?;
             rel_files.push(rel);
         }
-        let filelist = rel_files.join("\n") + "\n";
-        put("files.f".into(), filelist.as_bytes(), &mut written)?;
+        put(
+            "files.f".into(),
+            design.filelist("rtl").as_bytes(),
+            &mut written,
+        )?;
         put(
             "params.vh".into(),
             params_vh(cfg, extra_params).as_bytes(),

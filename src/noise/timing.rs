@@ -3,7 +3,7 @@
 //! here above both, with the sweep of a built-in model through the timing errors.
 
 use crate::flow::logic_depth::synthesized_output_depths;
-use crate::flow::verilog::Design;
+use crate::fsutil::ScratchDir;
 use crate::hdl::approx_mult;
 use crate::noise::engine::{characterize_fn, Method, Operands};
 use crate::noise::metrics::Acc;
@@ -36,24 +36,12 @@ pub fn characterize_with_timing(
 /// temp dir, removed afterwards) and count the gate levels of each product bit.
 pub fn netlist_depths(m: &Multiplier) -> Result<BitDepths> {
     let design = approx_mult::emit(m)?;
-    let dir = std::env::temp_dir().join(format!(
-        "tetris-depth-{}-{}",
-        std::process::id(),
-        design.top
-    ));
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create folder {}", dir.display()))?;
-    let res = (|| {
-        let mut files = vec![];
-        for module in &design.modules {
-            let f = Design::file_name(module);
-            std::fs::write(dir.join(&f), &module.text)?;
-            files.push(f);
-        }
-        synthesized_output_depths(&dir, &files, &design.top, "y")
-    })();
-    let _ = std::fs::remove_dir_all(&dir);
-    let levels = res.with_context(|| format!("logic depths of {}", design.top))?;
+    let scratch = ScratchDir::new(&format!("tetris-depth-{}", design.top))?;
+    let dir = scratch.path();
+    let levels = design
+        .write_files(dir, "")
+        .and_then(|files| synthesized_output_depths(dir, &files, &design.top, "y"))
+        .with_context(|| format!("logic depths of {}", design.top))?;
     if levels.len() != 2 * m.width as usize {
         bail!(
             "{}: product port has {} bits, expected {}",

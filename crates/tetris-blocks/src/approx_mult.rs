@@ -603,19 +603,9 @@ pub fn simulate_products(m: &Multiplier, pairs: &[(u32, u32)]) -> Result<Vec<i64
 /// Write an emitted design into `dir` atomically: `<module>.v` per module, `files.f` (children
 /// first), as `tetris gen` lays out its `rtl/`.
 pub fn write_rtl_dir(dir: &Path, d: &Design, existing: Existing) -> Result<()> {
-    publish_dir(dir, existing, |tmp| {
-        let mut list = String::new();
-        for m in &d.modules {
-            let f = Design::file_name(m);
-            std::fs::write(tmp.join(&f), &m.text)?;
-            list += &f;
-            list.push('\n');
-        }
-        std::fs::write(tmp.join("files.f"), list)?;
-        Ok(())
-    })
-    .map(|_| ())
-    .with_context(|| format!("cannot write the RTL into {}", dir.display()))
+    publish_dir(dir, existing, |tmp| d.write_files(tmp, "").map(drop))
+        .map(|_| ())
+        .with_context(|| format!("cannot write the RTL into {}", dir.display()))
 }
 
 /// The emitted design as one Verilog file (children before parents).

@@ -2,8 +2,9 @@
 //! of each module, as the writer made it from the netlist.
 
 use crate::Netlist;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rust_hdl::core::block::Block;
+use std::path::Path;
 
 /// One distinct module of the emitted design.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +54,51 @@ impl Design {
     }
     pub fn file_name(m: &Module) -> String {
         format!("{}.v", m.name)
+    }
+
+    /// Every module's file in the design folder, `sub/<module>.v` (just `<module>.v` when
+    /// `sub` is empty), with its text, in compile order (children before parents).
+    pub fn module_files(&self, sub: &str) -> Vec<(String, &str)> {
+        self.modules
+            .iter()
+            .map(|m| {
+                let name = Design::file_name(m);
+                let rel = if sub.is_empty() {
+                    name
+                } else {
+                    format!("{sub}/{name}")
+                };
+                (rel, m.text.as_str())
+            })
+            .collect()
+    }
+
+    /// `files.f`: the module files of [`Design::module_files`], one per line, in compile order.
+    pub fn filelist(&self, sub: &str) -> String {
+        self.module_files(sub)
+            .iter()
+            .map(|(rel, _)| format!("{rel}\n"))
+            .collect()
+    }
+
+    /// Write the module files and `files.f` into the existing folder `dir`: the layout of
+    /// every design folder (`tetris gen`'s output with `sub` = "rtl", a multiplier's RTL
+    /// flat). Returns the module files, relative to `dir`, in compile order.
+    pub fn write_files(&self, dir: &Path, sub: &str) -> Result<Vec<String>> {
+        if !sub.is_empty() {
+            let d = dir.join(sub);
+            std::fs::create_dir_all(&d)
+                .with_context(|| format!("cannot create folder {}", d.display()))?;
+        }
+        let files = self.module_files(sub);
+        for (rel, text) in &files {
+            let p = dir.join(rel);
+            std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+        }
+        let list = dir.join("files.f");
+        std::fs::write(&list, self.filelist(sub))
+            .with_context(|| format!("cannot write {}", list.display()))?;
+        Ok(files.into_iter().map(|(rel, _)| rel).collect())
     }
 }
 
