@@ -229,14 +229,15 @@ pub fn build(
             built: false,
         });
     }
-    let verilator = Tool::Verilator.find()?;
+    // A missing Verilator is reported (with its install hint) before any build folder is made.
+    Tool::Verilator.find()?;
     // Built in a private folder and published under the content key by one rename; another
     // process may publish the same build meanwhile: then its folder is complete and ours is
     // dropped (a lost race is a cache hit).
     let entry = cache.get_or_build(&name, &key, OUTPUTS, |tmp| {
         std::fs::write(tmp.join("dut.v"), &src)?;
         std::fs::write(tmp.join("sweep.cpp"), &cpp)?;
-        build_harness(&verilator, tmp, &ports.top, &g_args, &fname)
+        build_harness(tmp, &ports.top, &g_args, &fname)
     })?;
     Ok(Harness {
         exe: entry.dir.join("obj").join("sweep"),
@@ -247,36 +248,25 @@ pub fn build(
 }
 
 /// `verilator --build` of the harness around `top` in `dir` (dut.v, sweep.cpp).
-fn build_harness(
-    verilator: &Path,
-    dir: &Path,
-    top: &str,
-    g_args: &[String],
-    fname: &str,
-) -> Result<()> {
-    let out = Command::new(verilator)
-        .current_dir(dir)
-        .args(SWEEP_FLAGS)
-        .args(crate::flow::verilator::objcache_flags())
-        .args([
-            "--top-module",
-            top,
-            "-Mdir",
-            "obj",
-            "-o",
-            "sweep",
-            "dut.v",
-            "sweep.cpp",
-        ])
-        .args(g_args)
-        .output()
-        .with_context(|| format!("cannot run {}", verilator.display()))?;
-    if !out.status.success() {
-        let log = String::from_utf8_lossy(&out.stderr).to_string()
-            + &String::from_utf8_lossy(&out.stdout);
+fn build_harness(dir: &Path, top: &str, g_args: &[String], fname: &str) -> Result<()> {
+    let mut args: Vec<&str> = SWEEP_FLAGS.to_vec();
+    args.extend(crate::flow::verilator::objcache_flags());
+    args.extend([
+        "--top-module",
+        top,
+        "-Mdir",
+        "obj",
+        "-o",
+        "sweep",
+        "dut.v",
+        "sweep.cpp",
+    ]);
+    args.extend(g_args.iter().map(String::as_str));
+    let r = crate::flow::tools::run(Tool::Verilator, &args, dir)?;
+    if !r.ok {
         bail!(
             "{fname}: Verilator could not build module {top}:\n{}",
-            crate::flow::verilator::error_lines(&log)
+            crate::flow::verilator::error_lines(&(r.stderr + &r.stdout))
         );
     }
     Ok(())

@@ -397,12 +397,11 @@ pub fn build(
         &key,
         &[&exe_rel],
         |tmp| {
-            let mut files = Vec::new();
-            for m in &design.modules {
-                let f = tmp.join(Design::file_name(m));
-                std::fs::write(&f, &m.text).with_context(|| format!("writing {}", f.display()))?;
-                files.push(f);
-            }
+            let mut files: Vec<_> = design
+                .write_files(tmp, "")?
+                .into_iter()
+                .map(|f| tmp.join(f))
+                .collect();
             if hier {
                 let vlt = tmp.join("hier.vlt");
                 let text = format!("`verilator_config\nhier_block -module \"{pe_block}\"\n");
