@@ -189,10 +189,7 @@ pub fn design_power(
     Ok(PowerReport {
         design: nl.top.clone(),
         description: built.description.clone(),
-        kind: match cfg.pe.kind {
-            PeKind::Sac => "sac".into(),
-            PeKind::Mac => "mac".into(),
-        },
+        kind: cfg.pe.kind.name().into(),
         weight_bits: cfg.pe.weight_bits,
         act_bits: cfg.pe.act_bits,
         ks: cfg.pe.ks,

@@ -128,7 +128,7 @@ fn config(kind: PeKind, bits: u32, size: u32, o: &CompareOptions) -> Config {
     c.pe.ks = o.ks;
     c.array.rows = size;
     c.array.cols = size;
-    let kind = kind_name(kind).to_lowercase();
+    let kind = kind.name();
     let width = match o.act_bits {
         Some(a) if a != bits => format!("{bits}x{a}"),
         _ => bits.to_string(),
@@ -462,7 +462,7 @@ pub fn markdown(c: &Comparison) -> String {
     for r in &c.rows {
         s += &format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {} | {} | {} |\n",
-            kind_name(r.kind),
+            r.kind.name().to_uppercase(),
             width(r),
             level(r.size),
             r.generic.cells,
@@ -558,7 +558,7 @@ fn asic_markdown(c: &Comparison) -> String {
         let e = &a.energy_pj_per_mac;
         s += &format!(
             "| {} | {} | {} | {:.0} | {} | {} | {:.3} | {:.3} | {:.5} |\n",
-            kind_name(r.kind),
+            r.kind.name().to_uppercase(),
             width(r),
             level(r.size),
             a.area_um2,
@@ -594,13 +594,6 @@ fn asic_markdown(c: &Comparison) -> String {
         );
     }
     s
-}
-
-fn kind_name(k: PeKind) -> &'static str {
-    match k {
-        PeKind::Sac => "SAC",
-        PeKind::Mac => "MAC",
-    }
 }
 
 /// "8", or "8w/16a" for mixed precision.

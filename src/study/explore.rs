@@ -32,13 +32,6 @@ pub struct Point {
     pub cfg: Config,
 }
 
-fn kind_name(k: PeKind) -> &'static str {
-    match k {
-        PeKind::Sac => "sac",
-        PeKind::Mac => "mac",
-    }
-}
-
 /// Every point of `space`, each config validated (an error names the point).
 pub fn points(space: &Space) -> Result<Vec<Point>> {
     let mut out = vec![];
@@ -369,7 +362,7 @@ pub fn markdown(x: &Exploration) -> String {
         s += &format!(
             "| {} | {} | {} | {} | {} | {}x{} | {area} | {fmax} | {mpc} | {thr} | {e} | {} |\n",
             r.id,
-            kind_name(r.kind),
+            r.kind.name(),
             r.bits,
             if r.kind == PeKind::Sac {
                 r.ks.to_string()

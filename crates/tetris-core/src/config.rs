@@ -42,6 +42,16 @@ pub enum PeKind {
     Mac,
 }
 
+impl PeKind {
+    /// The name in a config file and in reports: `sac` or `mac`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PeKind::Sac => "sac",
+            PeKind::Mac => "mac",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeConfig {
@@ -544,10 +554,7 @@ mod tests {
         let c = Config::default_config();
         let int = |t: &str, k: &str| file[t][k].as_integer().unwrap() as u32;
         let text = |t: &str, k: &str| file[t][k].as_str().unwrap().to_string();
-        let pe_kind = match c.pe.kind {
-            PeKind::Sac => "sac",
-            PeKind::Mac => "mac",
-        };
+        let pe_kind = c.pe.kind.name();
         let fields: [(&str, &str, bool); 10] = [
             ("array", "rows", int("array", "rows") == c.array.rows),
             ("array", "cols", int("array", "cols") == c.array.cols),
