@@ -63,7 +63,7 @@ impl Hardware {
     }
 
     /// A LUT file (`--lut-bin` / `--lut-npy` of `tetris noise-profile` or `tetris characterize`).
-    /// Those tables are indexed [activation][weight] whichever port took the activation when
+    /// Those tables are indexed `[activation][weight]` whichever port took the activation when
     /// they were written, so the rows are the activation operand.
     pub fn from_lut(path: &Path, signed: bool) -> Result<Self> {
         let act = ActOperand::A;

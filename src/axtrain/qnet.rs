@@ -117,7 +117,7 @@ pub fn patches(spec: &LayerSpec, x: &[u8], n: usize) -> Vec<u8> {
     out
 }
 
-/// out[r][j] = sum_i P(x[r][i], w[j][i]) for `rows` rows of length k and m weight rows.
+/// `out[r][j] = sum_i P(x[r][i], w[j][i])` for `rows` rows of length k and m weight rows.
 pub fn gemm(arith: Arith, x: &[u8], w: &[i8], k: usize, m: usize) -> Vec<i64> {
     let rows = x.len() / k.max(1);
     let mut out = vec![0i64; rows * m];

@@ -1,5 +1,10 @@
 //! The command-line front end: argument parsing and printing only; the work lives in the
 //! library layers.
+//!
+//! The doc comments of the argument structs are clap's `--help` texts, written for a terminal
+//! (`[top] clock_mhz`, `trunc:t=T[,corr]`), not for rustdoc: escaping them would print the
+//! escapes in the help, so rustdoc's link and HTML checks are off for them.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 use crate::config::Config;
 use crate::weights::{Layout, LoadOptions, OpKind};

@@ -7,7 +7,7 @@
 //!    pointer i of +-2^b), the group ends after exactly max_b popcount_b beats (one null beat for
 //!    an all-zero last group), `group_end`/`last`/`in_skip` and the handshakes are as documented.
 //! 2. `formal_sac_pe`: the emitted `<top>_sac_pe` equals a behavioural reference (segment
-//!    accumulators S_b += +-a[ptr] of the current activation group, result sum_b S_b << b) for
+//!    accumulators `S_b += +-a[ptr]` of the current activation group, result sum_b S_b << b) for
 //!    every input stream, cycle by cycle on every output.
 //!
 //! Both harnesses are Verilog generated here from the config (the design modules they

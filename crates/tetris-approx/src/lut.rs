@@ -3,7 +3,7 @@
 //! The multiplier computes f(a, b) with `a` on its first port (port A) and `b` on its second
 //! (port B). The frameworks index their tables by *activation* and *weight*, and all three
 //! put the activation first:
-//! - TFApprox/ALWANN: raw little-endian uint16[65536] at index (activation << 8) | weight
+//! - TFApprox/ALWANN: raw little-endian `uint16[65536]` at index `(activation << 8) | weight`
 //!   (`lookupTable[(inputValueQ << 8) | filterValueQ]` in its convolution), unsigned only;
 //! - AdaPT: a C header defining `lut[256][256]`, read as `lut[activation][weight]` with the
 //!   operands' byte patterns (two's complement for signed); AdaPT includes one such header per
@@ -233,7 +233,7 @@ impl Lut8 {
             .collect())
     }
 
-    /// AdaPT C header: `static const T lut[256][256]`, lut[activation][weight].
+    /// AdaPT C header: `static const T lut[256][256]`, `lut[activation][weight]`.
     pub fn c_header(&self, description: &str) -> Result<String> {
         let ty = if self.signed {
             self.check_range(i16::MIN as i64, i16::MAX as i64, "--lut-header")?;
@@ -260,7 +260,7 @@ impl Lut8 {
         Ok(s)
     }
 
-    /// TorchApprox: NumPy int32 (256, 256), lut[activation][weight].
+    /// TorchApprox: NumPy int32 (256, 256), `lut[activation][weight]`.
     pub fn npy(&self) -> Result<Vec<u8>> {
         self.check_range(i32::MIN as i64, i32::MAX as i64, "--lut-npy")?;
         let mut header =

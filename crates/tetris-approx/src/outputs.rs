@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 use tetris_fs::{write_files_atomic, OutputPlan};
 
 /// Requested output files (also the output flags of `noise-profile` and `characterize`).
+// The field docs are the flags' `--help` texts (`uint16[65536]`, `lut[activation][weight]`):
+// written for a terminal, so rustdoc's link check is off for them.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct OutputPaths {
     /// Write the profile as JSON.

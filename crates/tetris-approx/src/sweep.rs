@@ -8,11 +8,11 @@
 //!   a sign and the bit length of |b|. Within a segment the by-magnitude cell is fixed, the
 //!   exact products have one sign and the models' operand shifts are constants, so a
 //!   [`RowKernel`] fills a chunk of products in a straight loop (work that depends on `a` only
-//!   is done once per row by [`RowKernel::row`]) and [`chunk_pass`] computes the errors and
+//!   is done once per row by [`RowKernel::row`]) and `chunk_pass` computes the errors and
 //!   their sums in another; the compiler vectorizes both (floating-point sums are kept in lane
 //!   arrays because it may not reorder one running sum).
 //! - No division per pair: r = e * (1/a) * (1/b) from a table of reciprocals, and the relative
-//!   bin floor(100 e / exact) is made exact by one product (see [`chunk_pass`]).
+//!   bin floor(100 e / exact) is made exact by one product (see `chunk_pass`).
 //! - Both histograms are one joint table of (error bin, relative bin) per worker, counted in
 //!   interleaved copies so that a run of pairs in one bin does not wait on its own increments.
 //! - A chunk keeps its sums in 64-bit lanes; a chunk with some |e| >= 2^32 (large truncation

@@ -477,7 +477,9 @@ pub fn check_run(
     }
 }
 
-/// [`run_rtl`] with any RTL engine: `run(engine, tiles)` simulates those pixel tiles.
+/// Run a layer on any RTL engine (the in-process RTL through the root crate's
+/// `flow::rtl_driver::run_rtl`, Verilator through `flow::sim_run`): `run(engine, tiles)`
+/// simulates those pixel tiles.
 pub fn run_rtl_with(
     pl: &PreparedLayer,
     input: &[i64],

@@ -3,7 +3,7 @@
 //! - [`sac_pe`]: the split-and-accumulate PE (and its pointer decode, shareable by a column);
 //! - [`knead_unit`]: the hardware kneading unit;
 //! - [`mac_pe`]: the multiply-accumulate baseline;
-//! - [`array`], [`array_knead`], [`mac_array`]: the systolic arrays (docs/array.md), the
+//! - [`array`](mod@array), [`array_knead`], [`mac_array`]: the systolic arrays (docs/array.md), the
 //!   host-kneaded two in one shell ([`array_shell`]);
 //! - [`design`]: what `tetris gen` emits as the top while there is no array;
 //! - [`act_bank`]: the activation double buffer of the SAC and MAC PEs;

@@ -408,7 +408,7 @@ pub fn run_mac_pe<const W: usize, const A: usize, const RES: usize>(
     tally.finish(trace)
 }
 
-/// Stream dot products (weights, activations) through a [`SacDesign`] (kneading unit + SAC PE)
+/// Stream dot products (weights, activations) through a [`SacDesign`](crate::design::SacDesign) (kneading unit + SAC PE)
 /// with no stalls. Activation groups are sent for every group except all-zero groups that do
 /// not end their dot product (those the kneading unit skips).
 pub fn run_sac_design<

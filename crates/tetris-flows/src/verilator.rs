@@ -76,7 +76,7 @@ fn makeflags<'a>(vars: &[&'a str]) -> Vec<&'a str> {
     vars.iter().flat_map(|v| ["-MAKEFLAGS", v]).collect()
 }
 
-/// [`objcache_vars`] as `verilator --build` flags.
+/// `objcache_vars` as `verilator --build` flags.
 pub fn objcache_flags() -> Vec<&'static str> {
     makeflags(objcache_vars())
 }

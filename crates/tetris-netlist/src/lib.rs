@@ -7,7 +7,7 @@
 //! rust-hdl blocks are read into it structurally ([`from_rust_hdl`]: the block tree, each
 //! block's ports and signals, and the `Block::hdl()` statement AST), never by parsing Verilog.
 //! Passes rewrite it ([`passes`]: registers from DFFs, combinational cones, legal names, merged
-//! duplicates), and every writer reads it: module files ([`write`]), array tops, file lists,
+//! duplicates), and every writer reads it: module files ([`write`](mod@write)), array tops, file lists ([`design::Design::filelist`]),
 //! constraints, harnesses and testbenches.
 //!
 //! Widths are bits (`u32`); values are unsigned big integers; all signals are unsigned

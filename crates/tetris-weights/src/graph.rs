@@ -8,7 +8,7 @@
 //!   1-D and 2-D convolutions map onto the array.
 //! - `ConvTranspose`: W (Cin, Cout/group, k...) becomes the weights of the equivalent
 //!   stride-1 convolution over the zero-inserted input: row o = g*Cout/group + j holds
-//!   W[g*Cin/group + c][j] over c, with the kernel flipped (every spatial axis reversed), the
+//!   `W[g*Cin/group + c][j]` over c, with the kernel flipped (every spatial axis reversed), the
 //!   order the array runs them in.
 //! - `Gemm`: B (K, N) is transposed to (N, K) unless `transB` = 1, over M rows of A; if only A
 //!   is constant, A (M, K) is the weight (transposed when `transA` = 1) over the N columns of B.
@@ -21,7 +21,7 @@
 //!
 //! A `BatchNormalization` that alone reads a Conv/ConvTranspose/Gemm output (directly or
 //! through Identity nodes) is folded into its weights: row o is scaled by
-//! gamma[o] / sqrt(var[o] + epsilon), as runtimes fuse them before inference.
+//! `gamma[o] / sqrt(var[o] + epsilon)`, as runtimes fuse them before inference.
 //! Other nodes holding constants are listed as not mapped, with their value counts.
 
 use super::onnx::{is_float_type, node_label, Attrs, Constant, Constants};
