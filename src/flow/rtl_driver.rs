@@ -40,13 +40,12 @@ impl Runner<'_> {
         &self,
         mut uut: U,
         io: Io<U, A, RES>,
-        ks: usize,
         wstreams: &[Vec<G>],
         set_col: impl Fn(&mut U, usize, Option<&G>),
         col_fired: impl Fn(&U, usize) -> bool,
     ) -> Result<RtlRun> {
         let s = self.streams;
-        let (rows, cols) = (self.rows, self.cols);
+        let cols = self.cols;
         uut.connect_all();
         let bar = tetris_core::progress::bar(
             self.progress,
@@ -75,9 +74,10 @@ impl Runner<'_> {
             p.act_valid.next = ai < s.acts.len();
             let (mask, data) = s.acts.get(ai).map_or((0, None), |(m, d)| (*m, Some(d)));
             p.act_mask.next = mask.to_bits();
-            for k in 0..rows * ks {
+            // `act[r * KS + i]`, as the streams lay out a beat's data.
+            for (k, a) in p.act.iter_mut().enumerate() {
                 let v = data.map_or(0, |d| d[k]);
-                p.act[k].next = ((v as u64) & amask).to_bits();
+                a.next = ((v as u64) & amask).to_bits();
             }
             p.out_ready.iter_mut().for_each(|r| r.next = true);
             for c in 0..cols {
@@ -202,7 +202,7 @@ impl PeVisitor for Runner<'_> {
             let fired = |u: &SacArrayKnead<W, L, KS, P, A, SEG, RES>, c: usize| {
                 u.w_valid[c].val() && u.w_ready[c].val()
             };
-            self.drive_array(uut, |u| &mut *u.io, KS, &groups, set, fired)
+            self.drive_array(uut, |u| &mut *u.io, &groups, set, fired)
         } else {
             let uut = SacArray::<L, KS, P, A, SEG, RES>::new(self.rows, self.cols);
             let set = |u: &mut SacArray<L, KS, P, A, SEG, RES>, c: usize, beat: Option<&WBeat>| {
@@ -217,7 +217,7 @@ impl PeVisitor for Runner<'_> {
             let fired = |u: &SacArray<L, KS, P, A, SEG, RES>, c: usize| {
                 u.kw_valid[c].val() && u.kw_ready[c].val()
             };
-            self.drive_array(uut, |u| &mut *u.io, KS, &self.streams.weights, set, fired)
+            self.drive_array(uut, |u| &mut *u.io, &self.streams.weights, set, fired)
         }
     });
 
@@ -234,7 +234,7 @@ impl PeVisitor for Runner<'_> {
         };
         let fired =
             |u: &MacArray<W, KS, P, A, RES>, c: usize| u.kw_valid[c].val() && u.kw_ready[c].val();
-        self.drive_array(uut, |u| &mut *u.io, KS, &self.streams.weights, set, fired)
+        self.drive_array(uut, |u| &mut *u.io, &self.streams.weights, set, fired)
     }
 
     fn specialized(self, s: &dyn Specialized, kind: PeKind) -> Result<RtlRun> {
