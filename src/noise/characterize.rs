@@ -266,7 +266,7 @@ fn build_harness(dir: &Path, top: &str, g_args: &[String], fname: &str) -> Resul
     if !r.ok {
         bail!(
             "{fname}: Verilator could not build module {top}:\n{}",
-            crate::flow::verilator::error_lines(&(r.stderr + &r.stdout))
+            crate::flow::verilator::error_lines(&r.log())
         );
     }
     Ok(())

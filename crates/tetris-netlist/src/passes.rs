@@ -1,15 +1,17 @@
 //! Passes over the netlist, each with one job, in the order [`assemble`] runs them:
 //! 1. [`resolve_clocks`]: a register's clock is the port its `child$clock` stub is assigned
 //!    from (the stub and its assignment disappear);
-//! 2. [`remove_aliases`]: a net assigned once, unconditionally, from another signal
+//! 2. [`drop_overwritten`]: an assignment that a later one replaces whole before anything
+//!    reads it goes (the `x = sum_0; ... x = sum_14;` an unrolled rust-hdl loop leaves);
+//! 3. [`remove_aliases`]: a net assigned once, unconditionally, from another signal
 //!    (`child$act = act`) is that signal (instances connect to it directly);
-//! 3. [`split_cones`]: a module's one combinational block becomes independent processes, one
+//! 4. [`split_cones`]: a module's one combinational block becomes independent processes, one
 //!    per group of targets that must stay together, so that no process both drives a
 //!    sub-module input and reads a sub-module output (Verilator's UNOPTFLAT false loops);
-//! 4. [`hoist`]: an expression Verilog cannot slice or index (a sum, a product) and that must
+//! 5. [`hoist`]: an expression Verilog cannot slice or index (a sum, a product) and that must
 //!    be truncated or indexed is first assigned to a temporary of its own width;
-//! 5. [`legal_names`]: `$` becomes `_`; a name that collides or is a reserved word is refused;
-//! 6. merging identical modules and naming them `<top>_<block>` ([`assemble`]).
+//! 6. [`legal_names`]: `$` becomes `_`; a name that collides or is a reserved word is refused;
+//! 7. merging identical modules and naming them `<top>_<block>` ([`assemble`]).
 
 use super::width::width_of;
 use super::{Expr, LValue, Module, Net, Netlist, Process, Stmt};
@@ -34,6 +36,7 @@ pub fn assemble(raw: Vec<(String, Module)>, top_name: &str, doc: &[String]) -> R
                 .clone();
         }
         resolve_clocks(&mut m).with_context(ctx)?;
+        drop_overwritten(&mut m);
         remove_aliases(&mut m);
         split_cones(&mut m);
         hoist(&mut m);
@@ -117,6 +120,39 @@ pub fn resolve_clocks(m: &mut Module) -> Result<()> {
         m.regs[i].clock = src;
     }
     Ok(())
+}
+
+/// Drop every top-level assignment `x = e` whose net the next statement touching `x`
+/// assigns whole, unconditionally, without reading it: that value is never seen. rust-hdl
+/// unrolls `for b in 0..L { total.next = sum[b].val() }` (the only way to name the last
+/// element of a const-generic array) into L assignments of which the last counts.
+pub fn drop_overwritten(m: &mut Module) {
+    let Some(body) = body_mut(m) else { return };
+    // Walking backwards: the nets whose next touch, after the current statement, is a whole
+    // overwrite that does not read them.
+    let mut overwritten: BTreeSet<String> = BTreeSet::new();
+    let mut dead = vec![false; body.len()];
+    for (i, s) in body.iter().enumerate().rev() {
+        if let Stmt::Assign(LValue::Net(x), _) = s {
+            if overwritten.contains(x) {
+                dead[i] = true;
+                continue;
+            }
+        }
+        let (mut r, mut w) = (vec![], vec![]);
+        s.reads(&mut r);
+        s.writes(&mut w);
+        for n in r.iter().chain(&w) {
+            overwritten.remove(n);
+        }
+        if let Stmt::Assign(LValue::Net(x), _) = s {
+            if !r.contains(x) {
+                overwritten.insert(x.clone());
+            }
+        }
+    }
+    let mut dead = dead.into_iter();
+    body.retain(|_| !dead.next().unwrap_or(false));
 }
 
 /// Position of the last top-level statement that writes `name`.
@@ -513,5 +549,48 @@ mod tests {
             groups,
             vec![vec!["x".to_string(), "y".into()], vec!["z".into()]]
         );
+    }
+
+    #[test]
+    fn only_assignments_replaced_before_any_read_are_dropped() {
+        use crate::{Expr, Stmt};
+        let set = |t: &str, e: Expr| Stmt::Assign(LValue::Net(t.into()), e);
+        let run = |body: Vec<Stmt>| {
+            let mut m = module_with(&["x", "y"]);
+            m.comb.push(Process {
+                targets: vec![],
+                body,
+            });
+            drop_overwritten(&mut m);
+            m.comb.remove(0).body
+        };
+        let (a, b) = (Expr::r("a_b"), Expr::invert(Expr::r("a_b")));
+        // Replaced whole before a read: only the last one stays.
+        let last = set("x", Expr::r("y"));
+        assert_eq!(
+            run(vec![set("x", a.clone()), set("x", b.clone()), last.clone()]),
+            vec![last.clone()]
+        );
+        // Read in between, replaced only under a condition, read by its replacement, or
+        // replaced in part: every assignment is seen.
+        let kept = [
+            vec![
+                set("x", a.clone()),
+                set("y", Expr::r("x")),
+                set("x", b.clone()),
+            ],
+            vec![
+                set("x", a.clone()),
+                Stmt::If(a.clone(), vec![set("x", b.clone())], vec![]),
+            ],
+            vec![set("x", a.clone()), set("x", Expr::invert(Expr::r("x")))],
+            vec![
+                set("x", a.clone()),
+                Stmt::Assign(LValue::Slice("x".into(), 1, Expr::lit(1, 0)), b.clone()),
+            ],
+        ];
+        for body in kept {
+            assert_eq!(run(body.clone()), body);
+        }
     }
 }

@@ -19,7 +19,7 @@ module tetris_top_lane_select (
     input  wire [15:0] acts_13,
     input  wire [15:0] acts_14,
     input  wire [15:0] acts_15,
-    output reg  [15:0] act
+    output wire [15:0] act
 );
     reg  [15:0] term_0;
     reg  [15:0] term_1;
@@ -163,22 +163,5 @@ module tetris_top_lane_select (
     assign any_13 = (any_12 | term_13);
     assign any_14 = (any_13 | term_14);
     assign any_15 = (any_14 | term_15);
-    always @(*) begin
-        act = term_0;
-        act = any_1;
-        act = any_2;
-        act = any_3;
-        act = any_4;
-        act = any_5;
-        act = any_6;
-        act = any_7;
-        act = any_8;
-        act = any_9;
-        act = any_10;
-        act = any_11;
-        act = any_12;
-        act = any_13;
-        act = any_14;
-        act = any_15;
-    end
+    assign act = any_15;
 endmodule

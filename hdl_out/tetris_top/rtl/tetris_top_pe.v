@@ -80,7 +80,6 @@ module tetris_top_pe (
     wire [43:0] sum_12;
     wire [43:0] sum_13;
     wire [43:0] sum_14;
-    reg  [43:0] total;
     wire act_bank_act_ready;
     wire act_bank_full;
     wire [15:0] act_bank_current_0;
@@ -625,33 +624,6 @@ module tetris_top_pe (
         .tap(group_offered),
         .ext(seg_lane_14_ext)
     );
-    always @(*) begin
-        res_q_d = res_q_q;
-        res_q_d = res_q_q;
-        if (last_fire) begin
-            res_q_d = total;
-        end
-    end
-    always @(*) begin
-        res_v_d = res_v_q;
-        res_v_d = (res_v_q & (~res_ready));
-        if (last_fire) begin
-            res_v_d = 1'b1;
-        end
-        if (reset) begin
-            res_v_d = 1'b0;
-        end
-    end
-    always @(*) begin
-        acc_d = acc_q;
-        acc_d = acc_q;
-        if (bank_release) begin
-            acc_d = total;
-        end
-        if ((last_fire | reset)) begin
-            acc_d = 44'h0;
-        end
-    end
     assign act_ready = act_bank_act_ready;
     assign kw_ready = (act_bank_full & ((~res_v_q) | res_ready));
     assign fire = (kw_valid & kw_ready);
@@ -674,21 +646,28 @@ module tetris_top_pe (
     assign sum_13 = (sum_12 + (seg_lane_13_ext << 13));
     assign sum_14 = (sum_13 + (seg_lane_14_ext << 14));
     always @(*) begin
-        total = sum_0;
-        total = sum_1;
-        total = sum_2;
-        total = sum_3;
-        total = sum_4;
-        total = sum_5;
-        total = sum_6;
-        total = sum_7;
-        total = sum_8;
-        total = sum_9;
-        total = sum_10;
-        total = sum_11;
-        total = sum_12;
-        total = sum_13;
-        total = sum_14;
+        acc_d = acc_q;
+        if (bank_release) begin
+            acc_d = sum_14;
+        end
+        if ((last_fire | reset)) begin
+            acc_d = 44'h0;
+        end
+    end
+    always @(*) begin
+        res_q_d = res_q_q;
+        if (last_fire) begin
+            res_q_d = sum_14;
+        end
+    end
+    always @(*) begin
+        res_v_d = (res_v_q & (~res_ready));
+        if (last_fire) begin
+            res_v_d = 1'b1;
+        end
+        if (reset) begin
+            res_v_d = 1'b0;
+        end
     end
     assign res_valid = res_v_q;
     assign res = res_q_q;
