@@ -124,7 +124,7 @@ pub fn resolve_clocks(m: &mut Module) -> Result<()> {
 
 /// Drop every top-level assignment `x = e` whose net the next statement touching `x`
 /// assigns whole, unconditionally, without reading it: that value is never seen. rust-hdl
-/// unrolls `for b in 0..L { total.next = sum[b].val() }` (the only way to name the last
+/// unrolls `for b in 0..L { total.next = sum[b].val() }` (how the SAC PE takes the last
 /// element of a const-generic array) into L assignments of which the last counts.
 pub fn drop_overwritten(m: &mut Module) {
     let Some(body) = body_mut(m) else { return };
