@@ -114,7 +114,9 @@ int main(int argc, char** argv) {
         const uint8_t* a = av ? acts + act_bytes * ai : nullptr;
         uint64_t mask = 0;
         if (a) memcpy(&mask, a, 8);
-        top->act_mask = mask;
+        // One mask bit per column: Verilator wants no bit set above a port's width.
+        const uint64_t col_bits = COLS >= 64 ? ~0ull : (1ull << (COLS % 64)) - 1;
+        top->act_mask = mask & col_bits;
         for (int k = 0; k < ROWS * KS; k++) {
             uint16_t v = 0;
             if (a) memcpy(&v, a + 8 + 2 * k, 2);

@@ -87,7 +87,9 @@ impl Runner<'_> {
                 bail!("the array did not settle in cycle {cycle}");
             }
             if let Some(t) = trace.as_mut() {
-                t.push(sample_ports(&uut));
+                let mut sample = sample_ports(&uut);
+                io(&mut uut).fit_sample_to_top(&mut sample);
+                t.push(sample);
             }
             for c in 0..cols {
                 if col_fired(&uut, c) {

@@ -16,9 +16,11 @@ use anyhow::{bail, Context, Result};
 use rust_hdl::prelude::{Bits, Block, Clock, Signal, Synth, DFF};
 use tetris_netlist::eval::Eval;
 use tetris_netlist::{ArrayNet, BinOp, Dir, Expr, Grid, Instance, LValue, Module, Net, Port};
-use tetris_netlist::{Process, Register, Stmt, UnOp};
+use tetris_netlist::{Process, Register, Stmt};
 
-/// Width of the `act_mask` port: at most 64 columns.
+/// The most columns an array may have: the in-process shell's `act_mask` is a 64-bit signal
+/// (rust-hdl wants a width known at compile time). The emitted top's `act_mask` has one bit
+/// per column.
 pub const MASK_BITS: u32 = 64;
 
 /// A PE input `kw_<field>` (one per column) or `kw_<field>_<b>` (`lanes` per column).
@@ -151,7 +153,7 @@ pub fn array_top(
     port("cycles".into(), Dir::Out, 32);
     port("act_valid".into(), Dir::In, 1);
     port("act_ready".into(), Dir::Out, 1);
-    port("act_mask".into(), Dir::In, MASK_BITS);
+    port("act_mask".into(), Dir::In, cols);
     for k in 0..rows * ks {
         port(format!("act_{k}"), Dir::In, act_w);
     }
@@ -267,10 +269,6 @@ pub fn array_top(
     ] {
         net(n, w);
     }
-    if cols < MASK_BITS {
-        // The mask port is 64 bits whatever the column count (lint ignores `*unused*`).
-        net("act_mask_unused", 1);
-    }
     for (q, w) in [("count_q", 32), ("outs_q", 32), ("running_q", 1)] {
         m.regs.push(Register {
             q: q.into(),
@@ -303,19 +301,6 @@ pub fn array_top(
         "take_beat",
         Expr::and(Expr::r("act_valid"), Expr::r("beat_ready")),
     ));
-    if cols < MASK_BITS {
-        comb.push(assign(
-            "act_mask_unused",
-            Expr::un(
-                UnOp::Xor,
-                Expr::Slice(
-                    Box::new(Expr::r("act_mask")),
-                    MASK_BITS - cols,
-                    Box::new(Expr::Int(cols as i64)),
-                ),
-            ),
-        ));
-    }
     comb.push(assign(
         "accepted",
         (0..cols)

@@ -10,6 +10,7 @@
 use super::array_glue::{
     counter_in, counter_out, drive_pes, put_all, read_pes, take_all, GluePe, GlueSim,
 };
+use super::sim::PortSample;
 use rust_hdl::core::atom::Atom;
 use rust_hdl::core::probe::Probe;
 use rust_hdl::prelude::*;
@@ -123,13 +124,31 @@ impl<const A: usize, const RES: usize> ArrayIo<A, RES> {
         }
     }
 
+    /// `act_mask` as the emitted top's port of one bit per column holds it (this signal is 64
+    /// bits wide: rust-hdl wants a width known at compile time).
+    fn top_act_mask(&self) -> u128 {
+        let cols = self.out_valid.len();
+        self.act_mask.val().to_u128() & ((1u128 << cols) - 1)
+    }
+
+    /// A port sample of the shell (`sim::sample_ports`) as the emitted top sees it: `act_mask`
+    /// cut to its one bit per column, so the sample replays on the Verilog.
+    pub fn fit_sample_to_top(&self, sample: &mut PortSample) {
+        let cols = self.out_valid.len();
+        for (name, _, value) in &mut sample.values {
+            if name == "act_mask" {
+                *value = format!("{cols}'h{:x}", self.top_act_mask());
+            }
+        }
+    }
+
     /// The inputs into the glue's ports of the same names.
     fn put(&self, g: &mut GlueSim) {
         g.put(g.slot("reset"), &self.reset.val());
         g.put(g.slot("start"), &self.start.val());
         g.put(g.slot("expected"), &self.expected.val());
         g.put(g.slot("act_valid"), &self.act_valid.val());
-        g.put(g.slot("act_mask"), &self.act_mask.val());
+        g.eval.set(g.slot("act_mask"), self.top_act_mask());
         put_all(g, "act_0", &self.act);
         put_all(g, "out_ready_0", &self.out_ready);
     }

@@ -10,7 +10,7 @@ module tetris_top (
     output wire [31:0] cycles,
     input  wire act_valid,
     output wire act_ready,
-    input  wire [63:0] act_mask,
+    input  wire [3:0] act_mask,
     input  wire [15:0] act_0,
     input  wire [15:0] act_1,
     input  wire [15:0] act_2,
@@ -303,7 +303,6 @@ module tetris_top (
     reg  [31:0] count_d;
     reg  [31:0] outs_d;
     reg  running_d;
-    wire act_mask_unused;
     wire [15:0] act_in [0:63];
     wire kw_valid_in [0:3];
     wire kw_lane_valid_in [0:59];
@@ -738,7 +737,6 @@ module tetris_top (
     endgenerate
     assign beat_ready = (((((~act_mask[0]) | col_act_ready[0]) & ((~act_mask[1]) | col_act_ready[1])) & ((~act_mask[2]) | col_act_ready[2])) & ((~act_mask[3]) | col_act_ready[3]));
     assign take_beat = (act_valid & beat_ready);
-    assign act_mask_unused = (^act_mask[63:4]);
     assign accepted = ((({{31{1'b0}}, (col_res_valid[0] & out_ready_in[0])} + {{31{1'b0}}, (col_res_valid[1] & out_ready_in[1])}) + {{31{1'b0}}, (col_res_valid[2] & out_ready_in[2])}) + {{31{1'b0}}, (col_res_valid[3] & out_ready_in[3])});
     assign finished = (outs_q == expected);
     assign act_ready = beat_ready;
