@@ -5,17 +5,20 @@
 //!    reads it goes (the `x = sum_0; ... x = sum_14;` an unrolled rust-hdl loop leaves);
 //! 3. [`remove_aliases`]: a net assigned once, unconditionally, from another signal
 //!    (`child$act = act`) is that signal (instances connect to it directly);
-//! 4. [`split_cones`]: a module's one combinational block becomes independent processes, one
+//! 4. [`ifs_to_case`]: a run of `if (s == k)` on one subject with distinct constants is one
+//!    `case (s)` (rust-hdl has no dynamic index: `a[ptr]` is written as such a run);
+//! 5. [`split_cones`]: a module's one combinational block becomes independent processes, one
 //!    per group of targets that must stay together, so that no process both drives a
 //!    sub-module input and reads a sub-module output (Verilator's UNOPTFLAT false loops);
-//! 5. [`hoist`]: an expression Verilog cannot slice or index (a sum, a product) and that must
+//! 6. [`hoist`]: an expression Verilog cannot slice or index (a sum, a product) and that must
 //!    be truncated or indexed is first assigned to a temporary of its own width;
-//! 6. [`legal_names`]: `$` becomes `_`; a name that collides or is a reserved word is refused;
-//! 7. merging identical modules and naming them `<top>_<block>` ([`assemble`]).
+//! 7. [`legal_names`]: `$` becomes `_`; a name that collides or is a reserved word is refused;
+//! 8. merging identical modules and naming them `<top>_<block>` ([`assemble`]).
 
 use super::width::width_of;
-use super::{Expr, LValue, Module, Net, Netlist, Process, Stmt};
+use super::{BinOp, Expr, LValue, Module, Net, Netlist, Process, Stmt};
 use anyhow::{bail, Context, Result};
+use num_bigint::BigUint;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tetris_core::config::is_verilog_keyword;
 
@@ -38,6 +41,7 @@ pub fn assemble(raw: Vec<(String, Module)>, top_name: &str, doc: &[String]) -> R
         resolve_clocks(&mut m).with_context(ctx)?;
         drop_overwritten(&mut m);
         remove_aliases(&mut m);
+        ifs_to_case(&mut m);
         split_cones(&mut m);
         hoist(&mut m);
         legal_names(&mut m).with_context(ctx)?;
@@ -222,6 +226,89 @@ pub fn rename_everywhere(m: &mut Module, f: &dyn Fn(&str) -> Option<String>) {
             }
         }
     }
+}
+
+/// Every run of two or more `if (s == k) ..` (no else) on one subject `s`, with distinct
+/// constants `k` and no branch writing what `s` reads, becomes one `case (s)` with an empty
+/// default: at most one branch of such a run is taken, so their order does not matter. This
+/// is how rust-hdl code without a dynamic index selects an element: `for i in 0..KS { if
+/// ptr == i { a = act[i] } }` (the MAC PE's activation select).
+pub fn ifs_to_case(m: &mut Module) {
+    let Some(body) = body_mut(m).map(std::mem::take) else {
+        return;
+    };
+    let body = case_runs(body, m);
+    if let Some(b) = body_mut(m) {
+        *b = body;
+    }
+}
+
+fn case_runs(body: Vec<Stmt>, m: &Module) -> Vec<Stmt> {
+    let body: Vec<Stmt> = body
+        .into_iter()
+        .map(|s| match s {
+            Stmt::If(c, a, b) => Stmt::If(c, case_runs(a, m), case_runs(b, m)),
+            Stmt::Case(x, arms, d) => Stmt::Case(
+                x,
+                arms.into_iter()
+                    .map(|(l, b)| (l, case_runs(b, m)))
+                    .collect(),
+                case_runs(d, m),
+            ),
+            assign => assign,
+        })
+        .collect();
+    let mut out = vec![];
+    let mut i = 0;
+    while i < body.len() {
+        let Some((subject, ..)) = selection(&body[i]) else {
+            out.push(body[i].clone());
+            i += 1;
+            continue;
+        };
+        let mut reads = vec![];
+        subject.reads(&mut reads);
+        let mut arms: Vec<(Vec<Expr>, Vec<Stmt>)> = vec![];
+        let mut labels: Vec<BigUint> = vec![];
+        while let Some((s, label, value, then)) = body.get(i + arms.len()).and_then(selection) {
+            let mut writes = vec![];
+            then.iter().for_each(|t| t.writes(&mut writes));
+            // A label wider than the subject would be cut to its width in a case.
+            let fits = value.bits() <= u64::from(width_of(s, m));
+            if s != subject
+                || !fits
+                || labels.contains(&value)
+                || writes.iter().any(|w| reads.contains(w))
+            {
+                break;
+            }
+            labels.push(value);
+            arms.push((vec![label.clone()], then.clone()));
+        }
+        if arms.len() < 2 {
+            out.push(body[i].clone());
+            i += 1;
+            continue;
+        }
+        i += arms.len();
+        out.push(Stmt::Case(subject.clone(), arms, vec![]));
+    }
+    out
+}
+
+/// `if (s == k) then` without an else, `k` a constant: (s, k, k's value, then).
+fn selection(s: &Stmt) -> Option<(&Expr, &Expr, BigUint, &Vec<Stmt>)> {
+    let Stmt::If(Expr::Binary(BinOp::Eq, subject, label), then, other) = s else {
+        return None;
+    };
+    let value = match &**label {
+        Expr::Lit(_, v) => v.clone(),
+        Expr::Int(k) => BigUint::from(u64::try_from(*k).ok()?),
+        _ => return None,
+    };
+    other
+        .is_empty()
+        .then_some((&**subject, &**label, value, then))
 }
 
 /// Split the one combinational block into processes. Targets stay in one process when a
@@ -591,6 +678,78 @@ mod tests {
         ];
         for body in kept {
             assert_eq!(run(body.clone()), body);
+        }
+    }
+
+    #[test]
+    fn a_run_of_selections_becomes_one_case_that_computes_the_same() {
+        use crate::eval::Eval;
+        use crate::{Dir, Expr, Port, Stmt};
+        let set = |t: &str, e: Expr| Stmt::Assign(LValue::Net(t.into()), e);
+        let pick = |k: u64, then: Vec<Stmt>| {
+            Stmt::If(
+                Expr::bin(BinOp::Eq, Expr::r("p"), Expr::lit(2, k)),
+                then,
+                vec![],
+            )
+        };
+        let module = |body: Vec<Stmt>| {
+            let mut m = Module::new("m");
+            m.ports.push(Port::new("p", Dir::In, 2));
+            for a in ["a0", "a1", "a2", "a3"] {
+                m.ports.push(Port::new(a, Dir::In, 4));
+            }
+            m.ports.push(Port::new("y", Dir::Out, 4));
+            m.comb.push(Process {
+                targets: vec!["y".into()],
+                body,
+            });
+            m
+        };
+        // y = 0, then one `if (p == k) y = a_k` for k = 0, 1, 3: one case of three arms.
+        let select: Vec<Stmt> = [0u64, 1, 3]
+            .iter()
+            .map(|&k| pick(k, vec![set("y", Expr::r(format!("a{k}")))]))
+            .collect();
+        let before = module([vec![set("y", Expr::lit(4, 0))], select.clone()].concat());
+        let mut after = before.clone();
+        ifs_to_case(&mut after);
+        let body = &after.comb[0].body;
+        assert_eq!(body.len(), 2, "{body:?}");
+        let Stmt::Case(subject, arms, default) = &body[1] else {
+            panic!("no case: {body:?}")
+        };
+        assert_eq!((subject, arms.len(), default.len()), (&Expr::r("p"), 3, 0));
+        // Every input value gives the same output before and after.
+        let (mut x, mut y) = (Eval::new(&before).unwrap(), Eval::new(&after).unwrap());
+        for p in 0..4u128 {
+            for e in [&mut x, &mut y] {
+                e.set(e.slot("p").unwrap(), p);
+                for k in 0..4 {
+                    e.set(e.slot(&format!("a{k}")).unwrap(), 5 + k as u128);
+                }
+                e.settle();
+            }
+            assert_eq!(x.get(x.slot("y").unwrap()), y.get(y.slot("y").unwrap()));
+        }
+        // Not one case: a repeated label (both run, the last wins), a branch that changes the
+        // subject, an else, or a lone selection.
+        let writes_p = pick(1, vec![set("p", Expr::lit(2, 0))]);
+        let with_else = Stmt::If(
+            Expr::bin(BinOp::Eq, Expr::r("p"), Expr::lit(2, 1)),
+            vec![set("y", Expr::r("a1"))],
+            vec![set("y", Expr::r("a2"))],
+        );
+        let kept = [
+            vec![select[0].clone(), select[0].clone()],
+            vec![select[0].clone(), writes_p],
+            vec![select[0].clone(), with_else],
+            vec![select[0].clone()],
+        ];
+        for body in kept {
+            let mut m = module(body.clone());
+            ifs_to_case(&mut m);
+            assert_eq!(m.comb[0].body, body);
         }
     }
 }
