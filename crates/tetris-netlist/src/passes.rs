@@ -732,16 +732,23 @@ mod tests {
             }
             assert_eq!(x.get(x.slot("y").unwrap()), y.get(y.slot("y").unwrap()));
         }
-        // Not one case: a repeated label (both run, the last wins), a branch that changes the
-        // subject, an else, or a lone selection.
+        // Not one case: a repeated label (both run, the last wins), a label wider than the
+        // subject, a branch that changes the subject, an else, or a lone selection.
         let writes_p = pick(1, vec![set("p", Expr::lit(2, 0))]);
         let with_else = Stmt::If(
             Expr::bin(BinOp::Eq, Expr::r("p"), Expr::lit(2, 1)),
             vec![set("y", Expr::r("a1"))],
             vec![set("y", Expr::r("a2"))],
         );
+        // A 3-bit label 4 never equals the 2-bit p, but cut to p's width it would be 0.
+        let too_wide = Stmt::If(
+            Expr::bin(BinOp::Eq, Expr::r("p"), Expr::lit(3, 4)),
+            vec![set("y", Expr::r("a2"))],
+            vec![],
+        );
         let kept = [
             vec![select[0].clone(), select[0].clone()],
+            vec![select[1].clone(), too_wide],
             vec![select[0].clone(), writes_p],
             vec![select[0].clone(), with_else],
             vec![select[0].clone()],
