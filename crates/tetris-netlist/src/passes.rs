@@ -229,9 +229,10 @@ pub fn rename_everywhere(m: &mut Module, f: &dyn Fn(&str) -> Option<String>) {
 }
 
 /// Every run of two or more `if (s == k) ..` (no else) on one subject `s`, with distinct
-/// constants `k` and no branch writing what `s` reads, becomes one `case (s)` with an empty
-/// default: at most one branch of such a run is taken, so their order does not matter. This
-/// is how rust-hdl code without a dynamic index selects an element: `for i in 0..KS { if
+/// constants `k` and no branch writing what `s` reads, becomes one `case (s)`: at most one
+/// branch of such a run is taken, so their order does not matter. An assignment `y = d` just
+/// before the run becomes the default arm when every branch only assigns `y` (`take_default`).
+/// This is how rust-hdl code without a dynamic index selects an element: `for i in 0..KS { if
 /// ptr == i { a = act[i] } }` (the MAC PE's activation select).
 pub fn ifs_to_case(m: &mut Module) {
     let Some(body) = body_mut(m).map(std::mem::take) else {
@@ -291,9 +292,39 @@ fn case_runs(body: Vec<Stmt>, m: &Module) -> Vec<Stmt> {
             continue;
         }
         i += arms.len();
-        out.push(Stmt::Case(subject.clone(), arms, vec![]));
+        let default = take_default(&mut out, &arms, &reads);
+        out.push(Stmt::Case(subject.clone(), arms, default));
     }
     out
+}
+
+/// The default arm of a case made of `arms`: the assignment `y = d` just before it (popped
+/// from `before`) when every arm is one assignment `y = e` and neither the subject (which
+/// reads `subject_reads`) nor any `e` reads `y`: then `y = d` counts exactly when no arm is
+/// taken. Otherwise empty.
+fn take_default(
+    before: &mut Vec<Stmt>,
+    arms: &[(Vec<Expr>, Vec<Stmt>)],
+    subject_reads: &[String],
+) -> Vec<Stmt> {
+    let Some(Stmt::Assign(LValue::Net(y), _)) = before.last() else {
+        return vec![];
+    };
+    let only_y = |body: &[Stmt]| match body {
+        [s @ Stmt::Assign(LValue::Net(x), _)] => {
+            let mut r = vec![];
+            s.reads(&mut r);
+            x == y && !r.contains(y)
+        }
+        _ => false,
+    };
+    let mut d_reads = vec![];
+    before[before.len() - 1].reads(&mut d_reads);
+    if arms.iter().all(|(_, b)| only_y(b)) && !subject_reads.contains(y) && !d_reads.contains(y) {
+        before.pop().into_iter().collect()
+    } else {
+        vec![]
+    }
 }
 
 /// `if (s == k) then` without an else, `k` a constant: (s, k, k's value, then).
@@ -706,7 +737,8 @@ mod tests {
             });
             m
         };
-        // y = 0, then one `if (p == k) y = a_k` for k = 0, 1, 3: one case of three arms.
+        // y = 0, then one `if (p == k) y = a_k` for k = 0, 1, 3: one case of three arms and
+        // a default.
         let select: Vec<Stmt> = [0u64, 1, 3]
             .iter()
             .map(|&k| pick(k, vec![set("y", Expr::r(format!("a{k}")))]))
@@ -715,11 +747,12 @@ mod tests {
         let mut after = before.clone();
         ifs_to_case(&mut after);
         let body = &after.comb[0].body;
-        assert_eq!(body.len(), 2, "{body:?}");
-        let Stmt::Case(subject, arms, default) = &body[1] else {
-            panic!("no case: {body:?}")
+        // `y = 0` before the run counts exactly when no arm is taken: it is the default arm.
+        let [Stmt::Case(subject, arms, default)] = &body[..] else {
+            panic!("not one case: {body:?}")
         };
-        assert_eq!((subject, arms.len(), default.len()), (&Expr::r("p"), 3, 0));
+        assert_eq!((subject, arms.len()), (&Expr::r("p"), 3));
+        assert_eq!(default, &vec![set("y", Expr::lit(4, 0))]);
         // Every input value gives the same output before and after.
         let (mut x, mut y) = (Eval::new(&before).unwrap(), Eval::new(&after).unwrap());
         for p in 0..4u128 {
@@ -732,6 +765,18 @@ mod tests {
             }
             assert_eq!(x.get(x.slot("y").unwrap()), y.get(y.slot("y").unwrap()));
         }
+        // An arm that reads y sees `y = 0`: that assignment stays before the case.
+        let reads_y = pick(
+            1,
+            vec![set("y", Expr::bin(BinOp::And, Expr::r("y"), Expr::r("a1")))],
+        );
+        let mut m = module(vec![set("y", Expr::lit(4, 0)), select[0].clone(), reads_y]);
+        ifs_to_case(&mut m);
+        let body = &m.comb[0].body;
+        assert!(
+            matches!(&body[..], [Stmt::Assign(..), Stmt::Case(_, arms, d)] if arms.len() == 2 && d.is_empty()),
+            "{body:?}"
+        );
         // Not one case: a repeated label (both run, the last wins), a label wider than the
         // subject, a branch that changes the subject, an else, or a lone selection.
         let writes_p = pick(1, vec![set("p", Expr::lit(2, 0))]);

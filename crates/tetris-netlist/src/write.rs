@@ -258,18 +258,32 @@ impl Writer<'_> {
                 writeln!(out, "{ind}case ({})", self.natural(subject)?)?;
                 for (labels, body) in arms {
                     let l: Result<Vec<String>> = labels.iter().map(|l| self.ex(l, w)).collect();
-                    writeln!(out, "{ind}    {}: begin", l?.join(", "))?;
-                    for s in body {
-                        self.stmt(s, depth + 2, out)?;
-                    }
-                    writeln!(out, "{ind}    end")?;
+                    self.case_arm(&l?.join(", "), body, depth + 1, out)?;
                 }
-                writeln!(out, "{ind}    default: begin")?;
-                for s in default {
-                    self.stmt(s, depth + 2, out)?;
-                }
-                writeln!(out, "{ind}    end")?;
+                self.case_arm("default", default, depth + 1, out)?;
                 writeln!(out, "{ind}endcase")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One arm of a case: `label: ;` when empty, `label: x = e;` for one assignment, else
+    /// `label: begin .. end`.
+    fn case_arm(&self, label: &str, body: &[Stmt], depth: usize, out: &mut String) -> Result<()> {
+        let ind = "    ".repeat(depth);
+        match body {
+            [] => writeln!(out, "{ind}{label}: ;")?,
+            [s @ Stmt::Assign(..)] => {
+                let mut text = String::new();
+                self.stmt(s, 0, &mut text)?;
+                write!(out, "{ind}{label}: {text}")?;
+            }
+            _ => {
+                writeln!(out, "{ind}{label}: begin")?;
+                for s in body {
+                    self.stmt(s, depth + 1, out)?;
+                }
+                writeln!(out, "{ind}end")?;
             }
         }
         Ok(())
