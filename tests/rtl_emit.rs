@@ -82,6 +82,41 @@ passes_all_tools! {
     mac_16_passes_all_tools: Mac 16 Sm;
 }
 
+/// The MAC array's PE selects `act[kw_ptr]` with one `case` whose default is the value it
+/// assigned first (netlist pass `ifs_to_case`), not with KS `if`s.
+#[test]
+fn mac_pe_selects_its_activation_with_one_case() {
+    use tetris_hdl::netlist::{Expr, Stmt};
+    let mut c = common::configs::array_config(2, 2, 8, Encoding::Sm);
+    c.pe.kind = PeKind::Mac;
+    let built = build(&c, 1).unwrap();
+    let statements = || {
+        built
+            .design
+            .netlist
+            .modules
+            .iter()
+            .flat_map(|m| m.comb.iter().flat_map(|p| &p.body))
+    };
+    let cases: Vec<(usize, usize)> = statements()
+        .filter_map(|s| match s {
+            Stmt::Case(Expr::Ref(n), arms, default) if n == "kw_ptr" => {
+                Some((arms.len(), default.len()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(cases, vec![(c.pe.ks as usize, 1)]);
+    let mut reads = vec![];
+    statements()
+        .filter(|s| matches!(s, Stmt::If(..)))
+        .for_each(|s| s.reads(&mut reads));
+    assert!(
+        !reads.iter().any(|n| n == "kw_ptr"),
+        "an `if` still tests kw_ptr"
+    );
+}
+
 #[test]
 fn sac_pe_modules_merge_to_distinct_blocks() {
     let built = build(&cfg(PeKind::Sac, 16, Encoding::Sm), 1).unwrap();

@@ -307,7 +307,7 @@ fn take_default(
     arms: &[(Vec<Expr>, Vec<Stmt>)],
     subject_reads: &[String],
 ) -> Vec<Stmt> {
-    let Some(Stmt::Assign(LValue::Net(y), _)) = before.last() else {
+    let Some(last @ Stmt::Assign(LValue::Net(y), _)) = before.last() else {
         return vec![];
     };
     let only_y = |body: &[Stmt]| match body {
@@ -319,7 +319,7 @@ fn take_default(
         _ => false,
     };
     let mut d_reads = vec![];
-    before[before.len() - 1].reads(&mut d_reads);
+    last.reads(&mut d_reads);
     if arms.iter().all(|(_, b)| only_y(b)) && !subject_reads.contains(y) && !d_reads.contains(y) {
         before.pop().into_iter().collect()
     } else {
