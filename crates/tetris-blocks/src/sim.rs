@@ -141,10 +141,12 @@ pub struct StreamRun {
     pub trace: Option<Trace>,
 }
 
-/// What a PE stream counts as it runs: the accepted beats (the index of the next one), the
-/// cycles of the first and the last, and the results with the latency from the last beat.
+/// What a PE stream counts as it runs: the cycle, the accepted beats (the index of the next
+/// one), the cycles of the first and the last, and the results with the latency from the last
+/// beat.
 #[derive(Default)]
 struct Tally {
+    cycle: usize,
     beats: usize,
     first: Option<usize>,
     last_beat: usize,
@@ -153,15 +155,19 @@ struct Tally {
 }
 
 impl Tally {
-    fn beat(&mut self, cycle: usize) {
-        self.first.get_or_insert(cycle);
-        self.last_beat = cycle;
-        self.beats += 1;
-    }
-
-    fn result(&mut self, cycle: usize, value: i128) {
-        self.results.push(value);
-        self.latency = cycle - self.last_beat;
+    /// Record the settled cycle's handshakes (a beat taken, a result delivered) and count the
+    /// cycle; the caller then clocks the block.
+    fn end_cycle(&mut self, beat_taken: bool, result: Option<i128>) {
+        if beat_taken {
+            self.first.get_or_insert(self.cycle);
+            self.last_beat = self.cycle;
+            self.beats += 1;
+        }
+        if let Some(value) = result {
+            self.results.push(value);
+            self.latency = self.cycle - self.last_beat;
+        }
+        self.cycle += 1;
     }
 
     fn finish(self, trace: Option<Trace>) -> StreamRun {
@@ -231,10 +237,9 @@ pub fn run_sac_pe<
     let mut trace = record.then(Vec::new);
     let mut ai = 0;
     let mut tally = Tally::default();
-    let mut cycle = 0usize;
     while tally.results.len() < dots.len() {
         assert!(
-            cycle < 100 * (beats.len() + acts.len() + 10),
+            tally.cycle < 100 * (beats.len() + acts.len() + 10),
             "SAC PE stream stuck"
         );
         let stall_act = stall.as_deref_mut().is_some_and(|r| r.chance(1, 4));
@@ -260,14 +265,12 @@ pub fn run_sac_pe<
         if uut.act_valid.val() && uut.act_ready.val() {
             ai += 1;
         }
-        if uut.kw_valid.val() && uut.kw_ready.val() {
-            tally.beat(cycle);
-        }
-        if uut.res_valid.val() && uut.res_ready.val() {
-            tally.result(cycle, from_bits_signed::<RES>(uut.res.val()));
-        }
+        let result = uut.res_valid.val() && uut.res_ready.val();
+        tally.end_cycle(
+            uut.kw_valid.val() && uut.kw_ready.val(),
+            result.then(|| from_bits_signed::<RES>(uut.res.val())),
+        );
         clock_edge(&mut uut, |u| (&mut u.clock, &mut u.reset));
-        cycle += 1;
     }
     tally.finish(trace)
 }
@@ -384,9 +387,8 @@ pub fn run_mac_pe<const W: usize, const A: usize, const RES: usize>(
         .collect();
     let mut trace = record.then(Vec::new);
     let mut tally = Tally::default();
-    let mut cycle = 0usize;
     while tally.results.len() < dots.len() {
-        assert!(cycle < 100 * (pairs.len() + 10), "MAC PE stream stuck");
+        assert!(tally.cycle < 100 * (pairs.len() + 10), "MAC PE stream stuck");
         let stall_in = stall.as_deref_mut().is_some_and(|r| r.chance(1, 4));
         let stall_res = stall.as_deref_mut().is_some_and(|r| r.chance(1, 3));
         let p = pairs.get(tally.beats);
@@ -396,14 +398,12 @@ pub fn run_mac_pe<const W: usize, const A: usize, const RES: usize>(
         uut.in_last.next = p.is_some_and(|p| p.2);
         uut.res_ready.next = !stall_res;
         settle(&mut uut, &mut trace, "MAC PE");
-        if uut.in_valid.val() && uut.in_ready.val() {
-            tally.beat(cycle);
-        }
-        if uut.res_valid.val() && uut.res_ready.val() {
-            tally.result(cycle, from_bits_signed::<RES>(uut.res.val()));
-        }
+        let result = uut.res_valid.val() && uut.res_ready.val();
+        tally.end_cycle(
+            uut.in_valid.val() && uut.in_ready.val(),
+            result.then(|| from_bits_signed::<RES>(uut.res.val())),
+        );
         clock_edge(&mut uut, |u| (&mut u.clock, &mut u.reset));
-        cycle += 1;
     }
     tally.finish(trace)
 }
