@@ -388,7 +388,10 @@ pub fn run_mac_pe<const W: usize, const A: usize, const RES: usize>(
     let mut trace = record.then(Vec::new);
     let mut tally = Tally::default();
     while tally.results.len() < dots.len() {
-        assert!(tally.cycle < 100 * (pairs.len() + 10), "MAC PE stream stuck");
+        assert!(
+            tally.cycle < 100 * (pairs.len() + 10),
+            "MAC PE stream stuck"
+        );
         let stall_in = stall.as_deref_mut().is_some_and(|r| r.chance(1, 4));
         let stall_res = stall.as_deref_mut().is_some_and(|r| r.chance(1, 3));
         let p = pairs.get(tally.beats);
