@@ -12,6 +12,7 @@ use tetris_hdl::array::mapper::{kneaded_lengths, map_layer};
 use tetris_hdl::array::network::{evaluate_all, synthetic_activations, total};
 use tetris_hdl::flow::rtl_driver::run_layer_rtl;
 use tetris_hdl::model::conv::{conv2d, ConvParams};
+use tetris_hdl::model::rng::SplitMix64;
 use tetris_hdl::weights::Layer;
 
 #[path = "../tests/common/configs.rs"]
@@ -22,16 +23,8 @@ use configs::default_on_array;
 use conv_layers::same_3x3_conv;
 
 fn gaussian(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed;
-    let mut u = || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((s >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    };
-    (0..n)
-        .map(|_| ((-2.0 * u().ln()).sqrt() * (std::f64::consts::TAU * u()).cos()) as f32)
-        .collect()
+    let mut r = SplitMix64::new(seed);
+    (0..n).map(|_| r.normal() as f32).collect()
 }
 
 /// The 13 conv layers of VGG-16: its five stages of (output channels, map side, layers), each

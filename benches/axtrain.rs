@@ -11,8 +11,8 @@ use tetris_hdl::axtrain::hardware::{ActOperand, Hardware};
 use tetris_hdl::axtrain::net::Arch;
 use tetris_hdl::axtrain::noise::ErrorModel;
 use tetris_hdl::axtrain::qnet::{gemm_row, Arith};
-use tetris_hdl::axtrain::rng::Rng;
 use tetris_hdl::axtrain::train::Mode;
+use tetris_hdl::model::rng::SplitMix64;
 
 #[path = "../tests/common/train.rs"]
 mod train;
@@ -37,7 +37,7 @@ fn one_core(arith: Arith, x: &[u8], w: &[i8], k: usize, m: usize) -> (f64, i64) 
 }
 
 fn main() {
-    let mut rng = Rng::new(1);
+    let mut rng = SplitMix64::new(1);
     println!("bit-exact inference, one core (best of 5), MACs/s:");
     println!(
         "{:<22} {:>10} {:>14} {:>14}",

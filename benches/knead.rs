@@ -8,40 +8,24 @@ mod cpu_time;
 use std::time::Instant;
 use tetris_hdl::analysis::knead_stats::{layer_stats, Settings};
 use tetris_hdl::model::encoding::Encoding;
+use tetris_hdl::model::rng::SplitMix64;
 
 const FILTERS: usize = 10_000;
 const PER_FILTER: usize = 1_000;
 
-/// SplitMix64: a small seeded generator (no extra crate needed).
-struct SplitMix(u64);
-impl SplitMix {
-    fn next_f64(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        // In (0, 1): never exactly 0, so logs are finite.
-        ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-}
-
 fn gaussian(n: usize, seed: u64) -> Vec<f32> {
-    let mut r = SplitMix(seed);
-    (0..n)
-        .map(|_| {
-            let (u, v) = (r.next_f64(), r.next_f64());
-            ((-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos() * 0.05) as f32
-        })
-        .collect()
+    let mut r = SplitMix64::new(seed);
+    (0..n).map(|_| (r.normal() * 0.05) as f32).collect()
 }
 
 fn laplace(n: usize, seed: u64) -> Vec<f32> {
-    let mut r = SplitMix(seed);
+    let mut r = SplitMix64::new(seed);
     (0..n)
         .map(|_| {
-            let u = r.next_f64() - 0.5;
-            (-0.05 * u.signum() * (1.0 - 2.0 * u.abs()).ln()) as f32
+            let u = r.uniform() - 0.5;
+            // u = -0.5 (a zero draw) would give ln(0).
+            let tail = (1.0 - 2.0 * u.abs()).max(f64::MIN_POSITIVE);
+            (-0.05 * u.signum() * tail.ln()) as f32
         })
         .collect()
 }

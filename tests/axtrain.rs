@@ -9,8 +9,8 @@ use tetris_hdl::axtrain::hardware::{ActOperand, Hardware};
 use tetris_hdl::axtrain::net::{init, layers, Arch, LayerSpec, Params};
 use tetris_hdl::axtrain::noise::{ErrorModel, NoiseModel};
 use tetris_hdl::axtrain::qnet::{gemm, Arith, QNet};
-use tetris_hdl::axtrain::rng::Rng;
 use tetris_hdl::axtrain::train::{sensitivity_kl, Mode, TrainConfig};
+use tetris_hdl::model::rng::SplitMix64;
 use tetris_hdl::noise::lut::{Lut8, Roles};
 use tetris_hdl::noise::models::Multiplier;
 
@@ -23,7 +23,7 @@ use common::train::adam_lut_train_config;
 
 /// Three classes of 8x8 images: a bright bar in the top, middle or bottom rows, plus noise.
 fn toy_rows(n: usize, seed: u64) -> Vec<(u32, Vec<f32>)> {
-    let mut rng = Rng::new(seed);
+    let mut rng = SplitMix64::new(seed);
     (0..n)
         .map(|i| {
             let c = (i % 3) as u32;
@@ -169,7 +169,7 @@ fn reference_logits_with(
 fn random_qnet(arch: Arch, seed: u64, act_max: u32) -> QNet {
     let specs = layers(arch, (1, 8, 8), 3, 16).unwrap();
     let mut params: Vec<Params> = init(&specs, seed);
-    let mut rng = Rng::new(seed + 99);
+    let mut rng = SplitMix64::new(seed + 99);
     for p in &mut params {
         p.b.iter_mut()
             .for_each(|b| *b = (rng.uniform() - 0.5) as f32);
@@ -260,7 +260,7 @@ fn lut_files_equal_the_models_and_roles_are_explicit() {
 fn passive_lut_noise_is_the_exact_error_and_the_magnitude_model_its_mean() {
     let hw = Hardware::from_spec("trunc:t=8", false, ActOperand::A).unwrap();
     let em = ErrorModel::new(hw);
-    let mut rng = Rng::new(3);
+    let mut rng = SplitMix64::new(3);
     let (k, m, rows) = (20, 4, 6);
     let x: Vec<u8> = (0..rows * k).map(|_| rng.below(256) as u8).collect();
     let w: Vec<i8> = (0..m * k)

@@ -123,7 +123,7 @@ impl Dataset {
         if !(0.0..1.0).contains(&test_fraction) || test_fraction <= 0.0 {
             bail!("--test-fraction {test_fraction}: must be in (0, 1)");
         }
-        let mut rng = super::rng::Rng::new(seed ^ 0x5eed_da7a);
+        let mut rng = crate::model::rng::SplitMix64::new(seed ^ 0x5eed_da7a);
         let (mut train, mut test) = (Vec::new(), Vec::new());
         for c in 0..self.classes as u32 {
             let mut idx: Vec<usize> = (0..self.len()).filter(|&i| self.labels[i] == c).collect();

@@ -21,5 +21,4 @@ pub mod net;
 pub mod noise;
 pub mod qnet;
 pub mod report;
-pub mod rng;
 pub mod train;

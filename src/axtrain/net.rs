@@ -2,7 +2,7 @@
 //! float forward pass in candle with a hook at every weighted layer's pre-activation (where
 //! passive noise, the straight-through approximate op and the active regularizer's probes act).
 
-use super::rng::Rng;
+use crate::model::rng::SplitMix64;
 use anyhow::{bail, Result};
 use candle_core::{Device, Tensor, Var};
 
@@ -107,7 +107,7 @@ pub struct Params {
 
 /// Seeded He-uniform initialization.
 pub fn init(specs: &[LayerSpec], seed: u64) -> Vec<Params> {
-    let mut rng = Rng::new(seed);
+    let mut rng = SplitMix64::new(seed);
     specs
         .iter()
         .map(|s| {

@@ -7,7 +7,7 @@
 
 use super::hardware::Hardware;
 use super::qnet::{gemm, Arith};
-use super::rng::Rng;
+use crate::model::rng::SplitMix64;
 use crate::noise::metrics::{Acc, Metrics};
 
 /// How passive training draws the multiplier's error.
@@ -98,7 +98,7 @@ impl ErrorModel {
         w: &[i8],
         k: usize,
         m: usize,
-        rng: &mut Rng,
+        rng: &mut SplitMix64,
     ) -> Vec<f64> {
         match model {
             NoiseModel::Gauss => {

@@ -26,7 +26,7 @@ use super::noise::{ErrorModel, NoiseModel};
 use super::qnet::{
     act_scale, gemm, input_maxima, patches, quantize_acts, quantize_weights, rows_to_nchw, Arith,
 };
-use super::rng::Rng;
+use crate::model::rng::SplitMix64;
 use anyhow::{bail, Result};
 use candle_core::{Device, Tensor, D};
 use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW, SGD};
@@ -177,7 +177,7 @@ pub fn train(
             Box::new(move |g| Ok(o.step(g)?))
         }
     };
-    let mut rng = Rng::new(seed ^ 0x7a11_0000);
+    let mut rng = SplitMix64::new(seed ^ 0x7a11_0000);
     let (c, h, w) = ds.shape;
     let f = ds.features();
     let mut order: Vec<usize> = (0..ds.len()).collect();
@@ -208,7 +208,7 @@ pub fn train(
                             input: &Tensor,
                             z: &Tensor,
                             ste: bool,
-                            rng: &mut Rng|
+                            rng: &mut SplitMix64|
              -> Result<Tensor> {
                 let em = hw.expect("checked above");
                 let ops = layer_ops(net, l, input, in_scales[l], act_max, cfg.per_channel)?;

@@ -22,6 +22,7 @@
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
+use tetris_core::model::rng::SplitMix64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TimingModel {
@@ -198,12 +199,10 @@ pub struct Flipper {
     out_bits: u32,
 }
 
+/// A hash of `z`: SplitMix64's first output from state z (counter-based, like the sample).
 #[inline(always)]
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+fn mix(z: u64) -> u64 {
+    SplitMix64(z).next_u64()
 }
 
 impl Flipper {

@@ -322,13 +322,8 @@ mod tests {
 
     #[test]
     fn recurrence_and_extrapolation_equal_a_stepped_simulation() {
-        let mut s = 99u64;
-        let mut rnd = |n: u64| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 33) % n
-        };
+        let mut r = tetris_core::model::rng::SplitMix64::new(99);
+        let mut rnd = |n: u64| r.next_u64() % n;
         for _ in 0..60 {
             let cols = 1 + rnd(5) as usize;
             let rows = 1 + rnd(3) as usize;

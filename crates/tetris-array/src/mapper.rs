@@ -226,15 +226,8 @@ mod tests {
 
     #[test]
     fn kneaded_lengths_match_the_knead_model() {
-        let mut s = 12345u64;
-        let w: Vec<i64> = (0..3 * 40)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 33) % 511) as i64 - 255
-            })
-            .collect();
+        let mut r = tetris_core::model::rng::SplitMix64::new(12345);
+        let w: Vec<i64> = (0..3 * 40).map(|_| r.range(-255, 255)).collect();
         for enc in [Encoding::Sm, Encoding::Csd] {
             let l = kneaded_lengths(&w, 40, 9, enc, 16);
             for (o, filt) in w.chunks(40).enumerate() {

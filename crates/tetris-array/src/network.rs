@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use tetris_core::config::Config;
 use tetris_core::model::quant::quantize;
+use tetris_core::model::rng::SplitMix64;
 use tetris_weights::{self as weights, npy, InputSpec, Layer, LoadOptions, Loaded, OpKind, Work};
 
 /// Refuse to simulate a network whose input sizes are not all known: every free input dim must
@@ -327,19 +328,12 @@ pub fn read_activations(path: &Path) -> Result<(Vec<usize>, Vec<f32>)> {
 }
 
 /// Seeded synthetic activations for a layer input: uniform over the `act_bits` range
-/// (splitmix64, so runs are reproducible).
+/// (SplitMix64, so runs are reproducible).
 pub fn synthetic_activations(len: usize, act_bits: u32, seed: u64) -> Vec<i64> {
-    let mut s = seed;
+    let mut r = SplitMix64::new(seed);
     let half = 1i64 << (act_bits - 1);
     (0..len)
-        .map(|_| {
-            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = s;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^= z >> 31;
-            (z % (2 * half as u64)) as i64 - half
-        })
+        .map(|_| (r.next_u64() % (2 * half as u64)) as i64 - half)
         .collect()
 }
 
@@ -348,18 +342,8 @@ pub fn synthetic_activations(len: usize, act_bits: u32, seed: u64) -> Vec<i64> {
 /// (max-abs) as real activations are. A fairer stand-in for energy than uniform values, whose
 /// every bit toggles half the time.
 pub fn synthetic_relu_activations(len: usize, act_bits: u32, seed: u64) -> Vec<i64> {
-    let mut r = tetris_core::model::rng::SplitMix64(seed);
-    let unit = |r: &mut tetris_core::model::rng::SplitMix64| {
-        (r.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let x: Vec<f32> = (0..len)
-        .map(|_| {
-            // Box-Muller.
-            let (u, v) = (unit(&mut r).max(1e-300), unit(&mut r));
-            let g = (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos();
-            g.max(0.0) as f32
-        })
-        .collect();
+    let mut r = SplitMix64::new(seed);
+    let x: Vec<f32> = (0..len).map(|_| r.normal().max(0.0) as f32).collect();
     if x.iter().all(|&v| v == 0.0) {
         return vec![0; len];
     }

@@ -306,12 +306,10 @@ mod tests {
     }
 
     fn pseudo_random(n: usize, seed: u64) -> Vec<f32> {
-        let mut x = seed;
+        let mut r = crate::model::rng::SplitMix64::new(seed);
         (0..n)
             .map(|_| {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                let x = r.next_u64();
                 let u = (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
                 // Heavy-tailed, with some exact zeros.
                 if x >> 60 == 0 {
