@@ -43,6 +43,7 @@ fn opts(target: Target, pnr: bool) -> SynthOptions {
         device: None,
         clock_mhz: 40.0,
         place_and_route: pnr,
+        pnr_time_limit: None,
         progress: false,
     }
 }
@@ -227,6 +228,32 @@ fn write_config(dir: &Path, cfg: &Config) -> PathBuf {
     let p = dir.join(format!("{}.toml", cfg.top.name));
     std::fs::write(&p, toml::to_string(cfg).unwrap()).unwrap();
     p
+}
+
+/// A place and route stopped at its time limit is a result, not a hang or an error: no Fmax,
+/// a note that says why, the rest of the report as usual.
+#[test]
+fn a_place_and_route_stopped_at_the_time_limit_reports_no_fmax_and_says_why() {
+    let t = tempfile::tempdir().unwrap();
+    let input = emit(&small(PeKind::Mac, 1), t.path());
+    let o = SynthOptions {
+        // nextpnr needs longer than this just to load the chip database.
+        pnr_time_limit: Some(std::time::Duration::from_millis(1)),
+        ..opts(Target::Ice40, true)
+    };
+    let r = synthesize(&input, &o, &t.path().join("w")).unwrap();
+    let pnr = r.pnr.as_ref().expect("place and route was run");
+    assert_eq!(r.design.fmax_mhz, None);
+    assert_eq!(pnr.fmax_mhz, None);
+    assert!(
+        pnr.note.contains("stopped at the time limit"),
+        "{}",
+        pnr.note
+    );
+    assert!(r.design.luts.unwrap() > 0);
+    // Without the limit the same design is routed and timed.
+    let r = synthesize(&input, &opts(Target::Ice40, true), &t.path().join("w2")).unwrap();
+    assert!(r.design.fmax_mhz.unwrap() > 0.0);
 }
 
 #[test]

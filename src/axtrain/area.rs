@@ -45,6 +45,7 @@ pub fn multiplier_area(spec: &str, signed: bool) -> Result<Area> {
                 device: None,
                 clock_mhz: 100.0,
                 place_and_route: false,
+                pnr_time_limit: None,
                 progress: false,
             };
             synthesize(&input, &opts, &base.join("generic"))

@@ -36,6 +36,8 @@ pub struct Args {
     /// iCE40 part for LUTs and Fmax: hx8k, hx1k, up5k.
     #[arg(long, default_value = "hx8k")]
     pub device: String,
+    #[command(flatten)]
+    pub pnr: crate::cli::PnrLimitArg,
     /// Output folder: compare.md, compare.json, compare.svg and one folder per design.
     #[arg(long, default_value = "synth_out/compare")]
     pub out: PathBuf,
@@ -99,6 +101,7 @@ pub fn run(a: Args) -> Result<()> {
         ks: a.ks,
         clock_mhz: a.clock_mhz,
         device: a.device.to_ascii_lowercase(),
+        pnr_time_limit: a.pnr.limit(),
         energy: liberty.map(|liberty| EnergyOptions {
             liberty,
             tiles: a.energy_tiles,

@@ -169,6 +169,22 @@ impl CacheDirArg {
     }
 }
 
+/// The time limit of each nextpnr-ice40 run (`synth`, `compare`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct PnrLimitArg {
+    /// Stop a place and route that has not finished after SECS seconds (0: no limit); its
+    /// Fmax is then reported as not measured, with a note. A design that nearly fills the
+    /// part can take the router an hour or more.
+    #[arg(long = "pnr-timeout", value_name = "SECS", default_value_t = 1800)]
+    pub secs: u64,
+}
+
+impl PnrLimitArg {
+    pub fn limit(&self) -> Option<std::time::Duration> {
+        (self.secs > 0).then(|| std::time::Duration::from_secs(self.secs))
+    }
+}
+
 /// How `knead` and `sim` read a weight file: operator families, batch-norm folding, numpy axis
 /// order.
 #[derive(clap::Args, Debug, Clone, Default)]

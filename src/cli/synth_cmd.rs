@@ -55,6 +55,8 @@ pub struct Args {
     /// iCE40: skip nextpnr (no Fmax).
     #[arg(long)]
     pub no_pnr: bool,
+    #[command(flatten)]
+    pub pnr: crate::cli::PnrLimitArg,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -97,6 +99,7 @@ pub fn run(a: Args) -> Result<()> {
         device: a.device.clone(),
         clock_mhz,
         place_and_route: !a.no_pnr,
+        pnr_time_limit: a.pnr.limit(),
         progress: true,
     };
     let out = work.join(target.name());

@@ -37,6 +37,8 @@ pub struct CompareOptions {
     pub ks: u32,
     pub clock_mhz: f64,
     pub device: String,
+    /// Stop each nextpnr run after this long (None: no limit); see `SynthOptions`.
+    pub pnr_time_limit: Option<std::time::Duration>,
     /// Energy on a standard-cell library (`tetris power`); `None`: not measured.
     pub energy: Option<EnergyOptions>,
     pub progress: bool,
@@ -195,6 +197,7 @@ impl Parts<'_> {
                 device: Some(self.o.device.clone()),
                 clock_mhz: self.o.clock_mhz,
                 place_and_route: true,
+                pnr_time_limit: self.o.pnr_time_limit,
                 progress: self.o.progress,
             };
             let r = synthesize(&input, &opts, &self.dir.join(module))?;
@@ -202,6 +205,11 @@ impl Parts<'_> {
             if let Some(f) = r.design.fmax_mhz {
                 self.timed.push(format!("{module}: {f:.2} MHz"));
                 return Ok(Timed::Mhz(f));
+            }
+            // Not timed whole (packed larger than the part, or stopped at the time limit):
+            // its parts are tried below, and the note says why.
+            if let Some(p) = &r.pnr {
+                self.timed.push(format!("{module} as a whole: {}", p.note));
             }
         }
         let child_luts: u64 = fig
@@ -286,6 +294,7 @@ fn measure(
         },
         clock_mhz: o.clock_mhz,
         place_and_route: pnr,
+        pnr_time_limit: o.pnr_time_limit,
         progress: o.progress,
     };
     let generic = synthesize(&input, &opts(Target::Generic, false), &dir.join("generic"))?;

@@ -9,13 +9,13 @@
 
 use super::constraints::{ice40_device, ice40_pcf, ice40_wrapper, wrapper_name, Ice40Device};
 use super::ports::top_ports;
-use super::tools::{run, Tool};
+use super::tools::{run_within, Tool};
 use super::yosys::{hierarchy_totals, parse_stat_json, run_script, HierStat};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tetris_fs::write_dir_atomic;
 
 pub const GENERIC_YS: &str = include_str!("../../../scripts/yosys/generic.ys");
@@ -93,6 +93,9 @@ pub struct SynthOptions {
     pub clock_mhz: f64,
     /// Run nextpnr-ice40 for the Fmax (iCE40 only).
     pub place_and_route: bool,
+    /// Stop nextpnr after this long (None: no limit). Routing a design that nearly fills the
+    /// part can take hours; a stopped run is reported (the note says so) with no Fmax.
+    pub pnr_time_limit: Option<Duration>,
     /// Show a spinner per phase on stderr.
     pub progress: bool,
 }
@@ -393,7 +396,7 @@ fn place_and_route(
     let t0 = Instant::now();
     let dev_flag = format!("--{}", dev.name);
     let clock = format!("{}", opts.clock_mhz);
-    let r = run(
+    let r = run_within(
         Tool::NextpnrIce40,
         &[
             &dev_flag,
@@ -415,10 +418,24 @@ fn place_and_route(
             "-q",
         ],
         dir,
+        opts.pnr_time_limit.unwrap_or(Duration::MAX),
     );
     sp.finish_and_clear();
     let r = r?;
     res.seconds = t0.elapsed().as_secs_f64();
+    let Some(r) = r else {
+        let log = std::fs::read_to_string(dir.join("nextpnr.log")).unwrap_or_default();
+        res.logic_cells_used = packed_logic_cells(&log).map(|(used, _)| used);
+        res.note = format!(
+            "not routed: nextpnr-ice40 was stopped at the time limit ({:.0} s){}",
+            res.seconds,
+            res.logic_cells_used.map_or(String::new(), |u| format!(
+                " with {u} of {} logic cells packed",
+                dev.logic_cells
+            ))
+        );
+        return Ok(res);
+    };
     if !r.ok {
         let log = std::fs::read_to_string(dir.join("nextpnr.log")).unwrap_or_default();
         // The count above is a lower bound: a LUT and a flip-flop that do not belong together

@@ -99,6 +99,23 @@ pub fn run_with_timeout(
     dir: &Path,
     limit: std::time::Duration,
 ) -> Result<ToolRun> {
+    match run_within(tool, args, dir, limit)? {
+        Some(run) => Ok(run),
+        None => bail!(
+            "{} gave no answer within {:.0} s and was stopped (raise the time limit or shrink the problem)",
+            tool.binary(),
+            limit.as_secs_f64()
+        ),
+    }
+}
+
+/// Run `tool args..` in `dir`; `None` when it was still running after `limit` and was killed.
+pub fn run_within(
+    tool: Tool,
+    args: &[&str],
+    dir: &Path,
+    limit: std::time::Duration,
+) -> Result<Option<ToolRun>> {
     use std::io::Read;
     let bin = tool.find()?;
     let mut child = Command::new(&bin)
@@ -137,19 +154,15 @@ pub fn run_with_timeout(
         if t0.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            bail!(
-                "{} gave no answer within {:.0} s and was stopped (raise the time limit or shrink the problem)",
-                tool.binary(),
-                limit.as_secs_f64()
-            );
+            return Ok(None);
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
-    Ok(ToolRun {
+    Ok(Some(ToolRun {
         ok: status.success(),
         stdout: out.join().unwrap_or_default(),
         stderr: err.join().unwrap_or_default(),
-    })
+    }))
 }
 
 /// Run `tool args..` in `dir`.
