@@ -108,7 +108,7 @@ fn a_tiny_sweep_through_gnu_parallel_is_collected_and_resumable() {
 
     // Resumable: nothing is redone; a point without its result is redone alone.
     let sac = out.join("points/sac4_ks4_sm_a1/result.json");
-    let mac = out.join("points/mac4_a1/result.json");
+    let mac = out.join("points/mac4_ks4_a1/result.json");
     let (t_sac, t_mac) = (mtime(&sac), mtime(&mac));
     let text = explore(&w, &out, "local");
     assert!(text.contains("2 done, 0 to run"), "{text}");

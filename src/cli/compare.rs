@@ -27,7 +27,7 @@ pub struct Args {
     /// Levels: 1 = one PE, N = an NxN array.
     #[arg(long, value_delimiter = ',', default_value = "1,4")]
     pub sizes: Vec<u32>,
-    /// Kneading stride of the SAC designs (4, 8, 16).
+    /// Kneading stride of the SAC designs (4, 8, 16), and the activation group both twins hold.
     #[arg(long, default_value_t = 16)]
     pub ks: u32,
     /// Place-and-route clock target (MHz).

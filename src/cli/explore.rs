@@ -35,7 +35,8 @@ pub struct Args {
     /// Weight (= activation) widths.
     #[arg(long, value_delimiter = ',', default_value = "8,16")]
     pub bits: Vec<u32>,
-    /// Kneading strides of the SAC points.
+    /// Kneading strides: of the SAC points, and the activation group of the MAC points (one
+    /// MAC point per KS).
     #[arg(long, value_delimiter = ',', default_value = "16")]
     pub ks: Vec<u32>,
     /// Weight encodings of the SAC points: sm, csd.

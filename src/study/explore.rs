@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// The axes of the sweep (every combination is a point; a MAC point ignores KS and encoding).
+/// The axes of the sweep (every combination is a point; a MAC point ignores the encoding).
 #[derive(Debug, Clone)]
 pub struct Space {
     pub kinds: Vec<PeKind>,
@@ -38,14 +38,15 @@ pub fn points(space: &Space) -> Result<Vec<Point>> {
     for &kind in &space.kinds {
         for &bits in &space.bits {
             for &size in &space.sizes {
-                // KS and encoding only shape the SAC PE: one MAC point per width and size.
+                // The encoding only shapes the SAC PE. KS shapes both: it is the activation
+                // group that each PE's double buffer holds (the MAC twin's largest block).
                 let variants: Vec<(u32, Encoding)> = match kind {
                     PeKind::Sac => space
                         .ks
                         .iter()
                         .flat_map(|&k| space.encodings.iter().map(move |&e| (k, e)))
                         .collect(),
-                    PeKind::Mac => vec![(space.ks[0], space.encodings[0])],
+                    PeKind::Mac => space.ks.iter().map(|&k| (k, space.encodings[0])).collect(),
                 };
                 for (ks, enc) in variants {
                     let mut c = Config::default_config();
@@ -58,7 +59,7 @@ pub fn points(space: &Space) -> Result<Vec<Point>> {
                     c.array.cols = size;
                     let id = match kind {
                         PeKind::Sac => format!("sac{bits}_ks{ks}_{}_a{size}", enc.name()),
-                        PeKind::Mac => format!("mac{bits}_a{size}"),
+                        PeKind::Mac => format!("mac{bits}_ks{ks}_a{size}"),
                     };
                     c.top.name = id.clone();
                     c.validate().with_context(|| format!("design point {id}"))?;
@@ -364,11 +365,7 @@ pub fn markdown(x: &Exploration) -> String {
             r.id,
             r.kind.name(),
             r.bits,
-            if r.kind == PeKind::Sac {
-                r.ks.to_string()
-            } else {
-                "-".into()
-            },
+            r.ks,
             if r.kind == PeKind::Sac {
                 r.encoding.as_str()
             } else {
@@ -534,11 +531,12 @@ mod tests {
         };
         let svg = svg(&x);
         assert!(svg.starts_with("<svg") && svg.contains("e: 12.00"), "{svg}");
-        assert!(markdown(&x).contains("| b | mac | 8 | - | - | 1x1 |"));
+        // A MAC point has a KS (its activation group) and no encoding.
+        assert!(markdown(&x).contains("| b | mac | 8 | 16 | - | 1x1 |"));
     }
 
     #[test]
-    fn mac_points_ignore_ks_and_encoding() {
+    fn mac_points_follow_ks_and_ignore_the_encoding() {
         let space = Space {
             kinds: vec![PeKind::Sac, PeKind::Mac],
             bits: vec![8],
@@ -547,9 +545,12 @@ mod tests {
             sizes: vec![1, 2],
         };
         let p = points(&space).unwrap();
-        assert_eq!(p.len(), 2 * 4 + 2);
+        // SAC: 2 KS x 2 encodings x 2 sizes; MAC: 2 KS x 2 sizes.
+        assert_eq!(p.len(), 2 * 4 + 2 * 2);
         let ids: std::collections::BTreeSet<&str> = p.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids.len(), p.len(), "ids are unique");
-        assert!(ids.contains("sac8_ks8_csd_a2") && ids.contains("mac8_a1"));
+        assert!(ids.contains("sac8_ks8_csd_a2") && ids.contains("mac8_ks4_a1"));
+        let mac = p.iter().find(|p| p.id == "mac8_ks8_a2").unwrap();
+        assert_eq!(mac.cfg.pe.ks, 8);
     }
 }
