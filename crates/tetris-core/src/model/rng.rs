@@ -2,7 +2,7 @@
 //! (bit-identical across runs and machines): one SplitMix64, with the integers, floats,
 //! normals and shuffles its users need.
 
-/// A small deterministic generator (SplitMix64) for seeded test vectors.
+/// A small deterministic generator (SplitMix64); `SplitMix64(state)` is also a counter-based hash.
 #[derive(Debug, Clone)]
 pub struct SplitMix64(pub u64);
 
