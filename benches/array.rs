@@ -68,8 +68,8 @@ fn main() {
         println!(
             "| cycle model, VGG-16 conv, 16-bit sm KS=16 | {r}x{c} | {weights} | {dt:.3} | {:.3} | speedup {:.3}, ideal share {:.3} |",
             dt * 1e7 / weights as f64,
-            tot.speedup,
-            tot.ideal_share
+            tot.run.speedup,
+            tot.run.ideal_share
         );
     }
     println!();

@@ -383,8 +383,8 @@ fn recurrent_matrices_run_per_time_step() {
             .unwrap(),
         Default::default(),
     );
-    assert_eq!(layer(&v, "lstm/R")["tetris_cycles"], one.tetris_cycles);
-    assert_eq!(one.tetris_cycles % 5, 0);
+    assert_eq!(layer(&v, "lstm/R")["tetris_cycles"], one.run.tetris_cycles);
+    assert_eq!(one.run.tetris_cycles % 5, 0);
 }
 
 // ------------------------------------------------------------------ input sizes

@@ -464,9 +464,12 @@ fn an_all_zero_layer_has_an_unbounded_ideal_speedup() {
     let doc: tetris_hdl::flow::sim_run::SimDoc = tetris_hdl::fsutil::read_json(&json).unwrap();
     let layer = &doc.layers[0];
     assert_eq!(layer.ideal_speedup, None);
-    assert_eq!(layer.ideal_share, 0.0);
-    assert!(layer.speedup > 0.0 && layer.tetris_cycles > 0, "{layer:?}");
+    assert_eq!(layer.run.ideal_share, 0.0);
+    assert!(
+        layer.run.speedup > 0.0 && layer.run.tetris_cycles > 0,
+        "{layer:?}"
+    );
     assert_eq!(doc.total.ideal_speedup_by_work, None);
-    assert_eq!(doc.total.ideal_share, 0.0);
+    assert_eq!(doc.total.run.ideal_share, 0.0);
     assert!(table.contains("inf"), "{table}");
 }

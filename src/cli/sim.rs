@@ -5,7 +5,7 @@
 
 use crate::array::cycle_model::{Timing, DEFAULT_WINDOW};
 use crate::array::network::{
-    check_inputs, evaluate_all, total, totals_by_op, LayerReport, TotalReport,
+    check_inputs, evaluate_all, total, totals_by_op, LayerReport, RunFigures, TotalReport,
 };
 use crate::cli::{CacheDirArg, ConfigArg, InputArgs, ModelArgs};
 use crate::flow::sim_run::{
@@ -306,28 +306,20 @@ fn print_table(
         "MAC Compute Util %",
         "Mapping Efficiency %"
     );
-    let row = |name: &str,
-               op: &str,
-               t: u64,
-               m: u64,
-               s: f64,
-               i: f64,
-               sh: f64,
-               u: f64,
-               mu: f64,
-               me: f64| {
+    // One row: a layer's figures or a total's, with the ideal speedup its share is of.
+    let row = |name: &str, op: &str, r: &RunFigures, ideal: Option<f64>| {
         println!(
             "{:<40} {:<13} {:>14} {:>14} {:>8.3} {:>8.3} {:>8.3} {:>16.1} {:>19.1} {:>22.1}",
             truncate(name, 40),
             op,
-            t,
-            m,
-            s,
-            i,
-            sh,
-            100.0 * u,
-            100.0 * mu,
-            100.0 * me
+            r.tetris_cycles,
+            r.mac_cycles,
+            r.speedup,
+            ideal.unwrap_or(f64::INFINITY),
+            r.ideal_share,
+            100.0 * r.utilization,
+            100.0 * r.mac_utilization,
+            100.0 * r.mapping_efficiency
         );
     };
     for r in reports {
@@ -336,33 +328,10 @@ fn print_table(
         } else {
             r.op.to_string()
         };
-        row(
-            &r.name,
-            &op,
-            r.tetris_cycles,
-            r.mac_cycles,
-            r.speedup,
-            r.ideal_speedup.unwrap_or(f64::INFINITY),
-            r.ideal_share,
-            r.utilization,
-            r.mac_utilization,
-            r.mapping_efficiency,
-        );
+        row(&r.name, &op, &r.run, r.ideal_speedup);
     }
-    let trow = |name: &str, op: &str, t: &TotalReport| {
-        row(
-            name,
-            op,
-            t.tetris_cycles,
-            t.mac_cycles,
-            t.speedup,
-            t.ideal_speedup_by_work.unwrap_or(f64::INFINITY),
-            t.ideal_share,
-            t.utilization,
-            t.mac_utilization,
-            t.mapping_efficiency,
-        )
-    };
+    let trow =
+        |name: &str, op: &str, t: &TotalReport| row(name, op, &t.run, t.ideal_speedup_by_work);
     if by_op.len() > 1 {
         for (k, t) in by_op {
             trow(&format!("total {k} ({} layers)", t.layers), k.name(), t);
@@ -395,12 +364,12 @@ fn print_rtl_samples(reports: &[LayerReport]) {
                 s.tetris_cycles,
                 s.mac_cycles,
                 s.speedup,
-                if r.outputs_match == Some(true) {
+                if r.run.outputs_match == Some(true) {
                     "match"
                 } else {
                     "MISMATCH"
                 },
-                if r.model_agrees == Some(true) {
+                if r.run.model_agrees == Some(true) {
                     "agrees"
                 } else {
                     "DIFFERS"

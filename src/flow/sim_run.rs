@@ -138,8 +138,8 @@ pub fn rtl_reports(
             run_rtl(&pl, cfg, &input, rtl_tiles, timing, true, a.mac_rtl)?
         };
         let mut r = evaluate(&pl, timing);
-        r.outputs_match = Some(run.outputs_match);
-        r.model_agrees = Some(run.model_agrees);
+        r.run.outputs_match = Some(run.outputs_match);
+        r.run.model_agrees = Some(run.model_agrees);
         r.rtl_sample = Some(RtlSample {
             tiles: run.tiles,
             of_tiles: pl.map.pixel_tiles(),
@@ -191,7 +191,7 @@ pub fn speedup_scene(reports: &[LayerReport], tot: &TotalReport) -> Scene {
     let (w, h, left, bottom, top) = (60.0 + 14.0 * n as f64 + 40.0, 420.0, 60.0, 60.0, 40.0);
     let ymax = reports
         .iter()
-        .map(|r| r.ideal_speedup.unwrap_or(0.0).max(r.speedup))
+        .map(|r| r.ideal_speedup.unwrap_or(0.0).max(r.run.speedup))
         .fold(1.0f64, f64::max)
         .ceil();
     let y = |v: f64| top + (h - top - bottom) * (1.0 - v.min(ymax) / ymax);
@@ -201,9 +201,9 @@ pub fn speedup_scene(reports: &[LayerReport], tot: &TotalReport) -> Scene {
         20.0,
         format!(
             "Tetris array speedup over the MAC array per layer (bars); ideal per-group bound (ticks). Total {:.3}x of ideal {:.3}x by work ({:.1}%)",
-            tot.speedup,
+            tot.run.speedup,
             tot.ideal_speedup_by_work.unwrap_or(f64::INFINITY),
-            100.0 * tot.ideal_share
+            100.0 * tot.run.ideal_share
         ),
     );
     for k in 0..=(ymax as usize * 2) {
@@ -221,15 +221,15 @@ pub fn speedup_scene(reports: &[LayerReport], tot: &TotalReport) -> Scene {
         let x = left + 14.0 * i as f64 + 2.0;
         s.rect(
             x,
-            y(r.speedup),
+            y(r.run.speedup),
             10.0,
-            y(0.0) - y(r.speedup),
+            y(0.0) - y(r.run.speedup),
             BAR,
             Some(format!(
                 "{} ({}): {:.3}x (ideal {:.3}x)",
                 r.name,
                 r.op,
-                r.speedup,
+                r.run.speedup,
                 r.ideal_speedup.unwrap_or(f64::INFINITY)
             )),
         );
@@ -378,7 +378,7 @@ pub fn share_notes(reports: &[LayerReport], tot: &TotalReport, cols: usize) -> V
     let mut notes = Vec::new();
     let above: Vec<&LayerReport> = reports
         .iter()
-        .filter(|r| r.ideal_share > 1.0 + 1e-9)
+        .filter(|r| r.run.ideal_share > 1.0 + 1e-9)
         .collect();
     let (uneven, other): (Vec<&LayerReport>, Vec<&LayerReport>) =
         above.iter().partition(|r| r.cout % cols.max(1) != 0);
@@ -396,7 +396,7 @@ pub fn share_notes(reports: &[LayerReport], tot: &TotalReport, cols: usize) -> V
             other.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
         ));
     }
-    if tot.ideal_share > 1.0 + 1e-9 {
+    if tot.run.ideal_share > 1.0 + 1e-9 {
         notes.push("total share above 1: the total's ideal weights layers by work, its speedup by cycles; layers that use the array poorly (e.g. a recurrent matrix over one batch row) weigh more in cycles than in work, and where they speed up more than the rest they lift the total above the work-weighted bound".into());
     }
     notes

@@ -333,7 +333,7 @@ fn measure(
         }
     };
     let reports = evaluate_all(layers, &cfg, Timing::default())?;
-    let t = total(&reports);
+    let t = total(&reports).run;
     let cycles = match kind {
         PeKind::Sac => t.tetris_cycles,
         PeKind::Mac => t.mac_cycles,

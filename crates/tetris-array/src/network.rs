@@ -71,28 +71,12 @@ pub struct LayerReport {
     pub repeat: usize,
     /// Output filters (columns' work is dealt in filters).
     pub cout: usize,
-    pub tetris_cycles: u64,
-    pub mac_cycles: u64,
-    pub speedup: f64,
     /// Weights / kneaded lengths; None (null) when no weight has a non-zero digit, so the
     /// per-group bound is unbounded.
     pub ideal_speedup: Option<f64>,
-    /// speedup / ideal_speedup (0 when the ideal is unbounded).
-    pub ideal_share: f64,
-    /// Tetris array compute utilization: kneaded weights processed for real pixels per
-    /// PE-cycle.
-    pub utilization: f64,
-    /// MAC array compute utilization.
-    pub mac_utilization: f64,
-    /// Share of PEs holding a real (pixel, filter) pair, averaged over tiles.
-    pub mapping_efficiency: f64,
-    pub macs: u64,
-    pub weights: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub outputs_match: Option<bool>,
-    /// Engine rtl: the cycle model predicted the RTL's cycle counts exactly.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model_agrees: Option<bool>,
+    /// The figures a layer and a total have alike (speedup, utilizations, checks).
+    #[serde(flatten)]
+    pub run: RunFigures,
     /// Engines rtl/verilator: what the RTL itself ran (the layer's cycles above are the whole
     /// layer's, from the cycle model that the RTL matched on these tiles).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,21 +110,35 @@ pub struct RtlSample {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TotalReport {
     pub layers: usize,
-    pub tetris_cycles: u64,
-    pub mac_cycles: u64,
-    pub speedup: f64,
     /// None (null) when no weight of any layer has a non-zero digit (unbounded), as below.
     pub ideal_speedup_by_work: Option<f64>,
     pub ideal_speedup_by_weights: Option<f64>,
-    /// speedup / ideal_speedup_by_work (0 when that is unbounded).
+    /// Its `ideal_share` is of `ideal_speedup_by_work`.
+    #[serde(flatten)]
+    pub run: RunFigures,
+}
+
+/// What a run on both arrays measured, for one layer or summed over layers (a total weights
+/// the rates as [`total`] says). Flattened into both reports: the JSON keys stay top-level.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunFigures {
+    pub tetris_cycles: u64,
+    pub mac_cycles: u64,
+    pub speedup: f64,
+    /// speedup / the ideal speedup (0 when the ideal is unbounded).
     pub ideal_share: f64,
+    /// Tetris array compute utilization: kneaded weights processed for real pixels per
+    /// PE-cycle.
     pub utilization: f64,
+    /// MAC array compute utilization.
     pub mac_utilization: f64,
+    /// Share of PEs holding a real (pixel, filter) pair, averaged over tiles.
     pub mapping_efficiency: f64,
     pub macs: u64,
     pub weights: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outputs_match: Option<bool>,
+    /// Engine rtl: the cycle model predicted the RTL's cycle counts exactly.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_agrees: Option<bool>,
 }
@@ -232,18 +230,20 @@ pub fn evaluate(pl: &PreparedLayer, timing: Timing) -> LayerReport {
         op: pl.op,
         repeat: pl.repeat,
         cout: p.cout,
-        tetris_cycles: t * rep,
-        mac_cycles: m * rep,
-        speedup,
         ideal_speedup: ideal,
-        ideal_share: share(speedup, ideal),
-        utilization: useful_pe_cycles(map, &pl.lens, Engine::Sac) as f64 / (pes * t as f64),
-        mac_utilization: useful_pe_cycles(map, &pl.lens, Engine::Mac) as f64 / (pes * m as f64),
-        mapping_efficiency: used / offered,
-        macs: p.macs() * rep,
-        weights,
-        outputs_match: None,
-        model_agrees: None,
+        run: RunFigures {
+            tetris_cycles: t * rep,
+            mac_cycles: m * rep,
+            speedup,
+            ideal_share: share(speedup, ideal),
+            utilization: useful_pe_cycles(map, &pl.lens, Engine::Sac) as f64 / (pes * t as f64),
+            mac_utilization: useful_pe_cycles(map, &pl.lens, Engine::Mac) as f64 / (pes * m as f64),
+            mapping_efficiency: used / offered,
+            macs: p.macs() * rep,
+            weights,
+            outputs_match: None,
+            model_agrees: None,
+        },
         rtl_sample: None,
         ideal_sac_work: sum_lens * p.pixels() as u64 * rep,
         mac_work: p.macs() * rep,
@@ -263,39 +263,39 @@ fn share(speedup: f64, ideal: Option<f64>) -> f64 {
 
 /// Network totals (see [`TotalReport`]): cycles add up, the rest is weighted as named.
 pub fn total(layers: &[LayerReport]) -> TotalReport {
-    let t: u64 = layers.iter().map(|l| l.tetris_cycles).sum();
-    let m: u64 = layers.iter().map(|l| l.mac_cycles).sum();
-    let ideal_work: u64 = layers.iter().map(|l| l.ideal_sac_work).sum();
-    let mac_work: u64 = layers.iter().map(|l| l.mac_work).sum();
-    let weights: u64 = layers.iter().map(|l| l.weights).sum();
-    let kneaded: u64 = layers.iter().map(|l| l.kneaded).sum();
-    let ideal = bound(mac_work, ideal_work);
+    let sum = |f: &dyn Fn(&LayerReport) -> u64| -> u64 { layers.iter().map(f).sum() };
+    let t = sum(&|l| l.run.tetris_cycles);
+    let m = sum(&|l| l.run.mac_cycles);
+    let weights = sum(&|l| l.run.weights);
+    let ideal = bound(sum(&|l| l.mac_work), sum(&|l| l.ideal_sac_work));
     let speedup = m as f64 / t as f64;
-    let wsum = |f: &dyn Fn(&LayerReport) -> f64, w: &dyn Fn(&LayerReport) -> f64| {
-        let den: f64 = layers.iter().map(w).sum();
-        layers.iter().map(|l| f(l) * w(l)).sum::<f64>() / den
+    let wsum = |f: &dyn Fn(&RunFigures) -> f64, w: &dyn Fn(&RunFigures) -> f64| {
+        let den: f64 = layers.iter().map(|l| w(&l.run)).sum();
+        layers.iter().map(|l| f(&l.run) * w(&l.run)).sum::<f64>() / den
     };
-    let all = |f: &dyn Fn(&LayerReport) -> Option<bool>| {
+    let all = |f: &dyn Fn(&RunFigures) -> Option<bool>| {
         layers
             .iter()
-            .all(|l| f(l).is_some())
-            .then(|| layers.iter().all(|l| f(l) == Some(true)))
+            .all(|l| f(&l.run).is_some())
+            .then(|| layers.iter().all(|l| f(&l.run) == Some(true)))
     };
     TotalReport {
         layers: layers.len(),
-        tetris_cycles: t,
-        mac_cycles: m,
-        speedup,
         ideal_speedup_by_work: ideal,
-        ideal_speedup_by_weights: bound(weights, kneaded),
-        ideal_share: share(speedup, ideal),
-        utilization: wsum(&|l| l.utilization, &|l| l.tetris_cycles as f64),
-        mac_utilization: wsum(&|l| l.mac_utilization, &|l| l.mac_cycles as f64),
-        mapping_efficiency: wsum(&|l| l.mapping_efficiency, &|l| l.mac_cycles as f64),
-        macs: layers.iter().map(|l| l.macs).sum(),
-        weights,
-        outputs_match: all(&|l| l.outputs_match),
-        model_agrees: all(&|l| l.model_agrees),
+        ideal_speedup_by_weights: bound(weights, sum(&|l| l.kneaded)),
+        run: RunFigures {
+            tetris_cycles: t,
+            mac_cycles: m,
+            speedup,
+            ideal_share: share(speedup, ideal),
+            utilization: wsum(&|r| r.utilization, &|r| r.tetris_cycles as f64),
+            mac_utilization: wsum(&|r| r.mac_utilization, &|r| r.mac_cycles as f64),
+            mapping_efficiency: wsum(&|r| r.mapping_efficiency, &|r| r.mac_cycles as f64),
+            macs: sum(&|l| l.run.macs),
+            weights,
+            outputs_match: all(&|r| r.outputs_match),
+            model_agrees: all(&|r| r.model_agrees),
+        },
     }
 }
 
