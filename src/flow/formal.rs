@@ -963,7 +963,7 @@ fn knead_harness(top: &str, g: &Geom) -> String {
 /// the SAC semantics (docs/rtl.md): a current and a waiting activation bank, per lane a segment
 /// accumulator S_b += +-a[ptr_b] (the activation picked by index, not by the design's one-hot
 /// AND-OR), at each group end acc += sum_b S_b << b and the segments restart, on `last` the
-/// result acc + sum_b S_b << b. Its registers carry the names the design's
+/// result acc + sum_b S_b << b, held in acc (the next dot product starts from zero). Its registers carry the names the design's
 /// registers have after `flatten` (`\sac_core.act_bank.cur_0_q`, ..): that is the register
 /// correspondence `equiv_make` pairs them by.
 fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> String {
@@ -993,8 +993,8 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
         &ports,
     );
     s += "\n    // State (named as the design's registers): the current and the waiting activation group,\n";
-    s += "    // whether each holds one, the segment accumulators, the dot product so far (acc), the\n";
-    s += "    // result and its valid flag.\n";
+    s += "    // whether each holds one, the segment accumulators, the dot product so far (acc, after\n";
+    s += "    // the last group the result), whether acc holds a finished one (done), the result's valid flag.\n";
     s += &lines(0..ks, |i| {
         format!(
             "    reg [{m}:0] {} = 0;\n    reg [{m}:0] {} = 0;",
@@ -1003,16 +1003,16 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
             m = a - 1
         )
     });
-    let (cur_full, nxt_full, res_q, res_v) = (
+    let (cur_full, nxt_full, done, res_v) = (
         r("act_bank.cur_full"),
         r("act_bank.nxt_full"),
-        r("res_q"),
+        r("done"),
         r("res_v"),
     );
     let acc = r("acc");
     let _ = writeln!(
         s,
-        "    reg {cur_full} = 0;\n    reg {nxt_full} = 0;\n    reg [{m}:0] {res_q} = 0;\n    reg {res_v} = 0;\n    reg [{m}:0] {acc} = 0;",
+        "    reg {cur_full} = 0;\n    reg {nxt_full} = 0;\n    reg {done} = 0;\n    reg {res_v} = 0;\n    reg [{m}:0] {acc} = 0;",
         m = res - 1
     );
     s += &lines(0..l, |b| {
@@ -1023,7 +1023,7 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
         )
     });
     s += "\n    // Handshakes: a group is taken while the waiting bank is free; a beat while a group is\n";
-    s += "    // current and the result register is free or being read.\n";
+    s += "    // current and no result waits in acc (none, or it is being read).\n";
     let _ = writeln!(s, "    assign act_ready = !{nxt_full};");
     let _ = writeln!(
         s,
@@ -1072,13 +1072,13 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
     // 2^(SEG-1) << b once per lane, taken off here.
     let _ = writeln!(
         s,
-        "    wire [{rm}:0] total = {acc} + {sum} - (((({res}'d1 << {l}) - {res}'d1)) << {});",
+        "    wire [{rm}:0] total = ({done} ? {res}'d0 : {acc}) + {sum} - (((({res}'d1 << {l}) - {res}'d1)) << {});",
         seg - 1,
         rm = res - 1
     );
     let _ = writeln!(
         s,
-        "    assign res_valid = {res_v};\n    assign res = {res_q};\n"
+        "    assign res_valid = {res_v};\n    assign res = {acc};\n"
     );
     s += "    always @(posedge clock) begin\n";
     s += "        // The current bank takes the waiting group, else the offered one (its content is a\n";
@@ -1115,7 +1115,7 @@ fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> St
     }
     let _ = writeln!(
         s,
-        "        if (dot_done) {res_q} <= total;\n        {res_v} <= dot_done | ({res_v} & !res_ready);\n        {acc} <= (dot_done | reset) ? {res}'d0 : group_done ? total : {acc};"
+        "        {res_v} <= dot_done | ({res_v} & !res_ready);\n        {acc} <= reset ? {res}'d0 : group_done ? total : {acc};\n        {done} <= reset ? 1'b0 : group_done ? kw_last : {done};"
     );
     let _ = writeln!(
         s,

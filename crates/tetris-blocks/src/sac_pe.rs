@@ -68,10 +68,15 @@ pub struct SacCore<
     pub res: Signal<Out, Bits<RES>>,
     /// The current activation group and the waiting one.
     act_bank: ActBank<KS, A>,
-    res_q: DFF<Bits<RES>>,
-    res_v: DFF<Bit>,
-    /// The dot product so far: each group's segments are added here at its last beat.
+    /// The dot product so far: each group's segments are added here at its last beat. After
+    /// the last group it holds the result (`res`) until the next group's last beat.
     acc: DFF<Bits<RES>>,
+    /// `acc` holds a finished dot product: the next group adds to zero. (No beat is taken
+    /// while a result waits unread, so `acc` is the result register too.)
+    done: DFF<Bit>,
+    res_v: DFF<Bit>,
+    /// What a group's segments are added to: `acc`, or zero after a finished dot product.
+    acc_base: Signal<Local, Bits<RES>>,
     lane_select: [LaneSelect<KS, A>; L],
     seg_lane: [SegLane<A, SEG, RES>; L],
     fire: Signal<Local, Bit>,
@@ -102,7 +107,7 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
 {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, res_q, res_v, acc);
+        dff_setup!(self, clock, acc, done, res_v);
         // Activation banks: groups are loaded into the free bank, the current one is consumed.
         self.act_bank.clock.next = self.clock.val();
         self.act_bank.reset.next = self.reset.val();
@@ -111,8 +116,8 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
         for i in 0..KS {
             self.act_bank.act[i].next = self.act[i].val();
         }
-        // Handshakes. A beat may be taken when an activation group is loaded and, for the
-        // result register, when it is empty or being read in this cycle.
+        // Handshakes. A beat may be taken when an activation group is loaded and no result
+        // waits in `acc` (none, or it is being read in this cycle).
         self.kw_ready.next =
             self.act_bank.full.val() & (!self.res_v.q.val() | self.res_ready.val());
         self.fire.next = self.kw_valid.val() & self.kw_ready.val();
@@ -147,7 +152,11 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
         }
         // Shift-add chain onto the dot product so far: lane b adds S_b << b to the sum of acc
         // and the lanes below it (one chain, so Yosys builds one carry-save tree).
-        self.sum[0].next = self.acc.q.val() + self.offset.val() + self.seg_lane[0].ext.val();
+        self.acc_base.next = self.acc.q.val();
+        if self.done.q.val() {
+            self.acc_base.next = 0.into();
+        }
+        self.sum[0].next = self.acc_base.val() + self.offset.val() + self.seg_lane[0].ext.val();
         for b in 1..L {
             self.sum[b].next =
                 self.sum[b - 1].val() + (self.seg_lane[b].ext.val() << b.to_bits::<8>());
@@ -155,25 +164,23 @@ impl<const L: usize, const KS: usize, const A: usize, const SEG: usize, const RE
         for b in 0..L {
             self.total.next = self.sum[b].val(); // the last lane's wins
         }
-        // acc takes each group's total and restarts from zero after the last one.
-        self.acc.d.next = self.acc.q.val();
+        // acc takes each group's total; after the last group that total is the result, held
+        // until the next group's last beat (which adds to zero: `done`).
         if self.bank_release.val() {
             self.acc.d.next = self.total.val();
+            self.done.d.next = self.kw_last.val();
         }
-        if self.last_fire.val() | self.reset.val() {
+        if self.reset.val() {
             self.acc.d.next = 0.into();
+            self.done.d.next = false;
         }
-        // Result register: loaded by the last beat, held until read.
-        self.res_q.d.next = self.res_q.q.val();
-        if self.last_fire.val() {
-            self.res_q.d.next = self.total.val();
-        }
+        // Result valid: set by the last beat, held until read.
         self.res_v.d.next = self.res_v.q.val() & !self.res_ready.val();
         if self.last_fire.val() {
             self.res_v.d.next = true;
         }
         self.res_valid.next = self.res_v.q.val();
-        self.res.next = self.res_q.q.val();
+        self.res.next = self.acc.q.val();
         if self.reset.val() {
             self.res_v.d.next = false;
         }
