@@ -61,6 +61,7 @@ module tetris_top_pe (
     output wire [43:0] res
 );
     localparam [43:0] offset = 44'hff800100000;
+    reg  [43:0] acc_base;
     wire fire;
     wire bank_release;
     wire last_fire;
@@ -98,9 +99,9 @@ module tetris_top_pe (
     wire [15:0] act_bank_current_13;
     wire [15:0] act_bank_current_14;
     wire [15:0] act_bank_current_15;
-    reg  [43:0] res_q_d;
-    reg  res_v_d;
     reg  [43:0] acc_d;
+    reg  done_d;
+    reg  res_v_d;
     wire [15:0] lane_select_0_act;
     wire [15:0] lane_select_1_act;
     wire [15:0] lane_select_2_act;
@@ -131,9 +132,9 @@ module tetris_top_pe (
     wire [43:0] seg_lane_12_ext;
     wire [43:0] seg_lane_13_ext;
     wire [43:0] seg_lane_14_ext;
-    reg  [43:0] res_q_q;
-    reg  res_v_q;
     reg  [43:0] acc_q;
+    reg  done_q;
+    reg  res_v_q;
     tetris_top_act_bank act_bank (
         .clock(clock),
         .reset(reset),
@@ -624,13 +625,31 @@ module tetris_top_pe (
         .tap(group_offered),
         .ext(seg_lane_14_ext)
     );
+    always @(*) begin
+        acc_d = acc_q;
+        done_d = done_q;
+        if (bank_release) begin
+            acc_d = sum_14;
+            done_d = kw_last;
+        end
+        if (reset) begin
+            acc_d = 44'h0;
+            done_d = 1'b0;
+        end
+    end
     assign act_ready = act_bank_act_ready;
     assign kw_ready = (act_bank_full & ((~res_v_q) | res_ready));
     assign fire = (kw_valid & kw_ready);
     assign last_fire = (fire & kw_last);
     assign bank_release = (fire & (kw_group_end | kw_last));
     assign group_offered = (kw_valid & (kw_group_end | kw_last));
-    assign sum_0 = ((acc_q + offset) + seg_lane_0_ext);
+    always @(*) begin
+        acc_base = acc_q;
+        if (done_q) begin
+            acc_base = 44'h0;
+        end
+    end
+    assign sum_0 = ((acc_base + offset) + seg_lane_0_ext);
     assign sum_1 = (sum_0 + (seg_lane_1_ext << 1));
     assign sum_2 = (sum_1 + (seg_lane_2_ext << 2));
     assign sum_3 = (sum_2 + (seg_lane_3_ext << 3));
@@ -646,21 +665,6 @@ module tetris_top_pe (
     assign sum_13 = (sum_12 + (seg_lane_13_ext << 13));
     assign sum_14 = (sum_13 + (seg_lane_14_ext << 14));
     always @(*) begin
-        acc_d = acc_q;
-        if (bank_release) begin
-            acc_d = sum_14;
-        end
-        if ((last_fire | reset)) begin
-            acc_d = 44'h0;
-        end
-    end
-    always @(*) begin
-        res_q_d = res_q_q;
-        if (last_fire) begin
-            res_q_d = sum_14;
-        end
-    end
-    always @(*) begin
         res_v_d = (res_v_q & (~res_ready));
         if (last_fire) begin
             res_v_d = 1'b1;
@@ -670,15 +674,15 @@ module tetris_top_pe (
         end
     end
     assign res_valid = res_v_q;
-    assign res = res_q_q;
+    assign res = acc_q;
     initial begin
-        res_q_q = 44'h0;
-        res_v_q = 1'b0;
         acc_q = 44'h0;
+        done_q = 1'b0;
+        res_v_q = 1'b0;
     end
     always @(posedge clock) begin
-        res_q_q <= res_q_d;
-        res_v_q <= res_v_d;
         acc_q <= acc_d;
+        done_q <= done_d;
+        res_v_q <= res_v_d;
     end
 endmodule
