@@ -963,9 +963,10 @@ fn knead_harness(top: &str, g: &Geom) -> String {
 /// the SAC semantics (docs/rtl.md): a current and a waiting activation bank, per lane a segment
 /// accumulator S_b += +-a[ptr_b] (the activation picked by index, not by the design's one-hot
 /// AND-OR), at each group end acc += sum_b S_b << b and the segments restart, on `last` the
-/// result acc + sum_b S_b << b, held in acc (the next dot product starts from zero). Its registers carry the names the design's
-/// registers have after `flatten` (`\sac_core.act_bank.cur_0_q`, ..): that is the register
-/// correspondence `equiv_make` pairs them by.
+/// result acc + sum_b S_b << b, held in acc (the next dot product starts from zero). Its
+/// registers carry the names the design's registers have after `flatten`
+/// (`\sac_core.act_bank.cur_0_q`, ..): that is the register correspondence `equiv_make` pairs
+/// them by.
 fn sac_pe_reference(top: &str, g: &Geom, w: &crate::config::DerivedWidths) -> String {
     let (a, l, ks, p, res) = (g.a, g.l, g.ks, g.p, g.res);
     let seg = w.segment_bits;
