@@ -84,8 +84,6 @@ pub struct LayerReport {
     /// Kneaded lengths x pixels: the SAC work at the ideal per-group bound.
     #[serde(skip)]
     pub(crate) ideal_sac_work: u64,
-    #[serde(skip)]
-    pub(crate) mac_work: u64,
     /// Sum of kneaded lengths over the weights (one pass, no pixels).
     #[serde(skip)]
     pub(crate) kneaded: u64,
@@ -246,7 +244,6 @@ pub fn evaluate(pl: &PreparedLayer, timing: Timing) -> LayerReport {
         },
         rtl_sample: None,
         ideal_sac_work: sum_lens * p.pixels() as u64 * rep,
-        mac_work: p.macs() * rep,
         kneaded: sum_lens,
     }
 }
@@ -267,7 +264,8 @@ pub fn total(layers: &[LayerReport]) -> TotalReport {
     let t = sum(&|l| l.run.tetris_cycles);
     let m = sum(&|l| l.run.mac_cycles);
     let weights = sum(&|l| l.run.weights);
-    let ideal = bound(sum(&|l| l.mac_work), sum(&|l| l.ideal_sac_work));
+    let macs = sum(&|l| l.run.macs);
+    let ideal = bound(macs, sum(&|l| l.ideal_sac_work));
     let speedup = m as f64 / t as f64;
     let wsum = |f: &dyn Fn(&RunFigures) -> f64, w: &dyn Fn(&RunFigures) -> f64| {
         let den: f64 = layers.iter().map(|l| w(&l.run)).sum();
@@ -291,7 +289,7 @@ pub fn total(layers: &[LayerReport]) -> TotalReport {
             utilization: wsum(&|r| r.utilization, &|r| r.tetris_cycles as f64),
             mac_utilization: wsum(&|r| r.mac_utilization, &|r| r.mac_cycles as f64),
             mapping_efficiency: wsum(&|r| r.mapping_efficiency, &|r| r.mac_cycles as f64),
-            macs: sum(&|l| l.run.macs),
+            macs,
             weights,
             outputs_match: all(&|r| r.outputs_match),
             model_agrees: all(&|r| r.model_agrees),
