@@ -1,8 +1,8 @@
 //! `tetris gen` wall time and emitted size per design. Run: `cargo bench --bench gen`.
 //! Columns: distinct modules / rust-hdl instances, Verilog bytes, wall time of gen without the
 //! external tools (emit + in-process self-check of 200 dot products + atomic write) and with
-//! them (Verilator lint, Icarus compile, Yosys synth), Yosys generic cells.
-//! (PE-level designs only until the array exists.)
+//! them (Verilator lint, Icarus compile, Yosys synth), Yosys generic cells. The PE-level designs
+//! (rows = cols = 1), then the default config (the 4x4 16-bit array `tetris gen` emits).
 
 use std::time::Instant;
 use tetris_hdl::config::{Config, PeKind};
@@ -21,7 +21,7 @@ fn main() {
     let t = tempfile::tempdir().expect("temp dir");
     println!("| design | modules / instances | Verilog bytes | gen, no tools (s) | gen + tools (s) | yosys cells |");
     println!("|---|---|---|---|---|---|");
-    for (kind, bits, enc) in designs {
+    let pe_level = designs.into_iter().map(|(kind, bits, enc)| {
         let mut c = Config::default_config();
         c.array.rows = 1; // the PE-level design
         c.array.cols = 1;
@@ -33,6 +33,19 @@ fn main() {
             PeKind::Sac => format!("SAC PE + knead, {bits}-bit {enc}, KS={}", c.pe.ks),
             PeKind::Mac => format!("MAC PE, {bits}-bit"),
         };
+        (name, c)
+    });
+    let default = Config::default_config();
+    let default_name = format!(
+        "default config: {}x{} {:?} array, {}-bit {}, KS={}",
+        default.array.rows,
+        default.array.cols,
+        default.pe.kind,
+        default.pe.weight_bits,
+        default.pe.encoding,
+        default.pe.ks
+    );
+    for (name, c) in pe_level.chain([(default_name, default)]) {
         let out = t.path().join("out");
         let t0 = Instant::now();
         let (built, _) = generate(&c, &out, 200, ToolChecks::NONE).expect("gen");

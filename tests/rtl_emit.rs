@@ -6,6 +6,7 @@
 
 use std::path::Path;
 use tetris_hdl::config::{Config, PeKind};
+use tetris_hdl::flow::check;
 use tetris_hdl::flow::gen::{build, generate, write_outputs, ToolChecks};
 use tetris_hdl::model::encoding::Encoding;
 
@@ -140,6 +141,53 @@ fn sac_pe_modules_merge_to_distinct_blocks() {
         built.design.instances > 100 && names.len() < 20,
         "{names:?}"
     );
+}
+
+/// `gen`'s Yosys check synthesizes the hierarchy (each module once), yet still sees what only
+/// the whole design shows: a combinational loop through two instances' ports; it refuses two
+/// instance outputs driving one wire. Its cell count
+/// is the hierarchy's: a top of two instances of a module counts the module's cells twice.
+#[test]
+fn yosys_check_sees_loops_through_ports_and_counts_every_instance() {
+    let t = tempfile::tempdir().unwrap();
+    let add3 = "module add3(input wire [7:0] a, output wire [7:0] y);\n    assign y = ~a + 8'd3;\nendmodule\n";
+    std::fs::write(t.path().join("add3.v"), add3).unwrap();
+    std::fs::write(
+        t.path().join("two.v"),
+        "module two(input wire [7:0] a, output wire [7:0] y);\n    wire [7:0] w;\n    \
+         add3 u1(.a(a), .y(w));\n    add3 u2(.a(w), .y(y));\nendmodule\n",
+    )
+    .unwrap();
+    std::fs::write(
+        t.path().join("ring.v"),
+        "module ring(input wire [7:0] a, output wire [7:0] y);\n    wire [7:0] w1, w2;\n    \
+         add3 u1(.a(w2 ^ a), .y(w1));\n    add3 u2(.a(w1), .y(w2));\n    assign y = w2;\nendmodule\n",
+    )
+    .unwrap();
+    std::fs::write(
+        t.path().join("clash.v"),
+        "module clash(input wire [7:0] a, input wire [7:0] b, output wire [7:0] y);\n    \
+         add3 u1(.a(a), .y(y));\n    add3 u2(.a(b), .y(y));\nendmodule\n",
+    )
+    .unwrap();
+    let files = |top: &str| vec!["add3.v".to_string(), format!("{top}.v")];
+    let one = check::yosys_synth(t.path(), "add3", &files("add3")[..1]).unwrap();
+    let two = check::yosys_synth(t.path(), "two", &files("two")).unwrap();
+    assert!(one.cells > 0);
+    assert_eq!(two.cells, 2 * one.cells, "one add3: {one:?}, two: {two:?}");
+    let e = format!(
+        "{:#}",
+        check::yosys_synth(t.path(), "ring", &files("ring")).unwrap_err()
+    );
+    assert!(
+        e.contains("combinational loop") && e.contains("u1") && e.contains("u2"),
+        "{e}"
+    );
+    let e = format!(
+        "{:#}",
+        check::yosys_synth(t.path(), "clash", &files("clash")).unwrap_err()
+    );
+    assert!(e.contains("conflicting drivers"), "{e}");
 }
 
 #[test]

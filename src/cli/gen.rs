@@ -81,7 +81,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
         if let Some(s) = &written.synth {
             println!(
-                "synthesis   {} generic cells (yosys synth -flatten), no latch",
+                "synthesis   {} generic cells (yosys synth, summed over the hierarchy), no latch",
                 s.cells
             );
         }

@@ -452,7 +452,7 @@ pub fn write_outputs(
                 })
                 .collect(),
             checked_with: checked.iter().cloned().collect(),
-            checks: "verilator --lint-only -Wall (no waiver); iverilog -g2005; yosys read_verilog, hierarchy -check, proc, synth, check -assert, no latch".into(),
+            checks: check::CHECKS.into(),
         };
         crate::fsutil::write_json(&tmp.join("manifest.json"), &manifest)?;
         Ok(())
