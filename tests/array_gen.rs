@@ -23,9 +23,8 @@ fn gen_emits_checked_arrays() {
         (
             cfg(2, 3, 16, Encoding::Csd),
             ToolChecks {
-                verilator: true,
                 yosys: false,
-                iverilog: true,
+                ..ToolChecks::ALL
             },
         ),
         (

@@ -36,7 +36,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let checks = if a.no_tool_checks {
         ToolChecks::NONE
     } else {
-        ToolChecks::ALL
+        ToolChecks {
+            progress: true,
+            ..ToolChecks::ALL
+        }
     };
     let (built, written) = generate(&cfg, &out, a.self_check as usize, checks)?;
     let w = cfg.widths();

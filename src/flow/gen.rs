@@ -238,6 +238,8 @@ pub struct ToolChecks {
     pub verilator: bool,
     pub yosys: bool,
     pub iverilog: bool,
+    /// A spinner on stderr while each tool runs (a 16x16 array takes minutes); the CLI sets it.
+    pub progress: bool,
 }
 
 impl ToolChecks {
@@ -245,11 +247,13 @@ impl ToolChecks {
         verilator: true,
         yosys: true,
         iverilog: true,
+        progress: false,
     };
     pub const NONE: ToolChecks = ToolChecks {
         verilator: false,
         yosys: false,
         iverilog: false,
+        progress: false,
     };
 }
 
@@ -419,16 +423,28 @@ pub fn write_outputs(
             put(format!("constraints/{name}"), text.as_bytes(), &mut written)?;
         }
         let mut checked = vec![];
+        let step = |what: &str| {
+            tetris_core::progress::spinner(checks.progress, format!("{what} of {}", design.top))
+        };
         if checks.verilator {
-            check::verilator_lint(tmp, &design.top, &rel_files)?;
+            let sp = step("verilator --lint-only -Wall");
+            let r = check::verilator_lint(tmp, &design.top, &rel_files);
+            sp.finish_and_clear();
+            r?;
             checked.push(("verilator".to_string(), Tool::Verilator.version()?));
         }
         if checks.iverilog {
-            check::iverilog_compile(tmp, &design.top, &rel_files)?;
+            let sp = step("iverilog -g2005");
+            let r = check::iverilog_compile(tmp, &design.top, &rel_files);
+            sp.finish_and_clear();
+            r?;
             checked.push(("iverilog".to_string(), Tool::Iverilog.version()?));
         }
         if checks.yosys {
-            written.synth = Some(check::yosys_synth(tmp, &design.top, &rel_files)?);
+            let sp = step("yosys loop check and synthesis");
+            let r = check::yosys_synth(tmp, &design.top, &rel_files);
+            sp.finish_and_clear();
+            written.synth = Some(r?);
             checked.push(("yosys".to_string(), Tool::Yosys.version()?));
         }
         written.checked_with = checked.clone();
