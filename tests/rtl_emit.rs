@@ -145,8 +145,8 @@ fn sac_pe_modules_merge_to_distinct_blocks() {
 
 /// `gen`'s Yosys check synthesizes the hierarchy (each module once), yet still sees what only
 /// the whole design shows: a combinational loop through two instances' ports; it refuses two
-/// instance outputs driving one wire. Its cell count
-/// is the hierarchy's: a top of two instances of a module counts the module's cells twice.
+/// instance outputs driving one wire. Its cell count is the hierarchy's: a top of two instances
+/// of a module counts the module's cells twice.
 #[test]
 fn yosys_check_sees_loops_through_ports_and_counts_every_instance() {
     let t = tempfile::tempdir().unwrap();
