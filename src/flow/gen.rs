@@ -17,6 +17,7 @@ use crate::model::mac::mac_dot;
 use anyhow::{bail, Result};
 use rust_hdl::prelude::Block;
 use std::time::Instant;
+use tetris_core::progress::during;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -423,28 +424,21 @@ pub fn write_outputs(
             put(format!("constraints/{name}"), text.as_bytes(), &mut written)?;
         }
         let mut checked = vec![];
-        let step = |what: &str| {
-            tetris_core::progress::spinner(checks.progress, format!("{what} of {}", design.top))
-        };
+        let (top, files, show) = (&design.top, &rel_files, checks.progress);
+        let msg = |what: &str| format!("{what} of {top}");
         if checks.verilator {
-            let sp = step("verilator --lint-only -Wall");
-            let r = check::verilator_lint(tmp, &design.top, &rel_files);
-            sp.finish_and_clear();
-            r?;
+            let lint = || check::verilator_lint(tmp, top, files);
+            during(show, msg("verilator --lint-only -Wall"), lint)?;
             checked.push(("verilator".to_string(), Tool::Verilator.version()?));
         }
         if checks.iverilog {
-            let sp = step("iverilog -g2005");
-            let r = check::iverilog_compile(tmp, &design.top, &rel_files);
-            sp.finish_and_clear();
-            r?;
+            let compile = || check::iverilog_compile(tmp, top, files);
+            during(show, msg("iverilog -g2005"), compile)?;
             checked.push(("iverilog".to_string(), Tool::Iverilog.version()?));
         }
         if checks.yosys {
-            let sp = step("yosys loop check and synthesis");
-            let r = check::yosys_synth(tmp, &design.top, &rel_files);
-            sp.finish_and_clear();
-            written.synth = Some(r?);
+            let synth = || check::yosys_synth(tmp, top, files);
+            written.synth = Some(during(show, msg("yosys loop check and synthesis"), synth)?);
             checked.push(("yosys".to_string(), Tool::Yosys.version()?));
         }
         written.checked_with = checked.clone();

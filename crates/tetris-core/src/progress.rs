@@ -15,6 +15,14 @@ pub fn bar(show: bool, len: u64, template: &str) -> ProgressBar {
     b
 }
 
+/// Run `work` under a [`spinner`], cleared when the work ends (also when it fails).
+pub fn during<T>(show: bool, msg: String, work: impl FnOnce() -> T) -> T {
+    let sp = spinner(show, msg);
+    let r = work();
+    sp.finish_and_clear();
+    r
+}
+
 /// A spinner with the elapsed time and `msg`, ticking on its own; hidden when not `show`.
 pub fn spinner(show: bool, msg: String) -> ProgressBar {
     if !show {

@@ -278,14 +278,12 @@ pub fn synthesize(input: &SynthInput, opts: &SynthOptions, work_dir: &Path) -> R
             }
         };
         std::fs::write(tmp.join("synth.ys"), &script)?;
-        let sp = tetris_core::progress::spinner(
+        let t0 = Instant::now();
+        tetris_core::progress::during(
             opts.progress,
             format!("yosys {} synthesis of {}", opts.target.name(), input.top),
-        );
-        let t0 = Instant::now();
-        let r = run_script(tmp, "synth.ys", "yosys.log");
-        sp.finish_and_clear();
-        r?;
+            || run_script(tmp, "synth.ys", "yosys.log"),
+        )?;
         let yosys_seconds = t0.elapsed().as_secs_f64();
         let log = std::fs::read_to_string(tmp.join("yosys.log")).unwrap_or_default();
         let stat_text =
